@@ -1,0 +1,221 @@
+package callback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBodyBytes is the largest body accepted (1 MiB); a create-room callback is under 10 KiB
+// even with a long invitee list, so anything bigger is not Tencent's.
+const MaxBodyBytes = 1 << 20
+
+// Options configure a Handler. Every field but Logger and Now is required.
+type Options struct {
+	// SdkAppIDs are the apps served; a callback for any other SdkAppid is refused (403).
+	SdkAppIDs []int64
+	// Tokens are the accepted callback tokens. Empty means signatures are not checked.
+	Tokens []string
+	// SignTolerance is how far RequestTime may be from now, either way.
+	SignTolerance time.Duration
+	// Store keeps the events.
+	Store Store
+	// StoreTimeout bounds one Save, so the answer beats Tencent's 2-second wait.
+	StoreTimeout time.Duration
+	// Logger receives one line per request; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler answers callbacks. It is built once per instance and is safe for concurrent use.
+type Handler struct {
+	apps         map[string]int64 // SdkAppid as Tencent writes it → its number
+	verifier     *Verifier        // nil when no token is configured
+	store        Store
+	storeTimeout time.Duration
+	log          *slog.Logger
+	now          func() time.Time
+}
+
+// NewHandler checks o and builds a Handler.
+func NewHandler(o Options) (*Handler, error) {
+	if len(o.SdkAppIDs) == 0 {
+		return nil, errors.New("callback: at least one SdkAppID is required")
+	}
+	if o.Store == nil {
+		return nil, errors.New("callback: a Store is required")
+	}
+	if o.StoreTimeout <= 0 {
+		return nil, errors.New("callback: StoreTimeout must be positive")
+	}
+	h := &Handler{
+		apps:         make(map[string]int64, len(o.SdkAppIDs)),
+		store:        o.Store,
+		storeTimeout: o.StoreTimeout,
+		log:          o.Logger,
+		now:          o.Now,
+	}
+	for _, id := range o.SdkAppIDs {
+		if id <= 0 {
+			return nil, fmt.Errorf("callback: SdkAppID %d is not positive", id)
+		}
+		h.apps[strconv.FormatInt(id, 10)] = id
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if len(o.Tokens) > 0 {
+		if o.SignTolerance <= 0 {
+			return nil, errors.New("callback: SignTolerance must be positive when tokens are set")
+		}
+		for _, t := range o.Tokens {
+			if t == "" {
+				return nil, errors.New("callback: a token is empty")
+			}
+		}
+		h.verifier = &Verifier{Tokens: o.Tokens, Tolerance: o.SignTolerance, Now: h.now}
+	}
+	return h, nil
+}
+
+// Handle answers one request. It never panics: a panic below it becomes a 500 FAIL packet and
+// an error log line. The event is stored before the answer is returned, because a serverless
+// instance may be frozen as soon as it answers.
+func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
+	start := h.now()
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.LogAttrs(ctx, slog.LevelError, "callback",
+				slog.String("request_id", req.RequestID),
+				slog.String("outcome", "rejected:"+errInternal.Reason),
+				slog.String("panic", fmt.Sprint(p)),
+				slog.String("stack", string(debug.Stack())))
+			resp = fail(errInternal)
+		}
+	}()
+
+	ev, rej := h.check(req, start)
+	if rej != nil {
+		h.logLine(ctx, slog.LevelInfo, req, ev, "rejected:"+rej.Reason, start)
+		return fail(rej)
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, h.storeTimeout)
+	outcome, err := h.store.Save(sctx, ev)
+	cancel()
+	if err != nil {
+		// The raw event goes into the log line so that an outage loses nothing: it can be
+		// replayed from the logs. The store's error text carries no credentials (backends
+		// strip them), and the query's Sign is deliberately not logged.
+		h.log.LogAttrs(ctx, slog.LevelError, "callback",
+			slog.String("request_id", req.RequestID),
+			slog.String("command", ev.Command),
+			slog.Int64("sdkappid", ev.SdkAppID),
+			slog.String("room_id", ev.RoomID),
+			slog.String("outcome", "rejected:"+errStore.Reason),
+			slog.Float64("duration_ms", ms(h.now().Sub(start))),
+			slog.String("error", err.Error()),
+			slog.String("client_ip", ev.ClientIP),
+			slog.String("opt_platform", ev.OptPlatform),
+			slog.Int64("received_at_ms", ev.ReceivedAt.UnixMilli()),
+			slog.String("raw_body", string(ev.Raw)))
+		return fail(errStore)
+	}
+	h.logLine(ctx, slog.LevelInfo, req, ev, outcome.String(), start)
+	return ok()
+}
+
+// check runs every validation in the order DESIGN.md gives and builds the Event. On rejection
+// the returned Event holds what was learned so far, for the log line.
+func (h *Handler) check(req Request, now time.Time) (*Event, *Error) {
+	ev := &Event{RequestID: req.RequestID, ReceivedAt: now, Raw: req.Body}
+	if req.Method != "POST" {
+		return ev, errMethod
+	}
+	if len(req.Body) > MaxBodyBytes {
+		return ev, errTooLarge
+	}
+	q, rej := readQuery(req.Query)
+	if rej != nil {
+		return ev, rej
+	}
+	ev.Command = q.get(pCallbackCommand)
+	if !q.has(pSdkAppID) || q.get(pSdkAppID) == "" {
+		return ev, errAppMissing
+	}
+	app, ours := h.apps[q.get(pSdkAppID)]
+	if !ours {
+		return ev, errAppUnknown
+	}
+	ev.SdkAppID = app
+	if h.verifier != nil {
+		switch err := h.verifier.Verify(q.get(pSign), q.get(pRequestTime)); {
+		case err == nil:
+		case errors.Is(err, ErrNotSigned):
+			return ev, errSignMissing
+		case errors.Is(err, ErrSignMismatch):
+			return ev, errSignMismatch
+		default:
+			return ev, errSignTime
+		}
+	}
+	if q.has(pContentType) && !strings.EqualFold(q.get(pContentType), "json") {
+		return ev, errContentType
+	}
+	if ev.Command == "" {
+		return ev, errCommandMissing
+	}
+	ev.ClientIP = q.get(pClientIP)
+	ev.OptPlatform = q.get(pOptPlatform)
+
+	var bodyCommand string
+	if ev.Command == CommandCreateRoom {
+		rc, err := ParseCreateRoom(req.Body)
+		if err != nil {
+			return ev, parseError(err)
+		}
+		ev.Room, ev.RoomID, ev.EventTime, bodyCommand = rc, rc.RoomInfo.RoomID, rc.EventTime, rc.CallbackCommand
+	} else {
+		env, err := ParseEnvelope(req.Body)
+		if err != nil {
+			return ev, parseError(err)
+		}
+		ev.RoomID, ev.EventTime, bodyCommand = env.RoomID, env.EventTime, env.CallbackCommand
+	}
+	if bodyCommand != ev.Command {
+		return ev, errCommandMismatch
+	}
+	return ev, nil
+}
+
+func parseError(err error) *Error {
+	if errors.Is(err, ErrField) {
+		return errField(err.Error())
+	}
+	return errBody
+}
+
+// logLine writes the one line every request gets.
+func (h *Handler) logLine(ctx context.Context, level slog.Level, req Request, ev *Event, outcome string, start time.Time) {
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
+	h.log.LogAttrs(ctx, level, "callback",
+		slog.String("request_id", req.RequestID),
+		slog.String("command", ev.Command),
+		slog.Int64("sdkappid", ev.SdkAppID),
+		slog.String("room_id", ev.RoomID),
+		slog.String("outcome", outcome),
+		slog.Float64("duration_ms", ms(h.now().Sub(start))))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

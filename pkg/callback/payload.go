@@ -1,0 +1,275 @@
+package callback
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// RoomCreated is the body of Room.CallbackAfterCreateRoom. Optional fields are pointers so that
+// a field Tencent did not send is stored as absent (NULL), not as a made-up zero.
+type RoomCreated struct {
+	CallbackCommand string
+	OperatorAccount *string  // Operator_Account
+	RoomInfo        RoomInfo // RoomInfo; RoomInfo.RoomId is required
+	// ScheduleInviteeList holds ScheduleInviteeList_Account de-duplicated, first occurrence
+	// order kept; nil when the body has no list.
+	ScheduleInviteeList []string
+	EventTime           int64 // EventTime, Unix milliseconds; required
+}
+
+// RoomInfo is the room as created. Times are Unix seconds, as Tencent sends them.
+type RoomInfo struct {
+	RoomID                   string  // RoomId
+	RoomName                 *string // RoomName
+	RoomType                 *string // RoomType: Meeting, Conference, Live, … (any string)
+	OwnerAccount             *string // Owner_Account
+	MaxMemberCount           *int64
+	MaxSeatCount             *int64
+	IsVideoDisabled          *bool
+	IsAudioDisabled          *bool
+	IsMessageDisabled        *bool
+	IsScreenSharingDisabled  *bool
+	IsCloudRecordingDisabled *bool
+	CustomInfo               *string
+	ScheduleStartTime        *int64
+	ScheduleEndTime          *int64
+	RoomStatus               *string // None, NotStarted, Running (any string)
+	IsSeatEnabled            *bool
+	TakeSeatMode             *string // None, FreeToTake, ApplyToTake (any string)
+	CreateTime               *int64
+}
+
+// Errors the parser returns, matched with errors.Is; the handler maps them to 400.
+var (
+	// ErrNotObject means the body is not a single, valid JSON object in UTF-8.
+	ErrNotObject = errors.New("body is not a JSON object")
+	// ErrField means a field is missing or holds a value of an impossible type.
+	ErrField = errors.New("invalid field")
+)
+
+// fieldError names the offending field without echoing its value.
+func fieldError(name, problem string) error {
+	return fmt.Errorf("%w: %s %s", ErrField, name, problem)
+}
+
+// wireCreated mirrors the JSON body; the lenient types below absorb Tencent's sloppy samples.
+type wireCreated struct {
+	CallbackCommand            *lenientString   `json:"CallbackCommand"`
+	OperatorAccount            *lenientString   `json:"Operator_Account"`
+	RoomInfo                   *wireRoomInfo    `json:"RoomInfo"`
+	ScheduleInviteeListAccount *lenientAccounts `json:"ScheduleInviteeList_Account"`
+	EventTime                  *lenientInt      `json:"EventTime"`
+}
+
+type wireRoomInfo struct {
+	RoomID                   json.RawMessage `json:"RoomId"`
+	RoomName                 *lenientString  `json:"RoomName"`
+	RoomType                 *lenientString  `json:"RoomType"`
+	OwnerAccount             *lenientString  `json:"Owner_Account"`
+	MaxMemberCount           *lenientInt     `json:"MaxMemberCount"`
+	MaxSeatCount             *lenientInt     `json:"MaxSeatCount"`
+	IsVideoDisabled          *lenientBool    `json:"IsVideoDisabled"`
+	IsAudioDisabled          *lenientBool    `json:"IsAudioDisabled"`
+	IsMessageDisabled        *lenientBool    `json:"IsMessageDisabled"`
+	IsScreenSharingDisabled  *lenientBool    `json:"IsScreenSharingDisabled"`
+	IsCloudRecordingDisabled *lenientBool    `json:"IsCloudRecordingDisabled"`
+	CustomInfo               *lenientString  `json:"CustomInfo"`
+	ScheduleStartTime        *lenientInt     `json:"ScheduleStartTime"`
+	ScheduleEndTime          *lenientInt     `json:"ScheduleEndTime"`
+	RoomStatus               *lenientString  `json:"RoomStatus"`
+	IsSeatEnabled            *lenientBool    `json:"IsSeatEnabled"`
+	TakeSeatMode             *lenientString  `json:"TakeSeatMode"`
+	CreateTime               *lenientInt     `json:"CreateTime"`
+}
+
+// ParseCreateRoom parses a Room.CallbackAfterCreateRoom body. It returns ErrNotObject when the
+// body is not one JSON object in valid UTF-8, and ErrField naming the field when a field is
+// missing (RoomInfo.RoomId, EventTime) or of an impossible type.
+func ParseCreateRoom(body []byte) (*RoomCreated, error) {
+	if err := checkObject(body); err != nil {
+		return nil, err
+	}
+	var w wireCreated
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, decodeError(err)
+	}
+	if w.RoomInfo == nil {
+		return nil, fieldError("RoomInfo", "missing")
+	}
+	roomID, ok := jsonString(w.RoomInfo.RoomID)
+	if !ok {
+		return nil, fieldError("RoomInfo.RoomId", "must be a string")
+	}
+	if roomID == "" {
+		return nil, fieldError("RoomInfo.RoomId", "missing")
+	}
+	if w.EventTime == nil {
+		return nil, fieldError("EventTime", "missing")
+	}
+	if *w.EventTime <= 0 {
+		return nil, fieldError("EventTime", "must be positive")
+	}
+	ri := w.RoomInfo
+	rc := &RoomCreated{
+		OperatorAccount: str(w.OperatorAccount),
+		EventTime:       int64(*w.EventTime),
+		RoomInfo: RoomInfo{
+			RoomID:                   roomID,
+			RoomName:                 str(ri.RoomName),
+			RoomType:                 str(ri.RoomType),
+			OwnerAccount:             str(ri.OwnerAccount),
+			MaxMemberCount:           integer(ri.MaxMemberCount),
+			MaxSeatCount:             integer(ri.MaxSeatCount),
+			IsVideoDisabled:          boolean(ri.IsVideoDisabled),
+			IsAudioDisabled:          boolean(ri.IsAudioDisabled),
+			IsMessageDisabled:        boolean(ri.IsMessageDisabled),
+			IsScreenSharingDisabled:  boolean(ri.IsScreenSharingDisabled),
+			IsCloudRecordingDisabled: boolean(ri.IsCloudRecordingDisabled),
+			CustomInfo:               str(ri.CustomInfo),
+			ScheduleStartTime:        integer(ri.ScheduleStartTime),
+			ScheduleEndTime:          integer(ri.ScheduleEndTime),
+			RoomStatus:               str(ri.RoomStatus),
+			IsSeatEnabled:            boolean(ri.IsSeatEnabled),
+			TakeSeatMode:             str(ri.TakeSeatMode),
+			CreateTime:               integer(ri.CreateTime),
+		},
+	}
+	if w.CallbackCommand != nil {
+		rc.CallbackCommand = string(*w.CallbackCommand)
+	}
+	if w.ScheduleInviteeListAccount != nil {
+		rc.ScheduleInviteeList = []string(*w.ScheduleInviteeListAccount)
+	}
+	return rc, nil
+}
+
+// Envelope is what roomhook reads from the body of a command it does not project: enough to
+// key the archive row. Nothing in it is required beyond CallbackCommand, because refusing a
+// command we do not understand could make Tencent refuse the user's action.
+type Envelope struct {
+	CallbackCommand string
+	RoomID          string // RoomId, or RoomInfo.RoomId; "" when neither is a string or number
+	EventTime       int64  // EventTime when it is a positive integer, else 0
+}
+
+// ParseEnvelope reads the Envelope of any callback body. It returns ErrNotObject when the body
+// is not one JSON object in valid UTF-8.
+func ParseEnvelope(body []byte) (Envelope, error) {
+	if err := checkObject(body); err != nil {
+		return Envelope{}, err
+	}
+	var w struct {
+		CallbackCommand json.RawMessage `json:"CallbackCommand"`
+		RoomID          json.RawMessage `json:"RoomId"`
+		RoomInfo        json.RawMessage `json:"RoomInfo"`
+		EventTime       json.RawMessage `json:"EventTime"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return Envelope{}, decodeError(err)
+	}
+	var e Envelope
+	e.CallbackCommand, _ = jsonString(w.CallbackCommand)
+	e.RoomID = looseID(w.RoomID)
+	if e.RoomID == "" && len(w.RoomInfo) > 0 && w.RoomInfo[0] == '{' {
+		var ri struct {
+			RoomID json.RawMessage `json:"RoomId"`
+		}
+		if json.Unmarshal(w.RoomInfo, &ri) == nil {
+			e.RoomID = looseID(ri.RoomID)
+		}
+	}
+	var t lenientInt
+	if len(w.EventTime) > 0 && t.UnmarshalJSON(w.EventTime) == nil && t > 0 {
+		e.EventTime = int64(t)
+	}
+	return e, nil
+}
+
+// checkObject refuses what no JSON decoder should be asked to be lenient about: invalid UTF-8
+// (encoding/json would silently replace it, so the archive and the projection would disagree)
+// and anything but an object at the top.
+func checkObject(body []byte) error {
+	if !utf8.Valid(body) {
+		return fmt.Errorf("%w: invalid UTF-8", ErrNotObject)
+	}
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return nil
+		default:
+			return ErrNotObject
+		}
+	}
+	return ErrNotObject
+}
+
+// decodeError turns encoding/json's errors into ours, naming the field but never its value.
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		name := te.Field
+		if name == "" {
+			name = "body"
+		}
+		if te.Value == outOfRange {
+			return fieldError(name, "is out of range")
+		}
+		return fieldError(name, "has an impossible type")
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%w: syntax error at byte %d", ErrNotObject, se.Offset)
+	}
+	return fmt.Errorf("%w: %v", ErrField, err)
+}
+
+// jsonString returns the value of a JSON string literal; ok is false for anything else.
+func jsonString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// looseID returns an id given as a string or a number, or "".
+func looseID(raw json.RawMessage) string {
+	if s, ok := jsonString(raw); ok {
+		return s
+	}
+	if isJSONNumber(raw) {
+		return string(raw)
+	}
+	return ""
+}
+
+func str(v *lenientString) *string {
+	if v == nil {
+		return nil
+	}
+	s := string(*v)
+	return &s
+}
+
+func integer(v *lenientInt) *int64 {
+	if v == nil {
+		return nil
+	}
+	n := int64(*v)
+	return &n
+}
+
+func boolean(v *lenientBool) *bool {
+	if v == nil {
+		return nil
+	}
+	b := bool(*v)
+	return &b
+}

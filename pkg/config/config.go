@@ -1,0 +1,121 @@
+// Package config reads roomhook's configuration from the environment once, at cold start, into
+// typed values, with errors that name the variable and never echo a secret.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The environment variables roomhook reads; README.md documents each.
+const (
+	EnvSdkAppID      = "ROOMHOOK_SDKAPPID"
+	EnvCallbackToken = "ROOMHOOK_CALLBACK_TOKEN"
+	EnvSignTolerance = "ROOMHOOK_SIGN_TOLERANCE"
+	EnvStore         = "ROOMHOOK_STORE"
+	EnvStoreTimeout  = "ROOMHOOK_STORE_TIMEOUT"
+	EnvLogLevel      = "ROOMHOOK_LOG_LEVEL"
+)
+
+// Defaults for the optional variables.
+const (
+	DefaultSignTolerance = 60 * time.Second
+	DefaultStoreTimeout  = 1500 * time.Millisecond
+)
+
+// Config is roomhook's configuration.
+type Config struct {
+	SdkAppIDs     []int64
+	Tokens        []string // empty: signatures are not checked
+	SignTolerance time.Duration
+	StoreURL      string
+	StoreTimeout  time.Duration
+	LogLevel      slog.Level
+	// Cloud names the platform when the process runs on a cloud function ("scf", "lambda"),
+	// told by the variables the platform sets; "" locally.
+	Cloud string
+}
+
+// DefaultStoreURL is the SQLite file used when ROOMHOOK_STORE is unset: in the OS temp dir,
+// the only writable place inside a cloud function.
+func DefaultStoreURL() string {
+	return "sqlite://" + filepath.Join(os.TempDir(), "roomhook.db")
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in tests). All
+// problems are reported together, so a user fixes them in one deploy.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		SignTolerance: DefaultSignTolerance,
+		StoreURL:      strings.TrimSpace(getenv(EnvStore)),
+		StoreTimeout:  DefaultStoreTimeout,
+		LogLevel:      slog.LevelInfo,
+	}
+	var errs []error
+
+	apps := strings.TrimSpace(getenv(EnvSdkAppID))
+	if apps == "" {
+		errs = append(errs, fmt.Errorf("%s is required: set it to your app's SDKAppID (a comma-separated list for several apps)", EnvSdkAppID))
+	}
+	for _, a := range splitList(apps) {
+		id, err := strconv.ParseInt(a, 10, 64)
+		// A leading zero or sign would never match what Tencent sends.
+		if err != nil || id <= 0 || a[0] == '0' || a[0] == '+' {
+			errs = append(errs, fmt.Errorf("%s: %q is not an SDKAppID (a positive decimal number)", EnvSdkAppID, a))
+			continue
+		}
+		c.SdkAppIDs = append(c.SdkAppIDs, id)
+	}
+
+	// Tokens are secrets: errors about them never quote them.
+	c.Tokens = splitList(getenv(EnvCallbackToken))
+
+	if v := strings.TrimSpace(getenv(EnvSignTolerance)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive Go duration (e.g. 60s)", EnvSignTolerance, v))
+		} else {
+			c.SignTolerance = d
+		}
+	}
+	if c.StoreURL == "" {
+		c.StoreURL = DefaultStoreURL()
+	}
+	if v := strings.TrimSpace(getenv(EnvStoreTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive Go duration (e.g. 1500ms)", EnvStoreTimeout, v))
+		} else {
+			c.StoreTimeout = d
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvLogLevel)); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not one of debug, info, warn, error", EnvLogLevel, v))
+		}
+	}
+	switch {
+	case getenv("SCF_FUNCTIONNAME") != "":
+		c.Cloud = "scf"
+	case getenv("AWS_LAMBDA_FUNCTION_NAME") != "":
+		c.Cloud = "lambda"
+	}
+	return c, errors.Join(errs...)
+}
+
+// splitList splits a comma-separated list, trimming blanks and dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
