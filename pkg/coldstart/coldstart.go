@@ -63,7 +63,7 @@ func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 		st.Close()
 		return nil, fmt.Errorf("roomhook: %w", err)
 	}
-	logger.Debug("cold start complete", slog.String("store", store.Redact(cfg.StoreURL)), slog.Int("apps", len(cfg.SdkAppIDs)), slog.Int("tokens", len(cfg.Tokens)))
+	logger.Debug("cold start complete", slog.String("store", storeScheme(cfg.StoreURL)), slog.Int("apps", len(cfg.SdkAppIDs)), slog.Int("tokens", len(cfg.Tokens)))
 	return &Instance{Handler: h, Logger: logger, Config: cfg, Store: st}, nil
 }
 
@@ -71,4 +71,11 @@ func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 // it includes connecting and creating the schema once.
 func openBudget(cfg config.Config) time.Duration {
 	return 4 * cfg.StoreTimeout
+}
+
+// storeScheme names the backend for the log without any part of the URL that could hold a
+// credential.
+func storeScheme(rawURL string) string {
+	scheme, _, _ := strings.Cut(rawURL, "://")
+	return scheme
 }

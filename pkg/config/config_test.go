@@ -1,0 +1,92 @@
+package config
+
+import (
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{EnvSdkAppID: "1400123456"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		SdkAppIDs:     []int64{1400123456},
+		SignTolerance: 60 * time.Second,
+		StoreURL:      DefaultStoreURL(),
+		StoreTimeout:  1500 * time.Millisecond,
+		LogLevel:      slog.LevelInfo,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("got %+v\nwant %+v", c, want)
+	}
+	if !strings.HasPrefix(c.StoreURL, "sqlite://") {
+		t.Fatalf("default store %q", c.StoreURL)
+	}
+}
+
+func TestLoadEverything(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		EnvSdkAppID:        " 1400123456, 1400000001 ",
+		EnvCallbackToken:   "new,old",
+		EnvSignTolerance:   "2m",
+		EnvStore:           "sqlite:///tmp/x.db",
+		EnvStoreTimeout:    "800ms",
+		EnvLogLevel:        "debug",
+		"SCF_FUNCTIONNAME": "roomhook",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.SdkAppIDs, []int64{1400123456, 1400000001}) || !reflect.DeepEqual(c.Tokens, []string{"new", "old"}) ||
+		c.SignTolerance != 2*time.Minute || c.StoreURL != "sqlite:///tmp/x.db" || c.StoreTimeout != 800*time.Millisecond ||
+		c.LogLevel != slog.LevelDebug || c.Cloud != "scf" {
+		t.Fatalf("%+v", c)
+	}
+	c, _ = Load(env(map[string]string{EnvSdkAppID: "1", "AWS_LAMBDA_FUNCTION_NAME": "f"}))
+	if c.Cloud != "lambda" {
+		t.Fatalf("cloud = %q", c.Cloud)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // substrings of the error
+	}{
+		{"sdkappid missing", map[string]string{}, []string{EnvSdkAppID, "required"}},
+		{"sdkappid not a number", map[string]string{EnvSdkAppID: "abc"}, []string{EnvSdkAppID, `"abc"`}},
+		{"sdkappid leading zero", map[string]string{EnvSdkAppID: "01400"}, []string{EnvSdkAppID}},
+		{"sdkappid zero", map[string]string{EnvSdkAppID: "0"}, []string{EnvSdkAppID}},
+		{"tolerance", map[string]string{EnvSdkAppID: "1", EnvSignTolerance: "60"}, []string{EnvSignTolerance}},
+		{"store timeout negative", map[string]string{EnvSdkAppID: "1", EnvStoreTimeout: "-1s"}, []string{EnvStoreTimeout}},
+		{"log level", map[string]string{EnvSdkAppID: "1", EnvLogLevel: "loud"}, []string{EnvLogLevel}},
+		{"all at once", map[string]string{EnvSignTolerance: "x", EnvLogLevel: "y"}, []string{EnvSdkAppID, EnvSignTolerance, EnvLogLevel}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestTokensNeverInErrors(t *testing.T) {
+	_, err := Load(env(map[string]string{EnvCallbackToken: "s3cr3t-token", EnvSignTolerance: "bad"}))
+	if err == nil || strings.Contains(err.Error(), "s3cr3t-token") {
+		t.Fatalf("err = %v", err)
+	}
+}

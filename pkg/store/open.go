@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/sqlite"
+)
+
+// Options tunes Open; each backend receives them. The zero value is ready to use.
+type Options struct {
+	// Timeout bounds opening the store: connecting and creating or checking the schema. Zero
+	// means the backend's default. It does not bound later writes: the caller gives each Save
+	// its own deadline (ROOMHOOK_STORE_TIMEOUT).
+	Timeout time.Duration
+}
+
+// backend is one row of the scheme table. open receives the URL without its "scheme://" and
+// is nil for a backend that is planned but not built into this version.
+type backend struct {
+	scheme string
+	open   func(ctx context.Context, rest string, opts Options) (callback.Store, error)
+}
+
+// backends is every scheme Open knows, in the order error messages list them. Adding a backend
+// means adding its package and filling in its open function here.
+var backends = []backend{
+	{"sqlite", openSQLite},
+	{"postgres", nil},
+	{"postgresql", nil},
+	{"mysql", nil},
+	{"dynamodb", nil},
+}
+
+// Open opens the store rawURL names:
+//
+//	sqlite://PATH       everything after "sqlite://" is the file path:
+//	                    sqlite:///tmp/r.db is absolute, sqlite://r.db relative
+//	postgres://…, postgresql://…, mysql://…, dynamodb://…
+//	                    planned; this version returns an error saying so
+//
+// The value returned also implements callback.Reader, so tools can read back what was saved:
+//
+//	r := s.(callback.Reader)
+//
+// An empty URL is an error: the caller chooses the default. Errors never repeat the URL's user
+// information, so a password in it cannot reach a log; they may name a SQLite file path.
+func Open(ctx context.Context, rawURL string, opts Options) (callback.Store, error) {
+	if rawURL == "" {
+		return nil, errors.New("store: empty store URL; want e.g. sqlite:///tmp/roomhook.db")
+	}
+	scheme, rest, err := splitScheme(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range backends {
+		if b.scheme != scheme {
+			continue
+		}
+		if b.open == nil {
+			return nil, fmt.Errorf("store: the %s backend is not built into this version of roomhook; supported: %s",
+				scheme, supported())
+		}
+		return b.open(ctx, rest, opts)
+	}
+	return nil, fmt.Errorf("store: unknown store URL scheme %q; supported: %s", scheme, supported())
+}
+
+// splitScheme returns the lower-cased scheme of rawURL and what follows "scheme://". It never
+// puts more of rawURL than a well-formed scheme into an error: the rest may hold a password.
+func splitScheme(rawURL string) (scheme, rest string, err error) {
+	i := strings.IndexByte(rawURL, ':')
+	if i <= 0 || !validScheme(rawURL[:i]) {
+		return "", "", fmt.Errorf("store: the store URL has no scheme; want scheme://…, one of %s", supported())
+	}
+	scheme = strings.ToLower(rawURL[:i])
+	rest, ok := strings.CutPrefix(rawURL[i+1:], "//")
+	if !ok {
+		if known(scheme) {
+			return "", "", fmt.Errorf("store: the store URL must start with %s://", scheme)
+		}
+		// "user:pass@host/db": what precedes the colon is no scheme, maybe not even public.
+		return "", "", fmt.Errorf("store: the store URL has no scheme; want scheme://…, one of %s", supported())
+	}
+	return scheme, rest, nil
+}
+
+// known reports whether scheme is in the backend table, built or planned.
+func known(scheme string) bool {
+	for _, b := range backends {
+		if b.scheme == scheme {
+			return true
+		}
+	}
+	return false
+}
+
+// validScheme reports whether s has the form RFC 3986 gives a scheme: a letter, then letters,
+// digits, '+', '-' or '.'.
+func validScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// supported lists the schemes built into this version, then the planned ones.
+func supported() string {
+	var built, planned []string
+	for _, b := range backends {
+		if b.open != nil {
+			built = append(built, b.scheme+"://")
+		} else {
+			planned = append(planned, b.scheme+"://")
+		}
+	}
+	s := strings.Join(built, ", ")
+	if len(planned) > 0 {
+		s += " (planned: " + strings.Join(planned, ", ") + ")"
+	}
+	return s
+}
+
+func openSQLite(ctx context.Context, path string, opts Options) (callback.Store, error) {
+	if path == "" {
+		return nil, errors.New("store: sqlite:// needs a file path, e.g. sqlite:///tmp/roomhook.db")
+	}
+	// sqlite://user:pass@host/… is a server URL given the wrong scheme. Refuse it without
+	// echoing it, rather than report a missing directory named after the password. A file
+	// whose first path element holds '@' is still reachable as sqlite://./name@….
+	if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, "@") {
+		return nil, errors.New("store: a sqlite:// URL takes a file path, not user@host; " +
+			"write sqlite://./NAME for a relative file whose name holds '@'")
+	}
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Timeout: opts.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}

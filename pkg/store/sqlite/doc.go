@@ -1,0 +1,19 @@
+// Package sqlite is roomhook's SQLite store: it implements callback.Store and callback.Reader
+// on a single database file, using the pure-Go modernc.org/sqlite driver so that the functions
+// build with CGO_ENABLED=0.
+//
+// The file holds three tables: roomhook_schema (the schema version), callback_events (the
+// event archive, one row per delivered callback, raw body verbatim) and rooms (the room
+// projection, one row per SdkAppid + RoomId). Column names are snake_case of Tencent's field
+// names; they are a contract users query directly, so they change only with a new schema
+// version.
+//
+// Open creates the schema when the file is new. The database runs in WAL mode with a busy
+// timeout so that another process (an operator's sqlite3 shell, a replay tool) can read the
+// file while a function writes it. Inside one process every call goes through a single
+// connection: a SQLite file has one writer at a time anyway, and queueing in Go honours each
+// call's context instead of spinning on SQLITE_BUSY.
+//
+// A SQLite store inside a cloud function lives in /tmp and dies with the instance; it is meant
+// for local use, tests and single-instance deployments.
+package sqlite

@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+
+	// The pure-Go driver registers itself as "sqlite"; no cgo is needed.
+	_ "modernc.org/sqlite"
+)
+
+// The store proves at compile time that it is a complete backend.
+var (
+	_ callback.Store  = (*Store)(nil)
+	_ callback.Reader = (*Store)(nil)
+)
+
+// DefaultTimeout bounds Open when Options.Timeout is zero. Opening a local file and creating
+// three tables takes milliseconds; the bound only matters when another process holds a lock.
+const DefaultTimeout = 5 * time.Second
+
+// busyTimeoutMillis is how long one statement waits for another process's lock. The driver
+// ends the wait early when the call's context is done, so a caller's deadline still wins.
+const busyTimeoutMillis = 5000
+
+// ErrSchemaTooNew is returned by Open when the file was written by a newer roomhook, whose
+// schema this version does not know; writing to it could corrupt data the newer one relies on.
+var ErrSchemaTooNew = errors.New("sqlite: schema version is newer than this roomhook supports")
+
+// Options tunes Open. The zero value is ready to use.
+type Options struct {
+	// Timeout bounds Open: connecting, setting the journal mode and creating the schema.
+	// Zero means DefaultTimeout. A deadline on Open's context applies too, whichever is first.
+	Timeout time.Duration
+}
+
+// Store is a callback.Store and callback.Reader on one SQLite file. It is safe for concurrent
+// use; build it once per process and share it.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Open opens the SQLite database at path, creating the file and the schema when they do not
+// exist. The parent directory must exist: a store whose directory is missing is far more often
+// a typo in the configuration than a wish to create directories.
+//
+// Open fails with ErrSchemaTooNew when the file carries a newer schema version than this code.
+// Errors name the path and never anything else from the configuration.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("sqlite: directory %q of database %q does not exist", dir, path)
+		}
+		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("sqlite: %q, the directory of database %q, is not a directory", dir, path)
+	}
+	dsn, err := dataSourceName(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
+	}
+
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	// One connection: SQLite admits one writer per file, so more connections would only
+	// contend for its lock inside this process. Waiting for the connection in database/sql
+	// honours each call's context; other processes still read the file thanks to WAL.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dataSourceName builds the driver's DSN. The path goes into a file: URI, percent-escaped, so
+// that a '?' or '#' in a file name stays part of the name instead of starting the options.
+//
+// The options:
+//   - _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers never
+//     both read and then fail to upgrade (SQLITE_BUSY mid-transaction cannot be retried);
+//   - _busy_timeout: a statement waits for another process's lock instead of failing at once;
+//   - _journal_mode=WAL: readers in other processes do not block the writer, nor it them.
+//
+// synchronous stays at SQLite's default (FULL): an event is on disk before it is acknowledged.
+func dataSourceName(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter: file:///C:/...
+	}
+	q := url.Values{}
+	q.Set("_txlock", "immediate")
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMillis))
+	q.Set("_journal_mode", "WAL")
+	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode(), nil
+}
+
+// Close releases the database connection. Saves still in flight finish first.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("sqlite: close %q: %w", s.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,458 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/sqlite"
+	"github.com/roomhook/roomhook/pkg/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Backend {
+		return open(t, filepath.Join(t.TempDir(), "roomhook.db"))
+	})
+}
+
+// open opens a store and closes it when the test ends.
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("Open(%q): %v", path, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// rawDB opens the file the way another process would: its own connection pool, no roomhook code.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSchemaVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	open(t, path)
+
+	db := rawDB(t, path)
+	var versions []int64
+	rows, err := db.Query(`SELECT version FROM roomhook_schema`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != 1 || versions[0] != 1 {
+		t.Errorf("roomhook_schema holds %v, want [1]", versions)
+	}
+
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+}
+
+// TestColumns pins the table and column names: they are a contract users query directly.
+func TestColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	open(t, path)
+	db := rawDB(t, path)
+
+	want := map[string]string{
+		"callback_events": "id sdk_app_id callback_command room_id event_time client_ip opt_platform request_id received_at raw_body",
+		"rooms": "sdk_app_id room_id room_name room_type owner_account max_member_count max_seat_count " +
+			"is_video_disabled is_audio_disabled is_message_disabled is_screen_sharing_disabled " +
+			"is_cloud_recording_disabled custom_info schedule_start_time schedule_end_time room_status " +
+			"is_seat_enabled take_seat_mode create_time operator_account schedule_invitee_list_account " +
+			"callback_command event_time updated_at",
+		"roomhook_schema": "version",
+	}
+	for table, cols := range want {
+		rows, err := db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, name)
+		}
+		rows.Close()
+		if g := strings.Join(got, " "); g != cols {
+			t.Errorf("columns of %s:\n got %s\nwant %s", table, g, cols)
+		}
+	}
+}
+
+// TestStoredForm checks how values sit in the file, for users who query it with SQL.
+func TestStoredForm(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s := open(t, path)
+	ev := storetest.SeedEvent()
+	ev.Room.ScheduleInviteeList = []string{"user2", "<user&3>"}
+	if _, err := s.Save(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	unknown := &callback.Event{SdkAppID: ev.SdkAppID, Command: "Group.CallbackAfterSendMsg", ReceivedAt: ev.ReceivedAt, Raw: []byte("{}")}
+	if _, err := s.Save(t.Context(), unknown); err != nil {
+		t.Fatal(err)
+	}
+
+	db := rawDB(t, path)
+	var (
+		invitees                  string
+		video, eventTime, updated int64
+		receivedAt                int64
+		nullTimes                 int
+	)
+	err := db.QueryRow(`SELECT schedule_invitee_list_account, is_video_disabled, event_time, updated_at FROM rooms`).
+		Scan(&invitees, &video, &eventTime, &updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if invitees != `["user2","<user&3>"]` {
+		t.Errorf("schedule_invitee_list_account = %s, want a plain JSON array", invitees)
+	}
+	if video != 1 || eventTime != 1703589922780 || updated != ev.ReceivedAt.UnixMilli() {
+		t.Errorf("is_video_disabled, event_time, updated_at = %d, %d, %d", video, eventTime, updated)
+	}
+	if err := db.QueryRow(`SELECT received_at FROM callback_events ORDER BY id LIMIT 1`).Scan(&receivedAt); err != nil {
+		t.Fatal(err)
+	}
+	if receivedAt != ev.ReceivedAt.UnixMilli() {
+		t.Errorf("received_at = %d, want %d (Unix ms)", receivedAt, ev.ReceivedAt.UnixMilli())
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM callback_events WHERE event_time IS NULL AND room_id = ''`).Scan(&nullTimes); err != nil {
+		t.Fatal(err)
+	}
+	if nullTimes != 1 {
+		t.Errorf("%d archive rows with NULL event_time and empty room_id, want 1", nullTimes)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, path)
+	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
+		t.Errorf("Save after reopen = %v, %v; want duplicate", o, err)
+	}
+	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+		t.Errorf("Room after reopen: %v", err)
+	}
+	var n int
+	if err := rawDB(t, path).QueryRow(`SELECT count(*) FROM roomhook_schema`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("roomhook_schema has %d rows (%v) after reopen, want 1", n, err)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db := rawDB(t, path)
+	if _, err := db.Exec(`UPDATE roomhook_schema SET version = 2`); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a version 2 file succeeded, want an error")
+	}
+	if !errors.Is(err, sqlite.ErrSchemaTooNew) {
+		t.Errorf("err = %v, want ErrSchemaTooNew", err)
+	}
+	if !strings.Contains(err.Error(), "version 2") {
+		t.Errorf("err = %q, want it to name the version found", err)
+	}
+}
+
+func TestForeignFileRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	db := rawDB(t, path)
+	if _, err := db.Exec(`CREATE TABLE rooms (id INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := sqlite.Open(t.Context(), path, sqlite.Options{}); err == nil {
+		s.Close()
+		t.Fatal("Open of a file with someone else's rooms table succeeded, want an error")
+	}
+
+	garbage := filepath.Join(t.TempDir(), "garbage.db")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := sqlite.Open(t.Context(), garbage, sqlite.Options{}); err == nil {
+		s.Close()
+		t.Fatal("Open of a file that is not SQLite succeeded, want an error")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		wantMsg string
+	}{
+		{"empty path", "", "empty database path"},
+		{"missing parent directory", filepath.Join(dir, "no", "such", "dir", "r.db"), "does not exist"},
+		{"parent is a file", filepath.Join(file, "r.db"), "not a directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := sqlite.Open(t.Context(), tc.path, sqlite.Options{})
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%q) succeeded, want an error", tc.path)
+			}
+			if !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("Open(%q) = %q, want it to contain %q", tc.path, err, tc.wantMsg)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "no")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open created the missing directory (stat: %v)", err)
+	}
+}
+
+// TestOddFileNames checks that characters meaningful in a DSN stay part of the file name.
+func TestOddFileNames(t *testing.T) {
+	for _, name := range []string{"r?mode=ro.db", "r#1.db", "r%20x.db", "r 1 ☃.db", "file:r.db"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := open(t, filepath.Join(dir, name))
+			if _, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if len(names) == 0 || names[0] != name {
+				t.Errorf("directory holds %q, want the database named %q first", names, name)
+			}
+		})
+	}
+}
+
+func TestRelativePath(t *testing.T) {
+	t.Chdir(t.TempDir())
+	open(t, "r.db")
+	if _, err := os.Stat("r.db"); err != nil {
+		t.Errorf("relative path: %v", err)
+	}
+}
+
+func TestOpenHonoursContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"), sqlite.Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open with a cancelled context succeeded, want an error")
+	}
+}
+
+// TestReaderWhileWriting plays another process: its own pool on the same file reads while this
+// store holds the write lock, and sees only committed rows.
+func TestReaderWhileWriting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s := open(t, path)
+	if _, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A writer in "another process" holds the write lock with an uncommitted row.
+	writer := rawDB(t, path)
+	conn, err := writer.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(),
+		`INSERT INTO callback_events (sdk_app_id, callback_command, client_ip, opt_platform, request_id, received_at, raw_body)
+		 VALUES (?, 'Other.Command', '', '', 'other-process', 0, x'7b7d')`, storetest.SeedSdkAppID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Readers are not blocked by the writer and do not see its uncommitted row.
+	evs, err := s.Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil {
+		t.Fatalf("Events while another process writes: %v", err)
+	}
+	if len(evs) != 1 {
+		t.Errorf("Events while another process writes: %d rows, want 1", len(evs))
+	}
+	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+		t.Errorf("Room while another process writes: %v", err)
+	}
+
+	// A Save waits for the lock and gives up when its context ends; nothing is written.
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	ev := storetest.SeedEvent()
+	ev.Command = "Other.Blocked"
+	ev.Room = nil
+	if o, err := s.Save(ctx, ev); err == nil {
+		t.Errorf("Save while another process holds the write lock = %v, nil; want an error", o)
+	}
+	cancel()
+
+	if _, err := conn.ExecContext(t.Context(), `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	evs, err = s.Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[1].RequestID != "other-process" {
+		t.Errorf("after the other commit: %d rows, want 2 ending with the other process's", len(evs))
+	}
+	// Once the lock is free the store writes again.
+	if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeIgnored {
+		t.Errorf("Save after the lock is released = %v, %v; want ignored", o, err)
+	}
+}
+
+// TestTwoHandlesOneFile delivers the same event through two stores on one file at once, as two
+// function instances sharing a disk would: exactly one stores it.
+func TestTwoHandlesOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	stores := []*sqlite.Store{open(t, path), open(t, path)}
+
+	const perStore = 8
+	var (
+		wg     sync.WaitGroup
+		start  = make(chan struct{})
+		mu     sync.Mutex
+		counts = map[callback.Outcome]int{}
+	)
+	for i, s := range stores {
+		for j := range perStore {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				ev := storetest.SeedEvent()
+				ev.RequestID = fmt.Sprintf("store-%d-%d", i, j)
+				o, err := s.Save(t.Context(), ev)
+				if err != nil {
+					t.Errorf("Save: %v", err)
+					return
+				}
+				mu.Lock()
+				counts[o]++
+				mu.Unlock()
+			}()
+		}
+	}
+	close(start)
+	wg.Wait()
+	if counts[callback.OutcomeStored] != 1 || counts[callback.OutcomeDuplicate] != 2*perStore-1 {
+		t.Errorf("outcomes = %v, want 1 stored, %d duplicate", counts, 2*perStore-1)
+	}
+	evs, err := stores[1].Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil || len(evs) != 1 {
+		t.Errorf("Events = %d rows, %v; want 1", len(evs), err)
+	}
+}
+
+func TestSaveRejectsInconsistentEvent(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "r.db"))
+	for name, mutate := range map[string]func(*callback.Event){
+		"room id":    func(ev *callback.Event) { ev.RoomID = "other" },
+		"event time": func(ev *callback.Event) { ev.EventTime++ },
+	} {
+		ev := storetest.SeedEvent()
+		mutate(ev)
+		if o, err := s.Save(t.Context(), ev); err == nil {
+			t.Errorf("%s mismatch: Save = %v, nil; want an error", name, o)
+		}
+	}
+	if _, err := s.Save(t.Context(), nil); err == nil {
+		t.Error("Save(nil) succeeded, want an error")
+	}
+	evs, err := s.Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil || len(evs) != 0 {
+		t.Errorf("Events after rejected saves = %d rows, %v; want none", len(evs), err)
+	}
+}
+
+func TestOptionsTimeout(t *testing.T) {
+	// The open step waits for another process's lock no longer than Options.Timeout.
+	path := filepath.Join(t.TempDir(), "r.db")
+	open(t, path)
+	conn, err := rawDB(t, path).Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), `BEGIN EXCLUSIVE`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{Timeout: 100 * time.Millisecond})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open while another process holds an exclusive lock succeeded, want an error")
+	}
+}
