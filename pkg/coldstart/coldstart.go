@@ -38,7 +38,7 @@ func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 		logger.Warn("callback signatures are not checked: set " + config.EnvCallbackToken +
 			" to the token configured in Tencent's console so forged callbacks are refused")
 	}
-	if cfg.Cloud != "" && strings.HasPrefix(cfg.StoreURL, "sqlite://") {
+	if cfg.Cloud != "" && strings.EqualFold(storeScheme(cfg.StoreURL), "sqlite") {
 		logger.Warn("the SQLite store lives in this instance's /tmp and is lost when the instance is recycled; set " +
 			config.EnvStore + " to a PostgreSQL, MySQL or DynamoDB URL for production")
 	}
