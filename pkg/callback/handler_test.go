@@ -144,6 +144,7 @@ func TestStatusTable(t *testing.T) {
 			r.Body = bytes.Replace(r.Body, []byte(`"CallbackCommand":"Room.CallbackAfterCreateRoom",`), nil, 1)
 		}, 400, 40005, 0},
 		{"repeated SdkAppid", false, func(r *callback.Request) { r.Query["SdkAppid"] = []string{"1400123456", "1400123456"} }, 400, 40006, 0},
+		{"SdkAppid with no value at all", false, func(r *callback.Request) { r.Query["SdkAppid"] = []string{} }, 400, 40007, 0},
 		{"SdkAppid in two spellings", false, func(r *callback.Request) { r.Query.Set("SDKAppID", "1400000001") }, 400, 40006, 0},
 		{"query names in other case", false, func(r *callback.Request) {
 			r.Query = url.Values{"sdkappid": {"1400123456"}, "callbackcommand": {createCmd}, "ContentType": {"json"}}

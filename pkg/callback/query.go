@@ -31,7 +31,9 @@ func (q *query) has(p int) bool   { return q.seen[p] }
 // readQuery picks Tencent's parameters out of q. Names match without regard to case, because
 // Tencent's documents spell them several ways (SdkAppid, SDKAppID); a parameter given twice,
 // in any spelling, is refused: two values for one name leave the receiver guessing which one
-// the signature or the app check should see. Other parameters are ignored.
+// the signature or the app check should see. A name with no value at all (an adapter's way of
+// saying the platform sent something no query string can hold) is refused too. Other
+// parameters are ignored.
 func readQuery(q url.Values) (query, *Error) {
 	var out query
 	for name, values := range q {
@@ -39,7 +41,10 @@ func readQuery(q url.Values) (query, *Error) {
 			if !strings.EqualFold(name, want) {
 				continue
 			}
-			if len(values) != 1 || out.seen[p] {
+			if len(values) == 0 {
+				return out, errParamValue
+			}
+			if len(values) > 1 || out.seen[p] {
 				return out, errRepeatedParam
 			}
 			out.values[p], out.seen[p] = values[0], true

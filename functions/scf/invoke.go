@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+)
+
+// function is the scf-go-lib Handler: it translates the event into a callback.Request, lets
+// the core answer, and renders the answer as the integration response. It holds no
+// validation and no status logic: every refusal, whatever the event looked like, is the
+// core's.
+type function struct {
+	handler *callback.Handler
+}
+
+// Invoke answers one invocation. It returns an error only if the answer cannot be encoded,
+// which cannot happen: an event that is not JSON or not of a known shape is still passed to
+// the core (with whatever was found, at worst an empty Method, which it answers 405), because
+// a Go error would make SCF report a function error and the gateway answer with its own error
+// page instead of a FAIL packet.
+func (f *function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return render(f.handler.Handle(ctx, request(ctx, payload)))
+}
+
+// request decodes the event, once, into the neutral request.
+func request(ctx context.Context, payload []byte) callback.Request {
+	var ev event
+	// The error is dropped on purpose. encoding/json checks the syntax before it fills
+	// anything, so a payload that is not JSON leaves ev empty; a field of the wrong type is
+	// skipped and the rest is still decoded. Either way the core sees what was found and
+	// decides the answer.
+	_ = json.Unmarshal(payload, &ev)
+	req := callback.Request{
+		Method:    ev.HTTPMethod,
+		Query:     ev.QueryString.values(),
+		Body:      body(&ev),
+		RequestID: ev.RequestContext.RequestID,
+	}
+	if fc, ok := functioncontext.FromContext(ctx); ok && fc.RequestID != "" {
+		req.RequestID = fc.RequestID
+	}
+	return req
+}
+
+// body returns the bytes the caller sent. When the gateway flagged the body as base64 and it
+// does not decode, the result is nil: never a JSON object, so the core refuses it (400)
+// whatever the text was. (The undecoded text itself could happen to be a JSON object, e.g. a
+// wrong flag on a plain body, and the core would then accept bytes the gateway said were
+// something else.)
+func body(ev *event) []byte {
+	if !ev.IsBase64Encoded {
+		return []byte(ev.Body)
+	}
+	b, err := base64.StdEncoding.DecodeString(ev.Body)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// integrationResponse is the answer both the API gateway and function URLs expect; anything
+// else makes the gateway answer with an error of its own.
+type integrationResponse struct {
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	StatusCode      int               `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+}
+
+// render encodes the core's answer. The body is the acknowledgement packet, JSON text, so it
+// travels as a plain string.
+func render(r callback.Response) ([]byte, error) {
+	headers := r.Header
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	return json.Marshal(integrationResponse{StatusCode: r.StatusCode, Headers: headers, Body: string(r.Body)})
+}
