@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -38,7 +40,7 @@ func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 		logger.Warn("callback signatures are not checked: set " + config.EnvCallbackToken +
 			" to the token configured in Tencent's console so forged callbacks are refused")
 	}
-	if cfg.Cloud != "" && strings.EqualFold(storeScheme(cfg.StoreURL), "sqlite") {
+	if cfg.Cloud != "" && ephemeralSQLite(cfg.StoreURL) {
 		logger.Warn("the SQLite store lives in this instance's /tmp and is lost when the instance is recycled; set " +
 			config.EnvStore + " to a PostgreSQL, MySQL or DynamoDB URL for production")
 	}
@@ -78,4 +80,24 @@ func openBudget(cfg config.Config) time.Duration {
 func storeScheme(rawURL string) string {
 	scheme, _, _ := strings.Cut(rawURL, "://")
 	return scheme
+}
+
+// ephemeralSQLite reports whether the store is a SQLite file in the temp dir: inside a cloud
+// function that is the instance's own /tmp, gone when the instance is recycled. (A file on a
+// mounted file system such as CFS or EFS outlives the instance and is not warned about.)
+func ephemeralSQLite(rawURL string) bool {
+	scheme, path, _ := strings.Cut(rawURL, "://")
+	if !strings.EqualFold(scheme, "sqlite") {
+		return false
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return true
+	}
+	for _, tmp := range []string{os.TempDir(), "/tmp"} {
+		if rel, err := filepath.Rel(tmp, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return true
+		}
+	}
+	return false
 }

@@ -75,3 +75,18 @@ func TestBuildRefusesToStart(t *testing.T) {
 }
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestEphemeralSQLite(t *testing.T) {
+	for url, want := range map[string]bool{
+		"sqlite:///tmp/roomhook.db":         true,
+		"SQLite:///tmp/x/r.db":              true,
+		"sqlite:///mnt/cfs/roomhook.db":     false,
+		"sqlite:///tmpfoo/r.db":             false,
+		"postgres://h/db":                   false,
+		"sqlite://" + t.TempDir() + "/r.db": true,
+	} {
+		if got := ephemeralSQLite(url); got != want {
+			t.Errorf("ephemeralSQLite(%q) = %v, want %v", url, got, want)
+		}
+	}
+}

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+)
+
+// The seed callback every golden event carries, exactly as the files hold it.
+const (
+	testAppID   = 1400123456
+	seedRoomID  = "tandy-test-rest"
+	seedQuery   = "SdkAppid=1400123456&CallbackCommand=Room.CallbackAfterCreateRoom&contenttype=json&ClientIP=203.0.113.7&OptPlatform=RESTAPI"
+	seedBody    = `{"CallbackCommand":"Room.CallbackAfterCreateRoom","Operator_Account":"admin","RoomInfo":{"RoomId":"tandy-test-rest","RoomName":"tandy-test-rest","RoomType":"Meeting","Owner_Account":"user3","MaxMemberCount":300,"MaxSeatCount":16,"IsVideoDisabled":true,"IsAudioDisabled":true,"IsMessageDisabled":true,"IsScreenSharingDisabled":true,"IsCloudRecordingDisabled":true,"CustomInfo":"custom123","ScheduleStartTime":1703589922,"ScheduleEndTime":1703593522,"RoomStatus":"Running","IsSeatEnabled":true,"TakeSeatMode":"ApplyToTake","CreateTime":1703589922},"ScheduleInviteeList_Account":["user2","user3","user3"],"EventTime":1703589922780}`
+	okPacket    = `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`
+	testToken   = "roomhook-test-token"
+	lambdaReqID = "7d2f0c4e-1b3a-4c5d-8e9f-0a1b2c3d4e5f"
+)
+
+// fixedNow is the handler's clock in tests: a second after the seed's EventTime.
+var fixedNow = time.Date(2023, 12, 26, 11, 25, 23, 0, time.UTC)
+
+// golden describes one file of events/: what the adapter must make of it.
+type golden struct {
+	name      string // file name without .json
+	source    source
+	multi     bool   // ALB answer must use multiValueHeaders
+	requestID string // requestContext.requestId; "" for ALB, which has none
+}
+
+// goldens lists every file in events/; loadGoldens fails when a file is missing from it, so a
+// new sample cannot go untested.
+var goldens = []golden{
+	{"alb-default", sourceALB, false, ""},
+	{"alb-multivalue", sourceALB, true, ""},
+	{"apigateway-http", sourceHTTP, false, "QWx3bGdsSoEF7Pg="},
+	{"apigateway-http-base64", sourceHTTP, false, "QWx4Hj2xSoEF9Bw="},
+	{"apigateway-http-payload1", sourceHTTPv1, false, "QWx5Tn1pSoEF3Kg="},
+	{"apigateway-rest", sourceREST, false, "6b0d5f7e-3c2a-4e8b-9d1f-2a7c4e6b8d90"},
+	{"functionurl-default", sourceFunctionURL, false, "0f3e2c1b-7a6d-4e59-8c4b-3a2f1e0d9c8b"},
+}
+
+// goldenFile is a golden with its bytes.
+type goldenFile struct {
+	golden
+	payload []byte
+}
+
+func loadGoldens(t testing.TB) []goldenFile {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("events", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	var want []string
+	for _, g := range goldens {
+		want = append(want, g.name)
+	}
+	slices.Sort(names)
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Fatalf("events/ holds %v; the goldens table lists %v", names, want)
+	}
+	out := make([]goldenFile, 0, len(goldens))
+	for _, g := range goldens {
+		b, err := os.ReadFile(filepath.Join("events", g.name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, goldenFile{g, b})
+	}
+	return out
+}
+
+// memStore is a callback.Store that keeps saved events in memory (and discards them when
+// discard is set, for benchmarks): the store itself is measured and tested elsewhere.
+type memStore struct {
+	mu      sync.Mutex
+	discard bool
+	events  []callback.Event
+}
+
+func (s *memStore) Save(_ context.Context, ev *callback.Event) (callback.Outcome, error) {
+	if s.discard {
+		return callback.OutcomeStored, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, *ev)
+	return callback.OutcomeStored, nil
+}
+
+func (s *memStore) Close() error { return nil }
+
+// newAdapter builds the adapter as main does, around st, with the test clock and, when
+// tokens are given, signature checks on.
+func newAdapter(t testing.TB, st callback.Store, tokens ...string) *adapter {
+	t.Helper()
+	h, err := callback.NewHandler(callback.Options{
+		SdkAppIDs:     []int64{testAppID},
+		Tokens:        tokens,
+		SignTolerance: time.Minute,
+		Store:         st,
+		StoreTimeout:  5 * time.Second,
+		Now:           func() time.Time { return fixedNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &adapter{handler: h}
+}
+
+// response is every field the adapter may write; decoding refuses any other.
+type response struct {
+	StatusCode        int                 `json:"statusCode"`
+	StatusDescription *string             `json:"statusDescription"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Body              *string             `json:"body"`
+	IsBase64Encoded   *bool               `json:"isBase64Encoded"`
+}
+
+// parseResponse decodes out and checks what holds for every response of the given shape: the
+// right header field, a statusDescription for ALB only, a body, isBase64Encoded false.
+func parseResponse(t *testing.T, out []byte, src source, multi bool) response {
+	t.Helper()
+	var r response
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("response is not the expected JSON: %v\n%s", err, out)
+	}
+	if dec.More() {
+		t.Fatalf("trailing data after the response: %s", out)
+	}
+	if r.Body == nil || r.IsBase64Encoded == nil || *r.IsBase64Encoded {
+		t.Errorf("response needs a body and isBase64Encoded false: %s", out)
+	}
+	if src == sourceALB {
+		if want := statusDescription(r.StatusCode); r.StatusDescription == nil || *r.StatusDescription != want {
+			t.Errorf("ALB response statusDescription = %v, want %q", r.StatusDescription, want)
+		}
+	} else if r.StatusDescription != nil {
+		t.Errorf("non-ALB response has a statusDescription: %s", out)
+	}
+	if multi {
+		if r.MultiValueHeaders == nil || r.Headers != nil {
+			t.Errorf("multi-value ALB response must use multiValueHeaders only: %s", out)
+		}
+	} else if r.Headers == nil || r.MultiValueHeaders != nil {
+		t.Errorf("response must use headers only: %s", out)
+	}
+	return r
+}
+
+// header returns the value of one response header, from whichever field the shape uses.
+func (r response) header(name string) string {
+	if v, ok := r.Headers[name]; ok {
+		return v
+	}
+	if vs := r.MultiValueHeaders[name]; len(vs) == 1 {
+		return vs[0]
+	}
+	return ""
+}
+
+// packet decodes the acknowledgement in the response body.
+func (r response) packet(t *testing.T) (status string, code int) {
+	t.Helper()
+	var p struct {
+		ActionStatus string
+		ErrorInfo    string
+		ErrorCode    int
+	}
+	if r.Body == nil || json.Unmarshal([]byte(*r.Body), &p) != nil {
+		t.Fatalf("response body is not an acknowledgement packet: %v", r.Body)
+	}
+	return p.ActionStatus, p.ErrorCode
+}
+
+// pair is one query parameter as Tencent means it (decoded).
+type pair struct{ name, value string }
+
+func seedPairs() []pair {
+	var ps []pair
+	for _, kv := range strings.Split(seedQuery, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		ps = append(ps, pair{k, v})
+	}
+	return ps
+}
+
+func pairsToValues(ps []pair) url.Values {
+	q := url.Values{}
+	for _, p := range ps {
+		q[p.name] = append(q[p.name], p.value)
+	}
+	return q
+}
+
+// mutable is a golden event as a generic JSON tree, changed the way each platform would
+// have written the change.
+type mutable map[string]any
+
+func parseMutable(t testing.TB, payload []byte) mutable {
+	t.Helper()
+	var m mutable
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (m mutable) bytes(t testing.TB) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (m mutable) ctx() map[string]any {
+	rc, _ := m["requestContext"].(map[string]any)
+	return rc
+}
+
+func (m mutable) isALB() bool { _, ok := m.ctx()["elb"]; return ok }
+
+func (m mutable) isV2() bool { _, ok := m["rawQueryString"]; return ok }
+
+// setMethod changes the HTTP method everywhere the shape records it.
+func (m mutable) setMethod(method string) {
+	if _, ok := m["httpMethod"]; ok {
+		m["httpMethod"] = method
+	}
+	rc := m.ctx()
+	if _, ok := rc["httpMethod"]; ok {
+		rc["httpMethod"] = method
+	}
+	if h, ok := rc["http"].(map[string]any); ok {
+		h["method"] = method
+	}
+}
+
+// setQuery replaces the query string with ps, written as the platform writes it: decoded
+// maps for API Gateway, rawQueryString plus comma-joined parameters for 2.0, still
+// percent-encoded names and values for ALB. It reports false when the shape cannot carry ps
+// (a repeated name in an ALB event without multi-value parameters: the load balancer only
+// passes the last value).
+func (m mutable) setQuery(ps []pair) bool {
+	enc := func(s string) string { return s }
+	if m.isALB() {
+		enc = url.QueryEscape
+	}
+	single := map[string]any{}
+	multi := map[string]any{}
+	joined := map[string]string{}
+	var raw []string
+	for _, p := range ps {
+		k, v := enc(p.name), enc(p.value)
+		if _, dup := single[k]; dup && m.isALB() && m["multiValueQueryStringParameters"] == nil {
+			return false
+		}
+		single[k] = v
+		list, _ := multi[k].([]any)
+		multi[k] = append(list, v)
+		if j, ok := joined[k]; ok {
+			joined[k] = j + "," + v
+		} else {
+			joined[k] = v
+		}
+		raw = append(raw, url.QueryEscape(p.name)+"="+url.QueryEscape(p.value))
+	}
+	switch {
+	case m.isV2():
+		m["rawQueryString"] = strings.Join(raw, "&")
+		qsp := map[string]any{}
+		for k, v := range joined {
+			qsp[k] = v
+		}
+		m["queryStringParameters"] = qsp
+	case m.isALB():
+		if _, ok := m["multiValueQueryStringParameters"]; ok {
+			m["multiValueQueryStringParameters"] = multi
+		} else {
+			m["queryStringParameters"] = single
+		}
+	default:
+		m["queryStringParameters"] = single
+		m["multiValueQueryStringParameters"] = multi
+	}
+	return true
+}
+
+// setBody replaces the body, base64-encoded when the event says the gateway encoded it.
+func (m mutable) setBody(b []byte) {
+	if enc, _ := m["isBase64Encoded"].(bool); enc {
+		m["body"] = base64.StdEncoding.EncodeToString(b)
+		return
+	}
+	m["body"] = string(b)
+}
+
+// signedPairs is the seed query with a Sign and RequestTime made with token at fixedNow.
+func signedPairs(token string) []pair {
+	rt := strconv.FormatInt(fixedNow.Unix(), 10)
+	return append(seedPairs(), pair{"Sign", callback.Sign(token, rt)}, pair{"RequestTime", rt})
+}

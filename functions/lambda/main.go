@@ -1,0 +1,90 @@
+// Command bootstrap is roomhook's AWS Lambda function: it receives Tencent Cloud Room callbacks
+// through API Gateway (REST APIs, HTTP APIs with payload format 1.0 or 2.0), a function URL or
+// an Application Load Balancer, and answers with Tencent's acknowledgement packet.
+//
+// It is a thin adapter. The configuration, store and callback.Handler are built once, at cold
+// start, by coldstart.Build; each invocation decodes the raw event once, tells its shape from
+// the event itself (detect.go; one file per shape: v1.go, v2.go, alb.go), undoes the gateway's
+// base64, hands a neutral callback.Request to the handler and renders its Response in the shape
+// the caller expects (render.go). All validation and every status decision are the core's.
+//
+// An event that is not JSON, or of none of these shapes, is still answered, never with a
+// function error: it reaches the core as a request without a method, which the core refuses
+// (405 with a FAIL packet), rendered in the HTTP API 2.0 response shape, and the adapter logs
+// a warning. A body flagged base64 that does not decode reaches the core empty (400).
+//
+// Build it for provided.al2023 as a file named bootstrap:
+//
+//	CGO_ENABLED=0 go build -tags lambda.norpc -ldflags "-s -w" -o bootstrap ./functions/lambda
+//
+// The sample events a user invokes locally are in events/.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/coldstart"
+)
+
+func main() {
+	inst, err := coldstart.Build(context.Background(), os.Getenv, os.Stderr)
+	if err != nil {
+		// The function refuses to start: Lambda reports an init error with this message.
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(&adapter{handler: inst.Handler, log: inst.Logger})
+}
+
+// adapter is the Lambda handler. It implements lambda.Handler, so aws-lambda-go hands it the
+// raw event bytes and sends back the bytes it returns, with no reflection and no second decode.
+type adapter struct {
+	handler *callback.Handler
+	log     *slog.Logger // nil discards
+}
+
+var _ lambda.Handler = (*adapter)(nil)
+
+// Invoke answers one event. It never returns an error: whatever arrives, the caller gets an
+// HTTP response in its own shape (a Lambda function error would reach Tencent as a 502 from
+// the gateway, without the FAIL packet that says why).
+func (a *adapter) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	t := translate(payload)
+	// The Lambda invocation id ties the core's log line to Lambda's own REPORT line; the
+	// gateway's request id is the fallback when the adapter runs outside the Lambda runtime.
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		t.req.RequestID = lc.AwsRequestID
+	}
+	a.logEvent(ctx, &t)
+	resp := a.handler.Handle(ctx, t.req)
+	return render(&t, resp), nil
+}
+
+// logEvent writes what only the adapter knows: the event's source (debug), and why an event
+// could not be read (warn). The core writes the line every request gets.
+func (a *adapter) logEvent(ctx context.Context, t *translation) {
+	if a.log == nil {
+		return
+	}
+	switch {
+	case t.source == sourceUnknown:
+		attrs := []slog.Attr{slog.String("request_id", t.req.RequestID)}
+		if t.decodeErr != nil {
+			attrs = append(attrs, slog.String("error", t.decodeErr.Error()))
+		}
+		a.log.LogAttrs(ctx, slog.LevelWarn, "lambda event of unknown shape; expected API Gateway, function URL or ALB", attrs...)
+	case t.badBase64:
+		a.log.LogAttrs(ctx, slog.LevelWarn, "lambda event body is flagged base64 but does not decode",
+			slog.String("request_id", t.req.RequestID), slog.String("source", t.source.String()))
+	case a.log.Enabled(ctx, slog.LevelDebug):
+		a.log.LogAttrs(ctx, slog.LevelDebug, "lambda event",
+			slog.String("request_id", t.req.RequestID), slog.String("source", t.source.String()))
+	}
+}
