@@ -15,6 +15,13 @@ import (
 // even with a long invitee list, so anything bigger is not Tencent's.
 const MaxBodyBytes = 1 << 20
 
+// Limits on the archive key, so that every backend can index it (MySQL's VARCHAR key columns,
+// DynamoDB's key size). Tencent's own limits are far below: RoomId is at most 48 bytes.
+const (
+	MaxRoomIDBytes  = 255
+	MaxCommandBytes = 128
+)
+
 // Options configure a Handler. Every field but Logger and Now is required.
 type Options struct {
 	// SdkAppIDs are the apps served; a callback for any other SdkAppid is refused (403).
@@ -193,6 +200,13 @@ func (h *Handler) check(req Request, now time.Time) (*Event, *Error) {
 	}
 	if bodyCommand != ev.Command {
 		return ev, errCommandMismatch
+	}
+	// The archive key must fit every backend's key column; Tencent's own limits are far below.
+	if len(ev.Command) > MaxCommandBytes {
+		return ev, errField("CallbackCommand is longer than 128 bytes")
+	}
+	if len(ev.RoomID) > MaxRoomIDBytes {
+		return ev, errField("RoomId is longer than 255 bytes")
 	}
 	return ev, nil
 }

@@ -136,6 +136,17 @@ func TestStatusTable(t *testing.T) {
 		{"MaxMemberCount overflows", false, func(r *callback.Request) {
 			r.Body = bytes.Replace(r.Body, []byte(`300`), []byte(`9223372036854775808`), 1)
 		}, 400, 40003, 0},
+		{"RoomId of 256 bytes", false, func(r *callback.Request) {
+			r.Body = bytes.Replace(r.Body, []byte(`"RoomId":"tandy-test-rest"`), []byte(`"RoomId":"`+strings.Repeat("r", 256)+`"`), 1)
+		}, 400, 40003, 0},
+		{"RoomId of 255 bytes", false, func(r *callback.Request) {
+			r.Body = bytes.Replace(r.Body, []byte(`"RoomId":"tandy-test-rest"`), []byte(`"RoomId":"`+strings.Repeat("r", 255)+`"`), 1)
+		}, 200, 0, 1},
+		{"unknown command of 129 bytes", false, func(r *callback.Request) {
+			cmd := "X." + strings.Repeat("c", 127)
+			r.Query.Set("CallbackCommand", cmd)
+			r.Body = []byte(`{"CallbackCommand":"` + cmd + `"}`)
+		}, 400, 40003, 0},
 		{"command missing from query", false, func(r *callback.Request) { r.Query.Del("CallbackCommand") }, 400, 40004, 0},
 		{"commands differ", false, func(r *callback.Request) {
 			r.Body = bytes.Replace(r.Body, []byte(`"Room.CallbackAfterCreateRoom"`), []byte(`"Room.CallbackAfterDestroyRoom"`), 1)
