@@ -1,0 +1,218 @@
+// Command invoke runs a built roomhook function under its platform's real
+// invocation protocol on loopback (see package scripts/localinvoke), sends it
+// event files in order and prints each platform response JSON on its own
+// line on stdout. The function's logs, and the emulator's, go to stderr.
+//
+//	go run ./scripts/invoke -platform lambda|scf [-build] [-bin PATH] [-rie PATH] [-env KEY=VALUE]... EVENT_FILE...
+//
+// The function runs once and serves every event warm. Its environment is
+// PATH, HOME and TMPDIR and every ROOMHOOK_* variable of this command's
+// environment, plus the -env entries; nothing else.
+//
+// Exit status: 0 when every response has statusCode 200; 1 when one does
+// not, when an invocation fails (a function error, a crash) or when the
+// function refuses to start; 2 for usage and tooling errors (a missing file,
+// a failed build, an event that is not JSON). Messages go to stderr.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/roomhook/roomhook/scripts/localinvoke"
+)
+
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitTooling = 2
+)
+
+// passedThrough are the caller's variables the function gets besides
+// ROOMHOOK_*.
+var passedThrough = []string{"PATH", "HOME", "TMPDIR"}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// envList is a repeatable -env KEY=VALUE flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	platform := fs.String("platform", "", "lambda or scf")
+	bin := fs.String("bin", "", "the function binary (with -build: where to write it; default a temporary directory)")
+	rie := fs.String("rie", "", "lambda: the aws-lambda-rie binary (default: build the version go.mod pins, next to -bin with -build)")
+	build := fs.Bool("build", false, "build ./functions/<platform> into -bin first")
+	var extraEnv envList
+	fs.Var(&extraEnv, "env", "KEY=VALUE to add to the function's environment (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: invoke -platform lambda|scf [-build] [-bin PATH] [-rie PATH] [-env KEY=VALUE]... EVENT_FILE...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitTooling
+	}
+	usage := func(msg string) int {
+		fmt.Fprintln(stderr, "invoke: "+msg)
+		fs.Usage()
+		return exitTooling
+	}
+	switch {
+	case *platform != "lambda" && *platform != "scf":
+		return usage("-platform must be lambda or scf")
+	case fs.NArg() == 0:
+		return usage("no EVENT_FILE given")
+	case *bin == "" && !*build:
+		return usage("-bin is required without -build")
+	case *rie != "" && *platform != "lambda":
+		return usage("-rie is for -platform lambda only")
+	}
+
+	// Read every event before starting anything.
+	files := fs.Args()
+	events := make([][]byte, len(files))
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "invoke: %v\n", err)
+			return exitTooling
+		}
+		if !json.Valid(b) {
+			fmt.Fprintf(stderr, "invoke: %s is not JSON\n", f)
+			return exitTooling
+		}
+		events[i] = b
+	}
+
+	tmp, err := os.MkdirTemp("", "roomhook-invoke-")
+	if err != nil {
+		fmt.Fprintf(stderr, "invoke: %v\n", err)
+		return exitTooling
+	}
+	defer os.RemoveAll(tmp)
+
+	binPath, riePath := *bin, *rie
+	if *build {
+		if binPath == "" {
+			name := map[string]string{"lambda": "bootstrap", "scf": "main"}[*platform]
+			binPath = filepath.Join(tmp, name)
+		}
+		fmt.Fprintf(stderr, "invoke: building ./functions/%s into %s\n", *platform, binPath)
+		if err := localinvoke.BuildFunction(ctx, "./functions/"+*platform, binPath); err != nil {
+			fmt.Fprintf(stderr, "invoke: %v\n", err)
+			return exitTooling
+		}
+	}
+	if *platform == "lambda" && riePath == "" {
+		dir := tmp
+		if *build {
+			dir = filepath.Dir(binPath)
+		}
+		fmt.Fprintf(stderr, "invoke: building %s into %s\n", localinvoke.RIEPackage, dir)
+		if riePath, err = localinvoke.BuildRIE(ctx, dir); err != nil {
+			fmt.Fprintf(stderr, "invoke: %v\n", err)
+			return exitTooling
+		}
+	}
+
+	opts := localinvoke.Options{Env: functionEnv(environ, extraEnv), Stderr: stderr}
+	var rt localinvoke.Runtime
+	if *platform == "lambda" {
+		rt, err = localinvoke.StartLambda(ctx, riePath, binPath, opts)
+	} else {
+		rt, err = localinvoke.StartSCF(ctx, binPath, opts)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "invoke: %v\n", err)
+		if errors.Is(err, localinvoke.ErrExited) {
+			return exitFailed // the function refused to start
+		}
+		return exitTooling
+	}
+
+	code := exitOK
+	for i, event := range events {
+		resp, err := rt.Invoke(ctx, event)
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "invoke: %s: %v\n", files[i], ctx.Err())
+			code = exitTooling
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "invoke: %s: %v\n", files[i], err)
+			if code == exitOK {
+				code = exitFailed
+			}
+			continue
+		}
+		var line bytes.Buffer
+		if err := json.Compact(&line, resp); err != nil {
+			fmt.Fprintf(stderr, "invoke: %s: response is not JSON: %v\n", files[i], err)
+			code = exitTooling
+			continue
+		}
+		line.WriteByte('\n')
+		if _, err := stdout.Write(line.Bytes()); err != nil {
+			fmt.Fprintf(stderr, "invoke: write response: %v\n", err)
+			code = exitTooling
+		}
+		status, err := localinvoke.StatusCode(resp)
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "invoke: %s: %v\n", files[i], err)
+		case status != 200:
+			fmt.Fprintf(stderr, "invoke: %s: status %d\n", files[i], status)
+		}
+		if (err != nil || status != 200) && code == exitOK {
+			code = exitFailed
+		}
+	}
+	if err := rt.Close(); err != nil {
+		fmt.Fprintf(stderr, "invoke: %v\n", err)
+		code = exitTooling
+	}
+	return code
+}
+
+// functionEnv is the function's environment: PATH, HOME, TMPDIR and every
+// ROOMHOOK_* variable of environ, then extra.
+func functionEnv(environ, extra []string) []string {
+	var env []string
+	for _, kv := range environ {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		if strings.HasPrefix(k, "ROOMHOOK_") || slices.Contains(passedThrough, k) {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}

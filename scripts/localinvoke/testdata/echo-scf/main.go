@@ -1,0 +1,76 @@
+// Command echo-scf is a throw-away Tencent SCF event function for the
+// localinvoke tests. It answers every event with a fixed API-gateway-style
+// response; see handle for how the event and ECHO_MODE steer it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/tencentyun/scf-go-lib/cloudfunction"
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+)
+
+var invocations atomic.Int64
+
+func main() {
+	switch os.Getenv("ECHO_MODE") {
+	case "exit":
+		fmt.Fprintln(os.Stderr, "echo-scf: refusing to start (ECHO_MODE=exit)")
+		os.Exit(3)
+	case "hang":
+		time.Sleep(time.Hour)
+	}
+	cloudfunction.Start(handle)
+}
+
+// event is what the tests send: the status to answer with, and whether to
+// fail the invocation instead.
+type event struct {
+	Status int    `json:"status"`
+	Fail   string `json:"fail"` // "error", "panic", "exit" or "hang"
+}
+
+func handle(ctx context.Context, e event) (map[string]any, error) {
+	n := invocations.Add(1)
+	switch e.Fail {
+	case "error":
+		return nil, errors.New("echo-scf: asked to fail")
+	case "panic":
+		panic("echo-scf: asked to panic")
+	case "exit":
+		fmt.Println("echo-scf: exiting mid-invocation")
+		os.Exit(4)
+	case "hang":
+		time.Sleep(time.Hour)
+	}
+	fmt.Println("echo-scf: invocation", n)
+	status := e.Status
+	if status == 0 {
+		status = 200
+	}
+	_, hasDeadline := ctx.Deadline()
+	var fc functioncontext.FunctionContext
+	if c, ok := functioncontext.FromContext(ctx); ok {
+		fc = *c
+	}
+	body, _ := json.Marshal(map[string]any{
+		"invocation":   n,
+		"pid":          os.Getpid(),
+		"functionName": fc.FunctionName,
+		"requestId":    fc.RequestID,
+		"echoVar":      os.Getenv("ECHO_VAR"),
+		"hasDeadline":  hasDeadline,
+	})
+	return map[string]any{
+		"statusCode":      status,
+		"headers":         map[string]string{"Content-Type": "application/json"},
+		"body":            string(body),
+		"isBase64Encoded": false,
+	}, nil
+}
