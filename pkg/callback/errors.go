@@ -54,7 +54,7 @@ var (
 	errCommandMissing  = &Error{KindInvalid, 40004, "command_missing", "CallbackCommand missing from the query string"}
 	errCommandMismatch = &Error{KindInvalid, 40005, "command_mismatch", "CallbackCommand in the query string and the body differ"}
 	errRepeatedParam   = &Error{KindInvalid, 40006, "repeated_param", "a query parameter is repeated"}
-	errParamValue      = &Error{KindInvalid, 40007, "param_value", "a query parameter has a value no query string can hold"}
+	errParamValue      = &Error{KindInvalid, 40007, "param_value", "a query parameter has an invalid value"}
 	errSignMissing     = &Error{KindUnauthorized, 40101, "sign_missing", "Sign and RequestTime are required"}
 	errSignTime        = &Error{KindUnauthorized, 40102, "sign_time", "RequestTime is invalid or outside the accepted window"}
 	errSignMismatch    = &Error{KindUnauthorized, 40103, "sign_mismatch", "Sign does not match"}

@@ -156,6 +156,14 @@ func TestStatusTable(t *testing.T) {
 		}, 400, 40005, 0},
 		{"repeated SdkAppid", false, func(r *callback.Request) { r.Query["SdkAppid"] = []string{"1400123456", "1400123456"} }, 400, 40006, 0},
 		{"SdkAppid with no value at all", false, func(r *callback.Request) { r.Query["SdkAppid"] = []string{} }, 400, 40007, 0},
+		{"ClientIP with NUL", false, func(r *callback.Request) { r.Query.Set("ClientIP", "1.2.3.4\x00") }, 400, 40007, 0},
+		{"OptPlatform not UTF-8", false, func(r *callback.Request) { r.Query.Set("OptPlatform", "Web\xff") }, 400, 40007, 0},
+		{"RoomName with NUL", false, func(r *callback.Request) {
+			r.Body = bytes.Replace(r.Body, []byte(`"RoomName":"tandy-test-rest"`), []byte(`"RoomName":"a\u0000b"`), 1)
+		}, 400, 40003, 0},
+		{"RoomId with NUL", false, func(r *callback.Request) {
+			r.Body = bytes.Replace(r.Body, []byte(`"RoomId":"tandy-test-rest"`), []byte(`"RoomId":"a\u0000"`), 1)
+		}, 400, 40003, 0},
 		{"SdkAppid in two spellings", false, func(r *callback.Request) { r.Query.Set("SDKAppID", "1400000001") }, 400, 40006, 0},
 		{"query names in other case", false, func(r *callback.Request) {
 			r.Query = url.Values{"sdkappid": {"1400123456"}, "callbackcommand": {createCmd}, "ContentType": {"json"}}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"strings"
 )
 
 // The lenient types accept what Tencent's own samples and SDKs are known to send besides the
@@ -28,7 +29,9 @@ var (
 
 // lenientString is a string that may arrive as a JSON number (accounts such as
 // "Member_Account": 123 in Tencent's samples); the number's literal text is kept, so 123 and
-// "123" store the same.
+// "123" store the same. A NUL character (\u0000) is refused: no Tencent name or account holds
+// one, and PostgreSQL's text columns cannot store it, so accepting it would turn a bad request
+// into a store failure on one backend only.
 type lenientString string
 
 func (s *lenientString) UnmarshalJSON(b []byte) error {
@@ -37,6 +40,9 @@ func (s *lenientString) UnmarshalJSON(b []byte) error {
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			return typeError("string holding NUL", stringType)
 		}
 		*s = lenientString(v)
 	case isJSONNumber(b):

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -227,13 +228,14 @@ func decodeError(err error) error {
 	return fmt.Errorf("%w: %v", ErrField, err)
 }
 
-// jsonString returns the value of a JSON string literal; ok is false for anything else.
+// jsonString returns the value of a JSON string literal; ok is false for anything else,
+// including a string holding NUL (see lenientString).
 func jsonString(raw json.RawMessage) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil {
+	if json.Unmarshal(raw, &s) != nil || strings.IndexByte(s, 0) >= 0 {
 		return "", false
 	}
 	return s, true

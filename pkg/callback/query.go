@@ -3,6 +3,7 @@ package callback
 import (
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // The query parameters Tencent puts on the callback URL, in the order of paramNames.
@@ -32,8 +33,9 @@ func (q *query) has(p int) bool   { return q.seen[p] }
 // Tencent's documents spell them several ways (SdkAppid, SDKAppID); a parameter given twice,
 // in any spelling, is refused: two values for one name leave the receiver guessing which one
 // the signature or the app check should see. A name with no value at all (an adapter's way of
-// saying the platform sent something no query string can hold) is refused too. Other
-// parameters are ignored.
+// saying the platform sent something no query string can hold), and a value that is not UTF-8
+// or holds NUL (%FF, %00: no store can keep it as text), are refused too. Other parameters are
+// ignored.
 func readQuery(q url.Values) (query, *Error) {
 	var out query
 	for name, values := range q {
@@ -41,7 +43,7 @@ func readQuery(q url.Values) (query, *Error) {
 			if !strings.EqualFold(name, want) {
 				continue
 			}
-			if len(values) == 0 {
+			if len(values) == 0 || !storable(values[0]) {
 				return out, errParamValue
 			}
 			if len(values) > 1 || out.seen[p] {
@@ -52,4 +54,10 @@ func readQuery(q url.Values) (query, *Error) {
 		}
 	}
 	return out, nil
+}
+
+// storable reports whether v can be kept in every backend's text column: valid UTF-8 without
+// NUL.
+func storable(v string) bool {
+	return utf8.ValidString(v) && strings.IndexByte(v, 0) < 0
 }

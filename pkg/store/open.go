@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/postgres"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
 )
 
@@ -30,8 +31,8 @@ type backend struct {
 // means adding its package and filling in its open function here.
 var backends = []backend{
 	{"sqlite", openSQLite},
-	{"postgres", nil},
-	{"postgresql", nil},
+	{"postgres", openPostgres},
+	{"postgresql", openPostgres},
 	{"mysql", nil},
 	{"dynamodb", nil},
 }
@@ -40,7 +41,9 @@ var backends = []backend{
 //
 //	sqlite://PATH       everything after "sqlite://" is the file path:
 //	                    sqlite:///tmp/r.db is absolute, sqlite://r.db relative
-//	postgres://…, postgresql://…, mysql://…, dynamodb://…
+//	postgres://…, postgresql://…
+//	                    a libpq URL (see package postgres)
+//	mysql://…, dynamodb://…
 //	                    planned; this version returns an error saying so
 //
 // The value returned also implements callback.Reader, so tools can read back what was saved:
@@ -142,6 +145,14 @@ func openSQLite(ctx context.Context, path string, opts Options) (callback.Store,
 			"write sqlite://./NAME for a relative file whose name holds '@'")
 	}
 	s, err := sqlite.Open(ctx, path, sqlite.Options{Timeout: opts.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, rest string, opts Options) (callback.Store, error) {
+	s, err := postgres.Open(ctx, "postgres://"+rest, postgres.Options{Timeout: opts.Timeout})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,232 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// schemaVersion is the version of the item layout described in the package documentation. A
+// change to it adds a migration step from the previous version and bumps this number; never
+// change a released layout in place.
+const schemaVersion = 1
+
+// Key attribute and index names: the table definition in doc.go, template.yaml and the README
+// must use exactly these.
+const (
+	attrPK      = "pk"
+	attrSK      = "sk"
+	attrGSI1PK  = "gsi1pk"
+	attrGSI1SK  = "gsi1sk"
+	indexByApp  = "gsi1"
+	schemaPK    = "SCHEMA"
+	schemaSK    = "VERSION"
+	attrVersion = "version"
+)
+
+// Polling while a table is being created: start fast for local servers, back off for DynamoDB.
+const (
+	pollFirst = 50 * time.Millisecond
+	pollMax   = time.Second
+)
+
+// createTableInput is roomhook's table: on-demand billing, a string partition and sort key, and
+// one index listing each app's archive in archive order.
+func createTableInput(table string) *ddb.CreateTableInput {
+	return &ddb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrGSI1PK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrGSI1SK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(indexByApp),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrGSI1PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrGSI1SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	}
+}
+
+// ensureTable checks that the table exists with roomhook's keys, creating it when it is missing
+// and waiting until it can be used. A concurrent cold start creating the same table is fine:
+// both wait for the one table.
+func (s *Store) ensureTable(ctx context.Context, where string) error {
+	out, err := s.client.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
+	var notFound *types.ResourceNotFoundException
+	if errors.As(err, &notFound) {
+		_, err = s.client.CreateTable(ctx, createTableInput(s.table))
+		var inUse *types.ResourceInUseException
+		if err != nil && !errors.As(err, &inUse) { // in use: another instance just created it
+			return fmt.Errorf("dynamodb: create %s: %w", where, err)
+		}
+		out, err = s.client.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
+	}
+	if err != nil {
+		return fmt.Errorf("dynamodb: describe %s: %w", where, err)
+	}
+
+	delay := pollFirst
+	for {
+		desc := out.Table
+		if desc == nil {
+			return fmt.Errorf("dynamodb: describe %s: empty answer", where)
+		}
+		switch desc.TableStatus {
+		case types.TableStatusActive, types.TableStatusUpdating:
+			return checkKeys(desc, where)
+		case types.TableStatusCreating:
+			// Wait below.
+		default:
+			return fmt.Errorf("dynamodb: %s is %s, not usable", where, desc.TableStatus)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("dynamodb: %s is still being created: %w (raise the store's open timeout, "+
+				"or create the table beforehand, e.g. with template.yaml)", where, context.Cause(ctx))
+		case <-t.C:
+		}
+		delay = min(2*delay, pollMax)
+		out, err = s.client.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
+		if err != nil {
+			return fmt.Errorf("dynamodb: describe %s: %w", where, err)
+		}
+	}
+}
+
+// checkKeys refuses a table whose keys or index differ from createTableInput's: its items would
+// not be roomhook's, and roomhook's writes would fail or, worse, succeed in someone else's data.
+func checkKeys(desc *types.TableDescription, where string) error {
+	attrTypes := map[string]types.ScalarAttributeType{}
+	for _, a := range desc.AttributeDefinitions {
+		attrTypes[aws.ToString(a.AttributeName)] = a.AttributeType
+	}
+	want := createTableInput("")
+	if !sameKeys(desc.KeySchema, want.KeySchema, attrTypes) {
+		return fmt.Errorf("%w: %s has key schema %s, want pk (string, partition key) and sk (string, sort key)",
+			ErrNotRoomhookTable, where, keyString(desc.KeySchema))
+	}
+	wantIndex := want.GlobalSecondaryIndexes[0]
+	for _, gsi := range desc.GlobalSecondaryIndexes {
+		if aws.ToString(gsi.IndexName) != indexByApp {
+			continue
+		}
+		if !sameKeys(gsi.KeySchema, wantIndex.KeySchema, attrTypes) {
+			return fmt.Errorf("%w: index %s of %s has key schema %s, want gsi1pk (string, partition key) and gsi1sk (string, sort key)",
+				ErrNotRoomhookTable, indexByApp, where, keyString(gsi.KeySchema))
+		}
+		if gsi.Projection == nil || gsi.Projection.ProjectionType != types.ProjectionTypeAll {
+			return fmt.Errorf("%w: index %s of %s must project ALL attributes", ErrNotRoomhookTable, indexByApp, where)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s has no global secondary index %s (gsi1pk, gsi1sk; projection ALL)",
+		ErrNotRoomhookTable, where, indexByApp)
+}
+
+func sameKeys(got, want []types.KeySchemaElement, attrTypes map[string]types.ScalarAttributeType) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range want {
+		name := aws.ToString(got[i].AttributeName)
+		if name != aws.ToString(want[i].AttributeName) || got[i].KeyType != want[i].KeyType ||
+			attrTypes[name] != types.ScalarAttributeTypeS {
+			return false
+		}
+	}
+	return true
+}
+
+func keyString(keys []types.KeySchemaElement) string {
+	s := "("
+	for i, k := range keys {
+		if i > 0 {
+			s += ", "
+		}
+		s += aws.ToString(k.AttributeName) + " " + string(k.KeyType)
+	}
+	return s + ")"
+}
+
+// schemaKey is the key of the schema version item. Room and event items start with "ROOM#",
+// so it cannot collide with them.
+func schemaKey() map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: schemaPK},
+		attrSK: &types.AttributeValueMemberS{Value: schemaSK},
+	}
+}
+
+// ensureSchemaVersion reads the schema version item and writes version 1 when there is none (a
+// table just created, by Open or by template.yaml). The write is conditional, so two cold
+// starts racing on a new table agree on one item.
+func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
+	for attempt := 0; ; attempt++ {
+		out, err := s.client.GetItem(ctx, &ddb.GetItemInput{
+			TableName:      aws.String(s.table),
+			Key:            schemaKey(),
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return fmt.Errorf("dynamodb: read the schema version of %s: %w", where, err)
+		}
+		if out.Item != nil {
+			return checkVersion(out.Item, where)
+		}
+		if attempt > 0 {
+			return fmt.Errorf("dynamodb: the schema version item of %s vanished while it was written", where)
+		}
+		item := schemaKey()
+		item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.Itoa(schemaVersion)}
+		_, err = s.client.PutItem(ctx, &ddb.PutItemInput{
+			TableName:           aws.String(s.table),
+			Item:                item,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		})
+		if err == nil {
+			return nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return fmt.Errorf("dynamodb: write the schema version of %s: %w", where, err)
+		}
+		// Another instance wrote it first: read what it wrote.
+	}
+}
+
+// checkVersion accepts the version this code writes and refuses anything else.
+func checkVersion(item map[string]types.AttributeValue, where string) error {
+	n, ok := item[attrVersion].(*types.AttributeValueMemberN)
+	if !ok {
+		return fmt.Errorf("dynamodb: the schema version item (pk=%s, sk=%s) of %s has no numeric version; "+
+			"the table is not a roomhook table", schemaPK, schemaSK, where)
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	switch {
+	case err != nil || v < 1:
+		return fmt.Errorf("dynamodb: %s has unknown schema version %s", where, n.Value)
+	case v > schemaVersion:
+		return fmt.Errorf("%w: %s has version %d, this roomhook knows up to %d; upgrade roomhook",
+			ErrSchemaTooNew, where, v, schemaVersion)
+	}
+	// v == schemaVersion: nothing to do. Later versions add their steps here.
+	return nil
+}

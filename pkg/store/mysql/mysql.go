@@ -1,0 +1,136 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+)
+
+// The store proves at compile time that it is a complete backend.
+var (
+	_ callback.Store  = (*Store)(nil)
+	_ callback.Reader = (*Store)(nil)
+)
+
+// DefaultTimeout bounds Open when Options.Timeout is zero: connecting, logging in and checking
+// or creating the schema. It is also the driver's dial, read and write timeout unless the URL
+// sets them.
+const DefaultTimeout = 5 * time.Second
+
+// Pool lifetimes. A warm function instance may sit idle, or frozen, for minutes; a connection
+// idle longer than connMaxIdleTime is closed rather than trusted to have survived NAT gateways
+// and proxies, and none lives longer than connMaxLifetime, so a failover or a proxy's rebalance
+// reaches every instance soon.
+const (
+	connMaxIdleTime = time.Minute
+	connMaxLifetime = 5 * time.Minute
+)
+
+// ErrSchemaTooNew is returned by Open when the database was set up by a newer roomhook, whose
+// schema this version does not know; writing to it could corrupt data the newer one relies on.
+var ErrSchemaTooNew = errors.New("mysql: schema version is newer than this roomhook supports")
+
+// Options tunes Open. The zero value is ready to use.
+type Options struct {
+	// Timeout bounds Open: connecting and checking or creating the schema. Zero means
+	// DefaultTimeout. A deadline on Open's context applies too, whichever is first. It is also
+	// the driver's dial, read and write timeout unless the URL's timeout, readTimeout or
+	// writeTimeout parameters set them.
+	Timeout time.Duration
+}
+
+// Store is a callback.Store and callback.Reader on a MySQL or MariaDB database. It is safe for
+// concurrent use; build it once per process and share it.
+type Store struct {
+	db      *sql.DB
+	where   string       // host:port and database, for error messages
+	retries atomic.Int64 // Save attempts run again after a deadlock or lock timeout, for tests
+}
+
+// Open connects to the database the mysql:// URL names, checks that it is reachable and creates
+// the schema when it does not exist yet. The database itself must exist.
+//
+// The URL is mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?PARAMS]; see the package
+// documentation for the parameters. Open fails with ErrSchemaTooNew when the database carries a
+// newer schema version than this code. Errors never contain the password.
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	cfg, err := parseURL(rawURL, timeout)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	connector, err := driver.NewConnector(cfg.driver)
+	if err != nil {
+		// NewConnector only checks the TLS name, which parseURL already did.
+		return nil, fmt.Errorf("mysql: %s: %w", cfg.where(), err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(cfg.maxOpenConns)
+	db.SetMaxIdleConns(min(cfg.maxOpenConns, DefaultMaxOpenConns))
+	db.SetConnMaxIdleTime(connMaxIdleTime)
+	db.SetConnMaxLifetime(connMaxLifetime)
+
+	s := &Store{db: db, where: cfg.where()}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, connectError(ctx, s.where, timeout, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// connectError explains a failed first connection. The driver's own errors name the user but
+// never the password.
+func connectError(ctx context.Context, where string, timeout time.Duration, err error) error {
+	var me *driver.MySQLError
+	switch {
+	case errors.As(err, &me) && me.Number == erBadDB:
+		return fmt.Errorf("mysql: %s: the database does not exist; create it first "+
+			"(CREATE DATABASE … CHARACTER SET utf8mb4): %w", where, err)
+	case errors.As(err, &me) && (me.Number == erAccessDenied || me.Number == erDBAccessDenied):
+		return fmt.Errorf("mysql: %s: login refused; check the user, the password and its grants: %w", where, err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("mysql: %s: cannot connect within %v: %w", where, timeout, err)
+	}
+	return fmt.Errorf("mysql: %s: cannot connect: %w", where, err)
+}
+
+// Server error numbers the store acts on; MySQL and MariaDB share them.
+const (
+	erDBAccessDenied = 1044 // ER_DBACCESS_DENIED_ERROR
+	erAccessDenied   = 1045 // ER_ACCESS_DENIED_ERROR
+	erBadDB          = 1049 // ER_BAD_DB_ERROR
+	erNoSuchTable    = 1146 // ER_NO_SUCH_TABLE
+	erLockWait       = 1205 // ER_LOCK_WAIT_TIMEOUT
+	erDeadlock       = 1213 // ER_LOCK_DEADLOCK
+)
+
+// isServerError reports whether err is the server error number n.
+func isServerError(err error, n uint16) bool {
+	var me *driver.MySQLError
+	return errors.As(err, &me) && me.Number == n
+}
+
+// Close releases the connection pool. Saves still in flight finish first.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("mysql: close %s: %w", s.where, err)
+	}
+	return nil
+}

@@ -1,0 +1,1147 @@
+package mysql
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/storetest"
+)
+
+// The tests run against a real server named by ROOMHOOK_TEST_MYSQL, a store URL whose user may
+// create and drop databases (and, for TestLeastPrivileges, users). Each test gets a database of
+// its own, dropped when it ends. Without the variable the tests that need a server are skipped.
+const envURL = "ROOMHOOK_TEST_MYSQL"
+
+func serverURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv(envURL)
+	if u == "" {
+		t.Skipf("set %s to a server URL whose user may create databases to run this test, e.g. "+
+			"%s='mysql://root@127.0.0.1:3306/test' go test ./pkg/store/mysql/", envURL, envURL)
+	}
+	return u
+}
+
+// adminDB connects to the server of ROOMHOOK_TEST_MYSQL with no default database, or with
+// dbName when it is not empty.
+func adminDB(t *testing.T, dbName string) *sql.DB {
+	t.Helper()
+	cfg, err := parseURL(serverURL(t), DefaultTimeout)
+	if err != nil {
+		t.Fatalf("%s: %v", envURL, err)
+	}
+	c := cfg.driver.Clone()
+	c.DBName = dbName
+	c.MultiStatements = false
+	conn, err := driver.NewConnector(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newDatabase creates an empty database, dropped when the test ends, and returns the store URL
+// naming it and its name.
+func newDatabase(t *testing.T) (storeURL, name string) {
+	t.Helper()
+	name = "roomhook_test_" + randomHex(6)
+	admin := adminDB(t, "")
+	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name+" CHARACTER SET utf8mb4"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	return withDatabase(t, serverURL(t), name), name
+}
+
+// withDatabase returns rawURL naming database name instead of its own.
+func withDatabase(t *testing.T, rawURL, name string) string {
+	t.Helper()
+	at := strings.LastIndexByte(rawURL, '@')
+	slash := strings.IndexByte(rawURL[at+1:], '/')
+	if at < 0 || slash < 0 {
+		t.Fatalf("%s must have the form mysql://USER@HOST:PORT/DATABASE", envURL)
+	}
+	head := rawURL[:at+1+slash+1]
+	_, query, hasQuery := strings.Cut(rawURL[len(head):], "?")
+	if hasQuery {
+		return head + name + "?" + query
+	}
+	return head + name
+}
+
+// withParam adds one parameter to rawURL.
+func withParam(rawURL, param string) string {
+	if strings.Contains(rawURL[strings.LastIndexByte(rawURL, '@'):], "?") {
+		return rawURL + "&" + param
+	}
+	return rawURL + "?" + param
+}
+
+// openURL opens a store and closes it when the test ends.
+func openURL(t *testing.T, storeURL string) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), storeURL, Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// open opens a store on a new, empty database.
+func open(t *testing.T) (*Store, string) {
+	t.Helper()
+	u, name := newDatabase(t)
+	return openURL(t, u), name
+}
+
+func TestConformance(t *testing.T) {
+	serverURL(t)
+	storetest.Run(t, func(t *testing.T) storetest.Backend {
+		s, _ := open(t)
+		return s
+	})
+}
+
+func TestSchemaVersion(t *testing.T) {
+	_, name := open(t)
+	db := adminDB(t, name)
+
+	var versions []int64
+	rows, err := db.QueryContext(t.Context(), `SELECT version FROM roomhook_schema`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(versions, []int64{1}) {
+		t.Errorf("roomhook_schema holds %v, want [1]", versions)
+	}
+
+	rows, err = db.QueryContext(t.Context(), `SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, ROW_FORMAT
+		FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var table, engine, collation, rowFormat string
+		if err := rows.Scan(&table, &engine, &collation, &rowFormat); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, table)
+		if engine != "InnoDB" {
+			t.Errorf("%s: engine %s, want InnoDB", table, engine)
+		}
+		if table != "roomhook_schema" && !slices.Contains(keyCollations, collation) {
+			t.Errorf("%s: collation %s, want one of %v", table, collation, keyCollations)
+		}
+		if table != "roomhook_schema" && !strings.EqualFold(rowFormat, "Dynamic") {
+			t.Errorf("%s: row format %s, want Dynamic", table, rowFormat)
+		}
+	}
+	if want := []string{"callback_events", "roomhook_schema", "rooms"}; !slices.Equal(tables, want) {
+		t.Errorf("tables %v, want %v", tables, want)
+	}
+}
+
+// TestColumns pins the table and column names (a contract users query directly, the same as
+// the SQLite store's) and the types chosen for them.
+func TestColumns(t *testing.T) {
+	_, name := open(t)
+	db := adminDB(t, name)
+
+	want := map[string]string{
+		"callback_events": "id:bigint sdk_app_id:bigint callback_command:varchar(128) room_id:varchar(255) " +
+			"event_time:bigint client_ip:text opt_platform:text request_id:text received_at:bigint raw_body:longblob",
+		"rooms": "sdk_app_id:bigint room_id:varchar(255) room_name:mediumtext room_type:mediumtext " +
+			"owner_account:mediumtext max_member_count:bigint max_seat_count:bigint " +
+			"is_video_disabled:tinyint(1) is_audio_disabled:tinyint(1) is_message_disabled:tinyint(1) " +
+			"is_screen_sharing_disabled:tinyint(1) is_cloud_recording_disabled:tinyint(1) " +
+			"custom_info:mediumtext schedule_start_time:bigint schedule_end_time:bigint " +
+			"room_status:mediumtext is_seat_enabled:tinyint(1) take_seat_mode:mediumtext create_time:bigint " +
+			"operator_account:mediumtext schedule_invitee_list_account:mediumtext " +
+			"callback_command:varchar(128) event_time:bigint updated_at:bigint",
+		"roomhook_schema": "version:int",
+	}
+	for table, cols := range want {
+		rows, err := db.QueryContext(t.Context(), `SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
+			WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, name, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var col, typ string
+			if err := rows.Scan(&col, &typ); err != nil {
+				t.Fatal(err)
+			}
+			// MySQL 8 drops the display width of BIGINT and INT, MariaDB shows it.
+			typ = strings.TrimSuffix(strings.TrimSuffix(typ, "(20)"), "(11)")
+			got = append(got, col+":"+typ)
+		}
+		rows.Close()
+		if g := strings.Join(got, " "); g != cols {
+			t.Errorf("columns of %s:\n got %s\nwant %s", table, g, cols)
+		}
+	}
+
+	// The archive key and the room key, as the semantics need them.
+	var keyCols string
+	err := db.QueryRowContext(t.Context(), `SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)
+		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'callback_events'
+		AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'`, name).Scan(&keyCols)
+	if err != nil || keyCols != "sdk_app_id,callback_command,room_id,event_time" {
+		t.Errorf("unique key of callback_events = %q (%v)", keyCols, err)
+	}
+	err = db.QueryRowContext(t.Context(), `SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)
+		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'rooms'
+		AND INDEX_NAME = 'PRIMARY'`, name).Scan(&keyCols)
+	if err != nil || keyCols != "sdk_app_id,room_id" {
+		t.Errorf("primary key of rooms = %q (%v)", keyCols, err)
+	}
+}
+
+// TestStoredForm checks how values sit in the tables, for users who query them with SQL.
+func TestStoredForm(t *testing.T) {
+	s, name := open(t)
+	ev := storetest.SeedEvent()
+	ev.Room.ScheduleInviteeList = []string{"user2", "<user&3>"}
+	if _, err := s.Save(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	unknown := &callback.Event{SdkAppID: ev.SdkAppID, Command: "Group.CallbackAfterSendMsg", ReceivedAt: ev.ReceivedAt, Raw: nil}
+	if o, err := s.Save(t.Context(), unknown); err != nil || o != callback.OutcomeIgnored {
+		t.Fatalf("Save of an empty body = %v, %v", o, err)
+	}
+
+	db := adminDB(t, name)
+	var (
+		invitees                  string
+		video, eventTime, updated int64
+		receivedAt                int64
+		nullTimes, emptyBodies    int
+	)
+	err := db.QueryRowContext(t.Context(), `SELECT schedule_invitee_list_account, is_video_disabled, event_time, updated_at FROM rooms`).
+		Scan(&invitees, &video, &eventTime, &updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if invitees != `["user2","<user&3>"]` {
+		t.Errorf("schedule_invitee_list_account = %s, want a plain JSON array", invitees)
+	}
+	if video != 1 || eventTime != 1703589922780 || updated != ev.ReceivedAt.UnixMilli() {
+		t.Errorf("is_video_disabled, event_time, updated_at = %d, %d, %d", video, eventTime, updated)
+	}
+	if err := db.QueryRowContext(t.Context(), `SELECT received_at FROM callback_events ORDER BY id LIMIT 1`).Scan(&receivedAt); err != nil {
+		t.Fatal(err)
+	}
+	if receivedAt != ev.ReceivedAt.UnixMilli() {
+		t.Errorf("received_at = %d, want %d (Unix ms)", receivedAt, ev.ReceivedAt.UnixMilli())
+	}
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM callback_events WHERE event_time IS NULL AND room_id = ''`).Scan(&nullTimes); err != nil {
+		t.Fatal(err)
+	}
+	if nullTimes != 1 {
+		t.Errorf("%d archive rows with NULL event_time and empty room_id, want 1", nullTimes)
+	}
+	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM callback_events WHERE raw_body IS NOT NULL AND LENGTH(raw_body) = 0`).Scan(&emptyBodies); err != nil {
+		t.Fatal(err)
+	}
+	if emptyBodies != 1 {
+		t.Errorf("%d archive rows with an empty (not NULL) raw_body, want 1", emptyBodies)
+	}
+	evs, err := s.Events(t.Context(), ev.SdkAppID)
+	if err != nil || len(evs) != 2 || evs[1].Raw == nil || len(evs[1].Raw) != 0 {
+		t.Errorf("Events = %d rows, %v; want the second with an empty, non-nil Raw", len(evs), err)
+	}
+}
+
+// TestSessionSettings checks what every connection sets for itself.
+func TestSessionSettings(t *testing.T) {
+	s, _ := open(t)
+	var sqlMode, client, conn, results string
+	var lockWait int
+	err := s.db.QueryRowContext(t.Context(), `SELECT @@SESSION.sql_mode, @@SESSION.innodb_lock_wait_timeout,
+		@@SESSION.character_set_client, @@SESSION.character_set_connection, @@SESSION.character_set_results`).
+		Scan(&sqlMode, &lockWait, &client, &conn, &results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sqlMode, "STRICT_ALL_TABLES") || !strings.Contains(sqlMode, "NO_ENGINE_SUBSTITUTION") {
+		t.Errorf("sql_mode = %q, want strict", sqlMode)
+	}
+	if lockWait != lockWaitTimeoutSeconds {
+		t.Errorf("innodb_lock_wait_timeout = %d, want %d", lockWait, lockWaitTimeoutSeconds)
+	}
+	if client != "utf8mb4" || conn != "utf8mb4" || results != "utf8mb4" {
+		t.Errorf("character sets = %s, %s, %s; want utf8mb4", client, conn, results)
+	}
+}
+
+// TestKeysAreByteExact saves rooms whose ids differ only in what a case-insensitive or padding
+// collation would ignore: each is a room of its own.
+func TestKeysAreByteExact(t *testing.T) {
+	s, _ := open(t)
+	ids := []string{"room", "Room", "room ", "röom", "ro\u0308om", "room\t", "房间🚀", "房间🚀 "}
+	for _, id := range ids {
+		ev := storetest.SeedEvent()
+		ev.RoomID, ev.Room.RoomInfo.RoomID = id, id
+		ev.Room.RoomInfo.RoomName = &id
+		if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
+			t.Errorf("Save(room %q) = %v, %v; want stored", id, o, err)
+		}
+	}
+	for _, id := range ids {
+		r, err := s.Room(t.Context(), storetest.SeedSdkAppID, id)
+		if err != nil {
+			t.Errorf("Room(%q): %v", id, err)
+			continue
+		}
+		if r.Room.RoomInfo.RoomName == nil || *r.Room.RoomInfo.RoomName != id {
+			t.Errorf("Room(%q) holds the name of another room", id)
+		}
+	}
+	evs, err := s.Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil || len(evs) != len(ids) {
+		t.Errorf("Events = %d rows, %v; want %d", len(evs), err, len(ids))
+	}
+	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "ROOM"); !errors.Is(err, callback.ErrNotFound) {
+		t.Errorf("Room(ROOM) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestUnicodeRoundTrip(t *testing.T) {
+	s, name := open(t)
+	ev := storetest.SeedEvent()
+	ev.RoomID = "会议-🚀-Zoë-𝄞"
+	ev.Room.RoomInfo.RoomID = ev.RoomID
+	roomName := "周会 🎉👩‍👩‍👧‍👦 Zoë's «room» — 会议室 𝄞"
+	ev.Room.RoomInfo.RoomName = &roomName
+	ev.Room.ScheduleInviteeList = []string{"ユーザー🎉", "😀"}
+	ev.ClientIP, ev.OptPlatform, ev.RequestID = "🙂", "平台", "请求-1"
+	if _, err := s.Save(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *r.Room.RoomInfo.RoomName != roomName || !slices.Equal(r.Room.ScheduleInviteeList, ev.Room.ScheduleInviteeList) {
+		t.Errorf("Room = %q, %q", *r.Room.RoomInfo.RoomName, r.Room.ScheduleInviteeList)
+	}
+	evs, err := s.Events(t.Context(), ev.SdkAppID)
+	if err != nil || len(evs) != 1 || evs[0].RoomID != ev.RoomID || evs[0].ClientIP != "🙂" || evs[0].OptPlatform != "平台" {
+		t.Errorf("Events = %+v, %v", evs, err)
+	}
+	// The bytes in the table are UTF-8, as another client reads them.
+	var stored []byte
+	if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT CAST(room_name AS BINARY) FROM rooms`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if string(stored) != roomName {
+		t.Errorf("room_name bytes = %q, want %q", stored, roomName)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	u, name := newDatabase(t)
+	s, err := Open(t.Context(), u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openURL(t, u)
+	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
+		t.Errorf("Save after reopen = %v, %v; want duplicate", o, err)
+	}
+	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+		t.Errorf("Room after reopen: %v", err)
+	}
+	var n int
+	if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT count(*) FROM roomhook_schema`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("roomhook_schema has %d rows (%v) after reopen, want 1", n, err)
+	}
+}
+
+// TestConcurrentColdStarts opens many stores on one new database at once, as a burst of cold
+// starts would: all succeed and the schema is created once.
+func TestConcurrentColdStarts(t *testing.T) {
+	serverURL(t)
+	for round := range 3 {
+		t.Run(fmt.Sprint("round ", round), func(t *testing.T) {
+			u, name := newDatabase(t)
+			const n = 12
+			var (
+				wg     sync.WaitGroup
+				start  = make(chan struct{})
+				stores = make([]*Store, n)
+				errs   = make([]error, n)
+			)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					stores[i], errs[i] = Open(t.Context(), u, Options{Timeout: 20 * time.Second})
+				}()
+			}
+			close(start)
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("cold start %d: %v", i, err)
+					continue
+				}
+				defer stores[i].Close()
+			}
+			var rows int
+			if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT count(*) FROM roomhook_schema`).Scan(&rows); err != nil || rows != 1 {
+				t.Errorf("roomhook_schema has %d rows (%v), want 1", rows, err)
+			}
+			if errs[0] == nil {
+				if o, err := stores[0].Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
+					t.Errorf("Save after racing cold starts = %v, %v", o, err)
+				}
+			}
+		})
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	u, name := newDatabase(t)
+	s, err := Open(t.Context(), u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := adminDB(t, name).ExecContext(t.Context(), `UPDATE roomhook_schema SET version = 2`); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(t.Context(), u, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a version 2 database succeeded, want an error")
+	}
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Errorf("err = %v, want ErrSchemaTooNew", err)
+	}
+	if !strings.Contains(err.Error(), "version 2") {
+		t.Errorf("err = %q, want it to name the version found", err)
+	}
+}
+
+func TestForeignTablesRefused(t *testing.T) {
+	u, name := newDatabase(t)
+	if _, err := adminDB(t, name).ExecContext(t.Context(), `CREATE TABLE rooms (id INT)`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), u, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a database with someone else's rooms table succeeded, want an error")
+	}
+	if !strings.Contains(err.Error(), "rooms") {
+		t.Errorf("err = %q, want it to name the table", err)
+	}
+	var n int
+	if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT count(*) FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'roomhook_schema'`, name).Scan(&n); err != nil || n != 0 {
+		t.Errorf("roomhook_schema exists after a refused open (%d, %v)", n, err)
+	}
+}
+
+// TestInterruptedFirstStart plays a first start that died after creating the tables but before
+// writing the version: the next start completes the schema.
+func TestInterruptedFirstStart(t *testing.T) {
+	u, name := newDatabase(t)
+	openURL(t, u).Close()
+	db := adminDB(t, name)
+	if _, err := db.ExecContext(t.Context(), `DELETE FROM roomhook_schema`); err != nil {
+		t.Fatal(err)
+	}
+	s := openURL(t, u)
+	if _, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(t.Context(), `DROP TABLE roomhook_schema`); err != nil {
+		t.Fatal(err)
+	}
+	s = openURL(t, u)
+	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
+		t.Errorf("Save after completing the schema = %v, %v; want duplicate (the data was kept)", o, err)
+	}
+	var v int
+	if err := db.QueryRowContext(t.Context(), `SELECT version FROM roomhook_schema`).Scan(&v); err != nil || v != 1 {
+		t.Errorf("version = %d (%v), want 1", v, err)
+	}
+}
+
+func TestMissingDatabase(t *testing.T) {
+	u := withDatabase(t, serverURL(t), "roomhook_test_missing_"+randomHex(4))
+	s, err := Open(t.Context(), u, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a missing database succeeded")
+	}
+	if !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("err = %q, want it to say the database does not exist", err)
+	}
+}
+
+// TestServerGone checks that an unreachable server is a clear error well within the timeout,
+// and that a closed store refuses to save.
+func TestServerGone(t *testing.T) {
+	const password = "pw-Gone-7c1e"
+	start := time.Now()
+	s, err := Open(t.Context(), "mysql://roomhook:"+password+"@127.0.0.1:1/roomhook", Options{Timeout: 3 * time.Second})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of 127.0.0.1:1 succeeded")
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Open of a closed port took %v, want a quick refusal", took)
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:1, database \"roomhook\": cannot connect") || strings.Contains(err.Error(), password) {
+		t.Errorf("err = %q, want a clear connection error without the password", err)
+	}
+
+	// A server that accepts the connection and never speaks: the timeout ends the wait.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	start = time.Now()
+	s, err = Open(t.Context(), "mysql://roomhook:"+password+"@"+ln.Addr().String()+"/roomhook", Options{Timeout: 300 * time.Millisecond})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a silent server succeeded")
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Open of a silent server took %v with a 300ms timeout", took)
+	}
+	if !strings.Contains(err.Error(), "cannot connect within 300ms") || strings.Contains(err.Error(), password) {
+		t.Errorf("err = %q, want it to name the timeout and not the password", err)
+	}
+	t.Logf("silent server: %v", err)
+
+	if os.Getenv(envURL) == "" {
+		return
+	}
+	st, _ := open(t)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := st.Save(t.Context(), storetest.SeedEvent()); err == nil {
+		t.Errorf("Save on a closed store = %v, nil; want an error", o)
+	}
+	if _, err := st.Events(t.Context(), storetest.SeedSdkAppID); err == nil {
+		t.Error("Events on a closed store succeeded, want an error")
+	}
+}
+
+// TestPasswordNeverInErrors tries every way Open can fail with a password in the URL.
+func TestPasswordNeverInErrors(t *testing.T) {
+	const password = "S3cr3t-pw_91f4"
+	bad := []string{
+		"mysql://u:" + password + "@127.0.0.1:1/db",
+		"mysql://u:" + password + "@127.0.0.1:99999/db",
+		"mysql://u:" + password + "@127.0.0.1:x/db",
+		"mysql://u:" + password + "@127.0.0.1:3306",
+		"mysql://u:" + password + "@127.0.0.1:3306/",
+		"mysql://u:" + password + "@127.0.0.1:3306/db/extra",
+		"mysql://u:" + password + "@127.0.0.1:3306/db?tls=bogus",
+		"mysql://u:" + password + "@127.0.0.1:3306/db?unknown=1",
+		"mysql://u:" + password + "@127.0.0.1:3306/db?parseTime=true",
+		"mysql://u:" + password + "@127.0.0.1:3306/db?timeout=never",
+		"mysql://u:" + password + "@127.0.0.1:3306/db?max_open_conns=0",
+		"mysql://u:" + password + "@127.0.0.1:3306/db?a=1;b=2",
+		"mysql://u:" + password + "@127.0.0.1:3306/db#frag",
+		"mysql://u:" + password + "@[::1/db",
+		"mysql://u:" + password + "@ho st/db",
+		"mysql://u:" + password + "%zz@127.0.0.1/db", // a malformed escape inside the password
+		"mysql://u:" + password + "%4@127.0.0.1/db",
+		"mysql://:" + password + "@127.0.0.1/db",
+		"mysql://u:" + password + "/db",    // the '@' forgotten
+		"mysql:u:" + password + "@host/db", // the "//" forgotten
+		"postgres://u:" + password + "@127.0.0.1/db",
+		"mysql://u:" + password + "@/db",
+	}
+	if u := os.Getenv(envURL); u != "" {
+		// A real server refusing the login: MariaDB and MySQL answer "Access denied for user".
+		at := strings.LastIndexByte(u, '@')
+		bad = append(bad, "mysql://roomhook_nouser_"+randomHex(4)+":"+password+"@"+u[at+1:])
+	}
+	for _, u := range bad {
+		s, err := Open(t.Context(), u, Options{Timeout: 2 * time.Second})
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", u)
+			continue
+		}
+		msg := err.Error()
+		for _, secret := range []string{password, "S3cr3t", "pw_91f4", "%zz"} {
+			if strings.Contains(msg, secret) {
+				t.Errorf("Open(%q) error holds %q: %s", u, secret, msg)
+			}
+		}
+		t.Logf("%s\n\t-> %s", u, msg)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		name     string
+		url      string
+		user     string
+		pass     string
+		addr     string
+		db       string
+		tls      string
+		maxOpen  int
+		timeouts [3]time.Duration // dial, read, write
+		wantErr  string
+	}{
+		{name: "full", url: "mysql://app:pw@db.example.com:3307/roomhook",
+			user: "app", pass: "pw", addr: "db.example.com:3307", db: "roomhook"},
+		{name: "default port", url: "mysql://app:pw@db.example.com/roomhook",
+			user: "app", pass: "pw", addr: "db.example.com:3306", db: "roomhook"},
+		{name: "no password", url: "mysql://root@127.0.0.1:3306/test",
+			user: "root", addr: "127.0.0.1:3306", db: "test"},
+		{name: "upper-case scheme", url: "MySQL://app:pw@h/d", user: "app", pass: "pw", addr: "h:3306", db: "d"},
+		{name: "IPv6", url: "mysql://app:pw@[::1]:3310/d", user: "app", pass: "pw", addr: "[::1]:3310", db: "d"},
+		{name: "IPv6 default port", url: "mysql://app:pw@[2001:db8::1]/d", user: "app", pass: "pw", addr: "[2001:db8::1]:3306", db: "d"},
+		{name: "percent-encoded password", url: "mysql://app:p%40ss%3Aw%2Frd%25%3F%23@h/d",
+			user: "app", pass: "p@ss:w/rd%?#", addr: "h:3306", db: "d"},
+		{name: "raw special characters in the password", url: "mysql://app:p@ss:w/rd?#x@h/d",
+			user: "app", pass: "p@ss:w/rd?#x", addr: "h:3306", db: "d"},
+		{name: "plus stays a plus", url: "mysql://app:a+b@h/d", user: "app", pass: "a+b", addr: "h:3306", db: "d"},
+		{name: "percent-encoded user and database", url: "mysql://app%40corp:pw@h/room%2Dhook",
+			user: "app@corp", pass: "pw", addr: "h:3306", db: "room-hook"},
+		{name: "empty password", url: "mysql://app:@h/d", user: "app", addr: "h:3306", db: "d"},
+		{name: "tls true", url: "mysql://app:pw@h/d?tls=true", user: "app", pass: "pw", addr: "h:3306", db: "d", tls: "true"},
+		{name: "tls skip-verify", url: "mysql://app:pw@h/d?tls=skip-verify", user: "app", pass: "pw", addr: "h:3306", db: "d", tls: "skip-verify"},
+		{name: "tls preferred", url: "mysql://app:pw@h/d?tls=PREFERRED", user: "app", pass: "pw", addr: "h:3306", db: "d", tls: "preferred"},
+		{name: "tls false", url: "mysql://app:pw@h/d?tls=false", user: "app", pass: "pw", addr: "h:3306", db: "d", tls: "false"},
+		{name: "pool and timeouts", url: "mysql://app:pw@h/d?max_open_conns=1&timeout=2s&readTimeout=700ms&writeTimeout=1s",
+			user: "app", pass: "pw", addr: "h:3306", db: "d", maxOpen: 1,
+			timeouts: [3]time.Duration{2 * time.Second, 700 * time.Millisecond, time.Second}},
+
+		{name: "missing database", url: "mysql://app:pw@h:3306", wantErr: "names no database"},
+		{name: "empty database", url: "mysql://app:pw@h:3306/", wantErr: "names no database"},
+		{name: "empty database with params", url: "mysql://app:pw@h:3306/?tls=true", wantErr: "names no database"},
+		{name: "nested path", url: "mysql://app:pw@h/d/e", wantErr: "/DATABASE"},
+		{name: "no user", url: "mysql://h/d", wantErr: "no user"},
+		{name: "empty user", url: "mysql://:pw@h/d", wantErr: "no user"},
+		{name: "other scheme", url: "postgres://app:pw@h/d", wantErr: "mysql://"},
+		{name: "no host", url: "mysql://app:pw@/d", wantErr: "no host"},
+		{name: "port zero", url: "mysql://app:pw@h:0/d", wantErr: "port"},
+		{name: "port too big", url: "mysql://app:pw@h:65536/d", wantErr: "port"},
+		{name: "port not a number", url: "mysql://app:pw@h:ab/d", wantErr: "port"},
+		{name: "empty port", url: "mysql://app:pw@h:/d", wantErr: "empty port"},
+		{name: "IPv6 without brackets", url: "mysql://app:pw@::1/d", wantErr: "brackets"},
+		{name: "unclosed IPv6", url: "mysql://app:pw@[::1/d", wantErr: "']'"},
+		{name: "malformed escape in password", url: "mysql://app:p%zz@h/d", wantErr: "password"},
+		{name: "fragment", url: "mysql://app:pw@h/d#x", wantErr: "fragment"},
+		{name: "custom tls name", url: "mysql://app:pw@h/d?tls=custom", wantErr: "tls must be"},
+		{name: "unknown parameter", url: "mysql://app:pw@h/d?sslmode=require", wantErr: "unknown store URL parameter \"sslmode\""},
+		{name: "fixed parameter", url: "mysql://app:pw@h/d?interpolateParams=true", wantErr: "roomhook fixes it"},
+		{name: "clientFoundRows", url: "mysql://app:pw@h/d?clientFoundRows=true", wantErr: "roomhook fixes it"},
+		{name: "repeated parameter", url: "mysql://app:pw@h/d?tls=true&tls=false", wantErr: "given 2 times"},
+		{name: "bad duration", url: "mysql://app:pw@h/d?timeout=5", wantErr: "Go duration"},
+		{name: "negative duration", url: "mysql://app:pw@h/d?readTimeout=-1s", wantErr: "Go duration"},
+		{name: "pool too big", url: "mysql://app:pw@h/d?max_open_conns=1000", wantErr: "max_open_conns"},
+		{name: "bad bool", url: "mysql://app:pw@h/d?rejectReadOnly=yes", wantErr: "true or false"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseURL(tc.url, 4*time.Second)
+			if tc.wantErr != "" {
+				if err == nil {
+					t.Fatalf("parseURL succeeded, want an error containing %q", tc.wantErr)
+				}
+				if !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err = %q, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := c.driver
+			if d.User != tc.user || d.Passwd != tc.pass || d.Addr != tc.addr || d.DBName != tc.db || d.Net != "tcp" {
+				t.Errorf("user, password, addr, db, net = %q, %q, %q, %q, %q; want %q, %q, %q, %q, tcp",
+					d.User, d.Passwd, d.Addr, d.DBName, d.Net, tc.user, tc.pass, tc.addr, tc.db)
+			}
+			if d.TLSConfig != tc.tls {
+				t.Errorf("TLSConfig = %q, want %q", d.TLSConfig, tc.tls)
+			}
+			wantOpen := tc.maxOpen
+			if wantOpen == 0 {
+				wantOpen = DefaultMaxOpenConns
+			}
+			if c.maxOpenConns != wantOpen {
+				t.Errorf("maxOpenConns = %d, want %d", c.maxOpenConns, wantOpen)
+			}
+			want := tc.timeouts
+			for i := range want {
+				if want[i] == 0 {
+					want[i] = 4 * time.Second
+				}
+			}
+			if got := [3]time.Duration{d.Timeout, d.ReadTimeout, d.WriteTimeout}; got != want {
+				t.Errorf("timeouts = %v, want %v", got, want)
+			}
+			if d.ParseTime || d.InterpolateParams || d.ClientFoundRows || d.MultiStatements || d.AllowAllFiles {
+				t.Error("a fixed driver setting is on")
+			}
+			// The configuration is one the driver accepts.
+			if _, err := driver.NewConnector(d); err != nil {
+				t.Errorf("NewConnector: %v", err)
+			}
+		})
+	}
+}
+
+func TestPoolDefaults(t *testing.T) {
+	s, name := open(t)
+	if got := s.db.Stats().MaxOpenConnections; got != DefaultMaxOpenConns {
+		t.Errorf("MaxOpenConnections = %d, want %d", got, DefaultMaxOpenConns)
+	}
+	one := openURL(t, withParam(withDatabase(t, serverURL(t), name), "max_open_conns=1"))
+	if got := one.db.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("max_open_conns=1: MaxOpenConnections = %d, want 1", got)
+	}
+	// A burst of saves never opens more than the pool allows.
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := storetest.SeedEvent()
+			ev.EventTime += int64(i)
+			ev.Room.EventTime = ev.EventTime
+			if _, err := s.Save(t.Context(), ev); err != nil {
+				t.Errorf("Save: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := s.db.Stats(); st.OpenConnections > DefaultMaxOpenConns || st.Idle > DefaultMaxOpenConns {
+		t.Errorf("pool after a burst: %d open, %d idle; want at most %d", st.OpenConnections, st.Idle, DefaultMaxOpenConns)
+	}
+}
+
+// TestConcurrentDuplicatesStress delivers one event 16 times at once, through 16 connections
+// of one store and 4 more stores, round after round: exactly one copy is stored each time and
+// none fails, whatever deadlocks InnoDB reports on the way.
+func TestConcurrentDuplicatesStress(t *testing.T) {
+	u, _ := newDatabase(t)
+	wide := withParam(u, "max_open_conns=16")
+	stores := []*Store{openURL(t, wide), openURL(t, u), openURL(t, u), openURL(t, u), openURL(t, u)}
+	const copies, rounds = 16, 15
+	for round := range rounds {
+		var (
+			wg       sync.WaitGroup
+			start    = make(chan struct{})
+			mu       sync.Mutex
+			outcomes = map[callback.Outcome]int{}
+		)
+		for i := range copies {
+			s := stores[0]
+			if i%4 == 0 {
+				s = stores[1+i/4]
+			}
+			ev := storetest.SeedEvent()
+			ev.EventTime += int64(round)
+			ev.Room.EventTime = ev.EventTime
+			ev.RequestID = fmt.Sprintf("round-%d-copy-%d", round, i)
+			if round%3 == 2 { // an unprojected command: the archive alone decides
+				ev.Command, ev.Room = "Room.CallbackAfterMemberEnter", nil
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+				defer cancel()
+				o, err := s.Save(ctx, ev)
+				if err != nil {
+					t.Errorf("round %d, copy %d: %v", round, i, err)
+					return
+				}
+				mu.Lock()
+				outcomes[o]++
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		first := callback.OutcomeStored
+		if round%3 == 2 {
+			first = callback.OutcomeIgnored
+		}
+		if outcomes[first] != 1 || outcomes[callback.OutcomeDuplicate] != copies-1 || len(outcomes) != 2 {
+			t.Errorf("round %d: outcomes %v, want 1 %v and %d duplicate", round, outcomes, first, copies-1)
+		}
+	}
+	var retries int64
+	for _, s := range stores {
+		retries += s.retries.Load()
+	}
+	t.Logf("%d rounds of %d copies: %d transactions retried", rounds, copies, retries)
+	evs, err := stores[0].Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil || len(evs) != rounds {
+		t.Errorf("archive has %d rows (%v), want %d", len(evs), err, rounds)
+	}
+}
+
+// TestConcurrentEventsForOneRoom delivers 16 different events for one room at once: every one
+// is archived, and the projection ends at the newest whatever the order they ran in.
+func TestConcurrentEventsForOneRoom(t *testing.T) {
+	u, _ := newDatabase(t)
+	s := openURL(t, withParam(u, "max_open_conns=16"))
+	const n = 16
+	base := storetest.SeedEvent().EventTime
+	var (
+		wg       sync.WaitGroup
+		start    = make(chan struct{})
+		mu       sync.Mutex
+		outcomes = map[callback.Outcome]int{}
+	)
+	for i := range n {
+		ev := storetest.SeedEvent()
+		ev.EventTime = base + int64((i*7)%n) // a permutation
+		ev.Room.EventTime = ev.EventTime
+		name := fmt.Sprint("name at ", ev.EventTime)
+		ev.Room.RoomInfo.RoomName = &name
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			o, err := s.Save(t.Context(), ev)
+			if err != nil {
+				t.Errorf("Save @%d: %v", ev.EventTime, err)
+				return
+			}
+			mu.Lock()
+			outcomes[o]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if outcomes[callback.OutcomeStored] < 1 || outcomes[callback.OutcomeStored]+outcomes[callback.OutcomeStale] != n {
+		t.Errorf("outcomes = %v, want %d stored or stale, at least one stored", outcomes, n)
+	}
+	r, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := base + n - 1; r.Room.EventTime != want || *r.Room.RoomInfo.RoomName != fmt.Sprint("name at ", want) {
+		t.Errorf("room at %d named %q, want the newest, %d", r.Room.EventTime, *r.Room.RoomInfo.RoomName, want)
+	}
+	if evs, err := s.Events(t.Context(), storetest.SeedSdkAppID); err != nil || len(evs) != n {
+		t.Errorf("archive has %d rows (%v), want %d", len(evs), err, n)
+	}
+}
+
+// TestSaveWaitsForAnotherWriter holds the archive key in another, uncommitted transaction:
+// readers are not blocked, a Save of the same event gives up at its deadline having written
+// nothing, and once the other commits the Save is a duplicate.
+func TestSaveWaitsForAnotherWriter(t *testing.T) {
+	s, name := open(t)
+	other, err := adminDB(t, name).BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	ev := storetest.SeedEvent()
+	if _, err := other.ExecContext(t.Context(), insertEventSQL, ev.SdkAppID, ev.Command, ev.RoomID, ev.EventTime,
+		"", "", "other-writer", int64(0), []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+
+	if evs, err := s.Events(t.Context(), storetest.SeedSdkAppID); err != nil || len(evs) != 0 {
+		t.Errorf("Events while another transaction writes = %d rows, %v; want 0, nil", len(evs), err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	start := time.Now()
+	if o, err := s.Save(ctx, ev); err == nil {
+		t.Errorf("Save while another transaction holds the key = %v, nil; want an error", o)
+	}
+	cancel()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Save gave up after %v, want about its 300ms deadline", took)
+	}
+
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeDuplicate {
+		t.Errorf("Save after the other commit = %v, %v; want duplicate", o, err)
+	}
+	if _, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID); !errors.Is(err, callback.ErrNotFound) {
+		t.Errorf("Room = %v; want ErrNotFound (the other writer archived only)", err)
+	}
+}
+
+// TestDeadlockIsRetried makes Save the victim of a real InnoDB deadlock: another transaction
+// holds the room's row, Save archives its event and waits for the room, then the other
+// transaction archives the same key. Save's transaction is rolled back by the server and run
+// again, and the caller sees a duplicate, not an error.
+func TestDeadlockIsRetried(t *testing.T) {
+	s, name := open(t)
+	seed := storetest.SeedEvent()
+	if _, err := s.Save(t.Context(), seed); err != nil {
+		t.Fatal(err)
+	}
+	admin := adminDB(t, name)
+	other, err := admin.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	// Weigh the other transaction down, so that InnoDB picks Save as the victim.
+	for i := range 100 {
+		if _, err := other.ExecContext(t.Context(), insertEventSQL, int64(1400000002), "Filler", fmt.Sprint("filler-", i),
+			int64(i+1), "", "", "", int64(0), []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := other.ExecContext(t.Context(), `UPDATE rooms SET room_name = 'held by the other' WHERE sdk_app_id = ? AND room_id = ?`,
+		seed.SdkAppID, seed.RoomID); err != nil {
+		t.Fatal(err)
+	}
+
+	ev := storetest.SeedEvent()
+	ev.EventTime++
+	ev.Room.EventTime = ev.EventTime
+	type result struct {
+		o   callback.Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		o, err := s.Save(ctx, ev)
+		done <- result{o, err}
+	}()
+
+	// Wait until Save waits for the room's lock.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var waiting int
+		if err := admin.QueryRowContext(t.Context(), `SELECT count(*) FROM information_schema.INNODB_TRX
+			WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE 'INSERT INTO rooms%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			rows, _ := admin.QueryContext(t.Context(), `SELECT CONCAT_WS(' | ', ID, COMMAND, STATE, TIME, INFO) FROM information_schema.PROCESSLIST`)
+			for rows != nil && rows.Next() {
+				var line sql.NullString
+				rows.Scan(&line)
+				t.Log(line.String)
+			}
+			rows, _ = admin.QueryContext(t.Context(), `SELECT CONCAT_WS(' | ', trx_id, trx_state, trx_mysql_thread_id, trx_query) FROM information_schema.INNODB_TRX`)
+			for rows != nil && rows.Next() {
+				var line sql.NullString
+				rows.Scan(&line)
+				t.Log(line.String)
+			}
+			t.Fatal("Save never waited for the room's lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Close the cycle: the other transaction now wants the key Save holds.
+	if _, err := other.ExecContext(t.Context(), insertEventSQL, ev.SdkAppID, ev.Command, ev.RoomID, ev.EventTime,
+		"", "", "other-writer", int64(0), []byte("{}")); err != nil {
+		t.Fatalf("the other transaction was the deadlock victim (%v); the test wants Save to be", err)
+	}
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.o != callback.OutcomeDuplicate {
+		t.Errorf("Save after a deadlock = %v, %v; want duplicate (the other transaction archived the key)", r.o, r.err)
+	}
+	if n := s.retries.Load(); n < 1 {
+		t.Errorf("%d retries, want at least 1", n)
+	}
+	t.Logf("retries: %d", s.retries.Load())
+}
+
+func TestSaveRejectsInconsistentEvent(t *testing.T) {
+	s, _ := open(t)
+	for name, mutate := range map[string]func(*callback.Event){
+		"room id":    func(ev *callback.Event) { ev.RoomID = "other" },
+		"event time": func(ev *callback.Event) { ev.EventTime++ },
+	} {
+		ev := storetest.SeedEvent()
+		mutate(ev)
+		if o, err := s.Save(t.Context(), ev); err == nil {
+			t.Errorf("%s mismatch: Save = %v, nil; want an error", name, o)
+		}
+	}
+	if _, err := s.Save(t.Context(), nil); err == nil {
+		t.Error("Save(nil) succeeded, want an error")
+	}
+	evs, err := s.Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil || len(evs) != 0 {
+		t.Errorf("Events after rejected saves = %d rows, %v; want none", len(evs), err)
+	}
+}
+
+func TestOpenHonoursContext(t *testing.T) {
+	u, _ := newDatabase(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	s, err := Open(ctx, u, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open with a cancelled context succeeded, want an error")
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&driver.MySQLError{Number: erDeadlock, Message: "Deadlock found"}, true},
+		{fmt.Errorf("mysql: save: archive event: %w", &driver.MySQLError{Number: erLockWait}), true},
+		{fmt.Errorf("wrapped: %w", driver.ErrInvalidConn), true},
+		{&driver.MySQLError{Number: 1406, Message: "Data too long"}, false},
+		{&driver.MySQLError{Number: 1062, Message: "Duplicate entry"}, false},
+		{context.DeadlineExceeded, false},
+		{sql.ErrConnDone, false},
+	} {
+		if got := retryable(tc.err); got != tc.want {
+			t.Errorf("retryable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestLeastPrivileges checks the grants the documentation asks for: CREATE, SELECT, INSERT and
+// UPDATE for the first start, then SELECT, INSERT and UPDATE alone.
+func TestLeastPrivileges(t *testing.T) {
+	u, name := newDatabase(t)
+	admin := adminDB(t, "")
+	user := "roomhook_t_" + randomHex(4)
+	password := "pw-" + randomHex(8)
+	host := "%"
+	if _, err := admin.ExecContext(t.Context(), fmt.Sprintf("CREATE USER '%s'@'%s' IDENTIFIED BY '%s'", user, host, password)); err != nil {
+		t.Skipf("cannot create a test user: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.ExecContext(context.Background(), fmt.Sprintf("DROP USER '%s'@'%s'", user, host))
+	})
+	grant := func(privs string) {
+		t.Helper()
+		if _, err := admin.ExecContext(t.Context(), fmt.Sprintf("GRANT %s ON %s.* TO '%s'@'%s'", privs, name, user, host)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revoke := func(privs string) {
+		t.Helper()
+		if _, err := admin.ExecContext(t.Context(), fmt.Sprintf("REVOKE %s ON %s.* FROM '%s'@'%s'", privs, name, user, host)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := strings.LastIndexByte(u, '@')
+	userURL := "mysql://" + user + ":" + password + "@" + u[at+1:]
+
+	// Without CREATE a new database cannot be set up, and the error says what is missing.
+	grant("SELECT, INSERT, UPDATE")
+	if s, err := Open(t.Context(), userURL, Options{}); err == nil {
+		s.Close()
+		t.Fatal("first start without CREATE succeeded")
+	} else if !strings.Contains(err.Error(), "CREATE privilege") || strings.Contains(err.Error(), password) {
+		t.Errorf("first start without CREATE: %v", err)
+	}
+
+	grant("CREATE")
+	s, err := Open(t.Context(), userURL, Options{})
+	if err != nil {
+		t.Fatalf("first start with CREATE, SELECT, INSERT, UPDATE: %v", err)
+	}
+	s.Close()
+
+	revoke("CREATE")
+	s = openURL(t, userURL)
+	for _, ev := range []*callback.Event{storetest.SeedEvent(), storetest.SeedEvent()} {
+		if _, err := s.Save(t.Context(), ev); err != nil {
+			t.Errorf("Save with SELECT, INSERT, UPDATE: %v", err)
+		}
+	}
+	newer := storetest.SeedEvent()
+	newer.EventTime++
+	newer.Room.EventTime = newer.EventTime
+	newer.Command = "Room.CallbackAfterUpdateRoomInfo"
+	if o, err := s.Save(t.Context(), newer); err != nil || o != callback.OutcomeStored {
+		t.Errorf("Save of a newer event with SELECT, INSERT, UPDATE = %v, %v", o, err)
+	}
+	if _, err := s.Room(t.Context(), newer.SdkAppID, newer.RoomID); err != nil {
+		t.Errorf("Room: %v", err)
+	}
+}

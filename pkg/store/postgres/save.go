@@ -1,0 +1,239 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+)
+
+// roomColumns lists the projected columns of rooms after the key (sdk_app_id, room_id), in the
+// order roomValues produces and Room reads them. Keeping one list makes the INSERT, the UPDATE
+// and the SELECT agree by construction.
+var roomColumns = []string{
+	"room_name",
+	"room_type",
+	"owner_account",
+	"max_member_count",
+	"max_seat_count",
+	"is_video_disabled",
+	"is_audio_disabled",
+	"is_message_disabled",
+	"is_screen_sharing_disabled",
+	"is_cloud_recording_disabled",
+	"custom_info",
+	"schedule_start_time",
+	"schedule_end_time",
+	"room_status",
+	"is_seat_enabled",
+	"take_seat_mode",
+	"create_time",
+	"operator_account",
+	"schedule_invitee_list_account",
+	"callback_command",
+	"event_time",
+	"updated_at",
+}
+
+// inviteesColumn is the JSONB column; its parameter is sent as text and cast, so that the
+// statement means the same in every pgx query execution mode (simple protocol included).
+const inviteesColumn = "schedule_invitee_list_account"
+
+const insertEventSQL = `INSERT INTO callback_events
+	(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (sdk_app_id, callback_command, room_id, event_time) DO NOTHING`
+
+// upsertRoomSQL replaces the whole row, absent fields included, but only with a strictly newer
+// event: the projection reflects the latest create-room event, never a merge of several, and
+// never moves backwards when deliveries arrive out of order. A concurrent insert of the same
+// room makes ON CONFLICT wait for the other transaction and then compare with its row.
+var upsertRoomSQL = func() string {
+	params := []string{"$1", "$2"}
+	set := make([]string, len(roomColumns))
+	for i, c := range roomColumns {
+		p := "$" + strconv.Itoa(i+3)
+		if c == inviteesColumn {
+			p += "::text::jsonb"
+		}
+		params = append(params, p)
+		set[i] = c + " = excluded." + c
+	}
+	return `INSERT INTO rooms (sdk_app_id, room_id, ` + strings.Join(roomColumns, ", ") + `)
+	VALUES (` + strings.Join(params, ", ") + `)
+	ON CONFLICT (sdk_app_id, room_id) DO UPDATE SET ` + strings.Join(set, ", ") + `
+	WHERE rooms.event_time < excluded.event_time`
+}()
+
+// Save archives ev and, for a projected command, updates the room, in one transaction; see
+// callback.Store for the outcomes. Under PostgreSQL's READ COMMITTED isolation, a second
+// delivery of the same event waits on the unique key until the first commits and then inserts
+// nothing, so concurrent duplicates are stored exactly once.
+//
+// When ev.Room is set, ev.RoomID and ev.EventTime must equal Room.RoomInfo.RoomID and
+// Room.EventTime: the archive key and the projection must describe the same event. A mismatch
+// is a bug in the caller and returns an error without writing anything. PostgreSQL text holds
+// neither NUL characters nor invalid UTF-8, so a string field holding either is refused the
+// same way, naming the field; the raw body is bytea and is kept whatever it holds.
+func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
+	if ev == nil {
+		return 0, errors.New("postgres: save: nil event")
+	}
+	if r := ev.Room; r != nil {
+		if r.RoomInfo.RoomID != ev.RoomID {
+			return 0, fmt.Errorf("postgres: save: event RoomID %q differs from RoomInfo.RoomId %q", ev.RoomID, r.RoomInfo.RoomID)
+		}
+		if r.EventTime != ev.EventTime {
+			return 0, fmt.Errorf("postgres: save: event EventTime %d differs from the payload's %d", ev.EventTime, r.EventTime)
+		}
+	}
+	if err := checkText(ev); err != nil {
+		return 0, fmt.Errorf("postgres: save: %w", err)
+	}
+	var invitees *string
+	if ev.Room != nil && ev.Room.ScheduleInviteeList != nil {
+		b, err := marshalAccounts(ev.Room.ScheduleInviteeList)
+		if err != nil {
+			return 0, fmt.Errorf("postgres: save: invitee list: %w", err)
+		}
+		invitees = &b
+	}
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, wrapError(s.secrets, err, "postgres: save")
+	}
+	defer tx.Rollback(ctx) // a no-op after Commit
+
+	raw := ev.Raw
+	if raw == nil {
+		raw = []byte{} // pgx sends a nil slice as NULL; an empty body is still a body
+	}
+	tag, err := tx.Exec(ctx, insertEventSQL,
+		ev.SdkAppID, ev.Command, ev.RoomID, nullIfZero(ev.EventTime),
+		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw)
+	if err != nil {
+		return 0, wrapError(s.secrets, err, "postgres: save: archive event")
+	}
+	if tag.RowsAffected() == 0 {
+		// The key is already archived. Nothing was written; the deferred rollback ends the
+		// transaction.
+		return callback.OutcomeDuplicate, nil
+	}
+
+	outcome := callback.OutcomeIgnored
+	if ev.Room != nil {
+		args := append([]any{ev.SdkAppID, ev.RoomID}, roomValues(ev, invitees)...)
+		tag, err := tx.Exec(ctx, upsertRoomSQL, args...)
+		if err != nil {
+			return 0, wrapError(s.secrets, err, "postgres: save: update room")
+		}
+		outcome = callback.OutcomeStale
+		if tag.RowsAffected() > 0 {
+			outcome = callback.OutcomeStored
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, wrapError(s.secrets, err, "postgres: save: commit")
+	}
+	return outcome, nil
+}
+
+// roomValues returns the values of roomColumns for ev, in that order. A nil pointer is NULL.
+func roomValues(ev *callback.Event, invitees *string) []any {
+	r := ev.Room
+	i := &r.RoomInfo
+	return []any{
+		i.RoomName,
+		i.RoomType,
+		i.OwnerAccount,
+		i.MaxMemberCount,
+		i.MaxSeatCount,
+		i.IsVideoDisabled,
+		i.IsAudioDisabled,
+		i.IsMessageDisabled,
+		i.IsScreenSharingDisabled,
+		i.IsCloudRecordingDisabled,
+		i.CustomInfo,
+		i.ScheduleStartTime,
+		i.ScheduleEndTime,
+		i.RoomStatus,
+		i.IsSeatEnabled,
+		i.TakeSeatMode,
+		i.CreateTime,
+		r.OperatorAccount,
+		invitees,
+		ev.Command,
+		ev.EventTime,
+		ev.ReceivedAt.UnixMilli(),
+	}
+}
+
+// textField is one string of an event bound for a text column, named as in the callback.
+type textField struct {
+	name  string
+	value *string // nil when absent
+}
+
+// checkText refuses a string PostgreSQL text cannot hold: one with a NUL character or invalid
+// UTF-8. The error names the field, never its value.
+func checkText(ev *callback.Event) error {
+	fields := []textField{
+		{"CallbackCommand", &ev.Command},
+		{"RoomId", &ev.RoomID},
+		{"ClientIP", &ev.ClientIP},
+		{"OptPlatform", &ev.OptPlatform},
+		{"request id", &ev.RequestID},
+	}
+	if r := ev.Room; r != nil {
+		i := &r.RoomInfo
+		fields = append(fields,
+			textField{"RoomInfo.RoomName", i.RoomName},
+			textField{"RoomInfo.RoomType", i.RoomType},
+			textField{"RoomInfo.Owner_Account", i.OwnerAccount},
+			textField{"RoomInfo.CustomInfo", i.CustomInfo},
+			textField{"RoomInfo.RoomStatus", i.RoomStatus},
+			textField{"RoomInfo.TakeSeatMode", i.TakeSeatMode},
+			textField{"Operator_Account", r.OperatorAccount},
+		)
+		for k := range r.ScheduleInviteeList {
+			fields = append(fields, textField{fmt.Sprintf("ScheduleInviteeList_Account[%d]", k), &r.ScheduleInviteeList[k]})
+		}
+	}
+	for _, f := range fields {
+		switch {
+		case f.value == nil:
+		case strings.IndexByte(*f.value, 0) >= 0:
+			return fmt.Errorf("%s holds a NUL character, which PostgreSQL text cannot store", f.name)
+		case !utf8.ValidString(*f.value):
+			return fmt.Errorf("%s is not valid UTF-8, which PostgreSQL text cannot store", f.name)
+		}
+	}
+	return nil
+}
+
+// marshalAccounts encodes the invitee list as a JSON array of strings, without HTML escaping
+// so that users reading the column see the accounts as sent.
+func marshalAccounts(accounts []string) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(accounts); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// nullIfZero is NULL for an absent EventTime (0), else the value.
+func nullIfZero(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
