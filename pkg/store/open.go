@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/dynamodb"
 	"github.com/roomhook/roomhook/pkg/store/postgres"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
 )
@@ -34,7 +35,7 @@ var backends = []backend{
 	{"postgres", openPostgres},
 	{"postgresql", openPostgres},
 	{"mysql", nil},
-	{"dynamodb", nil},
+	{"dynamodb", openDynamoDB},
 }
 
 // Open opens the store rawURL names:
@@ -43,8 +44,9 @@ var backends = []backend{
 //	                    sqlite:///tmp/r.db is absolute, sqlite://r.db relative
 //	postgres://…, postgresql://…
 //	                    a libpq URL (see package postgres)
-//	mysql://…, dynamodb://…
-//	                    planned; this version returns an error saying so
+//	dynamodb://TABLE?region=…&endpoint=…
+//	                    one DynamoDB table (see package dynamodb)
+//	mysql://…           planned; this version returns an error saying so
 //
 // The value returned also implements callback.Reader, so tools can read back what was saved:
 //
@@ -153,6 +155,14 @@ func openSQLite(ctx context.Context, path string, opts Options) (callback.Store,
 
 func openPostgres(ctx context.Context, rest string, opts Options) (callback.Store, error) {
 	s, err := postgres.Open(ctx, "postgres://"+rest, postgres.Options{Timeout: opts.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func openDynamoDB(ctx context.Context, rest string, opts Options) (callback.Store, error) {
+	s, err := dynamodb.Open(ctx, "dynamodb://"+rest, dynamodb.Options{Timeout: opts.Timeout})
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func TestOpen(t *testing.T) {
 		{name: "postgres unreachable", url: "postgres://u@127.0.0.1:1/db", wantErr: []string{"postgres: cannot connect"}},
 		{name: "postgresql unreachable", url: "postgresql://127.0.0.1:1/db", wantErr: []string{"postgres: cannot connect"}},
 		{name: "mysql", url: "mysql://u@h:3306/db?tls=true", wantErr: []string{"mysql backend is not built"}},
-		{name: "dynamodb", url: "dynamodb://events?region=ap-guangzhou", wantErr: []string{"dynamodb backend is not built"}},
+		{name: "dynamodb unreachable", url: "dynamodb://events?region=us-east-1&endpoint=http://127.0.0.1:1", wantErr: []string{"dynamodb"}},
 		{name: "unknown scheme", url: "redis://h:6379/0", wantErr: []string{`unknown store URL scheme "redis"`, "sqlite://", "postgres://", "mysql://", "dynamodb://"}},
 	}
 	for _, tc := range tests {

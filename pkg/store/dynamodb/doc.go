@@ -100,9 +100,10 @@
 // one instance list in the order they were made. Saves from several instances at the same
 // moment are ordered by their clocks (synchronised on Lambda, but not exactly).
 //
-// Strings travel as UTF-8: a query parameter that is not valid UTF-8 (ClientIP, OptPlatform)
-// is stored with U+FFFD in place of the invalid bytes. The raw body is binary and always exact.
-// Save refuses a RoomID or command that is not UTF-8; the core never produces one.
+// Strings travel as UTF-8. The core hands over only valid UTF-8 (it refuses other query
+// parameters and bodies); Save still refuses a RoomID or command that is not, because a
+// replaced byte could merge two keys. Any other invalid byte from another caller of Save would
+// be stored as U+FFFD. The raw body is binary and always exact.
 //
 // # Item size
 //

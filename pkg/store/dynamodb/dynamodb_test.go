@@ -32,7 +32,8 @@ const (
 	testSessionToken = "roomhook-session-token-must-never-be-printed"
 )
 
-// server returns the region and endpoint of the test server, or skips the test.
+// server returns the region and endpoint of the test server, or skips the test. The table
+// named in the URL is not used: every test works on a fresh table of its own.
 func server(t *testing.T) (region, endpoint string) {
 	t.Helper()
 	raw := os.Getenv(testEnv)
@@ -45,6 +46,10 @@ func server(t *testing.T) (region, endpoint string) {
 	loc, err := parseURL(raw)
 	if err != nil {
 		t.Fatalf("%s: %v", testEnv, err)
+	}
+	if loc.endpoint == "" {
+		// The tests create and delete tables with dummy credentials: a local server only.
+		t.Fatalf("%s must name a local server with endpoint=, e.g. dynamodb://roomhook?region=us-east-1&endpoint=http://127.0.0.1:18000", testEnv)
 	}
 	if loc.region == "" {
 		loc.region = "us-east-1"
