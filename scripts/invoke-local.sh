@@ -9,8 +9,9 @@
 # status 200; 1 for another status or a function failure; 2 for usage and
 # tooling errors. Logs go to stderr.
 #
-# The function sees every ROOMHOOK_* variable of your environment, plus PATH,
-# HOME and TMPDIR, and nothing else. ROOMHOOK_SDKAPPID defaults to the
+# The function sees every ROOMHOOK_* and AWS_* variable of your environment
+# (AWS_* for a dynamodb:// store's credentials and region), plus PATH, HOME and
+# TMPDIR, and nothing else. ROOMHOOK_SDKAPPID defaults to the
 # samples' app, 1400123456; ROOMHOOK_STORE to a SQLite file under .cache/.
 set -euo pipefail
 

@@ -6,8 +6,8 @@
 //	go run ./scripts/invoke -platform lambda|scf [-build] [-bin PATH] [-rie PATH] [-env KEY=VALUE]... EVENT_FILE...
 //
 // The function runs once and serves every event warm. Its environment is
-// PATH, HOME and TMPDIR and every ROOMHOOK_* variable of this command's
-// environment, plus the -env entries; nothing else.
+// PATH, HOME and TMPDIR and every ROOMHOOK_* and AWS_* variable of this
+// command's environment, plus the -env entries; nothing else.
 //
 // Exit status: 0 when every response has statusCode 200; 1 when one does
 // not, when an invocation fails (a function error, a crash) or when the
@@ -202,7 +202,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 }
 
 // functionEnv is the function's environment: PATH, HOME, TMPDIR and every
-// ROOMHOOK_* variable of environ, then extra.
+// ROOMHOOK_* and AWS_* variable of environ, then extra. The AWS_ ones carry
+// credentials, region and profile for a dynamodb:// store, as a Lambda role
+// would on AWS.
 func functionEnv(environ, extra []string) []string {
 	var env []string
 	for _, kv := range environ {
@@ -210,7 +212,7 @@ func functionEnv(environ, extra []string) []string {
 		if !ok {
 			continue
 		}
-		if strings.HasPrefix(k, "ROOMHOOK_") || slices.Contains(passedThrough, k) {
+		if strings.HasPrefix(k, "ROOMHOOK_") || strings.HasPrefix(k, "AWS_") || slices.Contains(passedThrough, k) {
 			env = append(env, kv)
 		}
 	}

@@ -141,7 +141,7 @@ func (l *lockedBuffer) String() string {
 func TestFunctionEnv(t *testing.T) {
 	got := functionEnv([]string{"PATH=/bin", "HOME=/h", "TMPDIR=/t", "GOFLAGS=-x", "AWS_REGION=x", "ROOMHOOK_STORE=sqlite:///a", "ROOMHOOKX=1"},
 		[]string{"ROOMHOOK_STORE=sqlite:///b"})
-	want := "PATH=/bin HOME=/h TMPDIR=/t ROOMHOOK_STORE=sqlite:///a ROOMHOOK_STORE=sqlite:///b"
+	want := "PATH=/bin HOME=/h TMPDIR=/t AWS_REGION=x ROOMHOOK_STORE=sqlite:///a ROOMHOOK_STORE=sqlite:///b"
 	if strings.Join(got, " ") != want {
 		t.Errorf("functionEnv = %q, want %q", got, want)
 	}
