@@ -9,6 +9,7 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/dynamodb"
+	"github.com/roomhook/roomhook/pkg/store/mysql"
 	"github.com/roomhook/roomhook/pkg/store/postgres"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
 )
@@ -21,20 +22,19 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// backend is one row of the scheme table. open receives the URL without its "scheme://" and
-// is nil for a backend that is planned but not built into this version.
+// backend is one row of the scheme table. open receives the URL without its "scheme://".
 type backend struct {
 	scheme string
 	open   func(ctx context.Context, rest string, opts Options) (callback.Store, error)
 }
 
 // backends is every scheme Open knows, in the order error messages list them. Adding a backend
-// means adding its package and filling in its open function here.
+// means adding its package and a row here.
 var backends = []backend{
 	{"sqlite", openSQLite},
 	{"postgres", openPostgres},
 	{"postgresql", openPostgres},
-	{"mysql", nil},
+	{"mysql", openMySQL},
 	{"dynamodb", openDynamoDB},
 }
 
@@ -46,7 +46,8 @@ var backends = []backend{
 //	                    a libpq URL (see package postgres)
 //	dynamodb://TABLE?region=…&endpoint=…
 //	                    one DynamoDB table (see package dynamodb)
-//	mysql://…           planned; this version returns an error saying so
+//	mysql://user:pass@host:3306/db?tls=…
+//	                    MySQL 8 or MariaDB (see package mysql)
 //
 // The value returned also implements callback.Reader, so tools can read back what was saved:
 //
@@ -65,10 +66,6 @@ func Open(ctx context.Context, rawURL string, opts Options) (callback.Store, err
 	for _, b := range backends {
 		if b.scheme != scheme {
 			continue
-		}
-		if b.open == nil {
-			return nil, fmt.Errorf("store: the %s backend is not built into this version of roomhook; supported: %s",
-				scheme, supported())
 		}
 		return b.open(ctx, rest, opts)
 	}
@@ -94,7 +91,7 @@ func splitScheme(rawURL string) (scheme, rest string, err error) {
 	return scheme, rest, nil
 }
 
-// known reports whether scheme is in the backend table, built or planned.
+// known reports whether scheme is in the backend table.
 func known(scheme string) bool {
 	for _, b := range backends {
 		if b.scheme == scheme {
@@ -118,21 +115,13 @@ func validScheme(s string) bool {
 	return s != ""
 }
 
-// supported lists the schemes built into this version, then the planned ones.
+// supported lists the schemes Open knows.
 func supported() string {
-	var built, planned []string
-	for _, b := range backends {
-		if b.open != nil {
-			built = append(built, b.scheme+"://")
-		} else {
-			planned = append(planned, b.scheme+"://")
-		}
+	names := make([]string, len(backends))
+	for i, b := range backends {
+		names[i] = b.scheme + "://"
 	}
-	s := strings.Join(built, ", ")
-	if len(planned) > 0 {
-		s += " (planned: " + strings.Join(planned, ", ") + ")"
-	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 func openSQLite(ctx context.Context, path string, opts Options) (callback.Store, error) {
@@ -163,6 +152,14 @@ func openPostgres(ctx context.Context, rest string, opts Options) (callback.Stor
 
 func openDynamoDB(ctx context.Context, rest string, opts Options) (callback.Store, error) {
 	s, err := dynamodb.Open(ctx, "dynamodb://"+rest, dynamodb.Options{Timeout: opts.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func openMySQL(ctx context.Context, rest string, opts Options) (callback.Store, error) {
+	s, err := mysql.Open(ctx, "mysql://"+rest, mysql.Options{Timeout: opts.Timeout})
 	if err != nil {
 		return nil, err
 	}

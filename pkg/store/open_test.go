@@ -35,7 +35,7 @@ func TestOpen(t *testing.T) {
 		{name: "sqlite with user info", url: "sqlite://admin:pw@h/db", wantErr: []string{"takes a file path"}},
 		{name: "postgres unreachable", url: "postgres://u@127.0.0.1:1/db", wantErr: []string{"postgres: cannot connect"}},
 		{name: "postgresql unreachable", url: "postgresql://127.0.0.1:1/db", wantErr: []string{"postgres: cannot connect"}},
-		{name: "mysql", url: "mysql://u@h:3306/db?tls=true", wantErr: []string{"mysql backend is not built"}},
+		{name: "mysql unreachable", url: "mysql://u@127.0.0.1:1/db?tls=false", wantErr: []string{"mysql"}},
 		{name: "dynamodb unreachable", url: "dynamodb://events?region=us-east-1&endpoint=http://127.0.0.1:1", wantErr: []string{"dynamodb"}},
 		{name: "unknown scheme", url: "redis://h:6379/0", wantErr: []string{`unknown store URL scheme "redis"`, "sqlite://", "postgres://", "mysql://", "dynamodb://"}},
 	}

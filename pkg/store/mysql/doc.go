@@ -33,7 +33,7 @@
 // clientFoundRows, multiStatements, columnsWithAlias, charset, collation, loc, timeTruncate,
 // allowAllFiles, allowOldPasswords. Every connection uses utf8mb4, server-side prepared
 // statements, a strict sql_mode (STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION) and an
-// innodb_lock_wait_timeout of 5 seconds, set in one SET statement when it connects.
+// innodb_lock_wait_timeout of 3 seconds, set in one SET statement when it connects.
 //
 // # Setting up
 //

@@ -107,6 +107,11 @@ func connectError(ctx context.Context, where string, timeout time.Duration, err 
 		return fmt.Errorf("mysql: %s: login refused; check the user, the password and its grants: %w", where, err)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("mysql: %s: cannot connect within %v: %w", where, timeout, err)
+	case errors.Is(err, driver.ErrInvalidConn):
+		// The driver's read or write timeout, or the server hanging up before the login
+		// finished; the driver logs which.
+		return fmt.Errorf("mysql: %s: cannot connect: the connection broke or timed out before the "+
+			"login finished; check the host, the port and the tls parameter: %w", where, err)
 	}
 	return fmt.Errorf("mysql: %s: cannot connect: %w", where, err)
 }

@@ -111,7 +111,6 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 
 	for attempt := 1; ; attempt++ {
 		outcome, err := s.save(ctx, ev, invitees)
-		println("DEBUG attempt", attempt, outcome.String(), fmt.Sprint(err))
 		if err == nil {
 			return outcome, nil
 		}
@@ -180,7 +179,6 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, invitees sql.NullS
 		if err != nil {
 			return 0, fmt.Errorf("mysql: save: update room: %w", err)
 		}
-		println("DEBUG room insert n", n)
 		if n == 0 {
 			// The room exists and is now locked by this transaction: replace it if older.
 			res, err = tx.ExecContext(ctx, updateRoomSQL, append(values, ev.SdkAppID, ev.RoomID, ev.EventTime)...)

@@ -21,10 +21,13 @@ const DefaultMaxOpenConns = 2
 // maxMaxOpenConns caps max_open_conns; a larger pool per function instance is a mistake.
 const maxMaxOpenConns = 100
 
-// lockWaitTimeoutSeconds bounds how long one statement waits for a row lock on the server. A
-// Save's own deadline ends the wait on the client side sooner, but the server notices a
-// client that gave up only when the wait ends, and keeps the locks that client holds until then.
-const lockWaitTimeoutSeconds = 5
+// lockWaitTimeoutSeconds bounds how long one statement waits for a row lock on the server
+// (InnoDB's default is 50 s). A Save's own deadline ends the wait on the client side sooner,
+// but the server notices a client that gave up only when the wait ends, and keeps the locks
+// that client holds until then. It is longer than any Save budget (ROOMHOOK_STORE_TIMEOUT,
+// 1.5 s by default) and shorter than the default read timeout, so a caller without a deadline
+// gets the server's clean "lock wait timeout" rather than a broken connection.
+const lockWaitTimeoutSeconds = 3
 
 // sessionSQLMode makes every session strict whatever the server's default: a value that does
 // not fit its column is an error, never silently truncated, and a table is InnoDB or nothing.
