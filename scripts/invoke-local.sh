@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# invoke-local.sh <lambda|scf> [EVENT_FILE]
+# invoke-local.sh <lambda|scf|web> [EVENT_FILE]
 #
 # Builds the roomhook function for a platform, runs it under that platform's
 # real invocation protocol on loopback (Lambda: the AWS Runtime Interface
 # Emulator, the version go.mod pins; SCF: scf-go-lib's net/rpc protocol,
-# driven by scripts/invoke), sends one event (default: the platform's bundled
+# driven by scripts/invoke; web: the HTTP server of an SCF web function, on
+# 127.0.0.1 and a free port), sends one event (default: the platform's bundled
 # sample) and prints the platform's response JSON on stdout. Exits 0 only for
 # status 200; 1 for another status or a function failure; 2 for usage and
 # tooling errors. Logs go to stderr.
+#
+# For web, EVENT_FILE is the raw callback body (default:
+# functions/web/events/callback-create-room.json); it is POSTed the way
+# Tencent does, with Tencent's query string (signed when
+# ROOMHOOK_CALLBACK_TOKEN is set), and the answer is printed as
+# {"statusCode":…,"headers":{…},"body":"…"}; then the server gets SIGTERM and
+# must shut down cleanly.
 #
 # The function sees every ROOMHOOK_* and AWS_* variable of your environment
 # (AWS_* for a dynamodb:// store's credentials and region), plus PATH, HOME and
@@ -16,7 +24,7 @@
 set -euo pipefail
 
 usage() {
-	echo "usage: scripts/invoke-local.sh <lambda|scf> [EVENT_FILE]" >&2
+	echo "usage: scripts/invoke-local.sh <lambda|scf|web> [EVENT_FILE]" >&2
 	exit 2
 }
 
@@ -25,6 +33,7 @@ platform=$1
 case $platform in
 lambda) bin=bootstrap default_event=functions/lambda/events/apigateway-http.json ;;
 scf) bin=main default_event=functions/scf/events/apigateway-trigger.json ;;
+web) bin=main default_event=functions/web/events/callback-create-room.json ;;
 *) usage ;;
 esac
 

@@ -200,6 +200,7 @@ func TestMutations(t *testing.T) {
 		tokens     []string
 		mutate     mutation
 		wantStatus int
+		wantCode   int // the packet's ErrorCode, when the case pins it
 		wantHeader map[string]string
 		check      func(t *testing.T, ev callback.Event) // for accepted events
 	}{
@@ -236,6 +237,32 @@ func TestMutations(t *testing.T) {
 				t.Errorf("stored ClientIP %q OptPlatform %q, want them decoded", ev.ClientIP, ev.OptPlatform)
 			}
 		}},
+		{name: "base64 body that is not UTF-8", mutate: func(m mutable) bool {
+			m["isBase64Encoded"] = true
+			m.setBody([]byte(strings.Replace(seedBody, `"admin"`, "\"adm\xffin\"", 1)))
+			return true
+		}, wantStatus: 400, wantCode: 40002},
+		{name: "base64 body of an array", mutate: func(m mutable) bool {
+			m["isBase64Encoded"] = true
+			m.setBody([]byte(`[` + seedBody + `]`))
+			return true
+		}, wantStatus: 400, wantCode: 40002},
+		{name: "RoomId twice in the body", mutate: func(m mutable) bool {
+			m.setBody([]byte(strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","roomid":"other"`, 1)))
+			return true
+		}, wantStatus: 400, wantCode: 40008},
+		{name: "RoomId twice in a base64 body", mutate: func(m mutable) bool {
+			m["isBase64Encoded"] = true
+			m.setBody([]byte(strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","Room\u0049d":"other"`, 1)))
+			return true
+		}, wantStatus: 400, wantCode: 40008},
+		{name: "header names in other cases are not read", mutate: func(m mutable) bool {
+			if _, ok := m["multiValueHeaders"]; ok {
+				m["multiValueHeaders"] = map[string]any{"CONTENT-TYPE": []any{"text/xml"}, "content-type": []any{"text/plain"}}
+			}
+			m["headers"] = map[string]any{"CONTENT-TYPE": "text/xml", "Content-type": "text/plain", "X-SDKAPPID": "1"}
+			return true
+		}, wantStatus: 200},
 		{name: "signed", tokens: []string{testToken}, mutate: withQuery(signedPairs(testToken)), wantStatus: 200},
 		{name: "signed with the second token", tokens: []string{"old-token", testToken}, mutate: withQuery(signedPairs(testToken)), wantStatus: 200},
 		{name: "wrong Sign", tokens: []string{testToken}, mutate: withQuery(signedPairs("another-token")), wantStatus: 401},
@@ -265,8 +292,8 @@ func TestMutations(t *testing.T) {
 				}
 				rooms, events := countRows(t, path)
 				if c.wantStatus != 200 {
-					if status, code := r.packet(t); status != "FAIL" || code == 0 {
-						t.Errorf("packet %s/%d, want FAIL with a code", status, code)
+					if status, code := r.packet(t); status != "FAIL" || code == 0 || (c.wantCode != 0 && code != c.wantCode) {
+						t.Errorf("packet %s/%d, want FAIL with code %d", status, code, c.wantCode)
 					}
 					if rooms != 0 || events != 0 {
 						t.Errorf("a rejected request left rows: rooms %d, callback_events %d", rooms, events)

@@ -13,6 +13,12 @@
 // (405 with a FAIL packet), rendered in the HTTP API 2.0 response shape, and the adapter logs
 // a warning. A body flagged base64 that does not decode reaches the core empty (400).
 //
+// Logs are one JSON object per line: slog's JSON on stderr, or, when the function uses Lambda's
+// JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON), aws-lambda-go's lambdacontext handler on stdout,
+// which names the keys as that format does and adds the invocation's requestId (see
+// logOptions). aws-lambda-go runs AWS_LAMBDA_MAX_CONCURRENCY invocations at once in one process
+// when that is above 1 (Lambda Managed Instances); the adapter and the core are safe for that.
+//
 // Build it for provided.al2023 as a file named bootstrap:
 //
 //	CGO_ENABLED=0 go build -tags lambda.norpc -ldflags "-s -w" -o bootstrap ./functions/lambda
@@ -34,13 +40,29 @@ import (
 )
 
 func main() {
-	inst, err := coldstart.Build(context.Background(), os.Getenv, os.Stderr)
+	inst, err := coldstart.BuildWith(context.Background(), os.Getenv, logOptions(os.Getenv))
 	if err != nil {
 		// The function refuses to start: Lambda reports an init error with this message.
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	lambda.Start(&adapter{handler: inst.Handler, log: inst.Logger})
+}
+
+// logOptions chooses how the function logs. With Lambda's JSON log format (LoggingConfig
+// LogFormat JSON, which makes Lambda set AWS_LAMBDA_LOG_FORMAT=JSON) the lines go through
+// aws-lambda-go's lambdacontext handler: one JSON object per line on stdout, with the keys
+// that format expects ("timestamp", "level", "message") and the invocation's "requestId", and
+// Lambda's application log level (AWS_LAMBDA_LOG_LEVEL) applied besides ROOMHOOK_LOG_LEVEL
+// (the stricter wins). With the default Text format that handler would write text lines, so
+// roomhook keeps its own JSON lines on stderr, where Lambda picks them up all the same.
+func logOptions(getenv func(string) string) coldstart.Options {
+	opts := coldstart.Options{LogOut: os.Stderr}
+	// lambdacontext reads the same variable, with the same exact comparison, to choose JSON.
+	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {
+		opts.LogHandler = func(slog.Leveler) slog.Handler { return lambdacontext.NewLogHandler() }
+	}
+	return opts
 }
 
 // adapter is the Lambda handler. It implements lambda.Handler, so aws-lambda-go hands it the

@@ -263,6 +263,7 @@ func TestMutations(t *testing.T) {
 		tokens     []string
 		mutate     func(ev map[string]any)
 		wantStatus int
+		wantCode   int // the packet's ErrorCode, when the case pins it
 	}{
 		{name: "GET", event: "apigateway-trigger", mutate: func(ev map[string]any) { ev["httpMethod"] = "GET" }, wantStatus: 405},
 		{name: "GET on a function URL", event: "functionurl-default", mutate: func(ev map[string]any) { ev["httpMethod"] = "GET" }, wantStatus: 405},
@@ -279,6 +280,26 @@ func TestMutations(t *testing.T) {
 		}, wantStatus: 400},
 		{name: "contenttype xml", event: "apigateway-trigger", mutate: func(ev map[string]any) { queryOf(ev)["contenttype"] = "xml" }, wantStatus: 400},
 		{name: "body not an object", event: "apigateway-trigger", mutate: func(ev map[string]any) { setBody(ev, "roomhook") }, wantStatus: 400},
+		{name: "base64 body that is not UTF-8", event: "functionurl-base64", mutate: func(ev map[string]any) {
+			setBody(ev, strings.Replace(seedBody, `"admin"`, "\"adm\xffin\"", 1))
+		}, wantStatus: 400, wantCode: 40002},
+		{name: "RoomId twice in the body", event: "apigateway-trigger", mutate: func(ev map[string]any) {
+			setBody(ev, strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","roomid":"other"`, 1))
+		}, wantStatus: 400, wantCode: 40008},
+		{name: "RoomId twice in a base64 body", event: "functionurl-base64", mutate: func(ev map[string]any) {
+			setBody(ev, strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","Room\u0049d":"other"`, 1))
+		}, wantStatus: 400, wantCode: 40008},
+		{name: "header names in other cases are not read", event: "apigateway-trigger", mutate: func(ev map[string]any) {
+			ev["headers"] = map[string]any{"CONTENT-TYPE": "text/xml", "Content-type": "text/plain", "X-SDKAPPID": "1"}
+		}, wantStatus: 200},
+		{name: "header names in other cases on a function URL", event: "functionurl-default", mutate: func(ev map[string]any) {
+			ev["headers"] = map[string]any{"CONTENT-TYPE": "text/xml"}
+		}, wantStatus: 200},
+		{name: "query names in other cases", event: "functionurl-default", mutate: func(ev map[string]any) {
+			ev["queryString"] = map[string]any{"sdkappid": "1400123456", "CALLBACKCOMMAND": "Room.CallbackAfterCreateRoom", "ContentType": "json"}
+		}, wantStatus: 200},
+		{name: "SdkAppid in two spellings", event: "apigateway-trigger", mutate: func(ev map[string]any) { queryOf(ev)["sdkappid"] = "1400123456" },
+			wantStatus: 400, wantCode: 40006},
 		{name: "signed", event: "apigateway-trigger", tokens: []string{testToken}, mutate: func(ev map[string]any) { sign(ev, testToken, fixedNow) }, wantStatus: 200},
 		{name: "signed, base64 body", event: "functionurl-base64", tokens: []string{"old", testToken}, mutate: func(ev map[string]any) { sign(ev, testToken, fixedNow) }, wantStatus: 200},
 		{name: "signed as a one-value array", event: "functionurl-default", tokens: []string{testToken}, mutate: func(ev map[string]any) {
@@ -310,6 +331,9 @@ func TestMutations(t *testing.T) {
 				a := checkFail(t, out, tt.wantStatus)
 				if allow := a.Headers["Allow"]; (tt.wantStatus == 405) != (allow == "POST") {
 					t.Errorf("Allow = %q with status %d", allow, tt.wantStatus)
+				}
+				if _, p := decodeAnswer(t, out); tt.wantCode != 0 && p.ErrorCode != tt.wantCode {
+					t.Errorf("ErrorCode %d, want %d", p.ErrorCode, tt.wantCode)
 				}
 			}
 			if r, e := countRows(t, path, "rooms"), countRows(t, path, "callback_events"); r != wantRows || e != wantRows {

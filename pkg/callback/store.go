@@ -19,9 +19,10 @@ type Store interface {
 	//     room is archived and returns OutcomeStale;
 	//   - ev.Room == nil (a command we do not handle) is archived raw and returns OutcomeIgnored.
 	// Save honours ctx's deadline. An error means the event may not be stored (SQL backends
-	// write nothing; DynamoDB, which has no transactions here, may have archived it without
-	// updating the room): the caller must report a failure so the event is delivered or
-	// replayed again, and that repeat completes whatever the failed attempt left undone.
+	// write nothing, except that a connection lost during COMMIT may have committed; DynamoDB,
+	// which has no transactions here, may have archived it without updating the room): the
+	// caller must report a failure so the event is delivered or replayed again, and that repeat
+	// completes whatever the failed attempt left undone, or is answered as a duplicate.
 	Save(ctx context.Context, ev *Event) (Outcome, error)
 	// Close releases the backend's connections.
 	Close() error

@@ -1,6 +1,7 @@
 // Package coldstart wires roomhook together once per instance: configuration from the
 // environment, the logger, the store and its connection pool, and the callback.Handler every
-// warm invocation reuses. Each platform's main calls Build and nothing else from here.
+// warm invocation reuses. Each platform's main calls Build (or BuildWith, to log through the
+// platform's own slog handler) and nothing else from here.
 package coldstart
 
 import (
@@ -26,15 +27,34 @@ type Instance struct {
 	Store   callback.Store
 }
 
+// Options tune BuildWith. The zero value logs JSON lines to os.Stderr.
+type Options struct {
+	// LogOut receives the JSON log lines when LogHandler is nil; nil means os.Stderr.
+	LogOut io.Writer
+	// LogHandler, when set, builds the slog.Handler every log line goes through instead of the
+	// JSON handler on LogOut: a platform's own handler, such as the Lambda one that adds the
+	// invocation's request id. It is called once, with the level ROOMHOOK_LOG_LEVEL sets; the
+	// level applies whatever the returned handler does, since BuildWith lets no record below
+	// it through. The handler must write one JSON object per line (the core's per-request
+	// line and the raw event of a store failure are read back by scripts/replay) and be safe
+	// for concurrent use.
+	LogHandler func(level slog.Leveler) slog.Handler
+}
+
 // Build reads the configuration through getenv, logs JSON lines to logOut, opens the store
 // (creating its schema if missing) and builds the handler. An error means the function must
 // refuse to start; its message names the variable at fault and carries no secret.
 func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*Instance, error) {
+	return BuildWith(ctx, getenv, Options{LogOut: logOut})
+}
+
+// BuildWith is Build with the log destination chosen by opts.
+func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*Instance, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("roomhook: configuration: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(logHandler(cfg.LogLevel, opts))
 
 	if len(cfg.Tokens) == 0 {
 		logger.Warn("callback signatures are not checked: set " + config.EnvCallbackToken +
@@ -49,7 +69,7 @@ func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 	// that cannot reach the store fails fast, with a message, rather than hanging.
 	octx, cancel := context.WithTimeout(ctx, openBudget(cfg))
 	defer cancel()
-	st, err := store.Open(octx, cfg.StoreURL, store.Options{Timeout: cfg.StoreTimeout})
+	st, err := store.Open(octx, cfg.StoreURL, store.Options{Timeout: openBudget(cfg)})
 	if err != nil {
 		return nil, fmt.Errorf("roomhook: %s: %w", config.EnvStore, err)
 	}
@@ -67,6 +87,47 @@ func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 	}
 	logger.Debug("cold start complete", slog.String("store", storeScheme(cfg.StoreURL)), slog.Int("apps", len(cfg.SdkAppIDs)), slog.Int("tokens", len(cfg.Tokens)))
 	return &Instance{Handler: h, Logger: logger, Config: cfg, Store: st}, nil
+}
+
+// logHandler returns the handler the instance logs through: opts.LogHandler's behind a level
+// gate, or a JSON handler on opts.LogOut (os.Stderr when nil).
+func logHandler(level slog.Level, opts Options) slog.Handler {
+	if opts.LogHandler != nil {
+		if h := opts.LogHandler(level); h != nil {
+			return &levelGate{min: level, next: h}
+		}
+	}
+	out := opts.LogOut
+	if out == nil {
+		out = os.Stderr
+	}
+	return slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level})
+}
+
+// levelGate drops records below min before they reach next, so ROOMHOOK_LOG_LEVEL holds even
+// for a handler with a level of its own (the stricter of the two wins).
+type levelGate struct {
+	min  slog.Level
+	next slog.Handler
+}
+
+func (g *levelGate) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= g.min && g.next.Enabled(ctx, l)
+}
+
+func (g *levelGate) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < g.min {
+		return nil
+	}
+	return g.next.Handle(ctx, r)
+}
+
+func (g *levelGate) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &levelGate{min: g.min, next: g.next.WithAttrs(attrs)}
+}
+
+func (g *levelGate) WithGroup(name string) slog.Handler {
+	return &levelGate{min: g.min, next: g.next.WithGroup(name)}
 }
 
 // openBudget is how long a cold start may spend opening the store: a few write budgets, since

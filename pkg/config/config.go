@@ -23,6 +23,13 @@ const (
 	EnvLogLevel      = "ROOMHOOK_LOG_LEVEL"
 )
 
+// Variables returns the names of every ROOMHOOK_* variable Load reads, in the order of the
+// README's configuration table. Deployment files (template.yaml, serverless.yml) are checked
+// against it, so a setting added here must be added there too.
+func Variables() []string {
+	return []string{EnvSdkAppID, EnvCallbackToken, EnvSignTolerance, EnvStore, EnvStoreTimeout, EnvLogLevel}
+}
+
 // Defaults for the optional variables.
 const (
 	DefaultSignTolerance = 60 * time.Second

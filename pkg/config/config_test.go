@@ -3,6 +3,7 @@ package config
 import (
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,24 @@ func TestTokensNeverInErrors(t *testing.T) {
 	_, err := Load(env(map[string]string{EnvCallbackToken: "s3cr3t-token", EnvSignTolerance: "bad"}))
 	if err == nil || strings.Contains(err.Error(), "s3cr3t-token") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestVariablesAreWhatLoadReads(t *testing.T) {
+	read := map[string]bool{}
+	_, _ = Load(func(k string) string {
+		read[k] = true
+		return ""
+	})
+	vars := Variables()
+	for _, v := range vars {
+		if !read[v] {
+			t.Errorf("Variables lists %s, which Load does not read", v)
+		}
+	}
+	for k := range read {
+		if strings.HasPrefix(k, "ROOMHOOK_") && !slices.Contains(vars, k) {
+			t.Errorf("Load reads %s, which Variables does not list", k)
+		}
 	}
 }

@@ -3,7 +3,14 @@
 // event files in order and prints each platform response JSON on its own
 // line on stdout. The function's logs, and the emulator's, go to stderr.
 //
-//	go run ./scripts/invoke -platform lambda|scf [-build] [-bin PATH] [-rie PATH] [-env KEY=VALUE]... EVENT_FILE...
+//	go run ./scripts/invoke -platform lambda|scf|web [-build] [-bin PATH] [-rie PATH] [-env KEY=VALUE]... EVENT_FILE...
+//
+// For the web function (an HTTP server, functions/web) an EVENT_FILE is the
+// raw callback body: invoke starts the server on 127.0.0.1 and a free port
+// and POSTs each body the way Tencent does (package scripts/tencentcallback:
+// Tencent's query string, signed when ROOMHOOK_CALLBACK_TOKEN is set), then
+// prints the answer as {"statusCode":…,"headers":{…},"body":"…"} and stops
+// the server with SIGTERM, which must shut it down cleanly.
 //
 // The function runs once and serves every event warm. Its environment is
 // PATH, HOME and TMPDIR and every ROOMHOOK_* and AWS_* variable of this
@@ -29,8 +36,11 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/roomhook/roomhook/pkg/config"
 	"github.com/roomhook/roomhook/scripts/localinvoke"
+	"github.com/roomhook/roomhook/scripts/tencentcallback"
 )
 
 const (
@@ -38,6 +48,10 @@ const (
 	exitFailed  = 1
 	exitTooling = 2
 )
+
+// webTimeout is how long invoke waits for the web function's answer: a local
+// run includes a cold store, so more than Tencent's 2 s.
+const webTimeout = 10 * time.Second
 
 // passedThrough are the caller's variables the function gets besides
 // ROOMHOOK_*.
@@ -66,14 +80,14 @@ func (e *envList) Set(v string) error {
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	platform := fs.String("platform", "", "lambda or scf")
+	platform := fs.String("platform", "", "lambda, scf or web")
 	bin := fs.String("bin", "", "the function binary (with -build: where to write it; default a temporary directory)")
 	rie := fs.String("rie", "", "lambda: the aws-lambda-rie binary (default: build the version go.mod pins, next to -bin with -build)")
 	build := fs.Bool("build", false, "build ./functions/<platform> into -bin first")
 	var extraEnv envList
 	fs.Var(&extraEnv, "env", "KEY=VALUE to add to the function's environment (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: invoke -platform lambda|scf [-build] [-bin PATH] [-rie PATH] [-env KEY=VALUE]... EVENT_FILE...")
+		fmt.Fprintln(stderr, "usage: invoke -platform lambda|scf|web [-build] [-bin PATH] [-rie PATH] [-env KEY=VALUE]... EVENT_FILE...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -85,8 +99,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return exitTooling
 	}
 	switch {
-	case *platform != "lambda" && *platform != "scf":
-		return usage("-platform must be lambda or scf")
+	case *platform != "lambda" && *platform != "scf" && *platform != "web":
+		return usage("-platform must be lambda, scf or web")
 	case fs.NArg() == 0:
 		return usage("no EVENT_FILE given")
 	case *bin == "" && !*build:
@@ -121,7 +135,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	binPath, riePath := *bin, *rie
 	if *build {
 		if binPath == "" {
-			name := map[string]string{"lambda": "bootstrap", "scf": "main"}[*platform]
+			name := map[string]string{"lambda": "bootstrap", "scf": "main", "web": "main"}[*platform]
 			binPath = filepath.Join(tmp, name)
 		}
 		fmt.Fprintf(stderr, "invoke: building ./functions/%s into %s\n", *platform, binPath)
@@ -143,6 +157,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 
 	opts := localinvoke.Options{Env: functionEnv(environ, extraEnv), Stderr: stderr}
+	if *platform == "web" {
+		return runWeb(ctx, binPath, opts, environ, files, events, stdout, stderr)
+	}
 	var rt localinvoke.Runtime
 	if *platform == "lambda" {
 		rt, err = localinvoke.StartLambda(ctx, riePath, binPath, opts)
@@ -217,4 +234,69 @@ func functionEnv(environ, extra []string) []string {
 		}
 	}
 	return append(env, extra...)
+}
+
+// runWeb starts the web function on loopback, sends each body as Tencent
+// would and prints each answer; the exit status is run's.
+func runWeb(ctx context.Context, binPath string, opts localinvoke.Options, environ, files []string, bodies [][]byte, stdout, stderr io.Writer) int {
+	srv, err := localinvoke.StartWeb(ctx, binPath, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "invoke: %v\n", err)
+		if errors.Is(err, localinvoke.ErrExited) {
+			return exitFailed // the function refused to start
+		}
+		return exitTooling
+	}
+	fmt.Fprintf(stderr, "invoke: web function listening at %s\n", srv.URL())
+	getenv := func(key string) string {
+		v := ""
+		for _, kv := range append(environ, opts.Env...) {
+			if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+				v = val
+			}
+		}
+		return v
+	}
+	code := exitOK
+	for i, body := range bodies {
+		cb := tencentcallback.Callback{
+			Body:     body,
+			SdkAppID: tencentcallback.FirstOf(getenv(config.EnvSdkAppID)),
+			Token:    tencentcallback.FirstOf(getenv(config.EnvCallbackToken)),
+		}
+		ans, err := tencentcallback.Send(ctx, tencentcallback.NewClient(webTimeout), srv.URL(), cb)
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "invoke: %s: %v\n", files[i], ctx.Err())
+			code = exitTooling
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "invoke: %s: %v\n", files[i], err)
+			if code == exitOK {
+				code = exitFailed
+			}
+			continue
+		}
+		line, err := json.Marshal(ans)
+		if err != nil {
+			fmt.Fprintf(stderr, "invoke: %s: %v\n", files[i], err)
+			code = exitTooling
+			continue
+		}
+		if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+			fmt.Fprintf(stderr, "invoke: write response: %v\n", err)
+			code = exitTooling
+		}
+		if ans.StatusCode != 200 {
+			fmt.Fprintf(stderr, "invoke: %s: status %d\n", files[i], ans.StatusCode)
+			if code == exitOK {
+				code = exitFailed
+			}
+		}
+	}
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "invoke: %v\n", err)
+		code = exitTooling
+	}
+	return code
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/roomhook/roomhook/scripts/localinvoke"
 )
 
-var bins struct{ rie, lambda, scf string }
+var bins struct{ rie, lambda, scf, web string }
 
 func TestMain(m *testing.M) {
 	os.Exit(func() int {
@@ -30,10 +30,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
-		bins.lambda, bins.scf = filepath.Join(dir, "bootstrap"), filepath.Join(dir, "main")
+		bins.lambda, bins.scf, bins.web = filepath.Join(dir, "bootstrap"), filepath.Join(dir, "main"), filepath.Join(dir, "web")
 		for pkg, out := range map[string]string{
 			"./scripts/localinvoke/testdata/echo-lambda": bins.lambda,
 			"./scripts/localinvoke/testdata/echo-scf":    bins.scf,
+			"./functions/web":                            bins.web,
 		} {
 			if err := localinvoke.BuildFunction(ctx, pkg, out); err != nil {
 				fmt.Fprintln(os.Stderr, err)
@@ -43,6 +44,15 @@ func TestMain(m *testing.M) {
 		return m.Run()
 	}())
 }
+
+// seedBody is the bundled web sample, the raw create-room callback.
+var seedBody = func() string {
+	b, err := os.ReadFile("../../functions/web/events/callback-create-room.json")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // events writes the given event documents to files and returns their paths.
 func events(t *testing.T, docs ...string) []string {
@@ -83,7 +93,12 @@ func TestRun(t *testing.T) {
 			1, 1, `"statusCode":200`, "asked to fail"},
 		{"refuses to start", append([]string{"-platform", "scf", "-bin", bins.scf, "-env", "ECHO_MODE=exit"}, events(t, `{}`)...),
 			1, 0, "", "exit status 3"},
-		{"no platform", events(t, `{}`), 2, 0, "", "-platform must be lambda or scf"},
+		{"web seed callback and a rejected one", append([]string{"-platform", "web", "-bin", bins.web, "-env", "ROOMHOOK_STORE=sqlite://" + filepath.Join(t.TempDir(), "web.db")},
+			events(t, seedBody, `{"CallbackCommand":"Room.CallbackAfterCreateRoom"}`)...),
+			1, 2, `"body":"{\"ActionStatus\":\"OK\",\"ErrorInfo\":\"\",\"ErrorCode\":0}"`, "status 400"},
+		{"web refuses to start", append([]string{"-platform", "web", "-bin", bins.web, "-env", "ROOMHOOK_STORE=nope://x"}, events(t, seedBody)...),
+			1, 0, "", "ROOMHOOK_STORE"},
+		{"no platform", events(t, `{}`), 2, 0, "", "-platform must be lambda, scf or web"},
 		{"no events", []string{"-platform", "scf", "-bin", bins.scf}, 2, 0, "", "no EVENT_FILE"},
 		{"no bin", append([]string{"-platform", "scf"}, events(t, `{}`)...), 2, 0, "", "-bin is required"},
 		{"rie for scf", append([]string{"-platform", "scf", "-bin", bins.scf, "-rie", bins.rie}, events(t, `{}`)...), 2, 0, "", "-rie is for"},

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -24,6 +25,13 @@ const RIEPackage = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws
 // the same source gives the same bytes. CGO_ENABLED=0 goes in the
 // environment.
 var buildFlags = []string{"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
+
+// BuildFlags returns a copy of the go build flags every function binary is built with (see
+// buildFlags), for tools and tests that must build, or check a build, the same way: the
+// Makefile that `sam build` runs is checked against it.
+func BuildFlags() []string {
+	return slices.Clone(buildFlags)
+}
 
 // BuildFunction builds the function main package pkg (a package path
 // relative to the module root, like "./functions/lambda", or a full import

@@ -8,6 +8,9 @@
 //   - Tencent SCF event functions: the binary is started the way the SCF Go
 //     runtime starts it, with _LAMBDA_SERVER_PORT set, and driven over Go's
 //     net/rpc (Function.Ping, Function.Invoke) with scf-go-lib's message types.
+//   - Tencent SCF web functions (StartWeb): the binary is an HTTP server,
+//     started with PORT set to a free port and ROOMHOOK_LISTEN_HOST=127.0.0.1;
+//     callers send it HTTP requests.
 //
 // A Runtime is one function instance: it is started once and then serves any
 // number of warm invocations, one at a time, until Close.

@@ -1,9 +1,13 @@
 // Command zipdist builds a roomhook function for upload and writes its zip:
-// the binary alone, named bootstrap (Lambda, provided.al2023) or main (SCF),
-// with mode 0755 and a fixed timestamp, so the same source gives a
-// byte-identical zip. scripts/build.sh runs it.
+// the binary, named bootstrap (Lambda, provided.al2023) or main (SCF event
+// and web functions), plus for an SCF web function the executable
+// scf_bootstrap that starts it (functions/web/scf_bootstrap). Every entry
+// has mode 0755 and a fixed timestamp, so the same source gives a
+// byte-identical zip. With -dir it also writes the same files, same modes
+// and times, into a directory (replacing it): what the Serverless
+// Framework's scf component uploads. scripts/build.sh runs it.
 //
-//	go run ./scripts/zipdist -platform lambda|scf -arch amd64|arm64 -o dist/lambda-arm64.zip
+//	go run ./scripts/zipdist -platform lambda|scf|web -arch amd64|arm64 -o dist/lambda-arm64.zip [-dir dist/lambda-arm64]
 //
 // The build is localinvoke.BuildFunctionFor with GOOS=linux: the same flags
 // as local runs (CGO_ENABLED=0 -trimpath -tags lambda.norpc
@@ -29,7 +33,20 @@ import (
 )
 
 // binaryName is the file name each platform runs.
-var binaryName = map[string]string{"lambda": "bootstrap", "scf": "main"}
+var binaryName = map[string]string{"lambda": "bootstrap", "scf": "main", "web": "main"}
+
+// extraFiles are the files a platform needs besides the binary: zip entry
+// name → source, relative to the module root.
+var extraFiles = map[string][]entry{
+	"web": {{name: "scf_bootstrap", src: "functions/web/scf_bootstrap"}},
+}
+
+// entry is one file of the zip.
+type entry struct {
+	name    string // name in the zip
+	src     string // where its content comes from
+	content []byte
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,23 +58,24 @@ func main() {
 func run(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("zipdist", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	platform := fs.String("platform", "", "lambda or scf")
+	platform := fs.String("platform", "", "lambda, scf or web")
 	arch := fs.String("arch", "", "amd64 or arm64")
 	out := fs.String("o", "", "the zip to write")
 	pkg := fs.String("pkg", "", "the main package to build (default ./functions/<platform>)")
+	dir := fs.String("dir", "", "also write the zip's files into this directory (replaced)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	name, ok := binaryName[*platform]
 	switch {
 	case !ok:
-		fmt.Fprintln(stderr, "zipdist: -platform must be lambda or scf")
+		fmt.Fprintln(stderr, "zipdist: -platform must be lambda, scf or web")
 		return 2
 	case *arch != "amd64" && *arch != "arm64":
 		fmt.Fprintln(stderr, "zipdist: -arch must be amd64 or arm64")
 		return 2
 	case *out == "" || fs.NArg() > 0:
-		fmt.Fprintln(stderr, "usage: zipdist -platform lambda|scf -arch amd64|arm64 -o OUT.zip [-pkg PACKAGE]")
+		fmt.Fprintln(stderr, "usage: zipdist -platform lambda|scf|web -arch amd64|arm64 -o OUT.zip [-dir DIR] [-pkg PACKAGE]")
 		return 2
 	}
 	if *pkg == "" {
@@ -80,11 +98,46 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "zipdist: %v\n", err)
 		return 1
 	}
-	if err := writeZipFile(*out, name, bin, modified); err != nil {
+	entries, err := collect(ctx, name, bin, extraFiles[*platform])
+	if err != nil {
 		fmt.Fprintf(stderr, "zipdist: %v\n", err)
 		return 1
 	}
+	if err := writeZipFile(*out, entries, modified); err != nil {
+		fmt.Fprintf(stderr, "zipdist: %v\n", err)
+		return 1
+	}
+	if *dir != "" {
+		if err := writeDir(*dir, entries, modified); err != nil {
+			fmt.Fprintf(stderr, "zipdist: %v\n", err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// collect reads the binary and the platform's extra files (relative to the
+// module root) into zip entries, the binary first.
+func collect(ctx context.Context, name, bin string, extra []entry) ([]entry, error) {
+	content, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, err
+	}
+	entries := []entry{{name: name, src: bin, content: content}}
+	if len(extra) == 0 {
+		return entries, nil
+	}
+	root, err := localinvoke.ModuleRoot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range extra {
+		if e.content, err = os.ReadFile(filepath.Join(root, e.src)); err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
 }
 
 // timestamp returns the time every zip entry carries.
@@ -100,12 +153,8 @@ func timestamp(sourceDateEpoch string) (time.Time, error) {
 }
 
 // writeZipFile writes zipPath (atomically: a temporary file renamed) with
-// one entry, name, holding the file src.
-func writeZipFile(zipPath, name, src string, modified time.Time) (err error) {
-	content, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
+// the entries, in order.
+func writeZipFile(zipPath string, entries []entry, modified time.Time) (err error) {
 	dir := filepath.Dir(zipPath)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -120,7 +169,7 @@ func writeZipFile(zipPath, name, src string, modified time.Time) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if err := writeZip(f, name, content, modified); err != nil {
+	if err := writeZip(f, entries, modified); err != nil {
 		return err
 	}
 	if err := f.Chmod(0o644); err != nil {
@@ -132,21 +181,61 @@ func writeZipFile(zipPath, name, src string, modified time.Time) (err error) {
 	return os.Rename(f.Name(), zipPath)
 }
 
-// writeZip writes a zip with one executable entry. Nothing in it depends on
-// the host, the time or the file system: same input, same bytes.
-func writeZip(w io.Writer, name string, content []byte, modified time.Time) error {
-	if name == "" {
-		return errors.New("empty entry name")
+// writeZip writes a zip of executable entries, in the order given. Nothing
+// in it depends on the host, the time or the file system: same input, same
+// bytes.
+func writeZip(w io.Writer, entries []entry, modified time.Time) error {
+	if len(entries) == 0 {
+		return errors.New("no entries")
 	}
 	zw := zip.NewWriter(w)
-	fh := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified}
-	fh.SetMode(0o755) // a Unix mode: the platforms keep the executable bit
-	fw, err := zw.CreateHeader(fh)
+	for _, e := range entries {
+		if e.name == "" {
+			return errors.New("empty entry name")
+		}
+		fh := &zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: modified}
+		fh.SetMode(0o755) // a Unix mode: the platforms keep the executable bit
+		fw, err := zw.CreateHeader(fh)
+		if err != nil {
+			return err
+		}
+		if _, err := fw.Write(e.content); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// writeDir replaces dir with a directory holding exactly the entries, mode
+// 0755 and the zip's timestamp, written beside it first and then renamed
+// into place.
+func writeDir(dir string, entries []entry, modified time.Time) error {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, ".zipdist-dir-*")
 	if err != nil {
 		return err
 	}
-	if _, err := fw.Write(content); err != nil {
+	defer os.RemoveAll(tmp) // gone after the rename; cleans up after a failure
+	for _, e := range entries {
+		p := filepath.Join(tmp, e.name)
+		if err := os.WriteFile(p, e.content, 0o755); err != nil {
+			return err
+		}
+		if err := os.Chmod(p, 0o755); err != nil { // whatever the umask
+			return err
+		}
+		if err := os.Chtimes(p, modified, modified); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	return zw.Close()
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
 }

@@ -18,11 +18,12 @@ func TestWriteZipIsReproducible(t *testing.T) {
 		t.Fatal(err)
 	}
 	var a, b bytes.Buffer
-	if err := writeZip(&a, "bootstrap", content, modified); err != nil {
+	entries := []entry{{name: "main", content: content}, {name: "scf_bootstrap", content: []byte("#!/bin/bash\nexec ./main\n")}}
+	if err := writeZip(&a, entries, modified); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(1100 * time.Millisecond) // a zip that took the clock would differ now
-	if err := writeZip(&b, "bootstrap", content, modified); err != nil {
+	if err := writeZip(&b, entries, modified); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
@@ -32,21 +33,62 @@ func TestWriteZipIsReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(zr.File) != 1 {
-		t.Fatalf("%d entries, want 1", len(zr.File))
+	if len(zr.File) != len(entries) {
+		t.Fatalf("%d entries, want %d", len(zr.File), len(entries))
 	}
-	f := zr.File[0]
-	if f.Name != "bootstrap" || f.Mode() != 0o755 || !f.Modified.Equal(modified) {
-		t.Errorf("entry %s, mode %v, modified %v", f.Name, f.Mode(), f.Modified)
+	for i, f := range zr.File {
+		if f.Name != entries[i].name || f.Mode() != 0o755 || !f.Modified.Equal(modified) {
+			t.Errorf("entry %s, mode %v, modified %v; want %s, 0755, %v", f.Name, f.Mode(), f.Modified, entries[i].name, modified)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if _, err := got.ReadFrom(rc); err != nil || !bytes.Equal(got.Bytes(), entries[i].content) {
+			t.Errorf("%s: content differs (%v)", f.Name, err)
+		}
+		rc.Close()
 	}
-	rc, err := f.Open()
+	if err := writeZip(&b, nil, modified); err == nil {
+		t.Error("a zip without entries was written")
+	}
+}
+
+func TestWriteDir(t *testing.T) {
+	modified, _ := timestamp("")
+	dir := filepath.Join(t.TempDir(), "dist", "web-amd64")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stale"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	entries := []entry{{name: "main", content: []byte("binary")}, {name: "scf_bootstrap", content: []byte("script")}}
+	if err := writeDir(dir, entries, modified); err != nil {
+		t.Fatal(err)
+	}
+	des, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
-	var got bytes.Buffer
-	if _, err := got.ReadFrom(rc); err != nil || !bytes.Equal(got.Bytes(), content) {
-		t.Errorf("content differs (%v)", err)
+	var names []string
+	for _, de := range des {
+		names = append(names, de.Name())
+		fi, err := de.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o755 || !fi.ModTime().Equal(modified) {
+			t.Errorf("%s: mode %v, modified %v", de.Name(), fi.Mode(), fi.ModTime())
+		}
+	}
+	if strings.Join(names, " ") != "main scf_bootstrap" {
+		t.Errorf("files %v, want main and scf_bootstrap only", names)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".zipdist-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
 	}
 }
 
@@ -96,7 +138,7 @@ func TestRunBuildsReproducibleZips(t *testing.T) {
 func TestRunUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{},
-		{"-platform", "web", "-arch", "amd64", "-o", "x.zip"},
+		{"-platform", "container", "-arch", "amd64", "-o", "x.zip"},
 		{"-platform", "scf", "-arch", "386", "-o", "x.zip"},
 		{"-platform", "scf", "-arch", "amd64"},
 		{"-platform", "scf", "-arch", "amd64", "-o", "x.zip", "extra"},

@@ -17,14 +17,24 @@ import (
 // change a released layout in place.
 const schemaVersion = 1
 
-// Key attribute and index names: the table definition in doc.go, template.yaml and the README
-// must use exactly these.
+// The table's key design: every key attribute is a string (S), the index projects ALL
+// attributes. The table definition in doc.go, template.yaml and the README must use exactly
+// these names; scripts/deploycheck checks template.yaml against them.
 const (
-	attrPK      = "pk"
-	attrSK      = "sk"
-	attrGSI1PK  = "gsi1pk"
-	attrGSI1SK  = "gsi1sk"
-	indexByApp  = "gsi1"
+	PartitionKey      = "pk"     // the table's partition (HASH) key
+	SortKey           = "sk"     // the table's sort (RANGE) key
+	IndexName         = "gsi1"   // the global secondary index listing each app's archive
+	IndexPartitionKey = "gsi1pk" // the index's partition (HASH) key
+	IndexSortKey      = "gsi1sk" // the index's sort (RANGE) key
+)
+
+// Key attribute and index names as the code below uses them, and the schema version item.
+const (
+	attrPK      = PartitionKey
+	attrSK      = SortKey
+	attrGSI1PK  = IndexPartitionKey
+	attrGSI1SK  = IndexSortKey
+	indexByApp  = IndexName
 	schemaPK    = "SCHEMA"
 	schemaSK    = "VERSION"
 	attrVersion = "version"

@@ -48,8 +48,10 @@
 // is small: DefaultMaxConns (2) connections unless the URL sets pool_max_conns, idle
 // connections closed after DefaultMaxConnIdleTime, each connection attempt bounded by the open
 // timeout unless the URL sets connect_timeout, and a connection that sat idle checked with a
-// DefaultPingTimeout ping before use. Open connects once, so an unreachable server or a wrong
-// password is an error at cold start, within the timeout.
+// DefaultPingTimeout ping before use. A connection the server dropped while it was in recent
+// use (a restart, a failover) is found dead by the Save that writes to it; that Save runs its
+// transaction again on another connection, within its deadline. Open connects once, so an
+// unreachable server or a wrong password is an error at cold start, within the timeout.
 //
 // Each warm instance may hold up to pool_max_conns server connections, and a burst of callbacks
 // can start many instances at once, so many instances can exhaust the server's

@@ -659,6 +659,39 @@ func TestServerDroppedConnections(t *testing.T) {
 	}
 }
 
+// TestServerDroppedConnectionsJustUsed: the server ends the store's connections right after
+// a Save used one, before the pool's idle check would notice. The next Save finds its
+// connection dead when it writes the transaction, runs it again on a new connection and
+// succeeds, rather than failing the callback while the server is up.
+func TestServerDroppedConnectionsJustUsed(t *testing.T) {
+	_, u := freshSchema(t, "application_name", "roomhook_test_just_used")
+	s := open(t, u)
+	db := admin(t)
+	for i := range int64(3) {
+		ev := storetest.SeedEvent()
+		ev.EventTime += 2 * i
+		ev.Room.EventTime = ev.EventTime
+		if _, err := s.Save(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+		var killed int
+		err := db.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
+			FROM pg_stat_activity WHERE application_name = 'roomhook_test_just_used'`).Scan(&killed)
+		if err != nil || killed == 0 {
+			t.Fatalf("terminated %d connections (%v), want at least 1", killed, err)
+		}
+		ev = storetest.SeedEvent()
+		ev.EventTime += 2*i + 1
+		ev.Room.EventTime = ev.EventTime
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		o, err := s.Save(ctx, ev)
+		cancel()
+		if err != nil || o != callback.OutcomeStored {
+			t.Fatalf("Save right after the server dropped the connections = %v, %v; want stored", o, err)
+		}
+	}
+}
+
 // TestSaveWaitsOnlyUntilDeadline: another transaction holds the event's archive key; Save
 // waits for it no longer than its context allows, writes nothing, and sees the other's row as
 // a duplicate once it commits.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/roomhook/roomhook/pkg/callback"
 )
 
@@ -74,7 +76,9 @@ var upsertRoomSQL = func() string {
 // Save archives ev and, for a projected command, updates the room, in one transaction; see
 // callback.Store for the outcomes. Under PostgreSQL's READ COMMITTED isolation, a second
 // delivery of the same event waits on the unique key until the first commits and then inserts
-// nothing, so concurrent duplicates are stored exactly once.
+// nothing, so concurrent duplicates are stored exactly once. A transaction whose connection
+// broke (the server restarted or dropped it) is run again on another connection while ctx
+// allows.
 //
 // When ev.Room is set, ev.RoomID and ev.EventTime must equal Room.RoomInfo.RoomID and
 // Room.EventTime: the archive key and the projection must describe the same event. A mismatch
@@ -105,9 +109,57 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		invitees = &b
 	}
 
-	tx, err := s.pool.Begin(ctx)
+	// A pooled connection the server dropped (a restart, a failover, a proxy's idle timeout)
+	// is found dead only when the transaction is written to it: pgxpool checks a connection
+	// only after it sat idle for a second. A transaction that failed because its connection
+	// broke is run again on another (or a new) connection, at most once per pooled
+	// connection and within ctx. That is safe even if the broken attempt had committed: Save
+	// is idempotent, and the repeat finds the key and reports a duplicate.
+	attempts := int(s.pool.Config().MaxConns) + 1
+	for attempt := 1; ; attempt++ {
+		outcome, broken, err := s.save(ctx, ev, invitees)
+		if err == nil || !broken || attempt >= attempts || ctx.Err() != nil {
+			return outcome, s.saveError(err)
+		}
+	}
+}
+
+// saveError returns err, from save, as the store reports it: with every secret masked.
+func (s *Store) saveError(err error) error {
+	var se *stepError
+	if !errors.As(err, &se) {
+		return err
+	}
+	return wrapError(s.secrets, se.err, "postgres: save"+se.step)
+}
+
+// stepError is an error of one step of save, kept unmasked until Save has looked at it.
+type stepError struct {
+	step string // ": archive event", …, or "" for getting a connection and beginning
+	err  error
+}
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// save runs one attempt of Save: one transaction. broken reports that it failed because its
+// connection broke (the connection is closed now, or nothing reached the server), not because
+// the server refused something or the context ended.
+func (s *Store) save(ctx context.Context, ev *callback.Event, invitees *string) (outcome callback.Outcome, broken bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return 0, wrapError(s.secrets, err, "postgres: save")
+		// No connection to be had (the server refused it, or ctx ended): nothing to retry on.
+		return 0, false, &stepError{"", err}
+	}
+	defer conn.Release()
+	defer func() {
+		if err != nil {
+			broken = conn.Conn().IsClosed() || pgconn.SafeToRetry(err)
+		}
+	}()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, false, &stepError{"", err}
 	}
 	defer tx.Rollback(ctx) // a no-op after Commit
 
@@ -119,20 +171,20 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		ev.SdkAppID, ev.Command, ev.RoomID, nullIfZero(ev.EventTime),
 		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw)
 	if err != nil {
-		return 0, wrapError(s.secrets, err, "postgres: save: archive event")
+		return 0, false, &stepError{": archive event", err}
 	}
 	if tag.RowsAffected() == 0 {
 		// The key is already archived. Nothing was written; the deferred rollback ends the
 		// transaction.
-		return callback.OutcomeDuplicate, nil
+		return callback.OutcomeDuplicate, false, nil
 	}
 
-	outcome := callback.OutcomeIgnored
+	outcome = callback.OutcomeIgnored
 	if ev.Room != nil {
 		args := append([]any{ev.SdkAppID, ev.RoomID}, roomValues(ev, invitees)...)
 		tag, err := tx.Exec(ctx, upsertRoomSQL, args...)
 		if err != nil {
-			return 0, wrapError(s.secrets, err, "postgres: save: update room")
+			return 0, false, &stepError{": update room", err}
 		}
 		outcome = callback.OutcomeStale
 		if tag.RowsAffected() > 0 {
@@ -140,9 +192,9 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return 0, wrapError(s.secrets, err, "postgres: save: commit")
+		return 0, false, &stepError{": commit", err}
 	}
-	return outcome, nil
+	return outcome, false, nil
 }
 
 // roomValues returns the values of roomColumns for ev, in that order. A nil pointer is NULL.

@@ -14,6 +14,10 @@
 // connection: a SQLite file has one writer at a time anyway, and queueing in Go honours each
 // call's context instead of spinning on SQLITE_BUSY.
 //
+// SQLite keeps writing to the file it has open even after that file was removed or replaced at
+// its path, where nothing will find it again; Save therefore checks, before it commits, that
+// the file at the path is still the one it opened, and fails otherwise.
+//
 // A SQLite store inside a cloud function lives in /tmp and dies with the instance; it is meant
 // for local use, tests and single-instance deployments.
 package sqlite

@@ -107,7 +107,10 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		return 0, fmt.Errorf("sqlite: save: archive event: %w", err)
 	} else if n == 0 {
 		// The key is already archived. Nothing was written; the deferred rollback ends the
-		// transaction.
+		// transaction. The archive must still be the file at the path for that to count.
+		if err := s.checkFile(); err != nil {
+			return 0, fmt.Errorf("sqlite: save: %w", err)
+		}
 		return callback.OutcomeDuplicate, nil
 	}
 
@@ -126,6 +129,10 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		if n > 0 {
 			outcome = callback.OutcomeStored
 		}
+	}
+	// Only commit to the file at the path (see checkFile); otherwise roll back and fail.
+	if err := s.checkFile(); err != nil {
+		return 0, fmt.Errorf("sqlite: save: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: save: commit: %w", err)

@@ -47,6 +47,10 @@ type Options struct {
 type Store struct {
 	db   *sql.DB
 	path string
+	// abs and file are the database file as Open found it, so that Save notices the file
+	// being removed, moved away or replaced while the store is open (see checkFile).
+	abs  string
+	file os.FileInfo
 }
 
 // Open opens the SQLite database at path, creating the file and the schema when they do not
@@ -68,7 +72,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("sqlite: %q, the directory of database %q, is not a directory", dir, path)
 	}
-	dsn, err := dataSourceName(path)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
+	}
+	dsn, err := dataSourceName(abs)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
 	}
@@ -92,12 +100,34 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, abs: abs}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if s.file, err = os.Stat(abs); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
+	}
 	return s, nil
+}
+
+// checkFile fails when the database file is no longer at its path: removed (or its directory
+// removed), moved away or replaced since Open. SQLite goes on writing to the file it has open
+// even when nothing can reach that file any more, so without this check Save would acknowledge
+// events that are lost with the process. The store works again once the same file is back at
+// its path; a new file there needs a new store (a new instance).
+func (s *Store) checkFile() error {
+	fi, err := os.Stat(s.abs)
+	if err == nil && os.SameFile(fi, s.file) {
+		return nil
+	}
+	why := "was replaced by another file"
+	if err != nil {
+		why = "is gone (removed, or moved away with its directory)"
+	}
+	return fmt.Errorf("database %q %s while the store had it open; "+
+		"what is written now would be lost, so nothing is acknowledged until the file is back", s.path, why)
 }
 
 // dataSourceName builds the driver's DSN. The path goes into a file: URI, percent-escaped, so

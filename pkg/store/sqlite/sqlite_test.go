@@ -436,6 +436,59 @@ func TestSaveRejectsInconsistentEvent(t *testing.T) {
 	}
 }
 
+// TestFileGoneWhileOpen: SQLite keeps writing to the file it has open even once nothing can
+// reach it, so a Save whose file was removed, moved away or replaced must fail and write
+// nothing, rather than acknowledge an event that is lost with the process.
+func TestFileGoneWhileOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "r.db")
+	s := open(t, path)
+	seed := storetest.SeedEvent()
+	if _, err := s.Save(t.Context(), seed); err != nil {
+		t.Fatal(err)
+	}
+	next := storetest.SeedEvent()
+	next.EventTime++
+	next.Room.EventTime++
+
+	away := dir + ".away"
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	for name, ev := range map[string]*callback.Event{"new event": next, "duplicate": storetest.SeedEvent()} {
+		if o, err := s.Save(t.Context(), ev); err == nil || !strings.Contains(err.Error(), "is gone") {
+			t.Errorf("%s with the directory moved away: Save = %v, %v; want an error saying the file is gone", name, o, err)
+		}
+	}
+	if err := os.Rename(away, dir); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := s.Save(t.Context(), next); err != nil || o != callback.OutcomeStored {
+		t.Fatalf("with the directory back: Save = %v, %v; want stored (the failed attempt wrote nothing)", o, err)
+	}
+
+	// Replaced by a copy: the store's file is not the one at the path any more.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	third := storetest.SeedEvent()
+	third.EventTime += 2
+	third.Room.EventTime += 2
+	if o, err := s.Save(t.Context(), third); err == nil || !strings.Contains(err.Error(), "replaced") {
+		t.Errorf("with the file replaced: Save = %v, %v; want an error saying it was replaced", o, err)
+	}
+}
+
 func TestOptionsTimeout(t *testing.T) {
 	// The open step waits for another process's lock no longer than Options.Timeout.
 	path := filepath.Join(t.TempDir(), "r.db")

@@ -1,0 +1,14 @@
+// Package deploycheck holds no code, only tests: they check the deployment files against the
+// code they deploy, so a change on either side that breaks a deployment fails `go test`.
+//
+//   - scripts/build.sh: for every platform (lambda, scf, web) and architecture it writes a
+//     reproducible zip holding the right files, mode 0755, with static, stripped ELF binaries for
+//     the asked architecture, and the same files unpacked in a directory.
+//   - template.yaml (AWS SAM), parsed with goformation, checked by cfn-lint when it is installed:
+//     runtime, architecture and handler as built, every environment variable one pkg/config
+//     reads, the DynamoDB table with exactly the store's key design, the least IAM policy the
+//     store needs, timeouts within Tencent's 2-second budget, the outputs to paste into
+//     Tencent's console; and the Makefile `sam build` runs builds with localinvoke's flags.
+//   - serverless.yml and serverless.web.yml (Tencent's Serverless Framework component scf):
+//     the same for SCF event and web functions, with secrets taken from the environment.
+package deploycheck
