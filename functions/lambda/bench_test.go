@@ -86,27 +86,3 @@ func BenchmarkTypedDecodeBaseline(b *testing.B) {
 		})
 	}
 }
-
-// FuzzInvoke feeds arbitrary events to the adapter: it must never panic or return an error,
-// and must always answer with a JSON response carrying a status.
-func FuzzInvoke(f *testing.F) {
-	for _, g := range loadGoldens(f) {
-		f.Add(g.payload)
-	}
-	for _, e := range unknownEvents {
-		f.Add([]byte(e))
-	}
-	a := newAdapter(f, &memStore{discard: true})
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		out, err := a.Invoke(context.Background(), payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r struct {
-			StatusCode int `json:"statusCode"`
-		}
-		if json.Unmarshal(out, &r) != nil || r.StatusCode < 200 {
-			t.Fatalf("bad response %s", out)
-		}
-	})
-}

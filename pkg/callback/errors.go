@@ -66,6 +66,12 @@ var (
 	errStore           = &Error{KindUnavailable, 50301, "store", "the event could not be stored; retry later"}
 )
 
+// errDuplicate reports a field the parser reads that appears twice in one object (40008),
+// naming the field by its path ("RoomInfo.RoomId"), never by the sender's spelling.
+func errDuplicate(path string) *Error {
+	return &Error{KindInvalid, 40008, "duplicate_field", path + " appears twice in the body"}
+}
+
 // errField reports a missing or mistyped field (40003), naming the field but not its value.
 func errField(detail string) *Error {
 	return &Error{KindInvalid, 40003, "field", detail}

@@ -212,6 +212,10 @@ func (h *Handler) check(req Request, now time.Time) (*Event, *Error) {
 }
 
 func parseError(err error) *Error {
+	var dup duplicateError
+	if errors.As(err, &dup) {
+		return errDuplicate(string(dup))
+	}
 	if errors.Is(err, ErrField) {
 		return errField(err.Error())
 	}

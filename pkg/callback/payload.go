@@ -48,6 +48,9 @@ var (
 	ErrNotObject = errors.New("body is not a JSON object")
 	// ErrField means a field is missing or holds a value of an impossible type.
 	ErrField = errors.New("invalid field")
+	// ErrDuplicateField means a field the parser reads appears twice in one object (in any
+	// spelling encoding/json takes for the same field); see dupkeys.go.
+	ErrDuplicateField = errors.New("field appears twice")
 )
 
 // fieldError names the offending field without echoing its value.
@@ -86,15 +89,28 @@ type wireRoomInfo struct {
 }
 
 // ParseCreateRoom parses a Room.CallbackAfterCreateRoom body. It returns ErrNotObject when the
-// body is not one JSON object in valid UTF-8, and ErrField naming the field when a field is
-// missing (RoomInfo.RoomId, EventTime) or of an impossible type.
+// body is not one JSON object in valid UTF-8, ErrDuplicateField naming the field when a field
+// it reads appears twice in one object, and ErrField naming the field when a field is missing
+// (RoomInfo.RoomId, EventTime) or of an impossible type. A repeated field is reported before
+// any problem with its values.
 func ParseCreateRoom(body []byte) (*RoomCreated, error) {
 	if err := checkObject(body); err != nil {
 		return nil, err
 	}
 	var w wireCreated
 	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, decodeError(err)
+		err = decodeError(err)
+		// A type error means encoding/json found the syntax valid (it checks the whole
+		// document first), so the scanner may run.
+		if errors.Is(err, ErrField) {
+			if dup := duplicateField(body, createRoomFields); dup != "" {
+				return nil, duplicateError(dup)
+			}
+		}
+		return nil, err
+	}
+	if dup := duplicateField(body, createRoomFields); dup != "" {
+		return nil, duplicateError(dup)
 	}
 	if w.RoomInfo == nil {
 		return nil, fieldError("RoomInfo", "missing")
@@ -155,28 +171,40 @@ type Envelope struct {
 	EventTime       int64  // EventTime when it is a positive integer, else 0
 }
 
+// wireEnvelope is what ParseEnvelope reads of any body; wireEnvelopeRoomInfo what it reads
+// of its RoomInfo.
+type wireEnvelope struct {
+	CallbackCommand json.RawMessage `json:"CallbackCommand"`
+	RoomID          json.RawMessage `json:"RoomId"`
+	RoomInfo        json.RawMessage `json:"RoomInfo"`
+	EventTime       json.RawMessage `json:"EventTime"`
+}
+
+type wireEnvelopeRoomInfo struct {
+	RoomID json.RawMessage `json:"RoomId"`
+}
+
 // ParseEnvelope reads the Envelope of any callback body. It returns ErrNotObject when the body
-// is not one JSON object in valid UTF-8.
+// is not one JSON object in valid UTF-8, and ErrDuplicateField when one of the names it reads
+// (CallbackCommand, RoomId, RoomInfo, EventTime, RoomInfo.RoomId) appears twice in one
+// object: those make the archive key, which must not depend on which copy a reader takes.
+// Repeats of any other name are left alone.
 func ParseEnvelope(body []byte) (Envelope, error) {
 	if err := checkObject(body); err != nil {
 		return Envelope{}, err
 	}
-	var w struct {
-		CallbackCommand json.RawMessage `json:"CallbackCommand"`
-		RoomID          json.RawMessage `json:"RoomId"`
-		RoomInfo        json.RawMessage `json:"RoomInfo"`
-		EventTime       json.RawMessage `json:"EventTime"`
-	}
+	var w wireEnvelope
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Envelope{}, decodeError(err)
+	}
+	if dup := duplicateField(body, envelopeFields); dup != "" {
+		return Envelope{}, duplicateError(dup)
 	}
 	var e Envelope
 	e.CallbackCommand, _ = jsonString(w.CallbackCommand)
 	e.RoomID = looseID(w.RoomID)
 	if e.RoomID == "" && len(w.RoomInfo) > 0 && w.RoomInfo[0] == '{' {
-		var ri struct {
-			RoomID json.RawMessage `json:"RoomId"`
-		}
+		var ri wireEnvelopeRoomInfo
 		if json.Unmarshal(w.RoomInfo, &ri) == nil {
 			e.RoomID = looseID(ri.RoomID)
 		}
@@ -207,6 +235,13 @@ func checkObject(body []byte) error {
 	}
 	return ErrNotObject
 }
+
+// duplicateError is ErrDuplicateField with the path of the repeated field, in our spelling
+// (never the sender's bytes).
+type duplicateError string
+
+func (e duplicateError) Error() string { return ErrDuplicateField.Error() + ": " + string(e) }
+func (e duplicateError) Unwrap() error { return ErrDuplicateField }
 
 // decodeError turns encoding/json's errors into ours, naming the field but never its value.
 func decodeError(err error) error {

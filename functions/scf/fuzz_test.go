@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/roomhook/roomhook/pkg/callback/callbacktest"
+	"github.com/roomhook/roomhook/pkg/store/sqlite"
+)
+
+// fuzzHarness is a real SQLite store and two functions over it (signatures checked, and not),
+// built once per fuzz process. The archive is read back whole after every input, so the
+// harness moves to a fresh file whenever it has archived maxFuzzRows rows, to keep each
+// input's cost flat.
+type fuzzHarness struct {
+	dir             string
+	files, rows     int
+	st              *sqlite.Store
+	signed, plain   *function
+	signedJ, plainJ callbacktest.Judge
+}
+
+const maxFuzzRows = 64
+
+func (fh *fuzzHarness) open(tb testing.TB) {
+	tb.Helper()
+	if fh.st != nil {
+		fh.st.Close()
+	}
+	fh.files++
+	st, err := sqlite.Open(context.Background(), filepath.Join(fh.dir, "fuzz"+strconv.Itoa(fh.files)+".db"), sqlite.Options{Timeout: time.Minute})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fh.st, fh.rows = st, 0
+	fh.signed, fh.plain = newFunction(tb, st, testToken), newFunction(tb, st)
+	apps := []int64{testAppID}
+	fh.signedJ = callbacktest.Judge{Apps: apps, Tokens: []string{testToken}, Tolerance: time.Minute, Now: fixedNow}
+	fh.plainJ = callbacktest.Judge{Apps: apps, Tolerance: time.Minute, Now: fixedNow}
+}
+
+// FuzzInvoke feeds arbitrary events to the SCF function on a real handler and a real SQLite
+// store, seeded with every golden event (API gateway trigger, function URL plain and base64),
+// signed and unsigned, and with payloads of no known shape. For every input:
+//   - Invoke returns no error, and its output is valid UTF-8 JSON of exactly the integration
+//     response (isBase64Encoded false, statusCode, headers, body);
+//   - the answer keeps callbacktest.CheckAnswer's rules (a packet of exactly ActionStatus,
+//     ErrorInfo, ErrorCode; a status of the README table consistent with it; Content-Type
+//     application/json; Allow: POST exactly on a 405);
+//   - callbacktest.CheckOutcome holds for the request the core was given: no 500, no 503, 405
+//     exactly when the method is not POST, a 200 only for a request the judge admits (POST,
+//     our SdkAppid, Sign = callback.Sign(token, RequestTime) within a minute of the clock), a
+//     refusal archives nothing, a 200 archives at most the body verbatim.
+func FuzzInvoke(f *testing.F) {
+	for _, g := range goldenEvents(f) {
+		f.Add(g.data, false)
+		f.Add(edit(f, g.data, func(ev map[string]any) { sign(ev, testToken, fixedNow) }), true)
+		f.Add(edit(f, g.data, func(ev map[string]any) {
+			sign(ev, testToken, fixedNow)
+			setBody(ev, `{"CallbackCommand":"Room.CallbackAfterCreateRoom","RoomInfo":{"RoomId":"a","Room\u0049d":"b"},"EventTime":1}`)
+		}), true)
+		f.Add(edit(f, g.data, func(ev map[string]any) {
+			queryOf(ev)["SdkAppid"] = []any{"1400123456", true}
+			ev["isBase64Encoded"], ev["body"] = true, "e30*"
+		}), false)
+	}
+	for _, e := range []string{``, `roomhook`, `null`, `[1,2]`, `{}`, `{"httpMethod":"POST","queryString":"SdkAppid=1400123456","body":"{}"}`,
+		`{"httpMethod":"POST","queryString":{"SdkAppid":["1400123456"],"CallbackCommand":7},"body":{"RoomInfo":{}}}`} {
+		f.Add([]byte(e), false)
+	}
+	fh := &fuzzHarness{dir: f.TempDir()}
+	fh.open(f)
+	f.Cleanup(func() { fh.st.Close() })
+	ctx := context.Background()
+
+	f.Fuzz(func(t *testing.T, payload []byte, checkSign bool) {
+		if fh.rows >= maxFuzzRows {
+			fh.open(t)
+		}
+		fn, judge := fh.plain, fh.plainJ
+		if checkSign {
+			fn, judge = fh.signed, fh.signedJ
+		}
+		req := request(ctx, payload) // what the core is given: the decoding is deterministic
+
+		before, err := callbacktest.Archive(ctx, fh.st, judge.Apps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := fn.Invoke(ctx, payload)
+		if err != nil {
+			t.Fatalf("Invoke returned an error: %v", err)
+		}
+		after, err := callbacktest.Archive(ctx, fh.st, judge.Apps)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if !utf8.Valid(out) {
+			t.Fatalf("response is not UTF-8: %q", out)
+		}
+		a, _ := decodeAnswer(t, out)
+		if t.Failed() {
+			t.FailNow()
+		}
+		p, err := callbacktest.CheckAnswer(a.StatusCode, a.Headers, []byte(*a.Body))
+		if err != nil {
+			t.Fatalf("%v\nresponse %s", err, out)
+		}
+		if err := callbacktest.CheckOutcome(ctx, fh.st, req, a.StatusCode, p, judge, before, after); err != nil {
+			t.Fatalf("%v\nrequest %s %v body %q", err, req.Method, req.Query, req.Body)
+		}
+		added, _ := callbacktest.Added(before, after)
+		fh.rows += len(added)
+	})
+}

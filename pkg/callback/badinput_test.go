@@ -1,0 +1,392 @@
+package callback_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/callback/callbacktest"
+)
+
+// Mutations of the seed request, for the table below.
+
+func replace(old, new string) func(*callback.Request) {
+	return func(r *callback.Request) {
+		if !bytes.Contains(r.Body, []byte(old)) {
+			panic("the body does not hold " + old)
+		}
+		r.Body = bytes.Replace(r.Body, []byte(old), []byte(new), 1)
+	}
+}
+
+func body(b string) func(*callback.Request) {
+	return func(r *callback.Request) { r.Body = []byte(b) }
+}
+
+func setParam(name, value string) func(*callback.Request) {
+	return func(r *callback.Request) { r.Query.Set(name, value) }
+}
+
+func delParam(name string) func(*callback.Request) {
+	return func(r *callback.Request) { r.Query.Del(name) }
+}
+
+func addParam(name, value string) func(*callback.Request) {
+	return func(r *callback.Request) { r.Query.Add(name, value) }
+}
+
+func method(m string) func(*callback.Request) {
+	return func(r *callback.Request) { r.Method = m }
+}
+
+// signedAt signs the request as tok would at now+skew.
+func signedAt(tok string, skew time.Duration) func(*callback.Request) {
+	return func(r *callback.Request) {
+		rt := strconv.FormatInt(now.Add(skew).Unix(), 10)
+		r.Query.Set("RequestTime", rt)
+		r.Query.Set("Sign", callback.Sign(tok, rt))
+	}
+}
+
+// signedTime signs the request with RequestTime written as rt.
+func signedTime(rt string) func(*callback.Request) {
+	return func(r *callback.Request) {
+		r.Query.Set("RequestTime", rt)
+		r.Query.Set("Sign", callback.Sign(token, rt))
+	}
+}
+
+// bodyOfSize is the seed body with CustomInfo padded so the whole is n bytes: valid JSON.
+func bodyOfSize(n int) string {
+	pad := n - len(seedBody)
+	return strings.Replace(seedBody, `"CustomInfo":"custom123"`, `"CustomInfo":"custom123`+strings.Repeat("x", pad)+`"`, 1)
+}
+
+const (
+	seedRoom  = `"RoomId":"tandy-test-rest"`
+	seedTime  = `"EventTime":1703589922780`
+	seedCmd   = `"CallbackCommand":"Room.CallbackAfterCreateRoom"`
+	seedCount = `"MaxMemberCount":300`
+)
+
+// TestBadInput walks every row of the README's answer table and every kind of hostile or broken
+// input through the full handler and a real SQLite store. Each case checks the status and the
+// ErrorCode, the answer's rules (callbacktest.CheckAnswer: the exact success body, Content-Type,
+// Allow on 405), how many archive rows and rooms the store holds afterwards (a refused request
+// leaves none, read both through the Reader and by counting the tables), and that the token
+// reached no log line. The controls that must succeed are in the same table.
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name       string
+		signed     bool // handler configured with tokens ("old-token" and token), request signed
+		mutate     func(r *callback.Request)
+		wantStatus int
+		wantCode   int
+		wantRows   int                                               // archive rows after the request
+		wantRooms  int                                               // room rows after the request
+		check      func(t *testing.T, f *fixture, ev callback.Event) // an accepted event, as archived
+	}{
+		// Controls: these must succeed.
+		{name: "stored", mutate: func(*callback.Request) {}, wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "stored, signed", signed: true, mutate: func(*callback.Request) {}, wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "signed with the rotation's other token", signed: true, mutate: signedAt("old-token", 0), wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "signed 60 s ago, the edge of the window", signed: true, mutate: signedAt(token, -60*time.Second), wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "signed 60 s ahead, the edge of the window", signed: true, mutate: signedAt(token, 60*time.Second), wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "unknown command archived", mutate: func(r *callback.Request) {
+			r.Query.Set("CallbackCommand", "Group.CallbackAfterCreateGroup")
+			r.Body = []byte(`{"CallbackCommand":"Group.CallbackAfterCreateGroup","GroupId":"g1","EventTime":5}`)
+		}, wantStatus: 200, wantRows: 1},
+		{name: "unknown command with RoomInfo.RoomId", mutate: func(r *callback.Request) {
+			r.Query.Set("CallbackCommand", "Room.CallbackAfterUpdateRoomInfo")
+			r.Body = []byte(`{"CallbackCommand":"Room.CallbackAfterUpdateRoomInfo","RoomInfo":{"RoomId":"r9","X":1,"X":2},"EventTime":5}`)
+		}, wantStatus: 200, wantRows: 1, check: func(t *testing.T, f *fixture, ev callback.Event) {
+			if ev.RoomID != "r9" || ev.EventTime != 5 {
+				t.Errorf("archived %+v", ev)
+			}
+		}},
+		{name: "contenttype absent", mutate: delParam("contenttype"), wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "contenttype JSON upper case", mutate: setParam("contenttype", "JSON"), wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "query names in other case", mutate: func(r *callback.Request) {
+			r.Query = callbacktest.Query("sdkappid", "1400123456", "callbackcommand", createCmd, "ContentType", "json")
+		}, wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "query names in other case, signed", signed: true, mutate: func(r *callback.Request) {
+			rt := strconv.FormatInt(now.Unix(), 10)
+			r.Query = callbacktest.Query("SDKAPPID", "1400123456", "CallBackCommand", createCmd, "SIGN", callback.Sign(token, rt), "requesttime", rt)
+		}, wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "other parameters ignored, even repeated", mutate: func(r *callback.Request) {
+			r.Query["utm"] = []string{"a", "b"}
+			r.Query["Sdkappid2"] = []string{"x"}
+		}, wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "RoomId of 255 bytes", mutate: replace(seedRoom, `"RoomId":"`+strings.Repeat("r", 255)+`"`), wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "Tencent's sloppy types", mutate: func(r *callback.Request) {
+			replace(`"IsVideoDisabled":true,"IsAudioDisabled":true`, `"IsVideoDisabled":"false","IsAudioDisabled":0`)(r)
+			replace(`"Owner_Account":"user3"`, `"Owner_Account":123`)(r)
+		},
+			wantStatus: 200, wantRows: 1, wantRooms: 1},
+		{name: "body of exactly 1 MiB", mutate: body(bodyOfSize(callback.MaxBodyBytes)), wantStatus: 200, wantRows: 1, wantRooms: 1,
+			check: func(t *testing.T, f *fixture, ev callback.Event) {
+				if len(ev.Raw) != callback.MaxBodyBytes {
+					t.Errorf("archived %d bytes, want %d", len(ev.Raw), callback.MaxBodyBytes)
+				}
+			}},
+		{name: "repeated unknown fields kept verbatim", mutate: replace(seedTime, `"Extra":1,"Extra":2,"extra":3,`+seedTime), wantStatus: 200, wantRows: 1, wantRooms: 1,
+			check: func(t *testing.T, f *fixture, ev callback.Event) {
+				if !bytes.Contains(ev.Raw, []byte(`"Extra":1,"Extra":2,"extra":3,`)) {
+					t.Errorf("raw body changed: %s", ev.Raw)
+				}
+			}},
+
+		// Method: 405, checked before anything else.
+		{name: "GET", mutate: method("GET"), wantStatus: 405, wantCode: 40501},
+		{name: "PUT", mutate: method("PUT"), wantStatus: 405, wantCode: 40501},
+		{name: "HEAD", mutate: method("HEAD"), wantStatus: 405, wantCode: 40501},
+		{name: "OPTIONS", mutate: method("OPTIONS"), wantStatus: 405, wantCode: 40501},
+		{name: "DELETE", mutate: method("DELETE"), wantStatus: 405, wantCode: 40501},
+		{name: "lowercase post", mutate: method("post"), wantStatus: 405, wantCode: 40501},
+		{name: "no method", mutate: method(""), wantStatus: 405, wantCode: 40501},
+		{name: "GET with an oversized body", mutate: func(r *callback.Request) {
+			r.Method = "GET"
+			r.Body = make([]byte, callback.MaxBodyBytes+1)
+		}, wantStatus: 405, wantCode: 40501},
+
+		// Size: 413, before the query is read.
+		{name: "body 1 MiB + 1", mutate: body(strings.Repeat(" ", callback.MaxBodyBytes+1)), wantStatus: 413, wantCode: 41301},
+		{name: "body 1 MiB + 1 of valid JSON", mutate: body(bodyOfSize(callback.MaxBodyBytes + 1)), wantStatus: 413, wantCode: 41301},
+		{name: "body 1 MiB + 1 without any query", mutate: func(r *callback.Request) {
+			r.Query = nil
+			r.Body = []byte(bodyOfSize(callback.MaxBodyBytes + 1))
+		}, wantStatus: 413, wantCode: 41301},
+
+		// The body is not one JSON object in UTF-8: 40002.
+		{name: "body empty", mutate: body(""), wantStatus: 400, wantCode: 40002},
+		{name: "body whitespace only", mutate: body(" \r\n\t"), wantStatus: 400, wantCode: 40002},
+		{name: "body an array", mutate: body(`[]`), wantStatus: 400, wantCode: 40002},
+		{name: "body the seed inside an array", mutate: body(`[` + seedBody + `]`), wantStatus: 400, wantCode: 40002},
+		{name: "body a string", mutate: body(`"Room.CallbackAfterCreateRoom"`), wantStatus: 400, wantCode: 40002},
+		{name: "body a number", mutate: body(`1703589922780`), wantStatus: 400, wantCode: 40002},
+		{name: "body null", mutate: body(`null`), wantStatus: 400, wantCode: 40002},
+		{name: "body true", mutate: body(`true`), wantStatus: 400, wantCode: 40002},
+		{name: "truncated JSON", mutate: body(seedBody[:len(seedBody)-1]), wantStatus: 400, wantCode: 40002},
+		{name: "truncated in a string", mutate: body(seedBody[:40]), wantStatus: 400, wantCode: 40002},
+		{name: "trailing garbage", mutate: body(seedBody + "x"), wantStatus: 400, wantCode: 40002},
+		{name: "two objects", mutate: body(seedBody + "{}"), wantStatus: 400, wantCode: 40002},
+		{name: "line comment, as in Tencent's sample", mutate: replace(seedTime, seedTime+" // ms\n"), wantStatus: 400, wantCode: 40002},
+		{name: "block comment", mutate: replace(seedTime, "/* ms */"+seedTime), wantStatus: 400, wantCode: 40002},
+		{name: "trailing comma", mutate: replace(seedTime, seedTime+","), wantStatus: 400, wantCode: 40002},
+		{name: "single quotes", mutate: body(`{'CallbackCommand':'Room.CallbackAfterCreateRoom'}`), wantStatus: 400, wantCode: 40002},
+		{name: "NaN", mutate: replace(seedCount, `"MaxMemberCount":NaN`), wantStatus: 400, wantCode: 40002},
+		{name: "invalid UTF-8 in a string", mutate: replace(`"RoomName":"tandy-test-rest"`, "\"RoomName\":\"tandy\xff\""), wantStatus: 400, wantCode: 40002},
+		{name: "Latin-1 in a string", mutate: replace(`"RoomName":"tandy-test-rest"`, "\"RoomName\":\"caf\xe9\""), wantStatus: 400, wantCode: 40002},
+		{name: "UTF-8 byte order mark", mutate: body("\xef\xbb\xbf" + seedBody), wantStatus: 400, wantCode: 40002},
+		{name: "raw NUL byte in a string", mutate: replace(`"RoomName":"tandy-test-rest"`, "\"RoomName\":\"a\x00b\""), wantStatus: 400, wantCode: 40002},
+		{name: "raw NUL byte between members", mutate: replace(seedTime, "\x00"+seedTime), wantStatus: 400, wantCode: 40002},
+
+		// A field missing, of an impossible type, or out of range: 40003.
+		{name: "RoomInfo missing", mutate: body(`{` + seedCmd + `,` + seedTime + `}`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomInfo a string", mutate: body(`{` + seedCmd + `,"RoomInfo":"tandy-test-rest",` + seedTime + `}`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomInfo null", mutate: body(`{` + seedCmd + `,"RoomInfo":null,` + seedTime + `}`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId missing", mutate: body(`{"CallbackCommand":"Room.CallbackAfterCreateRoom","RoomInfo":{},"EventTime":1}`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId empty", mutate: replace(seedRoom, `"RoomId":""`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId a number", mutate: replace(seedRoom, `"RoomId":42`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId null", mutate: replace(seedRoom, `"RoomId":null`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId an object", mutate: replace(seedRoom, `"RoomId":{"id":"tandy-test-rest"}`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId an array", mutate: replace(seedRoom, `"RoomId":["tandy-test-rest"]`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId a boolean", mutate: replace(seedRoom, `"RoomId":true`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId of 256 bytes", mutate: replace(seedRoom, `"RoomId":"`+strings.Repeat("r", 256)+`"`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomId with NUL", mutate: replace(seedRoom, `"RoomId":"a\u0000"`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomName with NUL", mutate: replace(`"RoomName":"tandy-test-rest"`, `"RoomName":"a\u0000b"`), wantStatus: 400, wantCode: 40003},
+		{name: "RoomName an object", mutate: replace(`"RoomName":"tandy-test-rest"`, `"RoomName":{}`), wantStatus: 400, wantCode: 40003},
+		{name: "Operator_Account an array", mutate: replace(`"Operator_Account":"admin"`, `"Operator_Account":["admin"]`), wantStatus: 400, wantCode: 40003},
+		{name: "MaxMemberCount a boolean", mutate: replace(seedCount, `"MaxMemberCount":true`), wantStatus: 400, wantCode: 40003},
+		{name: "MaxMemberCount a word", mutate: replace(seedCount, `"MaxMemberCount":"many"`), wantStatus: 400, wantCode: 40003},
+		{name: "MaxMemberCount beyond int64", mutate: replace(seedCount, `"MaxMemberCount":9223372036854775808`), wantStatus: 400, wantCode: 40003},
+		{name: "MaxMemberCount 1e400", mutate: replace(seedCount, `"MaxMemberCount":1e400`), wantStatus: 400, wantCode: 40003},
+		{name: "MaxSeatCount a fraction", mutate: replace(`"MaxSeatCount":16`, `"MaxSeatCount":16.5`), wantStatus: 400, wantCode: 40003},
+		{name: "MaxSeatCount an integral fraction", mutate: replace(`"MaxSeatCount":16`, `"MaxSeatCount":16.0`), wantStatus: 400, wantCode: 40003},
+		{name: "IsVideoDisabled a word", mutate: replace(`"IsVideoDisabled":true`, `"IsVideoDisabled":"yes"`), wantStatus: 400, wantCode: 40003},
+		{name: "IsAudioDisabled 2", mutate: replace(`"IsAudioDisabled":true`, `"IsAudioDisabled":2`), wantStatus: 400, wantCode: 40003},
+		{name: "invitees a string", mutate: replace(`["user2","user3","user3"]`, `"user2"`), wantStatus: 400, wantCode: 40003},
+		{name: "an invitee an object", mutate: replace(`["user2","user3","user3"]`, `["user2",{}]`), wantStatus: 400, wantCode: 40003},
+		{name: "CreateTime not a number", mutate: replace(`"CreateTime":1703589922`, `"CreateTime":"1703589922abc"`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime missing", mutate: replace(`,`+seedTime, ``), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime null", mutate: replace(seedTime, `"EventTime":null`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime zero", mutate: replace(seedTime, `"EventTime":0`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime negative", mutate: replace(seedTime, `"EventTime":-1703589922780`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime -0", mutate: replace(seedTime, `"EventTime":-0`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime a fraction", mutate: replace(seedTime, `"EventTime":1703589922780.5`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime beyond int64", mutate: replace(seedTime, `"EventTime":92233720368547758070`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime 1e400", mutate: replace(seedTime, `"EventTime":1e400`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime a string, not a number", mutate: replace(seedTime, `"EventTime":"yesterday"`), wantStatus: 400, wantCode: 40003},
+		{name: "EventTime an empty string", mutate: replace(seedTime, `"EventTime":""`), wantStatus: 400, wantCode: 40003},
+		{name: "unknown command of 129 bytes", mutate: func(r *callback.Request) {
+			cmd := "X." + strings.Repeat("c", 127)
+			r.Query.Set("CallbackCommand", cmd)
+			r.Body = []byte(`{"CallbackCommand":"` + cmd + `"}`)
+		}, wantStatus: 400, wantCode: 40003},
+
+		// A field the parser reads appears twice: 40008.
+		{name: "EventTime twice", mutate: replace(seedTime, `"EventTime":1,`+seedTime), wantStatus: 400, wantCode: 40008},
+		{name: "CallbackCommand twice, same value", mutate: replace(seedCmd, seedCmd+","+seedCmd), wantStatus: 400, wantCode: 40008},
+		{name: "RoomInfo twice", mutate: replace(seedTime, `"RoomInfo":{"RoomId":"other"},`+seedTime), wantStatus: 400, wantCode: 40008},
+		{name: "RoomInfo.RoomId twice", mutate: replace(seedRoom, seedRoom+`,"RoomId":"other"`), wantStatus: 400, wantCode: 40008},
+		{name: "RoomInfo.RoomId twice, case variant", mutate: replace(seedRoom, seedRoom+`,"roomid":"other"`), wantStatus: 400, wantCode: 40008},
+		{name: "RoomInfo.RoomId twice, escaped", mutate: replace(seedRoom, seedRoom+`,"Room\u0049d":"other"`), wantStatus: 400, wantCode: 40008},
+		{name: "EventTime twice, case variant", mutate: replace(seedTime, seedTime+`,"EVENTTIME":1`), wantStatus: 400, wantCode: 40008},
+		{name: "a field twice, one copy of an impossible type", mutate: replace(seedCount, seedCount+`,"MaxMemberCount":true`), wantStatus: 400, wantCode: 40008},
+		{name: "unknown command with RoomId twice", mutate: func(r *callback.Request) {
+			r.Query.Set("CallbackCommand", "Room.CallbackAfterDestroyRoom")
+			r.Body = []byte(`{"CallbackCommand":"Room.CallbackAfterDestroyRoom","RoomId":"a","RoomId":"b","EventTime":5}`)
+		}, wantStatus: 400, wantCode: 40008},
+
+		// CallbackCommand: missing from the query (40004), or query and body differ (40005).
+		{name: "command missing from query", mutate: delParam("CallbackCommand"), wantStatus: 400, wantCode: 40004},
+		{name: "command empty in query", mutate: setParam("CallbackCommand", ""), wantStatus: 400, wantCode: 40004},
+		{name: "commands differ", mutate: replace(`"Room.CallbackAfterCreateRoom"`, `"Room.CallbackAfterDestroyRoom"`), wantStatus: 400, wantCode: 40005},
+		{name: "command missing from body", mutate: replace(seedCmd+",", ``), wantStatus: 400, wantCode: 40005},
+		{name: "command in other case in body", mutate: replace(`"Room.CallbackAfterCreateRoom"`, `"room.callbackaftercreateroom"`), wantStatus: 400, wantCode: 40005},
+		{name: "query says another command than the create-room body", mutate: setParam("CallbackCommand", "Room.CallbackAfterDestroyRoom"), wantStatus: 400, wantCode: 40005},
+		{name: "body command a number", mutate: func(r *callback.Request) {
+			r.Query.Set("CallbackCommand", "5")
+			r.Body = []byte(`{"CallbackCommand":5,"EventTime":5}`)
+		}, wantStatus: 400, wantCode: 40005},
+
+		// Tencent's query parameters: repeated (40006) or of an invalid value (40007).
+		{name: "repeated SdkAppid", mutate: func(r *callback.Request) { r.Query["SdkAppid"] = []string{"1400123456", "1400123456"} }, wantStatus: 400, wantCode: 40006},
+		{name: "SdkAppid in two spellings", mutate: setParam("SDKAppID", "1400000001"), wantStatus: 400, wantCode: 40006},
+		{name: "Sign in two spellings", signed: true, mutate: func(r *callback.Request) { r.Query["sign"] = r.Query["Sign"] }, wantStatus: 400, wantCode: 40006},
+		{name: "repeated RequestTime", signed: true, mutate: func(r *callback.Request) { r.Query.Add("RequestTime", r.Query.Get("RequestTime")) }, wantStatus: 400, wantCode: 40006},
+		{name: "repeated contenttype", mutate: addParam("ContentType", "json"), wantStatus: 400, wantCode: 40006},
+		{name: "SdkAppid with no value at all", mutate: func(r *callback.Request) { r.Query["SdkAppid"] = []string{} }, wantStatus: 400, wantCode: 40007},
+		{name: "ClientIP with NUL", mutate: setParam("ClientIP", "1.2.3.4\x00"), wantStatus: 400, wantCode: 40007},
+		{name: "OptPlatform not UTF-8", mutate: setParam("OptPlatform", "Web\xff"), wantStatus: 400, wantCode: 40007},
+		{name: "SdkAppid not UTF-8", mutate: setParam("SdkAppid", "1400123456\xff"), wantStatus: 400, wantCode: 40007},
+		{name: "Sign not UTF-8", signed: true, mutate: setParam("Sign", "\xc3\x28"), wantStatus: 400, wantCode: 40007},
+
+		// contenttype present and not json: 40001.
+		{name: "contenttype xml", mutate: setParam("contenttype", "xml"), wantStatus: 400, wantCode: 40001},
+		{name: "contenttype empty", mutate: setParam("contenttype", ""), wantStatus: 400, wantCode: 40001},
+		{name: "contenttype a MIME type", mutate: setParam("contenttype", "application/json"), wantStatus: 400, wantCode: 40001},
+
+		// Sign and RequestTime: missing (40101), time invalid or outside the window (40102),
+		// Sign matching no token (40103).
+		{name: "sign missing", signed: true, mutate: delParam("Sign"), wantStatus: 401, wantCode: 40101},
+		{name: "request time missing", signed: true, mutate: delParam("RequestTime"), wantStatus: 401, wantCode: 40101},
+		{name: "sign empty", signed: true, mutate: setParam("Sign", ""), wantStatus: 401, wantCode: 40101},
+		{name: "request time empty", signed: true, mutate: setParam("RequestTime", ""), wantStatus: 401, wantCode: 40101},
+		{name: "sign wrong", signed: true, mutate: func(r *callback.Request) { r.Query.Set("Sign", callback.Sign("guess", r.Query.Get("RequestTime"))) }, wantStatus: 401, wantCode: 40103},
+		{name: "sign in upper case", signed: true, mutate: func(r *callback.Request) { r.Query.Set("Sign", strings.ToUpper(r.Query.Get("Sign"))) }, wantStatus: 401, wantCode: 40103},
+		{name: "sign one hex digit short", signed: true, mutate: func(r *callback.Request) { r.Query.Set("Sign", r.Query.Get("Sign")[:63]) }, wantStatus: 401, wantCode: 40103},
+		{name: "sign one hex digit long", signed: true, mutate: func(r *callback.Request) { r.Query.Set("Sign", r.Query.Get("Sign")+"0") }, wantStatus: 401, wantCode: 40103},
+		{name: "sign for another token", signed: true, mutate: signedAt("someone-else", 0), wantStatus: 401, wantCode: 40103},
+		{name: "sign for another time", signed: true, mutate: func(r *callback.Request) {
+			r.Query.Set("Sign", callback.Sign(token, strconv.FormatInt(now.Unix()-1, 10)))
+		}, wantStatus: 401, wantCode: 40103},
+		{name: "sign of the token alone", signed: true, mutate: setParam("Sign", callback.Sign(token, "")), wantStatus: 401, wantCode: 40103},
+		{name: "replayed: a valid sign made 61 s ago", signed: true, mutate: signedAt(token, -61*time.Second), wantStatus: 401, wantCode: 40102},
+		{name: "request time expired", signed: true, mutate: signedAt(token, -2*time.Minute), wantStatus: 401, wantCode: 40102},
+		{name: "replayed a day later", signed: true, mutate: signedAt(token, -24*time.Hour), wantStatus: 401, wantCode: 40102},
+		{name: "request time 61 s in the future", signed: true, mutate: signedAt(token, 61*time.Second), wantStatus: 401, wantCode: 40102},
+		{name: "request time in the future", signed: true, mutate: signedAt(token, 2*time.Minute), wantStatus: 401, wantCode: 40102},
+		{name: "request time in milliseconds", signed: true, mutate: signedTime(strconv.FormatInt(now.UnixMilli(), 10)), wantStatus: 401, wantCode: 40102},
+		{name: "request time not a number", signed: true, mutate: signedTime("now"), wantStatus: 401, wantCode: 40102},
+		{name: "request time with a plus sign", signed: true, mutate: signedTime("+" + strconv.FormatInt(now.Unix(), 10)), wantStatus: 401, wantCode: 40102},
+		{name: "request time with a space", signed: true, mutate: signedTime(" " + strconv.FormatInt(now.Unix(), 10)), wantStatus: 401, wantCode: 40102},
+		{name: "request time a fraction", signed: true, mutate: signedTime(strconv.FormatInt(now.Unix(), 10) + ".0"), wantStatus: 401, wantCode: 40102},
+		{name: "request time negative", signed: true, mutate: signedTime("-1"), wantStatus: 401, wantCode: 40102},
+		{name: "request time beyond int64", signed: true, mutate: signedTime("99999999999999999999"), wantStatus: 401, wantCode: 40102},
+
+		// SdkAppid missing (40301) or not ours (40302), checked before the signature.
+		{name: "SdkAppid missing", mutate: delParam("SdkAppid"), wantStatus: 403, wantCode: 40301},
+		{name: "SdkAppid empty", mutate: setParam("SdkAppid", ""), wantStatus: 403, wantCode: 40301},
+		{name: "no query at all", mutate: func(r *callback.Request) { r.Query = nil }, wantStatus: 403, wantCode: 40301},
+		{name: "SdkAppid of another app", mutate: setParam("SdkAppid", "1400999999"), wantStatus: 403, wantCode: 40302},
+		{name: "SdkAppid with a leading zero", mutate: setParam("SdkAppid", "01400123456"), wantStatus: 403, wantCode: 40302},
+		{name: "SdkAppid with spaces", mutate: setParam("SdkAppid", " 1400123456"), wantStatus: 403, wantCode: 40302},
+		{name: "SdkAppid with a trailing space", mutate: setParam("SdkAppid", "1400123456 "), wantStatus: 403, wantCode: 40302},
+		{name: "SdkAppid with a plus sign", mutate: setParam("SdkAppid", "+1400123456"), wantStatus: 403, wantCode: 40302},
+		{name: "SdkAppid in hex", mutate: setParam("SdkAppid", "0x5372D9C0"), wantStatus: 403, wantCode: 40302},
+		{name: "SdkAppid as a list", mutate: setParam("SdkAppid", "1400123456,1400000001"), wantStatus: 403, wantCode: 40302},
+		{name: "unauthenticated and forbidden: forbidden first", signed: true, mutate: func(r *callback.Request) {
+			r.Query.Set("SdkAppid", "1")
+			r.Query.Del("Sign")
+		}, wantStatus: 403, wantCode: 40302},
+		{name: "another app, correctly signed", signed: true, mutate: setParam("SdkAppid", "1400999999"), wantStatus: 403, wantCode: 40302},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f *fixture
+			if tt.signed {
+				f = newFixture(t, "old-token", token)
+			} else {
+				f = newFixture(t)
+			}
+			req := seedRequest(tt.signed)
+			tt.mutate(&req)
+			resp := f.h.Handle(context.Background(), req)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, resp.Body)
+			}
+			if got := code(t, resp); got != tt.wantCode {
+				t.Fatalf("ErrorCode = %d, want %d (%s)", got, tt.wantCode, resp.Body)
+			}
+			if _, err := callbacktest.CheckAnswer(resp.StatusCode, resp.Header, resp.Body); err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantStatus == 200 && string(resp.Body) != okPacket {
+				t.Fatalf("body = %s, want exactly %s", resp.Body, okPacket)
+			}
+			if tt.wantStatus == 405 && resp.Header["Allow"] != "POST" {
+				t.Fatalf("Allow = %q", resp.Header["Allow"])
+			}
+
+			evs := f.events(t)
+			if other, err := f.store.Events(context.Background(), 1400000001); err != nil || len(other) != 0 {
+				t.Fatalf("the other app's archive: %d rows, %v", len(other), err)
+			}
+			if got := len(evs); got != tt.wantRows {
+				t.Fatalf("archive rows = %d, want %d", got, tt.wantRows)
+			}
+			if events, rooms := countTables(t, f.path); events != tt.wantRows || rooms != tt.wantRooms {
+				t.Fatalf("tables hold %d events and %d rooms, want %d and %d", events, rooms, tt.wantRows, tt.wantRooms)
+			}
+			if tt.wantRooms == 0 {
+				if _, err := f.store.Room(context.Background(), app, "tandy-test-rest"); !errors.Is(err, callback.ErrNotFound) {
+					t.Fatalf("a room was left: %v", err)
+				}
+			}
+			if tt.wantRows == 1 && !bytes.Equal(evs[0].Raw, req.Body) {
+				t.Fatalf("archived body differs from the one sent")
+			}
+			if tt.check != nil {
+				tt.check(t, f, evs[0])
+			}
+			if strings.Contains(f.logs.String(), token) {
+				t.Fatal("the token reached a log line")
+			}
+		})
+	}
+	if len(tests) < 40 {
+		t.Fatalf("only %d cases", len(tests))
+	}
+}
+
+// countTables counts the archive and room rows straight from the SQLite file, through a
+// connection of its own.
+func countTables(t *testing.T, path string) (events, rooms int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM callback_events), (SELECT count(*) FROM rooms)`).Scan(&events, &rooms); err != nil {
+		t.Fatal(err)
+	}
+	return events, rooms
+}

@@ -1,0 +1,309 @@
+package callback
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Duplicate names.
+//
+// JSON lets an object repeat a name and leaves the meaning to the reader: encoding/json keeps
+// the last value, many other readers the first. A body that repeats a field the parser reads
+// would then be archived (raw, verbatim) with one meaning and projected with another, and a
+// sender could slip a second RoomId or EventTime past whichever check reads the other copy.
+// Such a body is refused (ErrDuplicateField, 40008). encoding/json matches names without
+// regard to case (Unicode simple folding) after undoing escapes, so "RoomId", "roomid",
+// "Room\u0049d" and "ROOMID" all fill the same field and count as the same name here, as do
+// names spelled with the two non-ASCII runes that fold to ASCII letters (the Kelvin sign K for
+// k, the long s ſ for s). Repeats of names the parser does not read are left alone: they stay
+// in the raw body as sent.
+
+// fieldSet is the names the parser reads from one JSON object.
+type fieldSet struct {
+	names  []string // as the wire struct's tags spell them; used in error messages
+	folded []string // the same, folded as encoding/json compares names (ASCII upper case)
+	nested int      // index of the name whose object value is read too, or -1
+	inner  *fieldSet
+}
+
+// maxFolded bounds a name the scanner folds: longer names cannot be one of ours.
+const maxFolded = 32
+
+// newFieldSet builds the set of names; the one called nested has its object value scanned
+// with inner.
+func newFieldSet(nested string, inner *fieldSet, names ...string) *fieldSet {
+	if len(names) > 32 { // object keeps one bit of a uint32 per name
+		panic("callback: a fieldSet holds at most 32 names")
+	}
+	s := &fieldSet{names: names, nested: -1, inner: inner}
+	for i, n := range names {
+		var buf [maxFolded]byte
+		k, ok := foldName(&buf, []byte(n))
+		if !ok {
+			panic("callback: field name " + n + " cannot be folded")
+		}
+		s.folded = append(s.folded, string(buf[:k]))
+		if n == nested {
+			s.nested = i
+		}
+	}
+	return s
+}
+
+var (
+	// createRoomFields are the names wireCreated and wireRoomInfo read.
+	createRoomFields = newFieldSet("RoomInfo",
+		newFieldSet("", nil,
+			"RoomId", "RoomName", "RoomType", "Owner_Account", "MaxMemberCount", "MaxSeatCount",
+			"IsVideoDisabled", "IsAudioDisabled", "IsMessageDisabled", "IsScreenSharingDisabled",
+			"IsCloudRecordingDisabled", "CustomInfo", "ScheduleStartTime", "ScheduleEndTime",
+			"RoomStatus", "IsSeatEnabled", "TakeSeatMode", "CreateTime"),
+		"CallbackCommand", "Operator_Account", "RoomInfo", "ScheduleInviteeList_Account", "EventTime")
+
+	// envelopeFields are the names wireEnvelope and wireEnvelopeRoomInfo read.
+	envelopeFields = newFieldSet("RoomInfo", newFieldSet("", nil, "RoomId"),
+		"CallbackCommand", "RoomId", "RoomInfo", "EventTime")
+)
+
+// duplicateField returns the name of the first field of set that body's top-level object
+// holds twice, as a path ("EventTime", "RoomInfo.RoomId"), or "" when there is none. It
+// allocates nothing unless it finds one.
+//
+// body must be valid JSON (encoding/json has checked it by the time this runs); the scanner
+// relies on that instead of checking syntax again, but on any other input it still returns
+// without panicking.
+func duplicateField(body []byte, set *fieldSet) string {
+	s := scanner{b: body}
+	s.space()
+	if s.peek() != '{' {
+		return ""
+	}
+	return s.object(set)
+}
+
+// scanner walks a valid JSON document without building anything.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// object reads the object starting at s.i (its '{') up to and including its '}', and returns
+// the path of the first repeated field of set, or "".
+func (s *scanner) object(set *fieldSet) string {
+	var seen uint32
+	next := 0 // where lookup starts: the name after the last one found (Tencent's order)
+	s.i++     // '{'
+	for {
+		s.space()
+		if s.peek() != '"' { // '}' of an empty object (or the end of a broken document)
+			s.i++
+			return ""
+		}
+		start := s.i + 1
+		end := s.str()
+		k := set.lookup(s.b[start:end], next)
+		if k >= 0 {
+			next = k + 1
+		}
+		s.space()
+		s.i++ // ':'
+		s.space()
+		switch {
+		case k < 0:
+			s.value()
+		case seen&(1<<k) != 0:
+			return set.names[k]
+		case k == set.nested && s.peek() == '{':
+			seen |= 1 << k
+			if d := s.object(set.inner); d != "" {
+				return set.names[k] + "." + d
+			}
+		default:
+			seen |= 1 << k
+			s.value()
+		}
+		s.space()
+		c := s.peek()
+		s.i++
+		if c != ',' { // '}'
+			return ""
+		}
+	}
+}
+
+// str skips the string starting at s.i (its opening quote) and returns the index of its
+// closing quote; s.i is left just after it. (A byte loop: the strings of a callback are short,
+// too short for bytes.IndexByte to pay for its call.)
+func (s *scanner) str() int {
+	for j := s.i + 1; j < len(s.b); j++ {
+		switch s.b[j] {
+		case '"':
+			s.i = j + 1
+			return j
+		case '\\':
+			j++ // the escaped byte, a quote or a backslash included
+		}
+	}
+	s.i = len(s.b)
+	return len(s.b)
+}
+
+// value skips one value: a string, a number, a literal, or a whole object or array.
+func (s *scanner) value() {
+	depth := 0
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '"':
+			s.str()
+			if depth == 0 {
+				return
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return
+			}
+			if depth--; depth == 0 {
+				s.i++
+				return
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return
+			}
+		}
+		s.i++
+	}
+}
+
+// lookup returns the index of the name raw (a string literal's content, escapes undone here)
+// stands for, or -1. Names are tried from index from on, spelled as ours first: a body
+// written by Tencent's serializer then costs one comparison per name.
+func (set *fieldSet) lookup(raw []byte, from int) int {
+	for j := range set.names {
+		i := (from + j) % len(set.names)
+		if string(raw) == set.names[i] {
+			return i
+		}
+	}
+	var buf [maxFolded]byte
+	n, ok := foldName(&buf, raw)
+	if !ok {
+		return -1
+	}
+	key := buf[:n]
+	for i, name := range set.folded {
+		if string(key) == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// foldName writes raw into buf as encoding/json compares names: escapes undone, then each
+// letter replaced by the smallest rune that folds to it (ASCII letters by their upper case).
+// ok is false when the result is longer than buf or holds a rune outside ASCII: no name the
+// parser reads can be such a name.
+func foldName(buf *[maxFolded]byte, raw []byte) (n int, ok bool) {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		var r rune
+		switch {
+		case c == '\\':
+			if i+1 >= len(raw) {
+				return 0, false
+			}
+			switch raw[i+1] {
+			case '"', '\\', '/':
+				r = rune(raw[i+1])
+				i += 2
+			case 'u':
+				if i+6 > len(raw) {
+					return 0, false
+				}
+				r = hex4(raw[i+2 : i+6])
+				i += 6
+				// A surrogate is half of a rune beyond the BMP (or, alone, U+FFFD): none
+				// of those folds to ASCII.
+				if r < 0 || (0xD800 <= r && r < 0xE000) {
+					return 0, false
+				}
+			default: // \b \f \n \r \t: control characters, in none of our names
+				return 0, false
+			}
+		case c < utf8.RuneSelf:
+			r = rune(c)
+			i++
+		default:
+			var size int
+			r, size = utf8.DecodeRune(raw[i:])
+			i += size
+		}
+		if r >= utf8.RuneSelf {
+			r = smallestFold(r) // the Kelvin sign K is k, the long s ſ is s
+			if r >= utf8.RuneSelf {
+				return 0, false
+			}
+		}
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		if n == len(buf) {
+			return 0, false
+		}
+		buf[n] = byte(r)
+		n++
+	}
+	return n, true
+}
+
+// smallestFold returns the smallest rune of r's case-folding orbit, as encoding/json folds
+// names.
+func smallestFold(r rune) rune {
+	for {
+		next := unicode.SimpleFold(r)
+		if next <= r {
+			return next
+		}
+		r = next
+	}
+}
+
+// hex4 decodes four hex digits, or returns -1.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
