@@ -61,10 +61,6 @@ type Store struct {
 // documentation for the parameters. Open fails with ErrSchemaTooNew when the database carries a
 // newer schema version than this code. Errors never contain the password.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
-	// The driver prints connection trouble ("[mysql] … i/o timeout") as plain text on stderr,
-	// outside roomhook's JSON log lines and their level. Every such failure also reaches Save
-	// or Open as an error, which the caller reports, so the driver's copy is dropped.
-	driver.SetLogger(discardLogger{})
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout

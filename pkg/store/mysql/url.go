@@ -137,6 +137,10 @@ func parseURL(rawURL string, defaultTimeout time.Duration) (*config, error) {
 	}
 
 	cfg := driver.NewConfig()
+	// The driver prints connection trouble ("[mysql] … i/o timeout") as plain text on stderr,
+	// outside roomhook's JSON log lines and their level. Every such failure also reaches Save
+	// or Open as an error, which the caller reports, so the driver's copy is dropped.
+	cfg.Logger = discardLogger{}
 	cfg.User = user
 	cfg.Passwd = pass
 	cfg.Net = "tcp"
