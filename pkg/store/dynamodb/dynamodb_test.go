@@ -274,9 +274,8 @@ func TestTableCreatedAndReused(t *testing.T) {
 		defer s.conns.mu.Unlock()
 		return len(s.conns.conns)
 	}
-	if openConns() == 0 {
-		t.Error("no tracked connection after a Save")
-	}
+	// Whether a connection is still open here depends on the server's keep-alive (dynalite may
+	// close it after the answer), so only the state after Close is asserted.
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
