@@ -21,7 +21,7 @@
 //
 // Build it for provided.al2023 as a file named bootstrap:
 //
-//	CGO_ENABLED=0 go build -tags lambda.norpc -ldflags "-s -w" -o bootstrap ./functions/lambda
+//	scripts/build.sh lambda   (CGO_ENABLED=0, the flags in scripts/localinvoke/build.go)
 //
 // The sample events a user invokes locally are in events/.
 package main

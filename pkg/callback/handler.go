@@ -99,46 +99,58 @@ func NewHandler(o Options) (*Handler, error) {
 // instance may be frozen as soon as it answers.
 func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 	start := h.now()
+	var ev *Event
 	defer func() {
 		if p := recover(); p != nil {
-			h.log.LogAttrs(ctx, slog.LevelError, "callback",
-				slog.String("request_id", req.RequestID),
-				slog.String("outcome", "rejected:"+errInternal.Reason),
+			// The raw event is logged as for a store failure: a bug must not lose a callback
+			// either (replay with -outcome rejected:panic once it is fixed).
+			h.logUnstored(ctx, req, ev, start, errInternal,
 				slog.String("panic", fmt.Sprint(p)),
 				slog.String("stack", string(debug.Stack())))
 			resp = fail(errInternal)
 		}
 	}()
 
-	ev, rej := h.check(req, start)
+	var rej *Error
+	ev, rej = h.check(req, start)
 	if rej != nil {
 		h.logLine(ctx, slog.LevelInfo, req, ev, "rejected:"+rej.Reason, start)
 		return fail(rej)
 	}
 
 	sctx, cancel := context.WithTimeout(ctx, h.storeTimeout)
+	defer cancel()
 	outcome, err := h.store.Save(sctx, ev)
-	cancel()
 	if err != nil {
-		// The raw event goes into the log line so that an outage loses nothing: it can be
-		// replayed from the logs. The store's error text carries no credentials (backends
-		// strip them), and the query's Sign is deliberately not logged.
-		h.log.LogAttrs(ctx, slog.LevelError, "callback",
-			slog.String("request_id", req.RequestID),
-			slog.String("command", ev.Command),
-			slog.Int64("sdkappid", ev.SdkAppID),
-			slog.String("room_id", ev.RoomID),
-			slog.String("outcome", "rejected:"+errStore.Reason),
-			slog.Float64("duration_ms", ms(h.now().Sub(start))),
-			slog.String("error", err.Error()),
-			slog.String("client_ip", ev.ClientIP),
-			slog.String("opt_platform", ev.OptPlatform),
-			slog.Int64("received_at_ms", ev.ReceivedAt.UnixMilli()),
-			slog.String("raw_body", string(ev.Raw)))
+		// The store's error text carries no credentials (backends strip them).
+		h.logUnstored(ctx, req, ev, start, errStore, slog.String("error", err.Error()))
 		return fail(errStore)
 	}
 	h.logLine(ctx, slog.LevelInfo, req, ev, outcome.String(), start)
 	return ok()
+}
+
+// logUnstored writes the error line of a request that was not stored although it may be a
+// genuine callback: it carries the raw event, so that an outage or a bug loses nothing — the
+// event can be replayed from the logs (scripts/replay). The query's Sign is deliberately not
+// logged. ev may be nil (a panic before the checks built it); the body is then taken as sent.
+func (h *Handler) logUnstored(ctx context.Context, req Request, ev *Event, start time.Time, e *Error, extra ...slog.Attr) {
+	if ev == nil {
+		ev = &Event{ReceivedAt: start, Raw: req.Body}
+	}
+	attrs := append([]slog.Attr{
+		slog.String("request_id", req.RequestID),
+		slog.String("command", ev.Command),
+		slog.Int64("sdkappid", ev.SdkAppID),
+		slog.String("room_id", ev.RoomID),
+		slog.String("outcome", "rejected:"+e.Reason),
+		slog.Float64("duration_ms", ms(h.now().Sub(start))),
+		slog.String("client_ip", ev.ClientIP),
+		slog.String("opt_platform", ev.OptPlatform),
+		slog.Int64("received_at_ms", ev.ReceivedAt.UnixMilli()),
+		slog.String("raw_body", string(ev.Raw)),
+	}, extra...)
+	h.log.LogAttrs(ctx, slog.LevelError, "callback", attrs...)
 }
 
 // check runs every validation in the order DESIGN.md gives and builds the Event. On rejection

@@ -206,6 +206,15 @@ func TestPanicBecomes500(t *testing.T) {
 	if !strings.Contains(f.logs.String(), `"panic":"boom"`) {
 		t.Fatalf("panic not logged: %s", f.logs)
 	}
+	// A bug must not lose the callback: the raw event is in the error line, as for a store
+	// failure, ready to be replayed.
+	var line map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(f.logs.Bytes()), &line); err != nil {
+		t.Fatalf("one JSON line expected: %v\n%s", err, f.logs)
+	}
+	if line["raw_body"] != seedBody || line["outcome"] != "rejected:panic" || line["room_id"] != "tandy-test-rest" {
+		t.Fatalf("panic line lacks the raw event: %v", line)
+	}
 }
 
 func TestNewHandlerRefusesBadOptions(t *testing.T) {

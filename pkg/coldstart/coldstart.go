@@ -65,8 +65,8 @@ func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*
 			config.EnvStore + " to a PostgreSQL, MySQL or DynamoDB URL for production")
 	}
 
-	// Opening the store and checking its schema share the store write budget: a cold start
-	// that cannot reach the store fails fast, with a message, rather than hanging.
+	// Opening the store and checking its schema get a few write budgets (openBudget): a cold
+	// start that cannot reach the store fails fast, with a message, rather than hanging.
 	octx, cancel := context.WithTimeout(ctx, openBudget(cfg))
 	defer cancel()
 	st, err := store.Open(octx, cfg.StoreURL, store.Options{Timeout: openBudget(cfg)})

@@ -84,9 +84,11 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Tokens = splitList(getenv(EnvCallbackToken))
 
 	if v := strings.TrimSpace(getenv(EnvSignTolerance)); v != "" {
+		// RequestTime is in whole seconds, so the tolerance is too: a fraction would be
+		// rounded away silently (500ms would accept only the same second).
 		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s: %q is not a positive Go duration (e.g. 60s)", EnvSignTolerance, v))
+		if err != nil || d < time.Second || d%time.Second != 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number of seconds of at least 1s (e.g. 60s)", EnvSignTolerance, v))
 		} else {
 			c.SignTolerance = d
 		}

@@ -66,6 +66,8 @@ func TestLoadErrors(t *testing.T) {
 		{"sdkappid leading zero", map[string]string{EnvSdkAppID: "01400"}, []string{EnvSdkAppID}},
 		{"sdkappid zero", map[string]string{EnvSdkAppID: "0"}, []string{EnvSdkAppID}},
 		{"tolerance", map[string]string{EnvSdkAppID: "1", EnvSignTolerance: "60"}, []string{EnvSignTolerance}},
+		{"tolerance below a second", map[string]string{EnvSdkAppID: "1", EnvSignTolerance: "500ms"}, []string{EnvSignTolerance}},
+		{"tolerance with a fraction", map[string]string{EnvSdkAppID: "1", EnvSignTolerance: "1.5s"}, []string{EnvSignTolerance}},
 		{"store timeout negative", map[string]string{EnvSdkAppID: "1", EnvStoreTimeout: "-1s"}, []string{EnvStoreTimeout}},
 		{"log level", map[string]string{EnvSdkAppID: "1", EnvLogLevel: "loud"}, []string{EnvLogLevel}},
 		{"all at once", map[string]string{EnvSignTolerance: "x", EnvLogLevel: "y"}, []string{EnvSdkAppID, EnvSignTolerance, EnvLogLevel}},

@@ -37,7 +37,7 @@ func BuildFlags() []string {
 // relative to the module root, like "./functions/lambda", or a full import
 // path) into outPath for this machine:
 //
-//	CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -ldflags "-s -w -buildid=" -o outPath pkg
+//	CGO_ENABLED=0 go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o outPath pkg
 //
 // run in the module root. A relative outPath is relative to the current
 // directory. The error carries the go command's output.

@@ -61,6 +61,9 @@ type Store struct {
 	// secrets are the passwords the URL (or the environment) carried; every error text the
 	// store returns has them masked.
 	secrets []string
+	// saveAttempts bounds Save's retries on broken connections: one per pooled connection,
+	// plus one. Fixed at Open, since the pool's size is.
+	saveAttempts int
 }
 
 // Open connects to the PostgreSQL server rawURL names, checks that it answers and creates the
@@ -114,7 +117,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, wrapError(secrets, err, "postgres: open")
 	}
-	s := &Store{pool: pool, secrets: secrets}
+	s := &Store{pool: pool, secrets: secrets, saveAttempts: int(pool.Config().MaxConns) + 1}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

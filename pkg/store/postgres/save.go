@@ -115,10 +115,9 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	// broke is run again on another (or a new) connection, at most once per pooled
 	// connection and within ctx. That is safe even if the broken attempt had committed: Save
 	// is idempotent, and the repeat finds the key and reports a duplicate.
-	attempts := int(s.pool.Config().MaxConns) + 1
 	for attempt := 1; ; attempt++ {
 		outcome, broken, err := s.save(ctx, ev, invitees)
-		if err == nil || !broken || attempt >= attempts || ctx.Err() != nil {
+		if err == nil || !broken || attempt >= s.saveAttempts || ctx.Err() != nil {
 			return outcome, s.saveError(err)
 		}
 	}
