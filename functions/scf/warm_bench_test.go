@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tencentyun/scf-go-lib/events"
+	"github.com/tencentyun/scf-go-lib/functioncontext"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/scripts/bench/floor/scffloor"
+)
+
+// signedEvent is a golden event with Sign and RequestTime (made with testToken at fixedNow)
+// added to its queryString.
+func signedEvent(b *testing.B, data []byte) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		b.Fatal(err)
+	}
+	q, _ := m["queryString"].(map[string]any)
+	if q == nil {
+		b.Fatal("event without queryString")
+	}
+	rt := strconv.FormatInt(fixedNow.Unix(), 10)
+	q["RequestTime"] = rt
+	q["Sign"] = callback.Sign(testToken, rt)
+	out, err := json.Marshal(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure on SCF: the raw event bytes
+// through the adapter and the core (checks including the signature, parse, answer) per
+// golden event shape, signed, with a store that keeps nothing.
+func BenchmarkWarmProduct(b *testing.B) {
+	f := newFunction(b, nopStore{}, testToken)
+	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{RequestID: "bench"})
+	for _, g := range goldenEvents(b) {
+		ev := signedEvent(b, g.data)
+		b.Run(g.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := f.Invoke(ctx, ev)
+				if err != nil || !strings.Contains(string(out), `"statusCode":200`) {
+					b.Fatalf("%s %v", out, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkWarmFloor is the SCF floor's in-process work for the same signed API gateway
+// event, as cloudfunction.Start does it: decode into events.APIGatewayRequest, the handler
+// (body into the plain struct), marshal the typed answer.
+func BenchmarkWarmFloor(b *testing.B) {
+	var ev []byte
+	for _, g := range goldenEvents(b) {
+		if g.name == "apigateway-trigger" {
+			ev = signedEvent(b, g.data)
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var req events.APIGatewayRequest
+		if err := json.Unmarshal(ev, &req); err != nil {
+			b.Fatal(err)
+		}
+		resp, _ := scffloor.Handle(ctx, req)
+		out, err := json.Marshal(resp)
+		if err != nil || !strings.Contains(string(out), `"statusCode":200`) {
+			b.Fatalf("%s %v", out, err)
+		}
+	}
+}

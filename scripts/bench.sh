@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# bench.sh [all|warm|cold|latency|load|size|analyse]...
+#
+# Measures roomhook against its floor (scripts/bench/floor: a hello-world function per platform
+# that json-decodes the callback into a plain struct and answers the OK packet, built with the
+# same release flags) and prints ONE table:
+#
+#   measure | product | floor | ratio | budget | verdict
+#
+# Exits 1 when a budget fails. Not part of `go test ./...`; a full run takes about 5 minutes.
+#
+#   warm     go test -bench '^BenchmarkWarm(Product|Floor)$' -benchmem -count $BENCH_COUNT (5) in
+#            functions/lambda and functions/scf (warm_bench_test.go): the product's in-process
+#            path per event shape, signed, store a no-op, beside the floor's in the same run;
+#            medians; budget ns/op and allocs/op <= floor
+#   cold     process start to first answer under RIE (Lambda) and net/rpc (SCF), SQLite store,
+#            median of $BENCH_COLD_N (11) interleaved starts; budget product <= floor + 2 ms
+#   latency  p50/p99 of $BENCH_REQUESTS (1000) warm requests through RIE per store: SQLite,
+#            ROOMHOOK_TEST_POSTGRES, ROOMHOOK_TEST_MYSQL, ROOMHOOK_TEST_DYNAMODB (store URLs;
+#            unset = skipped, shown as SKIP); budget p99 <= 20 ms, cold first answer <= 100 ms
+#   load     functions/web under a loopback Go load generator, 16 connections, $BENCH_DURATION
+#            (20s) timed, against SQLite and ROOMHOOK_TEST_POSTGRES: req/s, p99; RSS (VmRSS)
+#            after 100,000 requests within 10 % of after 10,000 and < 64 MB
+#   size     binary and zip sizes for lambda and scf; budget binary <= floor + 12 MB
+#   analyse  (not in all) what dominates: CPU profile top 10 of the warm path, and the
+#            binaries' symbol sizes grouped by package
+#
+# Everything runs on 127.0.0.1; the machine is shared, so only ratios within one run mean much.
+set -euo pipefail
+
+repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd -- "$repo"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/roomhook-bench.XXXXXX")
+trap 'rm -rf -- "$work"' EXIT
+rows="$work/rows.tsv"
+: >"$rows"
+
+machine() {
+	local cpu
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)
+	echo "machine: ${cpu:-unknown CPU}, $(nproc) cores, $(go version | cut -d' ' -f3-), $(uname -sr)"
+	echo "date:    $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+}
+
+runner() {
+	[[ -x $work/run ]] || env -u GOOS -u GOARCH go build -o "$work/run" ./scripts/bench/run
+	"$work/run" "$1" -work "$work" "${@:2}"
+}
+
+warm() {
+	local p
+	for p in lambda scf; do
+		echo "== warm $p: go test -bench (count ${BENCH_COUNT:-5})" >&2
+		go test "./functions/$p" -run '^$' -bench '^BenchmarkWarm(Product|Floor)$' -benchmem \
+			-count "${BENCH_COUNT:-5}" >"$work/warm-$p.txt"
+		grep '^Benchmark' "$work/warm-$p.txt" >&2 || true
+		runner warm "$work/warm-$p.txt" "$p" >>"$rows"
+	done
+}
+
+cold() {
+	echo "== cold start" >&2
+	runner cold -n "${BENCH_COLD_N:-11}" >>"$rows"
+}
+
+latency() {
+	echo "== answer latency with real stores" >&2
+	runner latency -requests "${BENCH_REQUESTS:-1000}" >>"$rows"
+}
+
+load() {
+	echo "== web throughput and memory" >&2
+	runner load -duration "${BENCH_DURATION:-20s}" -c 16 >>"$rows"
+}
+
+size() {
+	echo "== size" >&2
+	runner size >>"$rows"
+}
+
+# analyse prints what dominates the warm path and the binary sizes (not a budget).
+analyse() {
+	echo "== analyse: warm path CPU profile (apigateway-http), top 10" >&2
+	go test ./functions/lambda -run '^$' -bench '^BenchmarkWarmProduct$/^apigateway-http$' -benchtime 3s \
+		-cpuprofile "$work/cpu.out" -o "$work/lambda.test" >/dev/null
+	go tool pprof -top -nodecount 10 "$work/lambda.test" "$work/cpu.out" 2>/dev/null | sed -n '1,20p'
+	go tool pprof -top -cum -nodecount 15 "$work/lambda.test" "$work/cpu.out" 2>/dev/null | sed -n '6,22p'
+	echo "== analyse: floor CPU profile, top 10" >&2
+	go test ./functions/lambda -run '^$' -bench '^BenchmarkWarmFloor$' -benchtime 3s \
+		-cpuprofile "$work/cpu-floor.out" -o "$work/lambda.test" >/dev/null
+	go tool pprof -top -nodecount 10 "$work/lambda.test" "$work/cpu-floor.out" 2>/dev/null | sed -n '6,16p'
+	local p
+	for p in ./functions/lambda ./functions/scf ./scripts/bench/floor/lambda; do
+		echo "== analyse: $p file bytes of symbols by package (unstripped build, same tags), top 15" >&2
+		CGO_ENABLED=0 go build -trimpath -tags lambda.norpc -o "$work/nm.bin" "$p"
+		runner sizepkg "$work/nm.bin"
+	done
+}
+
+print_table() {
+	echo
+	machine
+	echo
+	{
+		printf 'measure\tproduct\tfloor\tratio\tbudget\tverdict\n'
+		cat "$rows"
+	} | awk -F'\t' '
+		{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } rows = NR; if (NF > nf) nf = NF }
+		END {
+			for (r = 1; r <= rows; r++) {
+				line = ""
+				for (i = 1; i <= nf; i++) line = line sprintf("%-" w[i] "s", cell[r, i]) (i < nf ? " | " : "")
+				print line
+				if (r == 1) { sep = ""; for (i = 1; i <= nf; i++) { s = ""; for (j = 0; j < w[i]; j++) s = s "-"; sep = sep s (i < nf ? "-+-" : "") } print sep }
+			}
+		}'
+	local fails skips
+	fails=$(awk -F'\t' '$6 == "FAIL"' "$rows" | wc -l)
+	skips=$(awk -F'\t' '$6 == "SKIP"' "$rows" | wc -l)
+	echo
+	echo "budgets: $(awk -F'\t' '$6 == "PASS"' "$rows" | wc -l) pass, $fails fail, $skips skipped"
+	[[ $fails -eq 0 ]]
+}
+
+steps=("$@")
+[[ ${#steps[@]} -gt 0 ]] || steps=(all)
+machine >&2
+status=0
+for s in "${steps[@]}"; do
+	case $s in
+	all)
+		for m in warm cold latency load size; do
+			$m || status=$?
+		done
+		;;
+	warm | cold | latency | load | size) $s || status=$? ;;
+	analyse) analyse || status=$? ;;
+	*)
+		echo "usage: scripts/bench.sh [all|warm|cold|latency|load|size|analyse]..." >&2
+		exit 2
+		;;
+	esac
+done
+if [[ -s $rows ]]; then
+	print_table || status=1
+fi
+exit "$status"

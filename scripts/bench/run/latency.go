@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/roomhook/roomhook/scripts/localinvoke"
+)
+
+// latency: per store backend, the product under RIE: the cold first answer (process start,
+// connect, schema check, first store write) and p50/p99 over warm requests, each a new room.
+// Budgets: p99 ≤ 20 ms, cold first answer ≤ 100 ms. A backend whose test variable is unset is
+// skipped.
+func latency(ctx context.Context, dir string, n int) error {
+	bins, err := build(ctx, dir, true)
+	if err != nil {
+		return err
+	}
+	ev, err := newEventMaker(bins.root, false)
+	if err != nil {
+		return err
+	}
+	backends := []struct{ name, env, url string }{
+		{"sqlite", "", "sqlite://"},
+		{"postgres", "ROOMHOOK_TEST_POSTGRES", ""},
+		{"mysql", "ROOMHOOK_TEST_MYSQL", ""},
+		{"dynamodb", "ROOMHOOK_TEST_DYNAMODB", ""},
+	}
+	for _, b := range backends {
+		st := b.url
+		if b.env != "" {
+			st = os.Getenv(b.env)
+		}
+		if st == "" {
+			skipRow("latency "+b.name, b.env+" unset")
+			note("latency %s skipped: %s is not set", b.name, b.env)
+			continue
+		}
+		if err := latencyOne(ctx, dir, bins, ev, b.name, b.env, st, n); err != nil {
+			note("latency %s: %v", b.name, err)
+			row("latency "+b.name, "error", "-", "-", "runs", false)
+		}
+	}
+	return nil
+}
+
+func scale(xs []float64, f float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = x * f
+	}
+	return out
+}
+
+// latencyOne measures one backend with store URL st (a new SQLite file per start when env is "").
+func latencyOne(ctx context.Context, dir string, bins *binaries, ev *eventMaker, name, env, st string, n int) error {
+	var err error
+	b := struct{ name, env string }{name, env}
+	// The cold first answer: the median of 3 fresh instances (each SQLite file new; a
+	// server database keeps its schema after the first, so later starts check it).
+	var rt localinvoke.Runtime
+	var firsts []float64
+	for k := range 3 {
+		if b.env == "" {
+			st = "sqlite://" + filepath.Join(dir, fmt.Sprintf("latency-%s-%d.db", runID, k))
+		}
+		rt, err = localinvoke.StartLambda(ctx, bins.rie, bins.lambda, localinvoke.Options{Env: storeEnv(st), Stderr: io.Discard})
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		out, err := rt.Invoke(ctx, ev.next())
+		firsts = append(firsts, float64(time.Since(t0)))
+		if err != nil || !isOK(out) {
+			rt.Close()
+			return fmt.Errorf("%s: first invoke: %v %s", b.name, err, out)
+		}
+		if k < 2 {
+			rt.Close()
+		}
+	}
+	first := time.Duration(median(firsts))
+	note("latency %s cold first answers ms%s", b.name, fmtList(scale(firsts, 1e-6)))
+	ds := make([]time.Duration, 0, n)
+	for range n {
+		e := ev.next()
+		t := time.Now()
+		out, err := rt.Invoke(ctx, e)
+		ds = append(ds, time.Since(t))
+		if err != nil || !isOK(out) {
+			rt.Close()
+			return fmt.Errorf("%s: invoke: %v %s", b.name, err, out)
+		}
+	}
+	rt.Close()
+	p50, p99 := percentile(ds, 50), percentile(ds, 99)
+	row(fmt.Sprintf("latency %s p50 (%d warm, RIE)", b.name, n), ms(p50), "-", "-", "info", true)
+	row(fmt.Sprintf("latency %s p99 (%d warm, RIE)", b.name, n), ms(p99), "-", "-", "<= 20 ms", p99 <= 20*time.Millisecond)
+	row("cold first answer "+b.name+" (connect+schema, median of 3)", ms(first), "-", "-", "<= 100 ms", first <= 100*time.Millisecond)
+	return nil
+}
