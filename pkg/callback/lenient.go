@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -37,8 +38,8 @@ type lenientString string
 func (s *lenientString) UnmarshalJSON(b []byte) error {
 	switch {
 	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := decodeString(b)
+		if err != nil {
 			return err
 		}
 		if strings.IndexByte(v, 0) >= 0 {
@@ -60,8 +61,8 @@ type lenientInt int64
 
 func (n *lenientInt) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := decodeString(b)
+		if err != nil {
 			return err
 		}
 		b = []byte(v)
@@ -119,4 +120,19 @@ func (l *lenientAccounts) UnmarshalJSON(b []byte) error {
 // the syntax of the whole document, so the first byte decides).
 func isJSONNumber(b []byte) bool {
 	return len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9'))
+}
+
+// decodeString returns the value of the JSON string literal b. The parser only sees literals
+// encoding/json has already checked (the whole body is validated before any field is decoded,
+// and it is valid UTF-8), so a literal without escapes is its own value: the bytes between the
+// quotes, with no decoder to allocate. Escapes take the full path.
+func decodeString(b []byte) (string, error) {
+	if len(b) >= 2 && b[len(b)-1] == '"' {
+		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 {
+			return string(inner), nil
+		}
+	}
+	var v string
+	err := json.Unmarshal(b, &v)
+	return v, err
 }

@@ -269,8 +269,8 @@ func jsonString(raw json.RawMessage) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil || strings.IndexByte(s, 0) >= 0 {
+	s, err := decodeString(raw)
+	if err != nil || strings.IndexByte(s, 0) >= 0 {
 		return "", false
 	}
 	return s, true
