@@ -1,11 +1,9 @@
 package mysql
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	sqldriver "database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -15,35 +13,8 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
-
-// roomColumns lists the projected columns of rooms after the key (sdk_app_id, room_id), in the
-// order roomValues produces and Room reads them. Keeping one list makes the INSERT, the UPDATE
-// and the SELECT agree by construction. It is the SQLite store's list: the names are a contract.
-var roomColumns = []string{
-	"room_name",
-	"room_type",
-	"owner_account",
-	"max_member_count",
-	"max_seat_count",
-	"is_video_disabled",
-	"is_audio_disabled",
-	"is_message_disabled",
-	"is_screen_sharing_disabled",
-	"is_cloud_recording_disabled",
-	"custom_info",
-	"schedule_start_time",
-	"schedule_end_time",
-	"room_status",
-	"is_seat_enabled",
-	"take_seat_mode",
-	"create_time",
-	"operator_account",
-	"schedule_invitee_list_account",
-	"callback_command",
-	"event_time",
-	"updated_at",
-}
 
 // insertEventSQL archives an event unless its key is already there. The no-op update turns a
 // duplicate key into "0 rows affected" (the driver reports rows changed, not rows found, as
@@ -63,11 +34,11 @@ const insertEventSQL = `INSERT INTO callback_events
 // MySQL 8 and its replacement (a row alias) does not exist in MariaDB, while these run
 // unchanged on both. A new room, the common case, costs one statement.
 var (
-	insertRoomSQL = `INSERT INTO rooms (sdk_app_id, room_id, ` + strings.Join(roomColumns, ", ") + `)
-	VALUES (?, ?` + strings.Repeat(", ?", len(roomColumns)) + `)
+	insertRoomSQL = `INSERT INTO rooms (sdk_app_id, room_id, ` + strings.Join(sqlrows.RoomColumns, ", ") + `)
+	VALUES (?, ?` + strings.Repeat(", ?", len(sqlrows.RoomColumns)) + `)
 	ON DUPLICATE KEY UPDATE sdk_app_id = sdk_app_id`
 
-	updateRoomSQL = `UPDATE rooms SET ` + strings.Join(roomColumns, " = ?, ") + ` = ?
+	updateRoomSQL = `UPDATE rooms SET ` + strings.Join(sqlrows.RoomColumns, " = ?, ") + ` = ?
 	WHERE sdk_app_id = ? AND room_id = ? AND event_time < ?`
 )
 
@@ -102,7 +73,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	}
 	var invitees sql.NullString
 	if ev.Room != nil && ev.Room.ScheduleInviteeList != nil {
-		b, err := marshalAccounts(ev.Room.ScheduleInviteeList)
+		b, err := sqlrows.MarshalAccounts(ev.Room.ScheduleInviteeList)
 		if err != nil {
 			return 0, fmt.Errorf("mysql: save: invitee list: %w", err)
 		}
@@ -155,7 +126,7 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, invitees sql.NullS
 		raw = []byte{} // the driver binds a nil slice as NULL; an empty body is still a body
 	}
 	res, err := tx.ExecContext(ctx, insertEventSQL,
-		ev.SdkAppID, ev.Command, ev.RoomID, nullIfZero(ev.EventTime),
+		ev.SdkAppID, ev.Command, ev.RoomID, sqlrows.NullIfZero(ev.EventTime),
 		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw)
 	if err != nil {
 		return 0, fmt.Errorf("mysql: save: archive event: %w", err)
@@ -170,7 +141,7 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, invitees sql.NullS
 
 	outcome := callback.OutcomeIgnored
 	if ev.Room != nil {
-		values := roomValues(ev, invitees)
+		values := sqlrows.RoomValues(ev, invitees)
 		res, err := tx.ExecContext(ctx, insertRoomSQL, append([]any{ev.SdkAppID, ev.RoomID}, values...)...)
 		if err != nil {
 			return 0, fmt.Errorf("mysql: save: update room: %w", err)
@@ -198,72 +169,4 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, invitees sql.NullS
 		return 0, fmt.Errorf("mysql: save: commit: %w", err)
 	}
 	return outcome, nil
-}
-
-// roomValues returns the values of roomColumns for ev, in that order.
-func roomValues(ev *callback.Event, invitees sql.NullString) []any {
-	r := ev.Room
-	i := &r.RoomInfo
-	return []any{
-		nullString(i.RoomName),
-		nullString(i.RoomType),
-		nullString(i.OwnerAccount),
-		nullInt(i.MaxMemberCount),
-		nullInt(i.MaxSeatCount),
-		nullBool(i.IsVideoDisabled),
-		nullBool(i.IsAudioDisabled),
-		nullBool(i.IsMessageDisabled),
-		nullBool(i.IsScreenSharingDisabled),
-		nullBool(i.IsCloudRecordingDisabled),
-		nullString(i.CustomInfo),
-		nullInt(i.ScheduleStartTime),
-		nullInt(i.ScheduleEndTime),
-		nullString(i.RoomStatus),
-		nullBool(i.IsSeatEnabled),
-		nullString(i.TakeSeatMode),
-		nullInt(i.CreateTime),
-		nullString(r.OperatorAccount),
-		invitees,
-		ev.Command,
-		ev.EventTime,
-		ev.ReceivedAt.UnixMilli(),
-	}
-}
-
-// marshalAccounts encodes the invitee list as a JSON array of strings, without HTML escaping
-// so that users reading the column see the accounts as sent.
-func marshalAccounts(accounts []string) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(accounts); err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
-}
-
-func nullIfZero(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }
-
-func nullString(p *string) sql.NullString {
-	if p == nil {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: *p, Valid: true}
-}
-
-func nullInt(p *int64) sql.NullInt64 {
-	if p == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: *p, Valid: true}
-}
-
-func nullBool(p *bool) sql.NullInt64 {
-	if p == nil {
-		return sql.NullInt64{}
-	}
-	if *p {
-		return sql.NullInt64{Int64: 1, Valid: true}
-	}
-	return sql.NullInt64{Int64: 0, Valid: true}
 }

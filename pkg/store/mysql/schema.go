@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
@@ -97,7 +99,7 @@ const (
 var schemaColumns = map[string][]string{
 	"callback_events": {"id", "sdk_app_id", "callback_command", "room_id", "event_time", "client_ip",
 		"opt_platform", "request_id", "received_at", "raw_body"},
-	"rooms": append([]string{"sdk_app_id", "room_id"}, roomColumns...),
+	"rooms": append([]string{"sdk_app_id", "room_id"}, sqlrows.RoomColumns...),
 }
 
 // migrate brings the database to schemaVersion. A database already at that version costs one
