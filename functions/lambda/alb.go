@@ -26,11 +26,13 @@ func fromALB(ev *event) (req callback.Request, multi bool) {
 				q[name] = append(q[name], unescape(v))
 			}
 		}
-	case len(ev.QueryStringParameters) > 0:
-		q = make(url.Values, len(ev.QueryStringParameters))
-		for k, v := range ev.QueryStringParameters {
-			name := unescape(k)
-			q[name] = append(q[name], unescape(v))
+	default:
+		if m := ev.singleParams(); len(m) > 0 {
+			q = make(url.Values, len(m))
+			for k, v := range m {
+				name := unescape(k)
+				q[name] = append(q[name], unescape(v))
+			}
 		}
 	}
 	return callback.Request{Method: ev.HTTPMethod, Query: q}, multi

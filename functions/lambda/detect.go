@@ -45,10 +45,10 @@ type event struct {
 	Version    string `json:"version"`    // "2.0" for HTTP API 2.0 and function URLs, "1.0" for HTTP API 1.0
 	HTTPMethod string `json:"httpMethod"` // REST, HTTP API 1.0, ALB
 
-	RawQueryString                  string            `json:"rawQueryString"`        // 2.0: as sent, still encoded
-	QueryStringParameters           map[string]string `json:"queryStringParameters"` // REST and 2.0: decoded; ALB: still encoded
-	MultiValueQueryStringParameters url.Values        `json:"multiValueQueryStringParameters"`
-	MultiValueHeaders               presence          `json:"multiValueHeaders"` // ALB: tells the response shape
+	RawQueryString                  string          `json:"rawQueryString"`        // 2.0: as sent, still encoded
+	QueryStringParameters           json.RawMessage `json:"queryStringParameters"` // REST and 2.0: decoded; ALB: still encoded; see singleParams
+	MultiValueQueryStringParameters url.Values      `json:"multiValueQueryStringParameters"`
+	MultiValueHeaders               presence        `json:"multiValueHeaders"` // ALB: tells the response shape
 
 	Body            string `json:"body"`
 	IsBase64Encoded bool   `json:"isBase64Encoded"`
@@ -149,4 +149,19 @@ func body(ev *event) (b []byte, badBase64 bool) {
 		return []byte{}, true
 	}
 	return b, false
+}
+
+// singleParams decodes queryStringParameters. It is kept raw in the event because most events
+// carry a better source (multiValueQueryStringParameters, rawQueryString) and building a map
+// nobody reads is most of what decoding it would cost. A value of the wrong shape reads as no
+// parameters: the core then answers as if they were missing.
+func (ev *event) singleParams() map[string]string {
+	if len(ev.QueryStringParameters) == 0 {
+		return nil
+	}
+	var m map[string]string
+	if json.Unmarshal(ev.QueryStringParameters, &m) != nil {
+		return nil
+	}
+	return m
 }

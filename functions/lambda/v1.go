@@ -13,7 +13,7 @@ import (
 func fromV1(ev *event) callback.Request {
 	q := ev.MultiValueQueryStringParameters
 	if len(q) == 0 {
-		q = single(ev.QueryStringParameters)
+		q = single(ev.singleParams())
 	}
 	return callback.Request{Method: ev.HTTPMethod, Query: q}
 }

@@ -19,7 +19,7 @@ func fromV2(ev *event) callback.Request {
 	if ev.RawQueryString != "" {
 		q, _ = url.ParseQuery(ev.RawQueryString)
 	} else {
-		q = single(ev.QueryStringParameters)
+		q = single(ev.singleParams())
 	}
 	return callback.Request{Method: ev.RequestContext.HTTP.Method, Query: q}
 }

@@ -287,26 +287,11 @@ func looseID(raw json.RawMessage) string {
 	return ""
 }
 
-func str(v *lenientString) *string {
-	if v == nil {
-		return nil
-	}
-	s := string(*v)
-	return &s
-}
+// str, integer and boolean hand over the values the decoder allocated for the wire struct,
+// which is used once and dropped: converting the pointer (the lenient types share their
+// underlying types) avoids a copy and an allocation per field. nil stays nil: absent.
+func str(v *lenientString) *string { return (*string)(v) }
 
-func integer(v *lenientInt) *int64 {
-	if v == nil {
-		return nil
-	}
-	n := int64(*v)
-	return &n
-}
+func integer(v *lenientInt) *int64 { return (*int64)(v) }
 
-func boolean(v *lenientBool) *bool {
-	if v == nil {
-		return nil
-	}
-	b := bool(*v)
-	return &b
-}
+func boolean(v *lenientBool) *bool { return (*bool)(v) }
