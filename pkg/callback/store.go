@@ -3,6 +3,7 @@ package callback
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -71,6 +72,24 @@ type Event struct {
 
 	// Room is the parsed create-room payload, or nil for a command roomhook does not project.
 	Room *RoomCreated
+}
+
+// Check reports an Event a Store must refuse before writing anything: a nil event, or one
+// whose archive key (RoomID, EventTime) disagrees with its projected payload (Room). Either is a
+// bug in the caller; every backend calls Check first, so they refuse it the same way.
+func (ev *Event) Check() error {
+	if ev == nil {
+		return errors.New("nil event")
+	}
+	if r := ev.Room; r != nil {
+		if r.RoomInfo.RoomID != ev.RoomID {
+			return fmt.Errorf("event RoomID %q differs from RoomInfo.RoomId %q", ev.RoomID, r.RoomInfo.RoomID)
+		}
+		if r.EventTime != ev.EventTime {
+			return fmt.Errorf("event EventTime %d differs from the payload's %d", ev.EventTime, r.EventTime)
+		}
+	}
+	return nil
 }
 
 // CommandCreateRoom is the callback the Room engine sends after a room is created.

@@ -41,21 +41,13 @@ const (
 // When ev.Room is set, ev.RoomID and ev.EventTime must equal Room.RoomInfo.RoomID and
 // Room.EventTime: the archive key and the projection must describe the same event.
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
-	if ev == nil {
-		return 0, errors.New("dynamodb: save: nil event")
+	if err := ev.Check(); err != nil {
+		return 0, fmt.Errorf("dynamodb: save: %w", err)
 	}
 	if err := s.begin(); err != nil {
 		return 0, err
 	}
 	defer s.end()
-	if r := ev.Room; r != nil {
-		if r.RoomInfo.RoomID != ev.RoomID {
-			return 0, fmt.Errorf("dynamodb: save: event RoomID %q differs from RoomInfo.RoomId %q", ev.RoomID, r.RoomInfo.RoomID)
-		}
-		if r.EventTime != ev.EventTime {
-			return 0, fmt.Errorf("dynamodb: save: event EventTime %d differs from the payload's %d", ev.EventTime, r.EventTime)
-		}
-	}
 	if err := checkKeyParts(ev); err != nil {
 		return 0, err
 	}

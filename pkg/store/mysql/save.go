@@ -60,16 +60,8 @@ const (
 // Room.EventTime: the archive key and the projection must describe the same event. A mismatch
 // is a bug in the caller and returns an error without writing anything.
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
-	if ev == nil {
-		return 0, errors.New("mysql: save: nil event")
-	}
-	if r := ev.Room; r != nil {
-		if r.RoomInfo.RoomID != ev.RoomID {
-			return 0, fmt.Errorf("mysql: save: event RoomID %q differs from RoomInfo.RoomId %q", ev.RoomID, r.RoomInfo.RoomID)
-		}
-		if r.EventTime != ev.EventTime {
-			return 0, fmt.Errorf("mysql: save: event EventTime %d differs from the payload's %d", ev.EventTime, r.EventTime)
-		}
+	if err := ev.Check(); err != nil {
+		return 0, fmt.Errorf("mysql: save: %w", err)
 	}
 	var invitees sql.NullString
 	if ev.Room != nil && ev.Room.ScheduleInviteeList != nil {

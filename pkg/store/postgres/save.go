@@ -13,35 +13,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
-// roomColumns lists the projected columns of rooms after the key (sdk_app_id, room_id), in the
-// order roomValues produces and Room reads them. Keeping one list makes the INSERT, the UPDATE
-// and the SELECT agree by construction.
-var roomColumns = []string{
-	"room_name",
-	"room_type",
-	"owner_account",
-	"max_member_count",
-	"max_seat_count",
-	"is_video_disabled",
-	"is_audio_disabled",
-	"is_message_disabled",
-	"is_screen_sharing_disabled",
-	"is_cloud_recording_disabled",
-	"custom_info",
-	"schedule_start_time",
-	"schedule_end_time",
-	"room_status",
-	"is_seat_enabled",
-	"take_seat_mode",
-	"create_time",
-	"operator_account",
-	"schedule_invitee_list_account",
-	"callback_command",
-	"event_time",
-	"updated_at",
-}
+// roomColumns are the projected columns of rooms after the key, in the order roomValues
+// produces and Room reads them: the same list as the database/sql backends'.
+var roomColumns = sqlrows.RoomColumns
 
 // inviteesColumn is the JSONB column; its parameter is sent as text and cast, so that the
 // statement means the same in every pgx query execution mode (simple protocol included).
@@ -86,16 +63,8 @@ var upsertRoomSQL = func() string {
 // neither NUL characters nor invalid UTF-8, so a string field holding either is refused the
 // same way, naming the field; the raw body is bytea and is kept whatever it holds.
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
-	if ev == nil {
-		return 0, errors.New("postgres: save: nil event")
-	}
-	if r := ev.Room; r != nil {
-		if r.RoomInfo.RoomID != ev.RoomID {
-			return 0, fmt.Errorf("postgres: save: event RoomID %q differs from RoomInfo.RoomId %q", ev.RoomID, r.RoomInfo.RoomID)
-		}
-		if r.EventTime != ev.EventTime {
-			return 0, fmt.Errorf("postgres: save: event EventTime %d differs from the payload's %d", ev.EventTime, r.EventTime)
-		}
+	if err := ev.Check(); err != nil {
+		return 0, fmt.Errorf("postgres: save: %w", err)
 	}
 	if err := checkText(ev); err != nil {
 		return 0, fmt.Errorf("postgres: save: %w", err)
