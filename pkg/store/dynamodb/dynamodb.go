@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/roomhook/roomhook/pkg/callback"
@@ -68,7 +68,7 @@ type Options struct {
 // Store is a callback.Store and callback.Reader on one DynamoDB table. It is safe for concurrent
 // use; build it once per process and share it.
 type Store struct {
-	client *ddb.Client
+	client api
 	table  string
 	conns  connTracker
 
@@ -83,8 +83,8 @@ type Store struct {
 // not exist and waiting until it is ACTIVE, then checks or writes its schema version item.
 //
 // The URL is dynamodb://TABLE?region=REGION&endpoint=URL; see the package documentation.
-// Credentials and, without region=, the region come from the AWS SDK's default chain
-// (environment, shared config files, container or instance role). Open fails with
+// Credentials and, without region=, the region come from the environment (see loadSettings:
+// what Lambda sets, or a container credentials endpoint). Open fails with
 // ErrSchemaTooNew when the table was written by a newer roomhook, and with ErrNotRoomhookTable
 // when its key schema is not roomhook's. Errors name the table, the region and the endpoint,
 // never credentials.
@@ -100,9 +100,17 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	env, err := loadSettings(loc, os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb: table %q: %w", loc.table, err)
+	}
+	if env.region == "" {
+		return nil, fmt.Errorf("dynamodb: table %q: no AWS region: add ?region=… to the store URL or set AWS_REGION", loc.table)
+	}
+
 	s := &Store{table: loc.table}
-	// The SDK's own buildable client, so that AWS_CA_BUNDLE and the like keep working, with
-	// tighter timeouts and every connection tracked, so that Close can release them.
+	// The SDK's own buildable client with tighter timeouts and every connection tracked, so
+	// that Close can release them.
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(requestTimeout).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
@@ -110,10 +118,15 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 			tr.TLSHandshakeTimeout = tlsHandshakeTimeout
 			tr.ResponseHeaderTimeout = responseHeaderTimeout
 			tr.DialContext = s.conns.track(tr.DialContext)
+			if c := env.tlsConfig(); c != nil {
+				tr.TLSClientConfig = c
+			}
 		})
-	loadOpts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(httpClient),
-		config.WithRetryer(func() aws.Retryer {
+	cfg := aws.Config{
+		Region:      env.region,
+		Credentials: env.credentials,
+		HTTPClient:  httpClient,
+		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = maxAttempts
 				o.MaxBackoff = maxRetryBackoff
@@ -121,27 +134,16 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 				// quota would turn a short outage into "retry quota exceeded" for a while.
 				o.RateLimiter = ratelimit.None
 			})
-		}),
+		},
 	}
-	if loc.region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(loc.region))
+	if env.endpoint != "" {
+		cfg.BaseEndpoint = aws.String(env.endpoint)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("dynamodb: table %q: load AWS configuration: %w", loc.table, err)
-	}
-	if cfg.Region == "" {
-		return nil, fmt.Errorf("dynamodb: table %q: no AWS region: add ?region=… to the store URL or set AWS_REGION", loc.table)
-	}
-	s.client = ddb.NewFromConfig(cfg, func(o *ddb.Options) {
-		if loc.endpoint != "" {
-			o.BaseEndpoint = aws.String(loc.endpoint)
-		}
-	})
+	s.client = newAPI(ddb.NewFromConfig(cfg))
 
-	where := fmt.Sprintf("table %q in %s", loc.table, cfg.Region)
-	if ep := aws.ToString(s.client.Options().BaseEndpoint); ep != "" { // endpoint= or AWS_ENDPOINT_URL…
-		where += " at " + redactEndpoint(ep)
+	where := fmt.Sprintf("table %q in %s", loc.table, env.region)
+	if env.endpoint != "" { // endpoint= or AWS_ENDPOINT_URL…
+		where += " at " + redactEndpoint(env.endpoint)
 	}
 	if err := s.ensureTable(ctx, where); err != nil {
 		s.Close()

@@ -772,7 +772,7 @@ func TestCredentialsNeverInErrors(t *testing.T) {
 	}
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
 	// A server that refuses the request (a table name it does not accept).
-	_, err = s.client.DescribeTable(t.Context(), &ddb.DescribeTableInput{TableName: aws.String("x")})
+	_, err = s.client.describeTable(t.Context(), &ddb.DescribeTableInput{TableName: aws.String("x")})
 	add(err)
 
 	for _, err := range errs {

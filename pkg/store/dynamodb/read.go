@@ -22,7 +22,7 @@ func (s *Store) Room(ctx context.Context, sdkAppID int64, roomID string) (*callb
 		return nil, err
 	}
 	defer s.end()
-	out, err := s.client.GetItem(ctx, &ddb.GetItemInput{
+	out, err := s.client.getItem(ctx, &ddb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            key(roomPK(sdkAppID, roomID), roomSK),
 		ConsistentRead: aws.Bool(true),
@@ -59,7 +59,7 @@ func (s *Store) Events(ctx context.Context, sdkAppID int64) ([]callback.Event, e
 	}
 	var events []callback.Event
 	for {
-		out, err := s.client.Query(ctx, in)
+		out, err := s.client.query(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("dynamodb: read events: %w", err)
 		}

@@ -66,7 +66,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	}
 
 	// Step 1: the archive.
-	_, err = s.client.PutItem(ctx, &ddb.PutItemInput{
+	_, err = s.client.putItem(ctx, &ddb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                archive,
 		ConditionExpression: aws.String(condNewItem),
@@ -86,7 +86,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	}
 
 	// Step 2: the room, also for a duplicate (the repair).
-	_, err = s.client.PutItem(ctx, &ddb.PutItemInput{
+	_, err = s.client.putItem(ctx, &ddb.PutItemInput{
 		TableName:                 aws.String(s.table),
 		Item:                      room,
 		ConditionExpression:       aws.String(condNewerRoom),
@@ -116,7 +116,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 // roomIsEvent reports whether ev's room item reflects ev itself: the same command and EventTime
 // in the same room of the same app is the same archive key, hence the same event.
 func (s *Store) roomIsEvent(ctx context.Context, ev *callback.Event) (bool, error) {
-	out, err := s.client.GetItem(ctx, &ddb.GetItemInput{
+	out, err := s.client.getItem(ctx, &ddb.GetItemInput{
 		TableName:            aws.String(s.table),
 		Key:                  key(roomPK(ev.SdkAppID, ev.RoomID), roomSK),
 		ConsistentRead:       aws.Bool(true),

@@ -77,15 +77,15 @@ func createTableInput(table string) *ddb.CreateTableInput {
 // and waiting until it can be used. A concurrent cold start creating the same table is fine:
 // both wait for the one table.
 func (s *Store) ensureTable(ctx context.Context, where string) error {
-	out, err := s.client.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
+	out, err := s.client.describeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
 	var notFound *types.ResourceNotFoundException
 	if errors.As(err, &notFound) {
-		_, err = s.client.CreateTable(ctx, createTableInput(s.table))
+		_, err = s.client.createTable(ctx, createTableInput(s.table))
 		var inUse *types.ResourceInUseException
 		if err != nil && !errors.As(err, &inUse) { // in use: another instance just created it
 			return fmt.Errorf("dynamodb: create %s: %w", where, err)
 		}
-		out, err = s.client.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
+		out, err = s.client.describeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
 	}
 	if err != nil {
 		return fmt.Errorf("dynamodb: describe %s: %w", where, err)
@@ -114,7 +114,7 @@ func (s *Store) ensureTable(ctx context.Context, where string) error {
 		case <-t.C:
 		}
 		delay = min(2*delay, pollMax)
-		out, err = s.client.DescribeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
+		out, err = s.client.describeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
 		if err != nil {
 			return fmt.Errorf("dynamodb: describe %s: %w", where, err)
 		}
@@ -190,7 +190,7 @@ func schemaKey() map[string]types.AttributeValue {
 // starts racing on a new table agree on one item.
 func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
 	for attempt := 0; ; attempt++ {
-		out, err := s.client.GetItem(ctx, &ddb.GetItemInput{
+		out, err := s.client.getItem(ctx, &ddb.GetItemInput{
 			TableName:      aws.String(s.table),
 			Key:            schemaKey(),
 			ConsistentRead: aws.Bool(true),
@@ -206,7 +206,7 @@ func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
 		}
 		item := schemaKey()
 		item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.Itoa(schemaVersion)}
-		_, err = s.client.PutItem(ctx, &ddb.PutItemInput{
+		_, err = s.client.putItem(ctx, &ddb.PutItemInput{
 			TableName:           aws.String(s.table),
 			Item:                item,
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
