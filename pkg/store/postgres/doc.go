@@ -1,6 +1,10 @@
 // Package postgres is roomhook's PostgreSQL store: it implements callback.Store and
-// callback.Reader on a PostgreSQL database, using pgx's native connection pool. The schema
-// needs PostgreSQL 10 or later (identity columns); the tests run against PostgreSQL 15.
+// callback.Reader on a PostgreSQL database. It speaks the protocol through pgx's low-level
+// package pgconn (TLS, SCRAM and the other authentication methods, libpq's URL, environment
+// and ~/.pgpass rules, the server's errors as *pgconn.PgError) and keeps its own small
+// connection pool; pgx's type system and pool are not linked, which keeps the function
+// binaries about 3 MB smaller. The schema needs PostgreSQL 10 or later (identity columns); the
+// tests run against PostgreSQL 15.
 //
 // # URL
 //
@@ -9,13 +13,21 @@
 //	postgres://roomhook:PASSWORD@db.example.com:5432/roomhook?sslmode=verify-full&sslrootcert=/var/task/ca.pem
 //
 // postgresql:// is the same. Percent-encode reserved characters in the password (@ as %40,
-// : as %3A, / as %2F, ? as %3F, # as %23, % as %25). Every libpq and pgx parameter passes
-// through: sslmode, sslrootcert (sslrootcert=system uses the OS trust store), connect_timeout,
-// application_name, search_path and other run-time parameters, pool_max_conns,
-// pool_max_conn_idle_time, pool_ping_timeout, default_query_exec_mode. The PG* environment
-// variables (PGPASSWORD, …) and ~/.pgpass fill in what the URL leaves out. pgx's default
-// sslmode is prefer, which falls back to an unencrypted connection: across a network, set
-// sslmode=verify-full.
+// : as %3A, / as %2F, ? as %3F, # as %23, % as %25). Every libpq parameter pgconn understands
+// passes through: sslmode, sslrootcert (sslrootcert=system uses the OS trust store),
+// connect_timeout, application_name, search_path and other run-time parameters. The PG*
+// environment variables (PGPASSWORD, …) and ~/.pgpass fill in what the URL leaves out. The
+// default sslmode is prefer, which falls back to an unencrypted connection: across a network,
+// set sslmode=verify-full.
+//
+// The pool's parameters are taken out of the URL before it reaches the server:
+// pool_max_conns (a whole number, 1 or more), pool_max_conn_idle_time, pool_ping_timeout and
+// pool_max_conn_lifetime (durations such as 30s or 5m; 0 means no limit). An invalid value is
+// an error at Open naming the parameter. pgx's other client-side parameters, which URLs
+// written for earlier roomhook versions may carry, are accepted, checked as pgx checked them
+// and otherwise ignored: pool_min_conns, pool_min_idle_conns, pool_health_check_period,
+// pool_max_conn_lifetime_jitter, statement_cache_capacity, description_cache_capacity and
+// default_query_exec_mode (see Connections).
 //
 // # What to create
 //
@@ -46,25 +58,31 @@
 //
 // A serverless function builds one pool per instance, at cold start, and reuses it. The pool
 // is small: DefaultMaxConns (2) connections unless the URL sets pool_max_conns, idle
-// connections closed after DefaultMaxConnIdleTime, each connection attempt bounded by the open
-// timeout unless the URL sets connect_timeout, and a connection that sat idle checked with a
-// DefaultPingTimeout ping before use. A connection the server dropped while it was in recent
-// use (a restart, a failover) is found dead by the Save that writes to it; that Save runs its
-// transaction again on another connection, within its deadline. Open connects once, so an
-// unreachable server or a wrong password is an error at cold start, within the timeout.
+// connections closed after DefaultMaxConnIdleTime (by a timer, and when a thawed instance next
+// asks for a connection), connections closed after an hour of life once they are not in use,
+// each connection attempt bounded by the open timeout unless the URL sets connect_timeout, and
+// a connection that sat idle for over a second checked with a DefaultPingTimeout ping before
+// use and replaced if it does not answer. A connection the server dropped while it was in
+// recent use (a restart, a failover) is found dead by the Save that writes to it; that Save
+// runs its transaction again on another connection, within its deadline. Every call honours
+// its context: a query still running when the context ends is abandoned and its connection
+// closed (the server rolls back what it had not committed). Open connects once, so an
+// unreachable server or a wrong password is an error at cold start, within the timeout. Close
+// closes the idle connections at once, waits a few seconds at most for calls in flight, and
+// their connections close as they finish.
 //
 // Each warm instance may hold up to pool_max_conns server connections, and a burst of callbacks
 // can start many instances at once, so many instances can exhaust the server's
 // max_connections. Cap the function's concurrency, or put a pooler in front (PgBouncer, Amazon
-// RDS Proxy, a cloud provider's database proxy) and set pool_max_conns=1 or 2. Behind a pooler
-// in transaction mode that does not support protocol-level prepared statements (PgBouncer
-// before 1.21, or without max_prepared_statements), add default_query_exec_mode=simple_protocol
-// (or exec) to the URL: pgx's default caches named prepared statements per connection, which
-// fails when the pooler hands the next transaction another server connection. Every statement
-// roomhook runs works in all of pgx's execution modes; the schema lock is transaction-scoped
-// and so safe behind such a pooler. A pooler may refuse run-time parameters such as
-// search_path in the startup packet; set them on the role instead (ALTER ROLE … SET
-// search_path = …).
+// RDS Proxy, a cloud provider's database proxy) and set pool_max_conns=1 or 2. Every statement
+// is sent with the extended protocol as the unnamed statement, parameters typed and bound in
+// the same round trip, and nothing is prepared by name; transactions are begun and ended with
+// simple queries. That works behind a pooler in transaction mode without prepared-statement
+// support (PgBouncer before 1.21, or without max_prepared_statements), with no parameter to
+// set: default_query_exec_mode, which pgx needed there, is accepted for compatibility and no
+// longer needed. The schema lock is transaction-scoped and so safe behind such a pooler. A
+// pooler may refuse run-time parameters such as search_path in the startup packet; set them on
+// the role instead (ALTER ROLE … SET search_path = …).
 //
 // # Text
 //

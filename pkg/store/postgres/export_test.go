@@ -1,6 +1,46 @@
 package postgres
 
-import "github.com/jackc/pgx/v5/pgxpool"
+import (
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// PoolSettings is what a store's pool and connections were configured with.
+type PoolSettings struct {
+	MaxConns        int
+	MaxConnIdleTime time.Duration
+	MaxConnLifetime time.Duration
+	PingTimeout     time.Duration
+	ConnectTimeout  time.Duration
+	// RuntimeParams are the run-time parameters every connection sends the server.
+	RuntimeParams map[string]string
+}
 
 // PoolConfig returns the configuration the store's pool was built with.
-func PoolConfig(s *Store) *pgxpool.Config { return s.pool.Config() }
+func PoolConfig(s *Store) PoolSettings {
+	return PoolSettings{
+		MaxConns:        s.pool.cfg.maxConns,
+		MaxConnIdleTime: s.pool.cfg.maxIdleTime,
+		MaxConnLifetime: s.pool.cfg.maxLifetime,
+		PingTimeout:     s.pool.cfg.pingTimeout,
+		ConnectTimeout:  s.config.ConnectTimeout,
+		RuntimeParams:   s.config.RuntimeParams,
+	}
+}
+
+// PreparedStatements counts the named prepared statements on a connection of s's pool, as
+// the server lists them.
+func PreparedStatements(t *testing.T, s *Store) int64 {
+	t.Helper()
+	var n int64
+	err := s.withConn(t.Context(), func(conn *pgconn.PgConn) error {
+		return query(t.Context(), conn, `SELECT count(*) FROM pg_prepared_statements`, nil, nil,
+			func(r *row) error { n = r.int8(); return nil })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 )
@@ -36,10 +34,11 @@ const (
 	// pool_max_conn_idle_time, so that quiet instances give their server connections back.
 	DefaultMaxConnIdleTime = time.Minute
 
-	// DefaultPingTimeout bounds the liveness check of a connection that sat idle (for instance
-	// while the instance was frozen), unless the URL sets pool_ping_timeout. A connection that
-	// does not answer in time is dropped and a fresh one is dialled within the same Save, rather
-	// than spending the whole store budget on a dead socket.
+	// DefaultPingTimeout bounds the liveness check of a connection that sat idle for over a
+	// second (for instance while the instance was frozen), unless the URL sets
+	// pool_ping_timeout. A connection that does not answer in time is dropped and a fresh one
+	// is dialled within the same Save, rather than spending the whole store budget on a dead
+	// socket.
 	DefaultPingTimeout = 500 * time.Millisecond
 )
 
@@ -57,7 +56,9 @@ type Options struct {
 // Store is a callback.Store and callback.Reader on a PostgreSQL database. It holds one small
 // connection pool and is safe for concurrent use; build it once per process and share it.
 type Store struct {
-	pool *pgxpool.Pool
+	pool *pool[*pgconn.PgConn]
+	// config is what every connection is dialled with.
+	config *pgconn.Config
 	// secrets are the passwords the URL (or the environment) carried; every error text the
 	// store returns has them masked.
 	secrets []string
@@ -71,10 +72,12 @@ type Store struct {
 //
 //	postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full&sslrootcert=/path/ca.pem
 //
-// (postgresql:// is the same). Every libpq parameter pgx understands passes through: sslmode,
-// sslrootcert, connect_timeout, search_path and other run-time parameters, plus pgx's own
-// pool_max_conns, pool_max_conn_idle_time, pool_ping_timeout and default_query_exec_mode. The
-// PG* environment variables and ~/.pgpass fill in what the URL leaves out, as with libpq.
+// (postgresql:// is the same). Every libpq parameter pgconn understands passes through:
+// sslmode, sslrootcert, connect_timeout, search_path and other run-time parameters. The pool
+// takes pool_max_conns, pool_max_conn_idle_time, pool_ping_timeout and pool_max_conn_lifetime
+// out of the URL; pgx's other pool and statement-cache parameters, and default_query_exec_mode,
+// are accepted for compatibility and change nothing (see the package documentation). The PG*
+// environment variables and ~/.pgpass fill in what the URL leaves out, as with libpq.
 //
 // The tables are created in the first existing schema of the connection's search_path, and
 // found wherever the search_path finds them. Open fails with ErrSchemaTooNew when they carry a
@@ -84,7 +87,7 @@ type Store struct {
 // user, host, database, schema and certificate files, and every password the configuration
 // holds is masked in them. They unwrap to the server's *pgconn.PgError when the server refused
 // something, and to context.DeadlineExceeded or context.Canceled when the context ended, but
-// never to pgx's connect or parse errors, which carry the configuration.
+// never to pgconn's connect or parse errors, which carry the configuration.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	connString, err := normaliseScheme(rawURL)
 	if err != nil {
@@ -95,38 +98,41 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, err
 	}
 
-	cfg, err := poolConfig(connString, secrets)
+	cfg, poolCfg, err := parseConfig(connString, secrets)
 	if err != nil {
 		return nil, err
 	}
-	secrets = append(secrets, cfg.ConnConfig.Password) // also from PGPASSWORD or ~/.pgpass
+	secrets = append(secrets, cfg.Password) // also from PGPASSWORD or ~/.pgpass
 
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if cfg.ConnConfig.ConnectTimeout <= 0 {
-		// Without a bound, pgxpool lets a connection attempt run in the background for two
-		// minutes after its caller gave up.
-		cfg.ConnConfig.ConnectTimeout = timeout
+	if cfg.ConnectTimeout <= 0 {
+		// Each connection attempt, TLS and authentication included, gets at most this long,
+		// within its caller's context.
+		cfg.ConnectTimeout = timeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, wrapError(secrets, err, "postgres: open")
+	s := &Store{
+		pool: newPool(poolCfg, func(ctx context.Context) (*pgconn.PgConn, error) {
+			return pgconn.ConnectConfig(ctx, cfg.Copy()) // a copy each, as pgxpool did
+		}),
+		config:       cfg,
+		secrets:      secrets,
+		saveAttempts: poolCfg.maxConns + 1,
 	}
-	s := &Store{pool: pool, secrets: secrets, saveAttempts: int(pool.Config().MaxConns) + 1}
 	if err := s.migrate(ctx); err != nil {
-		pool.Close()
+		s.pool.close()
 		return nil, err
 	}
 	return s, nil
 }
 
 // normaliseScheme checks that rawURL is a postgres:// or postgresql:// URI and lower-cases its
-// scheme, which pgx matches case-sensitively. Its errors quote nothing of rawURL.
+// scheme, which pgconn matches case-sensitively. Its errors quote nothing of rawURL.
 func normaliseScheme(rawURL string) (string, error) {
 	for _, scheme := range []string{"postgres://", "postgresql://"} {
 		if len(rawURL) >= len(scheme) && strings.EqualFold(rawURL[:len(scheme)], scheme) {
@@ -136,7 +142,7 @@ func normaliseScheme(rawURL string) (string, error) {
 	return "", errors.New("postgres: the store URL must start with postgres:// or postgresql://")
 }
 
-// checkUserinfo refuses a URL with an '@' where pgx, like libpq, looks for the host or the
+// checkUserinfo refuses a URL with an '@' where pgconn, like libpq, looks for the host or the
 // database: the userinfo ends at the first '@' before any '/', so an unencoded '@' or '/' in a
 // password leaves part of it to be read as a host name (and looked up in DNS) or a database
 // name. Its error quotes nothing of connString.
@@ -153,38 +159,9 @@ func checkUserinfo(connString string) error {
 	return nil
 }
 
-// poolConfig parses connString and applies roomhook's serverless defaults to every pool
-// setting the URL leaves unset.
-func poolConfig(connString string, secrets []string) (*pgxpool.Config, error) {
-	// pgx's own parse keeps the pool_* parameters among the run-time parameters, which tells
-	// whether the URL set them; pgxpool's parse consumes them.
-	conn, err := pgx.ParseConfig(connString)
-	if err != nil {
-		return nil, parseError(connString, secrets, err)
-	}
-	cfg, err := pgxpool.ParseConfig(connString)
-	if err != nil {
-		return nil, parseError(connString, secrets, err)
-	}
-	set := func(name string) bool { _, ok := conn.RuntimeParams[name]; return ok }
-	if !set("pool_max_conns") {
-		cfg.MaxConns = DefaultMaxConns
-	}
-	if !set("pool_max_conn_idle_time") {
-		cfg.MaxConnIdleTime = DefaultMaxConnIdleTime
-	}
-	if !set("pool_ping_timeout") {
-		cfg.PingTimeout = DefaultPingTimeout
-	}
-	if cfg.MinConns > cfg.MaxConns {
-		return nil, fmt.Errorf("postgres: invalid store URL: pool_min_conns (%d) exceeds the pool size (%d)",
-			cfg.MinConns, cfg.MaxConns)
-	}
-	return cfg, nil
-}
-
-// Close releases the pool's connections. Saves still in flight finish first.
+// Close closes the pool's connections and makes every later call fail. It waits a few seconds
+// at most for calls in flight, whose connections close as they finish.
 func (s *Store) Close() error {
-	s.pool.Close()
+	s.pool.close()
 	return nil
 }

@@ -106,17 +106,42 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestConformanceExecModes runs the suite in every query execution mode of pgx, since the
-// ones that avoid named prepared statements are what a transaction-mode pooler needs.
-func TestConformanceExecModes(t *testing.T) {
-	serverURL(t)
-	for _, mode := range []string{"cache_describe", "describe_exec", "exec", "simple_protocol"} {
+// TestExecModesAccepted: default_query_exec_mode, which pgx needed behind a transaction-mode
+// pooler, is still accepted in every one of pgx's spellings and changes nothing: every
+// statement runs on the extended protocol's unnamed statement.
+func TestExecModesAccepted(t *testing.T) {
+	for _, mode := range []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"} {
 		t.Run(mode, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) storetest.Backend {
-				_, u := freshSchema(t, "default_query_exec_mode", mode)
-				return open(t, u)
-			})
+			_, u := freshSchema(t, "default_query_exec_mode", mode)
+			s := open(t, u)
+			if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
+				t.Fatalf("Save = %v, %v; want stored", o, err)
+			}
+			if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+				t.Fatal(err)
+			}
 		})
+	}
+}
+
+// TestNoNamedStatements: the store leaves no prepared statement on its connections, so a
+// transaction-mode pooler may hand each transaction another server connection.
+func TestNoNamedStatements(t *testing.T) {
+	_, u := freshSchema(t, "pool_max_conns", "1")
+	s := open(t, u)
+	ev := storetest.SeedEvent()
+	if _, err := s.Save(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Events(t.Context(), ev.SdkAppID); err != nil {
+		t.Fatal(err)
+	}
+	n := postgres.PreparedStatements(t, s)
+	if n != 0 {
+		t.Errorf("%d named prepared statements on the store's connection, want 0", n)
 	}
 }
 
@@ -648,7 +673,7 @@ func TestServerDroppedConnections(t *testing.T) {
 	if err != nil || killed == 0 {
 		t.Fatalf("terminated %d connections (%v), want at least 1", killed, err)
 	}
-	// A connection idle for over a second is pinged before use (pgxpool's rule); wait past
+	// A connection idle for over a second is pinged before use (the pool's rule); wait past
 	// it so the dead connection is found by the ping, not by the Save.
 	time.Sleep(1100 * time.Millisecond)
 	ev := storetest.SeedEvent()
@@ -806,29 +831,147 @@ func TestPoolDefaults(t *testing.T) {
 	if cfg.PingTimeout != postgres.DefaultPingTimeout {
 		t.Errorf("PingTimeout = %v, want %v", cfg.PingTimeout, postgres.DefaultPingTimeout)
 	}
-	if cfg.ConnConfig.ConnectTimeout != postgres.DefaultTimeout {
-		t.Errorf("ConnectTimeout = %v, want the default open timeout %v", cfg.ConnConfig.ConnectTimeout, postgres.DefaultTimeout)
+	if cfg.MaxConnLifetime != time.Hour {
+		t.Errorf("MaxConnLifetime = %v, want 1h (pgxpool's default, kept)", cfg.MaxConnLifetime)
+	}
+	if cfg.ConnectTimeout != postgres.DefaultTimeout {
+		t.Errorf("ConnectTimeout = %v, want the default open timeout %v", cfg.ConnectTimeout, postgres.DefaultTimeout)
 	}
 
 	s, err := postgres.Open(t.Context(), u, postgres.Options{Timeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := postgres.PoolConfig(s).ConnConfig.ConnectTimeout; got != 3*time.Second {
+	if got := postgres.PoolConfig(s).ConnectTimeout; got != 3*time.Second {
 		t.Errorf("ConnectTimeout with Options.Timeout 3s = %v, want 3s", got)
 	}
 	s.Close()
 
 	_, u = freshSchema(t, "pool_max_conns", "7", "pool_max_conn_idle_time", "5m",
-		"pool_ping_timeout", "2s", "connect_timeout", "9")
+		"pool_ping_timeout", "2s", "pool_max_conn_lifetime", "30m", "connect_timeout", "9")
 	cfg = postgres.PoolConfig(open(t, u))
 	if cfg.MaxConns != 7 || cfg.MaxConnIdleTime != 5*time.Minute || cfg.PingTimeout != 2*time.Second ||
-		cfg.ConnConfig.ConnectTimeout != 9*time.Second {
-		t.Errorf("URL settings: MaxConns %d, MaxConnIdleTime %v, PingTimeout %v, ConnectTimeout %v; "+
-			"want 7, 5m, 2s, 9s from the URL", cfg.MaxConns, cfg.MaxConnIdleTime, cfg.PingTimeout, cfg.ConnConfig.ConnectTimeout)
+		cfg.MaxConnLifetime != 30*time.Minute || cfg.ConnectTimeout != 9*time.Second {
+		t.Errorf("URL settings: MaxConns %d, MaxConnIdleTime %v, PingTimeout %v, MaxConnLifetime %v, ConnectTimeout %v; "+
+			"want 7, 5m, 2s, 30m, 9s from the URL",
+			cfg.MaxConns, cfg.MaxConnIdleTime, cfg.PingTimeout, cfg.MaxConnLifetime, cfg.ConnectTimeout)
 	}
-	if _, ok := cfg.ConnConfig.RuntimeParams["pool_max_conns"]; ok {
+	if _, ok := cfg.RuntimeParams["pool_max_conns"]; ok {
 		t.Error("pool_max_conns was sent to the server as a run-time parameter")
+	}
+}
+
+// TestClientParamsAccepted: every pool and pgx parameter a URL written for pgxpool may carry
+// is taken out of what the server receives (the server refuses a startup packet with an
+// unknown parameter), and the pool size is honoured; run-time parameters still reach the
+// server.
+func TestClientParamsAccepted(t *testing.T) {
+	_, u := freshSchema(t, "application_name", "roomhook_test_params",
+		"pool_max_conns", "3", "pool_max_conn_idle_time", "1m", "pool_ping_timeout", "1s",
+		"pool_max_conn_lifetime", "1h", "pool_min_conns", "0", "pool_min_idle_conns", "0",
+		"pool_health_check_period", "1m", "pool_max_conn_lifetime_jitter", "1s",
+		"statement_cache_capacity", "0", "description_cache_capacity", "0",
+		"default_query_exec_mode", "simple_protocol")
+	s := open(t, u)
+	cfg := postgres.PoolConfig(s)
+	for k := range cfg.RuntimeParams {
+		if strings.HasPrefix(k, "pool_") || strings.HasSuffix(k, "_capacity") || k == "default_query_exec_mode" {
+			t.Errorf("%s is among the run-time parameters sent to the server", k)
+		}
+	}
+	if cfg.MaxConns != 3 {
+		t.Errorf("MaxConns = %d, want 3", cfg.MaxConns)
+	}
+
+	// Hold the store's connections busy at once: it opens no more than pool_max_conns.
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Events(t.Context(), storetest.SeedSdkAppID); err != nil {
+				t.Errorf("Events: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	var n int
+	if err := admin(t).QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'roomhook_test_params'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n < 1 || n > 3 {
+		t.Errorf("%d server connections with the store's application_name, want 1 to 3", n)
+	}
+}
+
+// TestIdleConnectionsClosed: the server sees the store's connections go once they sat idle
+// for pool_max_conn_idle_time, with no call to the store in between.
+func TestIdleConnectionsClosed(t *testing.T) {
+	_, u := freshSchema(t, "application_name", "roomhook_test_idle", "pool_max_conn_idle_time", "200ms")
+	s := open(t, u)
+	if _, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil {
+		t.Fatal(err)
+	}
+	db := admin(t)
+	count := func() int {
+		var n int
+		if err := db.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'roomhook_test_idle'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d server connections right after a Save, want 1", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for count() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle connection is still open 5s later, want it closed after 200ms")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
+		t.Errorf("Save after the idle connection closed = %v, %v; want duplicate", o, err)
+	}
+}
+
+// TestClientParamsInvalid: a bad pool parameter is an error at Open naming the parameter and
+// quoting nothing of the URL.
+func TestClientParamsInvalid(t *testing.T) {
+	const pw = "Pa55w0rd-XyZ"
+	for _, tc := range []struct{ param, value string }{
+		{"pool_max_conns", "0"},
+		{"pool_max_conns", "-1"},
+		{"pool_max_conns", "two"},
+		{"pool_max_conns", "99999999999"},
+		{"pool_max_conn_idle_time", "soon"},
+		{"pool_max_conn_idle_time", "-1s"},
+		{"pool_max_conn_idle_time", "60"},
+		{"pool_ping_timeout", "fast"},
+		{"pool_max_conn_lifetime", "forever"},
+		{"pool_min_conns", "x"},
+		{"statement_cache_capacity", "big"},
+		{"default_query_exec_mode", "prepared"},
+	} {
+		t.Run(tc.param+"="+tc.value, func(t *testing.T) {
+			u := "postgres://roomhook:" + pw + "@127.0.0.1:1/roomhook?sslmode=disable&" + tc.param + "=" + url.QueryEscape(tc.value)
+			s, err := postgres.Open(t.Context(), u, postgres.Options{Timeout: 2 * time.Second})
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded, want an error")
+			}
+			t.Logf("error: %v", err)
+			if !strings.HasPrefix(err.Error(), "postgres: invalid store URL: "+tc.param+" ") {
+				t.Errorf("err = %q, want it to start with \"postgres: invalid store URL: %s \"", err, tc.param)
+			}
+			for _, leak := range []string{pw, "127.0.0.1", "roomhook:"} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("err = %q quotes the URL (%q)", err, leak)
+				}
+			}
+		})
 	}
 }
 

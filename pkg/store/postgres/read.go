@@ -3,12 +3,11 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 )
@@ -30,37 +29,59 @@ const selectEventsSQL = `SELECT sdk_app_id, callback_command, room_id, event_tim
 	opt_platform, request_id, received_at, raw_body
 	FROM callback_events WHERE sdk_app_id = $1 ORDER BY id`
 
+// eventsResultFormats reads every column of selectEventsSQL as text but raw_body, in binary:
+// the bytes themselves rather than bytea's hex text.
+var eventsResultFormats = []int16{
+	formatText, formatText, formatText, formatText, formatText,
+	formatText, formatText, formatText, formatBinary,
+}
+
 // Room returns the projection of one room, or an error wrapping callback.ErrNotFound.
 func (s *Store) Room(ctx context.Context, sdkAppID int64, roomID string) (*callback.RoomRecord, error) {
+	p := &params{}
+	p.int8(sdkAppID)
+	p.text(roomID)
 	var (
-		info                 = callback.RoomInfo{RoomID: roomID}
-		operator, invitees   *string
-		command              string
-		eventTime, updatedAt int64
+		rec      *callback.RoomRecord
+		invitees *string
 	)
-	err := s.pool.QueryRow(ctx, selectRoomSQL, sdkAppID, roomID).Scan(
-		&info.RoomName, &info.RoomType, &info.OwnerAccount, &info.MaxMemberCount, &info.MaxSeatCount,
-		&info.IsVideoDisabled, &info.IsAudioDisabled, &info.IsMessageDisabled,
-		&info.IsScreenSharingDisabled, &info.IsCloudRecordingDisabled,
-		&info.CustomInfo, &info.ScheduleStartTime, &info.ScheduleEndTime, &info.RoomStatus,
-		&info.IsSeatEnabled, &info.TakeSeatMode, &info.CreateTime,
-		&operator, &invitees, &command, &eventTime, &updatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("postgres: room %q of app %d: %w", roomID, sdkAppID, callback.ErrNotFound)
-	}
+	err := s.withConn(ctx, func(conn *pgconn.PgConn) error {
+		return query(ctx, conn, selectRoomSQL, p, nil, func(r *row) error {
+			info := callback.RoomInfo{
+				RoomID:                   roomID,
+				RoomName:                 r.textPtr(),
+				RoomType:                 r.textPtr(),
+				OwnerAccount:             r.textPtr(),
+				MaxMemberCount:           r.int8Ptr(),
+				MaxSeatCount:             r.int8Ptr(),
+				IsVideoDisabled:          r.boolPtr(),
+				IsAudioDisabled:          r.boolPtr(),
+				IsMessageDisabled:        r.boolPtr(),
+				IsScreenSharingDisabled:  r.boolPtr(),
+				IsCloudRecordingDisabled: r.boolPtr(),
+				CustomInfo:               r.textPtr(),
+				ScheduleStartTime:        r.int8Ptr(),
+				ScheduleEndTime:          r.int8Ptr(),
+				RoomStatus:               r.textPtr(),
+				IsSeatEnabled:            r.boolPtr(),
+				TakeSeatMode:             r.textPtr(),
+				CreateTime:               r.int8Ptr(),
+			}
+			rec = &callback.RoomRecord{SdkAppID: sdkAppID}
+			rec.Room.RoomInfo = info
+			rec.Room.OperatorAccount = r.textPtr()
+			invitees = r.textPtr()
+			rec.Room.CallbackCommand = r.text()
+			rec.Room.EventTime = r.int8()
+			rec.UpdatedAt = time.UnixMilli(r.int8()).UTC()
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, wrapError(s.secrets, err, "postgres: read room")
 	}
-
-	rec := &callback.RoomRecord{
-		SdkAppID: sdkAppID,
-		Room: callback.RoomCreated{
-			CallbackCommand: command,
-			OperatorAccount: operator,
-			RoomInfo:        info,
-			EventTime:       eventTime,
-		},
-		UpdatedAt: time.UnixMilli(updatedAt).UTC(),
+	if rec == nil {
+		return nil, fmt.Errorf("postgres: room %q of app %d: %w", roomID, sdkAppID, callback.ErrNotFound)
 	}
 	if invitees != nil {
 		var list []string
@@ -78,34 +99,40 @@ func (s *Store) Room(ctx context.Context, sdkAppID int64, roomID string) (*callb
 // Events returns the archive rows of one app in the order they were archived. An app with no
 // rows yields an empty result, not an error.
 func (s *Store) Events(ctx context.Context, sdkAppID int64) ([]callback.Event, error) {
-	rows, err := s.pool.Query(ctx, selectEventsSQL, sdkAppID)
+	p := &params{}
+	p.int8(sdkAppID)
+	var events []callback.Event
+	err := s.withConn(ctx, func(conn *pgconn.PgConn) error {
+		return query(ctx, conn, selectEventsSQL, p, eventsResultFormats, func(r *row) error {
+			ev := callback.Event{
+				SdkAppID: r.int8(),
+				Command:  r.text(),
+				RoomID:   r.text(),
+			}
+			if t := r.int8Ptr(); t != nil {
+				ev.EventTime = *t // 0 when NULL, as in Event
+			}
+			ev.ClientIP = r.text()
+			ev.OptPlatform = r.text()
+			ev.RequestID = r.text()
+			ev.ReceivedAt = time.UnixMilli(r.int8()).UTC()
+			ev.Raw = r.bytes()
+			events = append(events, ev)
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, wrapError(s.secrets, err, "postgres: read events")
 	}
-	defer rows.Close()
-
-	var events []callback.Event
-	for rows.Next() {
-		var (
-			ev         callback.Event
-			eventTime  *int64
-			receivedAt int64
-		)
-		if err := rows.Scan(&ev.SdkAppID, &ev.Command, &ev.RoomID, &eventTime, &ev.ClientIP,
-			&ev.OptPlatform, &ev.RequestID, &receivedAt, &ev.Raw); err != nil {
-			return nil, wrapError(s.secrets, err, "postgres: read events")
-		}
-		if eventTime != nil {
-			ev.EventTime = *eventTime // 0 when NULL, as in Event
-		}
-		ev.ReceivedAt = time.UnixMilli(receivedAt).UTC()
-		if ev.Raw == nil {
-			ev.Raw = []byte{}
-		}
-		events = append(events, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapError(s.secrets, err, "postgres: read events")
-	}
 	return events, nil
+}
+
+// withConn runs f on a connection of the pool.
+func (s *Store) withConn(ctx context.Context, f func(conn *pgconn.PgConn) error) error {
+	pc, err := s.pool.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.pool.release(pc)
+	return f(pc.conn)
 }

@@ -15,7 +15,7 @@ const mask = "xxxxx"
 
 // storeError is every error the store returns about the database. Its text has the
 // configuration's passwords masked, and it unwraps only to what is safe and useful to match:
-// the server's *pgconn.PgError, a context error, or a sentinel of this package. pgx's own
+// the server's *pgconn.PgError, a context error, or a sentinel of this package. pgconn's
 // connect and parse errors are not kept, because they carry the configuration, password
 // included, in exported fields.
 type storeError struct {
@@ -46,7 +46,7 @@ func safeCause(err error) error {
 	return nil
 }
 
-// parseError reports a URL pgx could not parse. pgx's message quotes the whole URL with the
+// parseError reports a URL pgconn could not parse. pgconn's message quotes the whole URL with the
 // passwords it recognises masked, on a best-effort basis for malformed input; this keeps only
 // the reason after the quoted URL, then masks every password candidate found in the URL.
 func parseError(connString string, secrets []string, err error) error {
@@ -85,7 +85,7 @@ func urlSecrets(connString string) []string {
 			out = append(out, d)
 		}
 	}
-	// Userinfo ends at the first '@' before any '/' (how pgx and libpq read it) or, in a
+	// Userinfo ends at the first '@' before any '/' (how pgconn and libpq read it) or, in a
 	// malformed URI, at the last '@' of all.
 	var userinfos []string
 	if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {

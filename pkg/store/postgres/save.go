@@ -16,12 +16,12 @@ import (
 	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
-// roomColumns are the projected columns of rooms after the key, in the order roomValues
+// roomColumns are the projected columns of rooms after the key, in the order roomParams
 // produces and Room reads them: the same list as the database/sql backends'.
 var roomColumns = sqlrows.RoomColumns
 
-// inviteesColumn is the JSONB column; its parameter is sent as text and cast, so that the
-// statement means the same in every pgx query execution mode (simple protocol included).
+// inviteesColumn is the JSONB column; its parameter is sent as JSON text typed jsonb, and read
+// back cast to text.
 const inviteesColumn = "schedule_invitee_list_account"
 
 const insertEventSQL = `INSERT INTO callback_events
@@ -37,11 +37,7 @@ var upsertRoomSQL = func() string {
 	params := []string{"$1", "$2"}
 	set := make([]string, len(roomColumns))
 	for i, c := range roomColumns {
-		p := "$" + strconv.Itoa(i+3)
-		if c == inviteesColumn {
-			p += "::text::jsonb"
-		}
-		params = append(params, p)
+		params = append(params, "$"+strconv.Itoa(i+3))
 		set[i] = c + " = excluded." + c
 	}
 	return `INSERT INTO rooms (sdk_app_id, room_id, ` + strings.Join(roomColumns, ", ") + `)
@@ -77,15 +73,20 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		}
 		invitees = &b
 	}
+	event := eventParams(ev)
+	var room *params
+	if ev.Room != nil {
+		room = roomParams(ev, invitees)
+	}
 
 	// A pooled connection the server dropped (a restart, a failover, a proxy's idle timeout)
-	// is found dead only when the transaction is written to it: pgxpool checks a connection
+	// is found dead only when the transaction is written to it: the pool pings a connection
 	// only after it sat idle for a second. A transaction that failed because its connection
 	// broke is run again on another (or a new) connection, at most once per pooled
 	// connection and within ctx. That is safe even if the broken attempt had committed: Save
 	// is idempotent, and the repeat finds the key and reports a duplicate.
 	for attempt := 1; ; attempt++ {
-		outcome, broken, err := s.save(ctx, ev, invitees)
+		outcome, broken, err := s.save(ctx, event, room)
 		if err == nil || !broken || attempt >= s.saveAttempts || ctx.Err() != nil {
 			return outcome, s.saveError(err)
 		}
@@ -110,34 +111,29 @@ type stepError struct {
 func (e *stepError) Error() string { return e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
 
-// save runs one attempt of Save: one transaction. broken reports that it failed because its
-// connection broke (the connection is closed now, or nothing reached the server), not because
-// the server refused something or the context ended.
-func (s *Store) save(ctx context.Context, ev *callback.Event, invitees *string) (outcome callback.Outcome, broken bool, err error) {
-	conn, err := s.pool.Acquire(ctx)
+// save runs one attempt of Save: one transaction, archiving event and, when room is not nil,
+// updating the room. broken reports that it failed because its connection broke (the
+// connection is closed now, or nothing reached the server), not because the server refused
+// something or the context ended.
+func (s *Store) save(ctx context.Context, event, room *params) (outcome callback.Outcome, broken bool, err error) {
+	pc, err := s.pool.acquire(ctx)
 	if err != nil {
 		// No connection to be had (the server refused it, or ctx ended): nothing to retry on.
 		return 0, false, &stepError{"", err}
 	}
-	defer conn.Release()
+	conn := pc.conn
+	defer s.pool.release(pc) // closes conn if it is still inside the transaction
 	defer func() {
 		if err != nil {
-			broken = conn.Conn().IsClosed() || pgconn.SafeToRetry(err)
+			broken = conn.IsClosed() || pgconn.SafeToRetry(err)
 		}
 	}()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
+	if err := begin(ctx, conn); err != nil {
 		return 0, false, &stepError{"", err}
 	}
-	defer tx.Rollback(ctx) // a no-op after Commit
+	defer rollback(ctx, conn) // a no-op after commit
 
-	raw := ev.Raw
-	if raw == nil {
-		raw = []byte{} // pgx sends a nil slice as NULL; an empty body is still a body
-	}
-	tag, err := tx.Exec(ctx, insertEventSQL,
-		ev.SdkAppID, ev.Command, ev.RoomID, nullIfZero(ev.EventTime),
-		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw)
+	tag, err := exec(ctx, conn, insertEventSQL, event)
 	if err != nil {
 		return 0, false, &stepError{": archive event", err}
 	}
@@ -148,9 +144,8 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, invitees *string) 
 	}
 
 	outcome = callback.OutcomeIgnored
-	if ev.Room != nil {
-		args := append([]any{ev.SdkAppID, ev.RoomID}, roomValues(ev, invitees)...)
-		tag, err := tx.Exec(ctx, upsertRoomSQL, args...)
+	if room != nil {
+		tag, err := exec(ctx, conn, upsertRoomSQL, room)
 		if err != nil {
 			return 0, false, &stepError{": update room", err}
 		}
@@ -159,40 +154,63 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, invitees *string) 
 			outcome = callback.OutcomeStored
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := commit(ctx, conn); err != nil {
 		return 0, false, &stepError{": commit", err}
 	}
 	return outcome, false, nil
 }
 
-// roomValues returns the values of roomColumns for ev, in that order. A nil pointer is NULL.
-func roomValues(ev *callback.Event, invitees *string) []any {
+// eventParams are the parameters of insertEventSQL for ev. An absent EventTime (0) is NULL;
+// the raw body goes in binary, byte for byte, and a nil body is empty, not NULL.
+func eventParams(ev *callback.Event) *params {
+	p := &params{}
+	p.int8(ev.SdkAppID)
+	p.text(ev.Command)
+	p.text(ev.RoomID)
+	if ev.EventTime == 0 {
+		p.int8Ptr(nil)
+	} else {
+		p.int8(ev.EventTime)
+	}
+	p.text(ev.ClientIP)
+	p.text(ev.OptPlatform)
+	p.text(ev.RequestID)
+	p.int8(ev.ReceivedAt.UnixMilli())
+	p.bytea(ev.Raw)
+	return p
+}
+
+// roomParams are the parameters of upsertRoomSQL for ev: the key, then roomColumns in order.
+// A nil pointer is NULL.
+func roomParams(ev *callback.Event, invitees *string) *params {
 	r := ev.Room
 	i := &r.RoomInfo
-	return []any{
-		i.RoomName,
-		i.RoomType,
-		i.OwnerAccount,
-		i.MaxMemberCount,
-		i.MaxSeatCount,
-		i.IsVideoDisabled,
-		i.IsAudioDisabled,
-		i.IsMessageDisabled,
-		i.IsScreenSharingDisabled,
-		i.IsCloudRecordingDisabled,
-		i.CustomInfo,
-		i.ScheduleStartTime,
-		i.ScheduleEndTime,
-		i.RoomStatus,
-		i.IsSeatEnabled,
-		i.TakeSeatMode,
-		i.CreateTime,
-		r.OperatorAccount,
-		invitees,
-		ev.Command,
-		ev.EventTime,
-		ev.ReceivedAt.UnixMilli(),
-	}
+	p := &params{}
+	p.int8(ev.SdkAppID)
+	p.text(ev.RoomID)
+	p.textPtr(i.RoomName)
+	p.textPtr(i.RoomType)
+	p.textPtr(i.OwnerAccount)
+	p.int8Ptr(i.MaxMemberCount)
+	p.int8Ptr(i.MaxSeatCount)
+	p.boolPtr(i.IsVideoDisabled)
+	p.boolPtr(i.IsAudioDisabled)
+	p.boolPtr(i.IsMessageDisabled)
+	p.boolPtr(i.IsScreenSharingDisabled)
+	p.boolPtr(i.IsCloudRecordingDisabled)
+	p.textPtr(i.CustomInfo)
+	p.int8Ptr(i.ScheduleStartTime)
+	p.int8Ptr(i.ScheduleEndTime)
+	p.textPtr(i.RoomStatus)
+	p.boolPtr(i.IsSeatEnabled)
+	p.textPtr(i.TakeSeatMode)
+	p.int8Ptr(i.CreateTime)
+	p.textPtr(r.OperatorAccount)
+	p.jsonbPtr(invitees)
+	p.text(ev.Command)
+	p.int8(ev.EventTime)
+	p.int8(ev.ReceivedAt.UnixMilli())
+	return p
 }
 
 // textField is one string of an event bound for a text column, named as in the callback.
@@ -248,12 +266,4 @@ func marshalAccounts(accounts []string) (string, error) {
 		return "", err
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), nil
-}
-
-// nullIfZero is NULL for an absent EventTime (0), else the value.
-func nullIfZero(v int64) *int64 {
-	if v == 0 {
-		return nil
-	}
-	return &v
 }

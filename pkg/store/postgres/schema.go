@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
@@ -80,18 +80,26 @@ var schemaV1 = []string{
 // starts racing on a new database do not both create the tables, and a failure leaves the
 // database as it was.
 func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.pool.Begin(ctx)
+	pc, err := s.pool.acquire(ctx)
 	if err != nil {
 		return wrapError(s.secrets, err, "postgres: cannot connect to the database")
 	}
-	defer tx.Rollback(ctx) // a no-op after Commit
+	defer s.pool.release(pc) // closes the connection if it is still inside the transaction
+	conn := pc.conn
+	if err := begin(ctx, conn); err != nil {
+		return wrapError(s.secrets, err, "postgres: cannot connect to the database")
+	}
+	defer rollback(ctx, conn) // a no-op after commit
 
 	var (
 		encoding string
 		schema   *string
 	)
-	if err := tx.QueryRow(ctx, `SELECT current_setting('server_encoding'), current_schema()`).
-		Scan(&encoding, &schema); err != nil {
+	if err := query(ctx, conn, `SELECT current_setting('server_encoding'), current_schema()`, nil, nil,
+		func(r *row) error {
+			encoding, schema = r.text(), r.textPtr()
+			return nil
+		}); err != nil {
 		return wrapError(s.secrets, err, "postgres: read the server settings")
 	}
 	if encoding != "UTF8" {
@@ -105,36 +113,46 @@ func (s *Store) migrate(ctx context.Context) error {
 			"create one, or set search_path in the URL or on the role")
 	}
 
-	exists, err := schemaExists(ctx, tx)
+	exists, err := schemaExists(ctx, conn)
 	if err != nil {
 		return wrapError(s.secrets, err, "postgres: read the schema")
 	}
 	if !exists {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, schemaLockKey); err != nil {
+		lock := &params{}
+		lock.int8(schemaLockKey)
+		if _, err := exec(ctx, conn, `SELECT pg_advisory_xact_lock($1)`, lock); err != nil {
 			return wrapError(s.secrets, err, "postgres: lock the schema")
 		}
 		// Another cold start may have created the schema while this one waited.
-		if exists, err = schemaExists(ctx, tx); err != nil {
+		if exists, err = schemaExists(ctx, conn); err != nil {
 			return wrapError(s.secrets, err, "postgres: read the schema")
 		}
 	}
 	if !exists {
+		createErr := func(err error) error {
+			return wrapError(s.secrets, err, fmt.Sprintf("postgres: create the schema in %q", *schema))
+		}
 		for _, stmt := range schemaV1 {
-			if _, err := tx.Exec(ctx, stmt); err != nil {
-				return wrapError(s.secrets, err, fmt.Sprintf("postgres: create the schema in %q", *schema))
+			if _, err := exec(ctx, conn, stmt, nil); err != nil {
+				return createErr(err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO roomhook_schema (version) VALUES ($1)`, schemaVersion); err != nil {
-			return wrapError(s.secrets, err, fmt.Sprintf("postgres: create the schema in %q", *schema))
+		version := &params{}
+		version.int4(schemaVersion)
+		if _, err := exec(ctx, conn, `INSERT INTO roomhook_schema (version) VALUES ($1)`, version); err != nil {
+			return createErr(err)
 		}
-		if err := tx.Commit(ctx); err != nil {
-			return wrapError(s.secrets, err, fmt.Sprintf("postgres: create the schema in %q", *schema))
+		if err := commit(ctx, conn); err != nil {
+			return createErr(err)
 		}
 		return nil
 	}
 
 	var version *int64
-	if err := tx.QueryRow(ctx, `SELECT max(version) FROM roomhook_schema`).Scan(&version); err != nil {
+	if err := query(ctx, conn, `SELECT max(version) FROM roomhook_schema`, nil, nil, func(r *row) error {
+		version = r.int8Ptr()
+		return nil
+	}); err != nil {
 		return wrapError(s.secrets, err, "postgres: read the schema version")
 	}
 	switch {
@@ -150,7 +168,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: unknown schema version %d in roomhook_schema", *version)
 	}
 	// version == schemaVersion: nothing to do. Later versions add their steps here.
-	if err := tx.Commit(ctx); err != nil {
+	if err := commit(ctx, conn); err != nil {
 		return wrapError(s.secrets, err, "postgres: read the schema")
 	}
 	return nil
@@ -159,11 +177,15 @@ func (s *Store) migrate(ctx context.Context) error {
 // schemaExists reports whether roomhook_schema is in a schema of the search_path. It reads
 // pg_class with the statement's snapshot rather than asking to_regclass, whose catalog cache
 // can miss a table another transaction committed while this one waited for the schema lock.
-func schemaExists(ctx context.Context, tx pgx.Tx) (bool, error) {
+func schemaExists(ctx context.Context, conn *pgconn.PgConn) (bool, error) {
 	var exists bool
-	err := tx.QueryRow(ctx, `SELECT EXISTS (
+	err := query(ctx, conn, `SELECT EXISTS (
 		SELECT 1 FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relname = 'roomhook_schema' AND n.nspname = ANY (current_schemas(false)))`).Scan(&exists)
+		WHERE c.relname = 'roomhook_schema' AND n.nspname = ANY (current_schemas(false)))`, nil, nil,
+		func(r *row) error {
+			exists = r.bool()
+			return nil
+		})
 	return exists, err
 }
