@@ -62,41 +62,77 @@ var schemaV1 = []string{
 	)`,
 }
 
-// migrate brings the file to schemaVersion in one write transaction, so that two cold starts
-// racing on a new file cannot both create the tables, and a failure leaves the file as it was.
+// migrate brings the file to schemaVersion. An existing store at this version is only read
+// (no write lock, no transaction to commit): that is every cold start but the first, and the
+// file may be shared with other instances. A missing schema is created in one write
+// transaction, so that two cold starts racing on a new file cannot both create the tables, and
+// a failure leaves the file as it was.
 func (s *Store) migrate(ctx context.Context) error {
+	version, found, err := readVersion(ctx, s.db, s.path)
+	if err != nil {
+		return err
+	}
+	if found {
+		return s.checkVersion(version)
+	}
+
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: open %q: %w", s.path, err)
 	}
 	defer tx.Rollback() // a no-op after Commit
 
+	// Under the write lock, again: another instance may have created it meanwhile.
+	version, found, err = readVersion(ctx, tx, s.path)
+	if err != nil {
+		return err
+	}
+	if found {
+		if err := s.checkVersion(version); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	stmts := append([]string{`CREATE TABLE roomhook_schema (version INTEGER NOT NULL)`}, schemaV1...)
+	for _, stmt := range stmts {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO roomhook_schema (version) VALUES (?)`, schemaVersion); err != nil {
+		return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
+	}
+	return nil
+}
+
+// querier is what readVersion needs of a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readVersion returns the schema version the file records; found is false when the file has
+// no roomhook_schema table (a new file).
+func readVersion(ctx context.Context, q querier, path string) (version sql.NullInt64, found bool, err error) {
 	var n int
-	err = tx.QueryRowContext(ctx,
+	err = q.QueryRowContext(ctx,
 		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'roomhook_schema'`).Scan(&n)
 	if err != nil {
-		return fmt.Errorf("sqlite: read schema of %q: %w", s.path, err)
+		return version, false, fmt.Errorf("sqlite: read schema of %q: %w", path, err)
 	}
 	if n == 0 {
-		stmts := append([]string{`CREATE TABLE roomhook_schema (version INTEGER NOT NULL)`}, schemaV1...)
-		for _, stmt := range stmts {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO roomhook_schema (version) VALUES (?)`, schemaVersion); err != nil {
-			return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
-		}
-		return nil
+		return version, false, nil
 	}
+	if err := q.QueryRowContext(ctx, `SELECT max(version) FROM roomhook_schema`).Scan(&version); err != nil {
+		return version, false, fmt.Errorf("sqlite: read schema version of %q: %w", path, err)
+	}
+	return version, true, nil
+}
 
-	var version sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM roomhook_schema`).Scan(&version); err != nil {
-		return fmt.Errorf("sqlite: read schema version of %q: %w", s.path, err)
-	}
+// checkVersion accepts the version this code writes and refuses any other.
+func (s *Store) checkVersion(version sql.NullInt64) error {
 	switch {
 	case !version.Valid:
 		return fmt.Errorf("sqlite: %q has an empty roomhook_schema table; the file is not a roomhook store", s.path)
@@ -106,6 +142,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	case version.Int64 < 1:
 		return fmt.Errorf("sqlite: %q has unknown schema version %d", s.path, version.Int64)
 	}
-	// version == schemaVersion: nothing to do. Later versions add their steps here.
-	return tx.Commit()
+	// version == schemaVersion: nothing to do. Later versions add their migration steps here.
+	return nil
 }

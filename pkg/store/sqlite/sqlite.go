@@ -31,6 +31,9 @@ const DefaultTimeout = 5 * time.Second
 // ends the wait early when the call's context is done, so a caller's deadline still wins.
 const busyTimeoutMillis = 5000
 
+// walAutoCheckpointPages bounds the WAL a killed instance leaves behind; see dataSourceName.
+const walAutoCheckpointPages = 200
+
 // ErrSchemaTooNew is returned by Open when the file was written by a newer roomhook, whose
 // schema this version does not know; writing to it could corrupt data the newer one relies on.
 var ErrSchemaTooNew = errors.New("sqlite: schema version is newer than this roomhook supports")
@@ -137,7 +140,12 @@ func (s *Store) checkFile() error {
 //   - _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers never
 //     both read and then fail to upgrade (SQLITE_BUSY mid-transaction cannot be retried);
 //   - _busy_timeout: a statement waits for another process's lock instead of failing at once;
-//   - _journal_mode=WAL: readers in other processes do not block the writer, nor it them.
+//   - _journal_mode=WAL: readers in other processes do not block the writer, nor it them;
+//   - wal_autocheckpoint(walAutoCheckpointPages): the WAL is copied into the database once it
+//     holds this many pages. A function instance is killed, not closed, so its WAL stays
+//     behind, and the next cold start reads all of it to rebuild the WAL index: at SQLite's
+//     default of 1000 pages (4 MB) that is up to ~1.5 ms of every cold start; at 200 it is
+//     a fifth, for one extra checkpoint (an fsync of the database) every ~40 saves.
 //
 // synchronous stays at SQLite's default (FULL): an event is on disk before it is acknowledged.
 func dataSourceName(path string) (string, error) {
@@ -153,6 +161,7 @@ func dataSourceName(path string) (string, error) {
 	q.Set("_txlock", "immediate")
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMillis))
 	q.Set("_journal_mode", "WAL")
+	q.Set("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walAutoCheckpointPages))
 	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode(), nil
 }
 

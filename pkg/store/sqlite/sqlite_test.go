@@ -490,15 +490,24 @@ func TestFileGoneWhileOpen(t *testing.T) {
 }
 
 func TestOptionsTimeout(t *testing.T) {
-	// The open step waits for another process's lock no longer than Options.Timeout.
+	// Creating the schema waits for another process's write lock no longer than
+	// Options.Timeout: a new WAL file without roomhook's tables, which another process is
+	// writing to.
 	path := filepath.Join(t.TempDir(), "r.db")
-	open(t, path)
-	conn, err := rawDB(t, path).Conn(t.Context())
+	db, err := sql.Open("sqlite", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(t.Context(), `BEGIN EXCLUSIVE`); err != nil {
+	if _, err := conn.ExecContext(t.Context(), `CREATE TABLE other (x)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(), `BEGIN IMMEDIATE`); err != nil {
 		t.Fatal(err)
 	}
 	defer conn.ExecContext(context.Background(), `ROLLBACK`)
@@ -506,6 +515,69 @@ func TestOptionsTimeout(t *testing.T) {
 	s, err := sqlite.Open(t.Context(), path, sqlite.Options{Timeout: 100 * time.Millisecond})
 	if err == nil {
 		s.Close()
-		t.Fatal("Open while another process holds an exclusive lock succeeded, want an error")
+		t.Fatal("Open of a new file while another process holds an exclusive lock succeeded, want an error")
+	}
+}
+
+func TestOpenExistingDoesNotWaitForWriters(t *testing.T) {
+	// An existing store is only read at Open (WAL readers do not wait for a writer), so a cold
+	// start does not queue behind another instance's Save; its own Saves wait for the lock.
+	path := filepath.Join(t.TempDir(), "r.db")
+	open(t, path)
+	conn, err := rawDB(t, path).Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	defer func() {
+		if !released {
+			conn.ExecContext(context.Background(), `ROLLBACK`)
+		}
+	}()
+
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Open of an existing store while another process writes: %v", err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if o, err := s.Save(ctx, storetest.SeedEvent()); err == nil {
+		t.Fatalf("Save while another process holds the write lock = %v, want an error at the deadline", o)
+	}
+	if _, err := conn.ExecContext(t.Context(), `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	released = true
+	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
+		t.Fatalf("Save after the lock is released = %v, %v; want stored", o, err)
+	}
+}
+
+func TestWALCheckpointBounded(t *testing.T) {
+	// The WAL a killed instance leaves behind is bounded by wal_autocheckpoint.
+	path := filepath.Join(t.TempDir(), "r.db")
+	s := open(t, path)
+	for i := range 300 {
+		ev := storetest.SeedEvent()
+		ev.RoomID = fmt.Sprintf("room-%d", i)
+		ev.Room.RoomInfo.RoomID = ev.RoomID
+		if _, err := s.Save(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A checkpoint resets the WAL to be rewritten from its start, so its size stays near
+	// the threshold (plus the last transaction) instead of growing with every save.
+	const pageSize = 4096
+	if max := int64(2*200) * (pageSize + 24); fi.Size() > max {
+		t.Errorf("WAL after 300 saves is %d bytes, want at most %d (wal_autocheckpoint 200 pages)", fi.Size(), max)
 	}
 }
