@@ -39,8 +39,9 @@ func (s source) String() string {
 }
 
 // event holds the union of the few fields roomhook needs from every event shape it accepts.
-// The payload is decoded into it exactly once; everything else in the event (headers, identity,
-// authorizer, …) is skipped by the decoder without being built.
+// The payload is decoded into it exactly once, as json.Unmarshal would decode it (decode.go);
+// everything else in the event (headers, identity, authorizer, …) is skipped without being
+// built.
 type event struct {
 	Version    string `json:"version"`    // "2.0" for HTTP API 2.0 and function URLs, "1.0" for HTTP API 1.0
 	HTTPMethod string `json:"httpMethod"` // REST, HTTP API 1.0, ALB
@@ -85,7 +86,7 @@ type translation struct {
 	badBase64 bool  // the body was flagged base64 and did not decode
 }
 
-// translate decodes payload once and builds the neutral request.
+// translate decodes payload once (decode.go) and builds the neutral request.
 //
 // A payload that is not JSON, or is JSON of no shape listed in source, becomes a request with
 // no method, no query and no body: the core's first check refuses it (405 with a FAIL packet),
@@ -93,22 +94,27 @@ type translation struct {
 // understands. The adapter itself never decides a status and never returns a function error.
 func translate(payload []byte) translation {
 	var ev event
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	if err := ev.decode(payload); err != nil {
 		return translation{decodeErr: err}
 	}
-	t := translation{source: detect(&ev)}
+	return ev.translation()
+}
+
+// translation builds the neutral request from the decoded event.
+func (ev *event) translation() translation {
+	t := translation{source: detect(ev)}
 	switch t.source {
 	case sourceREST, sourceHTTPv1:
-		t.req = fromV1(&ev)
+		t.req = fromV1(ev)
 	case sourceHTTP, sourceFunctionURL:
-		t.req = fromV2(&ev)
+		t.req = fromV2(ev)
 	case sourceALB:
-		t.req, t.multi = fromALB(&ev)
+		t.req, t.multi = fromALB(ev)
 	default:
 		return t
 	}
 	t.req.RequestID = ev.RequestContext.RequestID
-	t.req.Body, t.badBase64 = body(&ev)
+	t.req.Body, t.badBase64 = body(ev)
 	return t
 }
 

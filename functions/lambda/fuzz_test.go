@@ -45,8 +45,8 @@ func (fh *fuzzHarness) open(tb testing.TB) {
 
 // FuzzInvoke feeds arbitrary events to the adapter on a real handler and a real SQLite store,
 // seeded with every golden event (API Gateway REST, HTTP API 1.0 and 2.0, function URL, ALB
-// single- and multi-value), signed and unsigned, and with payloads of no known shape. For
-// every input:
+// single- and multi-value), signed and unsigned, with payloads of no known shape, and with the
+// edge cases of the event decode (decodeCases). For every input:
 //   - Invoke returns no error, and its output is valid UTF-8 JSON in the response shape of the
 //     event's source (ALB's statusDescription, multiValueHeaders when multi-value headers are
 //     on, headers otherwise, isBase64Encoded false, nothing else);
@@ -72,6 +72,11 @@ func FuzzInvoke(f *testing.F) {
 	}
 	for _, e := range unknownEvents {
 		f.Add([]byte(e), false)
+	}
+	for _, c := range decodeCases { // the edges of encoding/json's rules (decode_test.go)
+		if len(c.payload) < 1000 {
+			f.Add([]byte(c.payload), false)
+		}
 	}
 	fh := &fuzzHarness{dir: f.TempDir()}
 	fh.open(f)

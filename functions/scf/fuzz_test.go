@@ -45,7 +45,8 @@ func (fh *fuzzHarness) open(tb testing.TB) {
 
 // FuzzInvoke feeds arbitrary events to the SCF function on a real handler and a real SQLite
 // store, seeded with every golden event (API gateway trigger, function URL plain and base64),
-// signed and unsigned, and with payloads of no known shape. For every input:
+// signed and unsigned, with payloads of no known shape, and with the edge cases of the event
+// decode (decodeCases). For every input:
 //   - Invoke returns no error, and its output is valid UTF-8 JSON of exactly the integration
 //     response (isBase64Encoded false, statusCode, headers, body);
 //   - the answer keeps callbacktest.CheckAnswer's rules (a packet of exactly ActionStatus,
@@ -71,6 +72,11 @@ func FuzzInvoke(f *testing.F) {
 	for _, e := range []string{``, `roomhook`, `null`, `[1,2]`, `{}`, `{"httpMethod":"POST","queryString":"SdkAppid=1400123456","body":"{}"}`,
 		`{"httpMethod":"POST","queryString":{"SdkAppid":["1400123456"],"CallbackCommand":7},"body":{"RoomInfo":{}}}`} {
 		f.Add([]byte(e), false)
+	}
+	for _, c := range decodeCases { // the edges of encoding/json's rules (decode_test.go)
+		if len(c.payload) < 1000 {
+			f.Add([]byte(c.payload), false)
+		}
 	}
 	fh := &fuzzHarness{dir: f.TempDir()}
 	fh.open(f)

@@ -29,15 +29,20 @@ func (f *function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 // request decodes the event, once, into the neutral request.
 func request(ctx context.Context, payload []byte) callback.Request {
 	var ev event
-	// The error is dropped on purpose. encoding/json checks the syntax before it fills
-	// anything, so a payload that is not JSON leaves ev empty; a field of the wrong type is
-	// skipped and the rest is still decoded. Either way the core sees what was found and
-	// decides the answer.
-	_ = json.Unmarshal(payload, &ev)
+	// Decoded as json.Unmarshal decodes it, with its error dropped on purpose (decode.go).
+	// encoding/json checks the syntax before it fills anything, so a payload that is not JSON
+	// leaves ev empty; a field of the wrong type is skipped and the rest is still decoded.
+	// Either way the core sees what was found and decides the answer.
+	ev.decode(payload)
+	return ev.request(ctx)
+}
+
+// request builds the neutral request from the decoded event.
+func (ev *event) request(ctx context.Context) callback.Request {
 	req := callback.Request{
 		Method:    ev.HTTPMethod,
 		Query:     ev.QueryString.values(),
-		Body:      body(&ev),
+		Body:      body(ev),
 		RequestID: ev.RequestContext.RequestID,
 	}
 	if fc, ok := functioncontext.FromContext(ctx); ok && fc.RequestID != "" {

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/url"
-	"unicode/utf8"
+
+	"github.com/roomhook/roomhook/pkg/jsonobject"
 )
 
 // queryString is the event's queryString object. Tencent writes each parameter's value as
@@ -44,7 +44,7 @@ func (v *queryValues) UnmarshalJSON(b []byte) error {
 	}
 	switch b[0] {
 	case '"':
-		if s, ok := unquote(b); ok {
+		if s, ok := jsonobject.String(b); ok {
 			*v = queryValues{s}
 		}
 	case '[':
@@ -54,7 +54,7 @@ func (v *queryValues) UnmarshalJSON(b []byte) error {
 		}
 		out := make(queryValues, 0, len(items))
 		for _, item := range items {
-			s, ok := unquote(item)
+			s, ok := jsonobject.String(item)
 			if !ok {
 				return nil
 			}
@@ -65,22 +65,6 @@ func (v *queryValues) UnmarshalJSON(b []byte) error {
 		*v = queryValues{""}
 	}
 	return nil
-}
-
-// unquote returns the value of a JSON string literal; ok is false for any other JSON value.
-// The common case, a value without escapes, is cut out of the input without a decoder.
-func unquote(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return "", false
-	}
-	if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner), true
-	}
-	var s string
-	if json.Unmarshal(b, &s) != nil {
-		return "", false
-	}
-	return s, true
 }
 
 // values returns the parameters as the core's url.Values; nil when the event had none.
