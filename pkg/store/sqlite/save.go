@@ -59,7 +59,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	if raw == nil {
 		raw = []byte{} // the driver binds a nil slice as NULL; an empty body is still a body
 	}
-	res, err := tx.ExecContext(ctx, insertEventSQL,
+	res, err := tx.StmtContext(ctx, s.insertEvent).ExecContext(ctx,
 		ev.SdkAppID, ev.Command, ev.RoomID, sqlrows.NullIfZero(ev.EventTime),
 		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw)
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	outcome := callback.OutcomeIgnored
 	if ev.Room != nil {
 		args := append([]any{ev.SdkAppID, ev.RoomID}, sqlrows.RoomValues(ev, invitees)...)
-		res, err := tx.ExecContext(ctx, upsertRoomSQL, args...)
+		res, err := tx.StmtContext(ctx, s.upsertRoom).ExecContext(ctx, args...)
 		if err != nil {
 			return 0, fmt.Errorf("sqlite: save: update room: %w", err)
 		}

@@ -581,3 +581,24 @@ func TestWALCheckpointBounded(t *testing.T) {
 		t.Errorf("WAL after 300 saves is %d bytes, want at most %d (wal_autocheckpoint 200 pages)", fi.Size(), max)
 	}
 }
+
+// BenchmarkSave is one new event per iteration (archive row and room upsert, fsync'd commit)
+// on a file in the test's temporary directory.
+func BenchmarkSave(b *testing.B) {
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "r.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ev := storetest.SeedEvent()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		ev.RoomID = fmt.Sprintf("room-%d", i)
+		ev.Room.RoomInfo.RoomID = ev.RoomID
+		if o, err := s.Save(b.Context(), ev); err != nil || o != callback.OutcomeStored {
+			b.Fatal(o, err)
+		}
+	}
+}
