@@ -426,8 +426,10 @@ func TestTemplatePolicy(t *testing.T) {
 	}
 }
 
-// storeCalls returns the DynamoDB API calls pkg/store/dynamodb makes (X in s.client.X(…)),
-// sorted, from its source.
+// storeCalls lists the DynamoDB operations pkg/store/dynamodb calls: the store reaches the SDK
+// client only through the method values newAPI (client.go) binds to the fields of its api
+// struct, so the operations are the methods bound there whose fields some s.client.<field>(…)
+// call uses.
 func storeCalls(t *testing.T) []string {
 	t.Helper()
 	dir := filepath.Join(repo, "pkg/store/dynamodb")
@@ -436,7 +438,8 @@ func storeCalls(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	var calls []string
+	bound := map[string]string{} // api field -> SDK method
+	var used []string            // api fields called
 	for _, p := range paths {
 		if strings.HasSuffix(p, "_test.go") {
 			continue
@@ -446,20 +449,52 @@ func storeCalls(t *testing.T) []string {
 			t.Fatal(err)
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			if inner, ok := sel.X.(*ast.SelectorExpr); ok && inner.Sel.Name == "client" && !slices.Contains(calls, sel.Sel.Name) &&
-				sel.Sel.Name != "Options" {
-				calls = append(calls, sel.Sel.Name)
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				if n.Name.Name != "newAPI" {
+					return true
+				}
+				ast.Inspect(n, func(m ast.Node) bool {
+					kv, ok := m.(*ast.KeyValueExpr)
+					if !ok {
+						return true
+					}
+					key, ok1 := kv.Key.(*ast.Ident)
+					val, ok2 := kv.Value.(*ast.SelectorExpr)
+					if ok1 && ok2 {
+						bound[key.Name] = val.Sel.Name
+					}
+					return true
+				})
+				return false
+			case *ast.CallExpr:
+				sel, ok := n.Fun.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if inner, ok := sel.X.(*ast.SelectorExpr); ok && inner.Sel.Name == "client" && !slices.Contains(used, sel.Sel.Name) {
+					used = append(used, sel.Sel.Name)
+				}
 			}
 			return true
 		})
+	}
+	if len(bound) == 0 {
+		t.Fatal("found no newAPI binding the DynamoDB client's methods in pkg/store/dynamodb")
+	}
+	var calls []string
+	for _, field := range used {
+		method, ok := bound[field]
+		if !ok {
+			t.Errorf("the store calls s.client.%s, which newAPI does not bind", field)
+			continue
+		}
+		calls = append(calls, method)
+	}
+	for field, method := range bound {
+		if !slices.Contains(used, field) {
+			t.Errorf("newAPI binds %s (%s) but the store never calls it: drop it, it links the operation for nothing", field, method)
+		}
 	}
 	slices.Sort(calls)
 	return calls
