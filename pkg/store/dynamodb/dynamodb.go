@@ -242,7 +242,7 @@ func redactEndpoint(ep string) string {
 // location is what a dynamodb:// URL says.
 type location struct {
 	table    string
-	region   string // "" = the SDK's default chain
+	region   string // "" = AWS_REGION or AWS_DEFAULT_REGION (loadSettings)
 	endpoint string // "" = the region's DynamoDB endpoint
 }
 
@@ -333,7 +333,7 @@ func checkEndpoint(raw string) (string, error) {
 	}
 	if u.User != nil {
 		return "", errors.New("dynamodb: endpoint= in the store URL must not hold user information; " +
-			"credentials come from the AWS SDK's default chain")
+			"credentials come from the environment (AWS_ACCESS_KEY_ID, …)")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("dynamodb: endpoint= in the store URL must not have a query or fragment; %s", want)

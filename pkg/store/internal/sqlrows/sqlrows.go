@@ -2,7 +2,7 @@
 // keep: the room projection's column list and values, and reading both tables back. Their SQL
 // differs only in the upsert and the schema, which stay in each backend; this code is the same
 // for both because both speak "?" placeholders and store booleans as 0/1 integers. The
-// PostgreSQL backend (pgx, not database/sql) shares only RoomColumns.
+// PostgreSQL backend (pgx's pgconn, not database/sql) shares only RoomColumns.
 package sqlrows
 
 import (
