@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -28,10 +31,12 @@ type settings struct {
 	endpoint    string // "" = the region's DynamoDB endpoint
 	credentials aws.CredentialsProvider
 	caBundle    *x509.CertPool // nil = the system's roots
+	fips        bool           // AWS_USE_FIPS_ENDPOINT=true
+	dualStack   bool           // AWS_USE_DUALSTACK_ENDPOINT=true
 }
 
 // The address the ECS agent serves AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on.
-const containerCredentialsHost = "http://169.254.170.2"
+var containerCredentialsHost = "http://169.254.170.2" // a variable so tests can point it at loopback
 
 // loadSettings reads, in the SDK's order of precedence:
 //
@@ -43,7 +48,8 @@ const containerCredentialsHost = "http://169.254.170.2"
 //     AWS_CONTAINER_CREDENTIALS_FULL_URI or AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, with the
 //     token of AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (re-read for every refresh) or
 //     AWS_CONTAINER_AUTHORIZATION_TOKEN;
-//   - AWS_CA_BUNDLE: a PEM file of the certificate authorities to trust instead of the system's.
+//   - AWS_CA_BUNDLE: a PEM file of the certificate authorities to trust instead of the system's;
+//   - AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT (true or false), as the SDK reads them.
 //
 // Errors name variables, never their values (a token or a key must not reach a log line), with
 // the exception of the CA bundle's path, which is not secret.
@@ -56,6 +62,12 @@ func loadSettings(loc location, getenv func(string) string) (settings, error) {
 	}
 
 	var err error
+	if s.fips, err = envBool(getenv, "AWS_USE_FIPS_ENDPOINT"); err != nil {
+		return settings{}, err
+	}
+	if s.dualStack, err = envBool(getenv, "AWS_USE_DUALSTACK_ENDPOINT"); err != nil {
+		return settings{}, err
+	}
 	if s.credentials, err = credentialsFrom(getenv); err != nil {
 		return settings{}, err
 	}
@@ -111,12 +123,48 @@ func credentialsFrom(getenv func(string) string) (aws.CredentialsProvider, error
 			o.AuthorizationToken = token
 		}
 	})
-	return aws.NewCredentialsCache(provider), nil
+	// Refreshed 4–5 minutes before they expire, as the SDK's own loader does: a request signed
+	// just before expiry could otherwise reach DynamoDB after it and fail.
+	return aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+		o.ExpiryWindow = 5 * time.Minute
+		o.ExpiryWindowJitterFrac = 0.2
+	}), nil
+}
+
+// envBool reads an AWS boolean setting: unset, true or false (any case).
+func envBool(getenv func(string) string, name string) (bool, error) {
+	switch v := getenv(name); {
+	case v == "" || strings.EqualFold(v, "false"):
+		return false, nil
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	}
+	return false, fmt.Errorf("%s must be true or false", name)
+}
+
+// Container credential agents' link-local addresses, which may be reached over http.
+var containerAgentIPs = []net.IP{
+	net.ParseIP("169.254.170.2"),  // ECS
+	net.ParseIP("169.254.170.23"), // EKS Pod Identity, IPv4
+	net.ParseIP("fd00:ec2::23"),   // EKS Pod Identity, IPv6
+}
+
+// lookupIP resolves a credentials endpoint's host name; a variable so tests need no DNS.
+var lookupIP = func(host string) ([]net.IP, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	ips := make([]net.IP, len(addrs))
+	for i, a := range addrs {
+		ips[i] = a.IP
+	}
+	return ips, err
 }
 
 // checkCredentialsEndpoint admits what the SDK admits: https anywhere, http only to a loopback
-// address or to the ECS and EKS agents' link-local addresses, so that credentials are never
-// fetched in clear text across a network.
+// address or a container agent's address (compared as IPs, so any spelling matches), or to a
+// host name all of whose addresses are such, so that credentials are never fetched in clear
+// text across a network.
 func checkCredentialsEndpoint(endpoint string) error {
 	const what = "AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI"
 	u, err := url.Parse(endpoint)
@@ -129,18 +177,21 @@ func checkCredentialsEndpoint(endpoint string) error {
 	if u.Host == "" {
 		return fmt.Errorf("%s is not a URL", what)
 	}
-	switch u.Scheme {
-	case "https":
+	if u.Scheme == "https" {
 		return nil
-	case "http":
-		host := u.Hostname()
-		if host == "localhost" || host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23" {
-			return nil
+	}
+	refused := fmt.Errorf("%s: an http endpoint must be a loopback address or the container agent's "+
+		"(169.254.170.2, 169.254.170.23, fd00:ec2::23); use https", what)
+	ips := []net.IP{net.ParseIP(u.Hostname())}
+	if ips[0] == nil {
+		if ips, err = lookupIP(u.Hostname()); err != nil || len(ips) == 0 {
+			return refused
 		}
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			return nil
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() && !slices.ContainsFunc(containerAgentIPs, ip.Equal) {
+			return refused
 		}
-		return fmt.Errorf("%s: an http endpoint must be a loopback address or the container agent's (169.254.170.2, 169.254.170.23, fd00:ec2::23); use https", what)
 	}
 	return nil
 }

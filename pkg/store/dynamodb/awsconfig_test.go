@@ -2,6 +2,8 @@ package dynamodb
 
 import (
 	"encoding/pem"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -158,10 +160,122 @@ func TestSettingsContainerCredentials(t *testing.T) {
 			}
 		})
 	}
+}
 
-	// The relative URI is the ECS agent's, and comes before the full one, as in the SDK.
-	if err := checkCredentialsEndpoint(containerCredentialsHost + "/v2/credentials/x"); err != nil {
-		t.Errorf("ECS agent endpoint refused: %v", err)
+// The relative URI (the ECS agent's address plus a path) comes before the full one, as in the
+// SDK.
+func TestSettingsRelativeURIFirst(t *testing.T) {
+	var got []string
+	serve := func(name string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = append(got, name+" "+r.URL.Path)
+			_, _ = w.Write([]byte(`{"AccessKeyId":"a","SecretAccessKey":"s","Token":"t","Expiration":"` +
+				time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`))
+		}))
+	}
+	agent, full := serve("agent"), serve("full")
+	defer agent.Close()
+	defer full.Close()
+	old := containerCredentialsHost
+	containerCredentialsHost = agent.URL // the test's stand-in for http://169.254.170.2
+	defer func() { containerCredentialsHost = old }()
+
+	s, err := loadSettings(location{}, env{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/x",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI": full.URL + "/full"}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.credentials.Retrieve(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "agent /v2/credentials/x" {
+		t.Errorf("requests %q, want one to the agent's relative URI", got)
+	}
+}
+
+// Credentials close to expiry are fetched again rather than used until the last second.
+func TestSettingsContainerCredentialsRefreshEarly(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		_, _ = w.Write([]byte(`{"AccessKeyId":"a","SecretAccessKey":"s","Token":"t","Expiration":"` +
+			time.Now().Add(3*time.Minute).UTC().Format(time.RFC3339) + `"}`))
+	}))
+	defer srv.Close()
+	s, err := loadSettings(location{}, env{"AWS_CONTAINER_CREDENTIALS_FULL_URI": srv.URL}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := s.credentials.Retrieve(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("%d requests for credentials expiring in 3 minutes, want 2 (inside the 5-minute refresh window)", calls)
+	}
+}
+
+func TestCheckCredentialsEndpoint(t *testing.T) {
+	old := lookupIP
+	defer func() { lookupIP = old }()
+	lookupIP = func(host string) ([]net.IP, error) {
+		switch host {
+		case "localhost", "ip6-localhost":
+			return []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}, nil
+		case "agent.internal":
+			return []net.IP{net.ParseIP("169.254.170.23")}, nil
+		case "mixed.example":
+			return []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("203.0.113.9")}, nil
+		case "public.example":
+			return []net.IP{net.ParseIP("203.0.113.9")}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	for _, tc := range []struct {
+		endpoint string
+		ok       bool
+	}{
+		{"https://creds.example.com/x", true},
+		{"http://127.0.0.1:9911/x", true},
+		{"http://127.9.9.9/x", true},
+		{"http://[::1]:8080/x", true},
+		{"http://169.254.170.2/v2/credentials/x", true},
+		{"http://169.254.170.23/v1/credentials", true},
+		{"http://[fd00:ec2::23]/v1/credentials", true},
+		{"http://[FD00:EC2::23]/v1/credentials", true},
+		{"http://[fd00:ec2:0:0:0:0:0:23]/v1/credentials", true},
+		{"http://[::ffff:169.254.170.2]/x", true},
+		{"http://localhost:9911/x", true},
+		{"http://ip6-localhost/x", true},
+		{"http://agent.internal/x", true},
+		{"http://203.0.113.9/x", false},
+		{"http://169.254.169.254/latest", false},
+		{"http://mixed.example/x", false},
+		{"http://public.example/x", false},
+		{"http://unknown.example/x", false},
+		{"http://169.254.170.2@evil.example/x", false},
+		{"ftp://127.0.0.1/x", false},
+	} {
+		err := checkCredentialsEndpoint(tc.endpoint)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok %v", tc.endpoint, err, tc.ok)
+		}
+	}
+}
+
+func TestSettingsEndpointVariants(t *testing.T) {
+	s, err := loadSettings(location{}, with(staticCreds, "AWS_USE_FIPS_ENDPOINT", "TRUE", "AWS_USE_DUALSTACK_ENDPOINT", "true").get)
+	if err != nil || !s.fips || !s.dualStack {
+		t.Errorf("fips %v, dual-stack %v, err %v; want both on", s.fips, s.dualStack, err)
+	}
+	s, err = loadSettings(location{}, with(staticCreds, "AWS_USE_FIPS_ENDPOINT", "false").get)
+	if err != nil || s.fips || s.dualStack {
+		t.Errorf("fips %v, dual-stack %v, err %v; want both off", s.fips, s.dualStack, err)
+	}
+	if _, err := loadSettings(location{}, with(staticCreds, "AWS_USE_FIPS_ENDPOINT", "yes").get); err == nil ||
+		!strings.Contains(err.Error(), "AWS_USE_FIPS_ENDPOINT must be true or false") {
+		t.Errorf("AWS_USE_FIPS_ENDPOINT=yes: err = %v", err)
 	}
 }
 

@@ -20,7 +20,8 @@
 // and AWS_SESSION_TOKEN, which is how Lambda passes the function role's, or else from a container
 // credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI, with
 // AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]: Lambda Managed Instances, ECS, EKS Pod Identity).
-// AWS_CA_BUNDLE names extra trusted certificate authorities. Shared config files, profiles, SSO
+// AWS_CA_BUNDLE names the certificate authorities to trust instead of the system's;
+// AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT choose those endpoints. Shared config files, profiles, SSO
 // and instance metadata are not read: the SDK's full default chain would cost every function
 // about 2 MB and 0.5 ms of cold start for sources a function does not use; locally, export a
 // profile's credentials with `eval "$(aws configure export-credentials --format env)"`. Errors

@@ -139,7 +139,14 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if env.endpoint != "" {
 		cfg.BaseEndpoint = aws.String(env.endpoint)
 	}
-	s.client = newAPI(ddb.NewFromConfig(cfg))
+	s.client = newAPI(ddb.NewFromConfig(cfg, func(o *ddb.Options) {
+		if env.fips {
+			o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+		}
+		if env.dualStack {
+			o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
+		}
+	}))
 
 	where := fmt.Sprintf("table %q in %s", loc.table, env.region)
 	if env.endpoint != "" { // endpoint= or AWS_ENDPOINT_URL…

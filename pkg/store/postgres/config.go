@@ -69,7 +69,12 @@ func clientParams(pc *poolConfig) []clientParam {
 		return nil
 	}
 	return []clientParam{
-		{"pool_max_conns", func(v string) (err error) { pc.maxConns, err = count(v, 1); return err }},
+		{"pool_max_conns", func(v string) (err error) {
+			if pc.maxConns, err = count(v, 1); err == nil && pc.maxConns > maxPoolConns {
+				err = fmt.Errorf("must be at most %d", maxPoolConns)
+			}
+			return err
+		}},
 		{"pool_max_conn_idle_time", func(v string) (err error) { pc.maxIdleTime, err = duration(v); return err }},
 		{"pool_ping_timeout", func(v string) (err error) { pc.pingTimeout, err = duration(v); return err }},
 		{"pool_max_conn_lifetime", func(v string) (err error) { pc.maxLifetime, err = duration(v); return err }},
@@ -90,6 +95,10 @@ func clientParams(pc *poolConfig) []clientParam {
 }
 
 // count parses a whole number of at least lowest.
+// maxPoolConns bounds pool_max_conns: far above any server's max_connections, and low enough
+// that the pool's per-connection bookkeeping (one token each) stays small.
+const maxPoolConns = 10000
+
 func count(v string, lowest int) (int, error) {
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil || n < int64(lowest) {

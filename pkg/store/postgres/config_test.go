@@ -24,6 +24,7 @@ func TestParseConfigClientParams(t *testing.T) {
 		{"none", "", func(*poolConfig) {}},
 		{"pool_max_conns", "&pool_max_conns=7", func(pc *poolConfig) { pc.maxConns = 7 }},
 		{"pool_max_conns=1", "&pool_max_conns=1", func(pc *poolConfig) { pc.maxConns = 1 }},
+		{"pool_max_conns=10000", "&pool_max_conns=10000", func(pc *poolConfig) { pc.maxConns = 10000 }},
 		{"pool_max_conn_idle_time", "&pool_max_conn_idle_time=5m", func(pc *poolConfig) { pc.maxIdleTime = 5 * time.Minute }},
 		{"idle time 0: never", "&pool_max_conn_idle_time=0s", func(pc *poolConfig) { pc.maxIdleTime = 0 }},
 		{"pool_ping_timeout", "&pool_ping_timeout=250ms", func(pc *poolConfig) { pc.pingTimeout = 250 * time.Millisecond }},
@@ -61,7 +62,7 @@ func TestParseConfigClientParams(t *testing.T) {
 // the value nor the URL.
 func TestParseConfigInvalid(t *testing.T) {
 	for _, q := range []string{
-		"pool_max_conns=0", "pool_max_conns=-3", "pool_max_conns=two", "pool_max_conns=2147483648", "pool_max_conns=",
+		"pool_max_conns=0", "pool_max_conns=-3", "pool_max_conns=two", "pool_max_conns=2147483648", "pool_max_conns=10001", "pool_max_conns=",
 		"pool_max_conn_idle_time=60", "pool_max_conn_idle_time=-1m", "pool_max_conn_idle_time=later",
 		"pool_ping_timeout=1", "pool_ping_timeout=-1s", "pool_max_conn_lifetime=1d",
 		"pool_min_conns=1e3", "pool_min_idle_conns=x", "pool_health_check_period=x", "pool_max_conn_lifetime_jitter=x",

@@ -72,8 +72,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if found {
-		return s.checkVersion(version)
+	if found && version.Valid && version.Int64 == schemaVersion {
+		return nil
 	}
 
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -91,6 +91,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := s.checkVersion(version); err != nil {
 			return err
 		}
+		// version == schemaVersion. Later versions add their migration steps here, under the
+		// write lock.
 		return tx.Commit()
 	}
 	stmts := append([]string{`CREATE TABLE roomhook_schema (version INTEGER NOT NULL)`}, schemaV1...)
@@ -142,6 +144,5 @@ func (s *Store) checkVersion(version sql.NullInt64) error {
 	case version.Int64 < 1:
 		return fmt.Errorf("sqlite: %q has unknown schema version %d", s.path, version.Int64)
 	}
-	// version == schemaVersion: nothing to do. Later versions add their migration steps here.
 	return nil
 }
