@@ -49,11 +49,11 @@ func (ev *event) read(payload []byte) bool {
 		ok := true
 		switch string(r.Key()) {
 		case "version":
-			ok = readString(&r, &ev.Version)
+			ok = jsonobject.IntoString(r.Value(), &ev.Version)
 		case "httpMethod":
-			ok = readString(&r, &ev.HTTPMethod)
+			ok = jsonobject.IntoString(r.Value(), &ev.HTTPMethod)
 		case "rawQueryString":
-			ok = readString(&r, &ev.RawQueryString)
+			ok = jsonobject.IntoString(r.Value(), &ev.RawQueryString)
 		case "queryStringParameters":
 			// The raw value, null included, as json.RawMessage keeps it; not copied: the
 			// event does not outlive the payload.
@@ -63,9 +63,9 @@ func (ev *event) read(payload []byte) bool {
 		case "multiValueHeaders":
 			ok = ev.MultiValueHeaders.UnmarshalJSON(r.Value()) == nil
 		case "body":
-			ok = readString(&r, &ev.Body)
+			ok = jsonobject.IntoString(r.Value(), &ev.Body)
 		case "isBase64Encoded":
-			ok = readBool(&r, &ev.IsBase64Encoded)
+			ok = jsonobject.IntoBool(r.Value(), &ev.IsBase64Encoded)
 		case "requestContext":
 			ok = ev.readRequestContext(&r)
 		default:
@@ -82,16 +82,16 @@ func (ev *event) read(payload []byte) bool {
 // the caller's r.Err.
 func (ev *event) readRequestContext(r *jsonobject.Reader) bool {
 	if !r.Object() {
-		return isNull(r.Value())
+		return jsonobject.IsNull(r.Value())
 	}
 	rc := &ev.RequestContext
 	for r.Next() {
 		ok := true
 		switch string(r.Key()) {
 		case "requestId":
-			ok = readString(r, &rc.RequestID)
+			ok = jsonobject.IntoString(r.Value(), &rc.RequestID)
 		case "domainName":
-			ok = readString(r, &rc.DomainName)
+			ok = jsonobject.IntoString(r.Value(), &rc.DomainName)
 		case "http":
 			ok = readOne(r, "method", httpNames, &rc.HTTP.Method)
 		case "elb":
@@ -110,11 +110,11 @@ func (ev *event) readRequestContext(r *jsonobject.Reader) bool {
 // field's name, for MayMatch.
 func readOne(r *jsonobject.Reader, name string, names jsonobject.Names, dst *string) bool {
 	if !r.Object() {
-		return isNull(r.Value())
+		return jsonobject.IsNull(r.Value())
 	}
 	for r.Next() {
 		if string(r.Key()) == name {
-			if !readString(r, dst) {
+			if !jsonobject.IntoString(r.Value(), dst) {
 				return false
 			}
 		} else if names.MayMatch(r.Key()) {
@@ -130,7 +130,7 @@ func readOne(r *jsonobject.Reader, name string, names jsonobject.Names, dst *str
 // Anything else is a type error for encoding/json: false.
 func readValues(r *jsonobject.Reader, dst *url.Values) bool {
 	if !r.Object() {
-		if !isNull(r.Value()) {
+		if !jsonobject.IsNull(r.Value()) {
 			return false
 		}
 		*dst = nil
@@ -149,34 +149,3 @@ func readValues(r *jsonobject.Reader, dst *url.Values) bool {
 	}
 	return true
 }
-
-// readString decodes a string member into dst; null leaves dst as it is. Any other value is a
-// type error for encoding/json: false.
-func readString(r *jsonobject.Reader, dst *string) bool {
-	v := r.Value()
-	if isNull(v) {
-		return true
-	}
-	s, ok := jsonobject.String(v)
-	if ok {
-		*dst = s
-	}
-	return ok
-}
-
-// readBool decodes a boolean member into dst; null leaves dst as it is. Any other value is a
-// type error for encoding/json: false.
-func readBool(r *jsonobject.Reader, dst *bool) bool {
-	switch string(r.Value()) {
-	case "true":
-		*dst = true
-	case "false":
-		*dst = false
-	case "null":
-	default:
-		return false
-	}
-	return true
-}
-
-func isNull(v []byte) bool { return string(v) == "null" }

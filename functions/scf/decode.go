@@ -46,13 +46,13 @@ func (ev *event) read(payload []byte) bool {
 		ok := true
 		switch string(r.Key()) {
 		case "httpMethod":
-			ok = readString(&r, &ev.HTTPMethod)
+			ok = jsonobject.IntoString(r.Value(), &ev.HTTPMethod)
 		case "queryString":
 			ok = ev.QueryString.read(&r)
 		case "body":
-			ok = readString(&r, &ev.Body)
+			ok = jsonobject.IntoString(r.Value(), &ev.Body)
 		case "isBase64Encoded":
-			ok = readBool(&r, &ev.IsBase64Encoded)
+			ok = jsonobject.IntoBool(r.Value(), &ev.IsBase64Encoded)
 		case "requestContext":
 			ok = ev.readRequestContext(&r)
 		default:
@@ -70,7 +70,7 @@ func (ev *event) read(payload []byte) bool {
 // sets q to nil. Any other value than an object or null is a type error: false.
 func (q *queryString) read(r *jsonobject.Reader) bool {
 	if !r.Object() {
-		if !isNull(r.Value()) {
+		if !jsonobject.IsNull(r.Value()) {
 			return false
 		}
 		*q = nil
@@ -92,11 +92,11 @@ func (q *queryString) read(r *jsonobject.Reader) bool {
 // the caller's r.Err.
 func (ev *event) readRequestContext(r *jsonobject.Reader) bool {
 	if !r.Object() {
-		return isNull(r.Value())
+		return jsonobject.IsNull(r.Value())
 	}
 	for r.Next() {
 		if string(r.Key()) == "requestId" {
-			if !readString(r, &ev.RequestContext.RequestID) {
+			if !jsonobject.IntoString(r.Value(), &ev.RequestContext.RequestID) {
 				return false
 			}
 		} else if requestContextNames.MayMatch(r.Key()) {
@@ -105,34 +105,3 @@ func (ev *event) readRequestContext(r *jsonobject.Reader) bool {
 	}
 	return true
 }
-
-// readString decodes a string member into dst; null leaves dst as it is. Any other value is a
-// type error for encoding/json: false.
-func readString(r *jsonobject.Reader, dst *string) bool {
-	v := r.Value()
-	if isNull(v) {
-		return true
-	}
-	s, ok := jsonobject.String(v)
-	if ok {
-		*dst = s
-	}
-	return ok
-}
-
-// readBool decodes a boolean member into dst; null leaves dst as it is. Any other value is a
-// type error for encoding/json: false.
-func readBool(r *jsonobject.Reader, dst *bool) bool {
-	switch string(r.Value()) {
-	case "true":
-		*dst = true
-	case "false":
-		*dst = false
-	case "null":
-	default:
-		return false
-	}
-	return true
-}
-
-func isNull(v []byte) bool { return string(v) == "null" }
