@@ -15,44 +15,39 @@ import (
 )
 
 // firstAnswer starts one fresh instance and returns the time from process start to the
-// first OK answer. Under Lambda the emulator is started first and starts the function
-// lazily on the first invocation, so the clock starts at that invocation (the emulator's own
-// start is excluded, the function's process start, init and first invoke are in). Under SCF
-// the clock starts before the function process does (firstAnswerSCF: scf-go-lib listens only
-// after main's init; localinvoke.StartSCF's 20 ms readiness poll would blur the figure).
-func firstAnswer(ctx context.Context, bins *binaries, bin string, scf bool, env []string, ev *eventMaker) (time.Duration, error) {
+// first OK answer, and the instance's init alone: under Lambda the emulator's INIT REPORT
+// (process start to the runtime's first request for work), under SCF the time until the
+// process accepted the rpc connection (0 when unknown). Under Lambda the emulator is started
+// first and starts the function lazily on the first invocation, so the clock starts at that
+// invocation (the emulator's own start is excluded, the function's process start, init and
+// first invoke are in). Under SCF the clock starts before the function process does
+// (firstAnswerSCF: scf-go-lib listens only after main's init; localinvoke.StartSCF's 20 ms
+// readiness poll would blur the figure).
+func firstAnswer(ctx context.Context, bins *binaries, bin string, scf bool, env []string, ev *eventMaker) (answer, init time.Duration, err error) {
 	if scf {
-		d, err := firstAnswerSCF(bin, env, ev.next())
-		lastInit = lastSCFListen
-		return d, err
+		return firstAnswerSCF(bin, env, ev.next())
 	}
 	var log lockedBuffer
 	rt, err := localinvoke.StartLambda(ctx, bins.rie, bin, localinvoke.Options{Env: env, Stderr: &log})
 	t0 := time.Now()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	out, err := rt.Invoke(ctx, ev.next())
-	d := time.Since(t0)
+	answer = time.Since(t0)
 	rt.Close() // after Close the emulator's log is complete
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if !isOK(out) {
-		return 0, fmt.Errorf("%s: first answer not OK: %s", bin, out)
+		return 0, 0, fmt.Errorf("%s: first answer not OK: %s", bin, out)
 	}
-	lastInit = 0
 	if m := initReport.FindSubmatch(log.bytes()); m != nil {
 		ms, _ := strconv.ParseFloat(string(m[1]), 64)
-		lastInit = time.Duration(ms * float64(time.Millisecond))
+		init = time.Duration(ms * float64(time.Millisecond))
 	}
-	return d, nil
+	return answer, init, nil
 }
-
-// lastInit is, after firstAnswer, the instance's init alone: under Lambda the emulator's
-// INIT REPORT (process start to the runtime's first request for work), under SCF the time
-// until the process accepted the rpc connection. Reported beside the first answer.
-var lastInit time.Duration
 
 var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 
@@ -100,28 +95,28 @@ func cold(ctx context.Context, dir string, n int) error {
 			name, prod, flo = "scf (net/rpc)", bins.scf, bins.floorSCF
 		}
 		shared := filepath.Join(dir, fmt.Sprintf("cold-%v-shared.db", scf))
-		if _, err := firstAnswer(ctx, bins, prod, scf, productEnv("sqlite://"+shared), ev); err != nil {
+		if _, _, err := firstAnswer(ctx, bins, prod, scf, productEnv("sqlite://"+shared), ev); err != nil {
 			return err
 		}
-		var existing, fresh, f, listenP, listenF []float64
+		var existing, fresh, f, initP, initF []float64
 		// Interleaved, so machine noise falls on all alike.
 		for i := range n {
-			d, err := firstAnswer(ctx, bins, prod, scf, productEnv("sqlite://"+shared), ev)
+			d, init, err := firstAnswer(ctx, bins, prod, scf, productEnv("sqlite://"+shared), ev)
 			if err != nil {
 				return err
 			}
 			existing = append(existing, float64(d)/1e6)
-			listenP = append(listenP, float64(lastInit)/1e6)
+			initP = append(initP, float64(init)/1e6)
 			db := filepath.Join(dir, fmt.Sprintf("cold-%v-%d.db", scf, i))
-			if d, err = firstAnswer(ctx, bins, prod, scf, productEnv("sqlite://"+db), ev); err != nil {
+			if d, _, err = firstAnswer(ctx, bins, prod, scf, productEnv("sqlite://"+db), ev); err != nil {
 				return err
 			}
 			fresh = append(fresh, float64(d)/1e6)
-			if d, err = firstAnswer(ctx, bins, flo, scf, []string{"HOME=/tmp"}, ev); err != nil {
+			if d, init, err = firstAnswer(ctx, bins, flo, scf, []string{"HOME=/tmp"}, ev); err != nil {
 				return err
 			}
 			f = append(f, float64(d)/1e6)
-			listenF = append(listenF, float64(lastInit)/1e6)
+			initF = append(initF, float64(init)/1e6)
 		}
 		pm, nm, fm := median(existing), median(fresh), median(f)
 		// The budget is judged on the median of the paired differences (each product start
@@ -132,9 +127,9 @@ func cold(ctx context.Context, dir string, n int) error {
 		note("cold %s product, new file ms      %v", name, fmtList(fresh))
 		note("cold %s floor ms                  %v", name, fmtList(f))
 		note("cold %s paired differences, existing file ms %v", name, fmtList(diffs(existing, f)))
-		if ip, ifl := median(listenP), median(listenF); ip > 0 && ifl > 0 {
+		if ip, ifl := median(initP), median(initF); ip > 0 && ifl > 0 {
 			row(fmt.Sprintf("cold start %s, init alone (%s), SQLite file exists", name, initWhat(scf)), fmt.Sprintf("%.2f ms", ip),
-				fmt.Sprintf("%.2f ms", ifl), fmt.Sprintf("%+.2f ms", median(diffs(listenP, listenF))), "info", true)
+				fmt.Sprintf("%.2f ms", ifl), fmt.Sprintf("%+.2f ms", median(diffs(initP, initF))), "info", true)
 		}
 		row(fmt.Sprintf("cold start %s, SQLite file exists, median of %d", name, n), fmt.Sprintf("%.2f ms", pm),
 			fmt.Sprintf("%.2f ms", fm), fmt.Sprintf("%+.2f ms", pd), "<= floor + 2 ms", pd <= 2)

@@ -12,18 +12,16 @@ import (
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 )
 
-// lastSCFListen is, after firstAnswerSCF, how long the process took to accept a connection:
-// its init, to within the 0.5 ms dial interval. cold reports it beside the first answer.
-var lastSCFListen time.Duration
-
 // firstAnswerSCF is the SCF cold start measured without localinvoke's 20 ms readiness poll:
 // start the process with _LAMBDA_SERVER_PORT, dial every 0.5 ms until it accepts (scf-go-lib
 // listens only once main has done its init), then Function.Invoke over net/rpc. It returns
 // process start to the first answer.
-func firstAnswerSCF(bin string, env []string, event []byte) (time.Duration, error) {
+// init is how long the process took to accept the connection: its init, to within the dial
+// interval.
+func firstAnswerSCF(bin string, env []string, event []byte) (answer, init time.Duration, err error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
@@ -32,7 +30,7 @@ func firstAnswerSCF(bin string, env []string, event []byte) (time.Duration, erro
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -50,14 +48,14 @@ func firstAnswerSCF(bin string, env []string, event []byte) (time.Duration, erro
 		select {
 		case err := <-exited:
 			exited <- err
-			return 0, fmt.Errorf("%s exited before listening: %v", bin, err)
+			return 0, 0, fmt.Errorf("%s exited before listening: %v", bin, err)
 		case <-time.After(500 * time.Microsecond):
 		}
 		if time.Since(t0) > 10*time.Second {
-			return 0, fmt.Errorf("%s did not listen within 10s", bin)
+			return 0, 0, fmt.Errorf("%s did not listen within 10s", bin)
 		}
 	}
-	lastSCFListen = time.Since(t0)
+	init = time.Since(t0)
 	client := rpc.NewClient(conn)
 	defer client.Close()
 	deadline := time.Now().Add(3 * time.Second)
@@ -72,17 +70,17 @@ func firstAnswerSCF(bin string, env []string, event []byte) (time.Duration, erro
 	select {
 	case <-call.Done:
 	case <-time.After(5 * time.Second):
-		return 0, fmt.Errorf("%s: no answer within 5s", bin)
+		return 0, 0, fmt.Errorf("%s: no answer within 5s", bin)
 	}
 	d := time.Since(t0)
 	if call.Error != nil {
-		return 0, call.Error
+		return 0, 0, call.Error
 	}
 	if resp.Error != nil {
-		return 0, fmt.Errorf("%s: function error: %s", bin, resp.Error.Message)
+		return 0, 0, fmt.Errorf("%s: function error: %s", bin, resp.Error.Message)
 	}
 	if !isOK(resp.Payload) {
-		return 0, fmt.Errorf("%s: first answer not OK: %s", bin, resp.Payload)
+		return 0, 0, fmt.Errorf("%s: first answer not OK: %s", bin, resp.Payload)
 	}
-	return d, nil
+	return d, init, nil
 }
