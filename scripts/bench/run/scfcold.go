@@ -15,9 +15,8 @@ import (
 // firstAnswerSCF is the SCF cold start measured without localinvoke's 20 ms readiness poll:
 // start the process with _LAMBDA_SERVER_PORT, dial every 0.5 ms until it accepts (scf-go-lib
 // listens only once main has done its init), then Function.Invoke over net/rpc. It returns
-// process start to the first answer.
-// init is how long the process took to accept the connection: its init, to within the dial
-// interval.
+// process start to the first answer, and to the accepted connection: the init, to within the
+// dial interval.
 func firstAnswerSCF(bin string, env []string, event []byte) (answer, init time.Duration, err error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
