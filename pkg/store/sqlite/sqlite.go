@@ -31,8 +31,18 @@ const DefaultTimeout = 5 * time.Second
 // ends the wait early when the call's context is done, so a caller's deadline still wins.
 const busyTimeoutMillis = 5000
 
-// walAutoCheckpointPages bounds the WAL a killed instance leaves behind; see dataSourceName.
+// walAutoCheckpointPages bounds the WAL of a long-running process; see dataSourceName.
 const walAutoCheckpointPages = 200
+
+// walTrimBytes is the size of WAL file above which Open copies the WAL into the database and
+// truncates it (trimWAL): about 32 frames of 4 KiB pages, six cold starts' worth of saves.
+// Reading the WAL back costs every cold start a few microseconds per frame; trimming costs
+// one fsync, paid by one cold start in six.
+const walTrimBytes = 32 * (4096 + 24)
+
+// walTrimWait bounds how long trimWAL waits for other connections to the file; trimming is
+// housekeeping, and a cold start must not wait behind another process's long read.
+const walTrimWait = 50 * time.Millisecond
 
 // ErrSchemaTooNew is returned by Open when the file was written by a newer roomhook, whose
 // schema this version does not know; writing to it could corrupt data the newer one relies on.
@@ -116,6 +126,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
 	}
+	if err := s.trimWAL(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if s.insertEvent, err = db.PrepareContext(ctx, insertEventSQL); err == nil {
 		s.upsertRoom, err = db.PrepareContext(ctx, upsertRoomSQL)
 	}
@@ -124,6 +138,34 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: database %q: prepare: %w", path, err)
 	}
 	return s, nil
+}
+
+// trimWAL copies a large WAL into the database and truncates it to zero bytes.
+//
+// A function instance is killed, never closed, after its saves. The next instance to open the
+// file reads every valid frame of the WAL back to rebuild its index, and after that rebuild
+// SQLite counts none of those frames as copied to the database yet, so it cannot start the WAL
+// over: the automatic checkpoint (wal_autocheckpoint) copies the frames again, but only a
+// later write in the same process would rewind the WAL, and an instance that answers one
+// callback and is killed never makes one. Left alone, the WAL grows by every instance's saves
+// for ever, each cold start reads all of it, and each runs a checkpoint. A TRUNCATE checkpoint
+// leaves nothing to read back.
+//
+// It is best effort: when another connection keeps the WAL busy beyond walTrimWait the WAL
+// stays as it is, and a later cold start trims it.
+func (s *Store) trimWAL(ctx context.Context) error {
+	fi, err := os.Stat(s.abs + "-wal")
+	if err != nil || fi.Size() <= walTrimBytes {
+		return nil // no WAL (or none readable): nothing to trim
+	}
+	tctx, cancel := context.WithTimeout(ctx, walTrimWait)
+	defer cancel()
+	var busy, frames, copied int64
+	err = s.db.QueryRowContext(tctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &copied)
+	if err != nil && tctx.Err() == nil {
+		return fmt.Errorf("sqlite: checkpoint %q: %w", s.path, err)
+	}
+	return nil
 }
 
 // checkFile fails when the database file is no longer at its path: removed (or its directory
@@ -153,10 +195,9 @@ func (s *Store) checkFile() error {
 //   - _busy_timeout: a statement waits for another process's lock instead of failing at once;
 //   - _journal_mode=WAL: readers in other processes do not block the writer, nor it them;
 //   - wal_autocheckpoint(walAutoCheckpointPages): the WAL is copied into the database once it
-//     holds this many pages. A function instance is killed, not closed, so its WAL stays
-//     behind, and the next cold start reads all of it to rebuild the WAL index: at SQLite's
-//     default of 1000 pages (4 MB) that is up to ~1.5 ms of every cold start; at 200 it is
-//     a fifth, for one extra checkpoint (an fsync of the database) every ~40 saves.
+//     holds this many pages, which keeps the WAL of a long-running process (the web function)
+//     small. It does not bound the WAL that killed function instances leave behind: trimWAL
+//     does, at Open.
 //
 // synchronous stays at SQLite's default (FULL): an event is on disk before it is acknowledged.
 func dataSourceName(path string) (string, error) {

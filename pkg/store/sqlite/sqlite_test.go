@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -600,5 +601,138 @@ func BenchmarkSave(b *testing.B) {
 		if o, err := s.Save(b.Context(), ev); err != nil || o != callback.OutcomeStored {
 			b.Fatal(o, err)
 		}
+	}
+}
+
+// killedInstanceEnv names the store file a re-executed test binary saves one event to before
+// it exits without closing the store: a function instance that is killed, never closed.
+const killedInstanceEnv = "ROOMHOOK_SQLITE_TEST_KILLED_INSTANCE"
+
+// TestMain lets the test binary play a killed function instance (see killedInstance).
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(killedInstanceEnv); spec != "" {
+		os.Exit(killedInstance(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// killedInstance opens the store at the path in spec ("PATH|ROOM"), saves one event for ROOM
+// and exits without Close, so SQLite neither checkpoints nor removes its WAL: what a cold start
+// finds after a function instance was killed.
+func killedInstance(spec string) int {
+	path, room, _ := strings.Cut(spec, "|")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ev := storetest.SeedEvent()
+	ev.RoomID = room
+	ev.Room.RoomInfo.RoomID = room
+	if o, err := s.Save(context.Background(), ev); err != nil || o != callback.OutcomeStored {
+		fmt.Fprintln(os.Stderr, o, err)
+		return 1
+	}
+	return 0
+}
+
+// runKilledInstance runs one killed instance in a child process.
+func runKilledInstance(t *testing.T, path, room string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), killedInstanceEnv+"="+path+"|"+room)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("instance saving %s: %v\n%s", room, err, out)
+	}
+}
+
+func TestWALBoundedAcrossKilledInstances(t *testing.T) {
+	// Every instance saves once and is killed. SQLite's automatic checkpoint alone cannot
+	// rewind the WAL in that pattern (only a later write of the same process could), so the
+	// WAL grew by every instance's frames and each cold start read all of it back; Open now
+	// truncates it once it passes a few instances' worth.
+	path := filepath.Join(t.TempDir(), "r.db")
+	const instances = 60 // ~6 frames each: 360 frames, ~1.5 MB, without the trim
+	const frame = 4096 + 24
+	const bound = 32 + 2*32*frame // trim threshold plus a margin for the saves since the last trim
+	var largest int64
+	for i := range instances {
+		runKilledInstance(t, path, fmt.Sprintf("killed-%d", i))
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		largest = max(largest, fi.Size())
+	}
+	if largest > bound {
+		t.Errorf("WAL reached %d bytes over %d killed instances, want at most %d", largest, instances, bound)
+	}
+	// Nothing the instances acknowledged was lost to the truncations.
+	s := open(t, path)
+	for i := range instances {
+		room := fmt.Sprintf("killed-%d", i)
+		if _, err := s.Room(t.Context(), storetest.SeedEvent().SdkAppID, room); err != nil {
+			t.Errorf("room %s saved by a killed instance: %v", room, err)
+		}
+	}
+}
+
+func TestWALTrimWaitsForNoReader(t *testing.T) {
+	// Trimming is housekeeping: while another process reads a snapshot in the WAL, the WAL
+	// cannot be truncated, and Open goes on without it instead of failing or waiting for the
+	// reader. (Another process's writes, with its automatic checkpoint off, grow the WAL.)
+	path := filepath.Join(t.TempDir(), "r.db")
+	open(t, path)
+	other, err := sql.Open("sqlite", "file:"+path+"?_busy_timeout=5000&_pragma=wal_autocheckpoint(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(2)
+	for i := range 64 {
+		if _, err := other.ExecContext(t.Context(), `INSERT INTO callback_events
+			(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body)
+			VALUES (1400000001, 'Room.CallbackAfterCreateRoom', ?, 1, '', '', '', 0, x'7b7d')`, fmt.Sprint("r", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if _, err := reader.ExecContext(t.Context(), `BEGIN`); err != nil {
+		t.Fatal(err)
+	}
+	defer reader.ExecContext(context.Background(), `ROLLBACK`)
+	var n int
+	if err := reader.QueryRowContext(t.Context(), `SELECT count(*) FROM callback_events`).Scan(&n); err != nil || n != 64 {
+		t.Fatalf("reader sees %d rows, %v; want 64", n, err)
+	}
+	before, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Size() <= 32*(4096+24) {
+		t.Fatalf("setup: WAL is %d bytes, want more than the trim threshold", before.Size())
+	}
+	s := open(t, path)
+	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
+		t.Fatalf("Save with a reader holding a snapshot = %v, %v; want stored", o, err)
+	}
+	after, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Size() < before.Size() {
+		t.Errorf("WAL went from %d to %d bytes while a reader held a snapshot in it", before.Size(), after.Size())
+	}
+	// Once the reader is gone, the next cold start trims it.
+	if _, err := reader.ExecContext(t.Context(), `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	open(t, path)
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Errorf("WAL after a cold start with no reader: %v, %v; want 0 bytes", fi.Size(), err)
 	}
 }
