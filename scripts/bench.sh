@@ -15,7 +15,9 @@
 #            medians; budget ns/op and allocs/op <= floor
 #   cold     process start to first answer under RIE (Lambda) and net/rpc (SCF), SQLite store,
 #            median of $BENCH_COLD_N (21) interleaved starts against an existing SQLite file (and, reported, a new one);
-#            budget: median of the paired differences product - floor <= 2 ms
+#            budget: median of the paired differences product - floor <= 2 ms; reported beside it,
+#            the Lambda floor with the SQLite store and with every store imported but not called
+#            (scripts/bench/floor/lambdasqlite, lambdastores): what linking costs before any work
 #   latency  p50/p99 of $BENCH_REQUESTS (1000) warm requests through RIE per store: SQLite,
 #            ROOMHOOK_TEST_POSTGRES, ROOMHOOK_TEST_MYSQL, ROOMHOOK_TEST_DYNAMODB (store URLs;
 #            unset = skipped, shown as SKIP); budget p99 <= 20 ms, cold first answer <= 100 ms

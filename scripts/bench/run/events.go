@@ -98,7 +98,10 @@ func (e *eventMaker) next() []byte {
 type binaries struct {
 	root                                    string
 	lambda, scf, web, floorLambda, floorSCF string
-	rie                                     string
+	// floorSQLite and floorStores are the Lambda floor with the SQLite store, or every store,
+	// imported but not called (scripts/bench/floor/lambdasqlite, lambdastores).
+	floorSQLite, floorStores string
+	rie                      string
 }
 
 func build(ctx context.Context, dir string, withRIE bool) (*binaries, error) {
@@ -109,10 +112,12 @@ func build(ctx context.Context, dir string, withRIE bool) (*binaries, error) {
 	b := &binaries{root: root,
 		lambda: filepath.Join(dir, "product-lambda", "bootstrap"), scf: filepath.Join(dir, "product-scf", "main"),
 		web: filepath.Join(dir, "product-web", "main"), floorLambda: filepath.Join(dir, "floor-lambda", "bootstrap"),
-		floorSCF: filepath.Join(dir, "floor-scf", "main")}
+		floorSCF:    filepath.Join(dir, "floor-scf", "main"),
+		floorSQLite: filepath.Join(dir, "floor-lambda-sqlite", "bootstrap"), floorStores: filepath.Join(dir, "floor-lambda-stores", "bootstrap")}
 	for out, pkg := range map[string]string{
 		b.lambda: "./functions/lambda", b.scf: "./functions/scf", b.web: "./functions/web",
 		b.floorLambda: "./scripts/bench/floor/lambda", b.floorSCF: "./scripts/bench/floor/scf",
+		b.floorSQLite: "./scripts/bench/floor/lambdasqlite", b.floorStores: "./scripts/bench/floor/lambdastores",
 	} {
 		if _, err := os.Stat(out); err == nil {
 			continue
