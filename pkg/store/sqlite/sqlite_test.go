@@ -653,8 +653,8 @@ func TestWALBoundedAcrossKilledInstances(t *testing.T) {
 	// truncates it once it passes a few instances' worth.
 	path := filepath.Join(t.TempDir(), "r.db")
 	const instances = 60 // ~6 frames each: 360 frames, ~1.5 MB, without the trim
-	const frame = 4096 + 24
-	const bound = 32 + 2*32*frame // trim threshold plus a margin for the saves since the last trim
+	// The WAL header, the trim threshold, and as much again for the saves since the last trim.
+	const bound = 32 + 2*sqlite.WALTrimBytes
 	var largest int64
 	for i := range instances {
 		runKilledInstance(t, path, fmt.Sprintf("killed-%d", i))
@@ -713,7 +713,7 @@ func TestWALTrimWaitsForNoReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before.Size() <= 32*(4096+24) {
+	if before.Size() <= sqlite.WALTrimBytes {
 		t.Fatalf("setup: WAL is %d bytes, want more than the trim threshold", before.Size())
 	}
 	s := open(t, path)
