@@ -3,7 +3,8 @@
 // an Application Load Balancer, and answers with Tencent's acknowledgement packet.
 //
 // It is a thin adapter. The configuration, store and callback.Handler are built once, at cold
-// start, by coldstart.Build; each invocation decodes the raw event once, tells its shape from
+// start, by coldstart.BuildWith, which opens the store in the background while the runtime
+// fetches the first event (the first save waits for it); each invocation decodes the raw event once, tells its shape from
 // the event itself (detect.go; one file per shape: v1.go, v2.go, alb.go), undoes the gateway's
 // base64, hands a neutral callback.Request to the handler and renders its Response in the shape
 // the caller expects (render.go). All validation and every status decision are the core's.
@@ -40,12 +41,24 @@ import (
 )
 
 func main() {
-	inst, err := coldstart.BuildWith(context.Background(), os.Getenv, logOptions(os.Getenv))
+	opts := logOptions(os.Getenv)
+	opts.OpenInBackground = true
+	inst, err := coldstart.BuildWith(context.Background(), os.Getenv, opts)
 	if err != nil {
 		// The function refuses to start: Lambda reports an init error with this message.
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	go func() {
+		// A store that does not open is a failed start too, noticed a few milliseconds later:
+		// Lambda reports the runtime's exit (an init error, or an error of the first
+		// invocation when that has begun), and the waiting event is not acknowledged, so
+		// Tencent delivers it again.
+		if err := inst.WaitStore(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}()
 	lambda.Start(&adapter{handler: inst.Handler, log: inst.Logger})
 }
 

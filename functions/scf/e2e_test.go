@@ -145,6 +145,34 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("stderr does not name ROOMHOOK_SDKAPPID:\n%s", stderr.String())
 		}
 	})
+
+	// The store opens in the background while the process starts listening: a store that
+	// cannot be opened still stops the process, either before it listens or while the first
+	// event waits, and that event is not acknowledged.
+	t.Run("stops when the store cannot be opened", func(t *testing.T) {
+		var stderr lockedBuffer
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		rt, err := localinvoke.StartSCF(ctx, bin, localinvoke.Options{
+			Env: append(baseEnv(), "ROOMHOOK_SDKAPPID=1400123456",
+				"ROOMHOOK_STORE=postgres://u:pw-e2e-s3cret@127.0.0.1:1/db?connect_timeout=5"),
+			Stderr: &stderr,
+		})
+		if err == nil {
+			out, ierr := rt.Invoke(ctx, loadGolden(t, "apigateway-trigger"))
+			rt.Close()
+			if ierr == nil {
+				t.Fatalf("answered %s without a store", out)
+			}
+			err = ierr
+		}
+		if !strings.Contains(stderr.String(), "ROOMHOOK_STORE") {
+			t.Errorf("stderr does not name ROOMHOOK_STORE (error %v):\n%s", err, stderr.String())
+		}
+		if strings.Contains(stderr.String()+err.Error(), "s3cret") {
+			t.Errorf("the password leaked:\n%s\n%v", stderr.String(), err)
+		}
+	})
 }
 
 // baseEnv is the environment every run gets: no ROOMHOOK_* from the caller's shell.

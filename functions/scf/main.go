@@ -3,11 +3,12 @@
 // acknowledgement packet.
 //
 // The runtime starts this binary with _LAMBDA_SERVER_PORT and calls it over Go's net/rpc
-// (scf-go-lib's protocol). The configuration is read, the store opened and the handler built
-// once, at cold start, before the first invocation is accepted; a configuration that cannot
-// work stops the process with a message on stderr, so the platform reports a failed start
-// instead of answering callbacks wrongly. Every invocation then goes through the thin adapter
-// in invoke.go.
+// (scf-go-lib's protocol). The configuration is read and the handler built once, at cold
+// start, before the first invocation is accepted; the store opens meanwhile, in the background,
+// and the first save waits for it (coldstart.Options.OpenInBackground). A configuration that
+// cannot work, or a store that cannot be opened, stops the process with a message on stderr,
+// so the platform reports a failed start instead of answering callbacks wrongly. Every
+// invocation then goes through the thin adapter in invoke.go.
 package main
 
 import (
@@ -20,11 +21,21 @@ import (
 )
 
 func main() {
-	inst, err := coldstart.Build(context.Background(), os.Getenv, os.Stderr)
+	inst, err := coldstart.BuildWith(context.Background(), os.Getenv,
+		coldstart.Options{LogOut: os.Stderr, OpenInBackground: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	go func() {
+		// A store that does not open is a failed start, only noticed a few milliseconds later:
+		// the platform sees the process end, and an event waiting for the store is not
+		// acknowledged, so Tencent delivers it again.
+		if err := inst.WaitStore(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}()
 	// StartHandler (not Start) hands us the raw event bytes, so the event is decoded once, by
 	// us, into the few fields we read (event.go).
 	cloudfunction.StartHandler(&function{handler: inst.Handler})

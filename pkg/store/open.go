@@ -56,20 +56,36 @@ var backends = []backend{
 // An empty URL is an error: the caller chooses the default. Errors never repeat the URL's user
 // information, so a password in it cannot reach a log; they may name a SQLite file path.
 func Open(ctx context.Context, rawURL string, opts Options) (callback.Store, error) {
-	if rawURL == "" {
-		return nil, errors.New("store: empty store URL; want e.g. sqlite:///tmp/roomhook.db")
-	}
-	scheme, rest, err := splitScheme(rawURL)
+	b, rest, err := lookup(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range backends {
-		if b.scheme != scheme {
-			continue
-		}
-		return b.open(ctx, rest, opts)
+	return b.open(ctx, rest, opts)
+}
+
+// CheckURL returns the error Open would return for rawURL before any I/O: an empty URL, no
+// scheme, or a scheme no backend has. A nil error does not mean the rest of the URL is valid:
+// each backend reads that when it opens.
+func CheckURL(rawURL string) error {
+	_, _, err := lookup(rawURL)
+	return err
+}
+
+// lookup finds rawURL's backend and returns it with what follows "scheme://".
+func lookup(rawURL string) (backend, string, error) {
+	if rawURL == "" {
+		return backend{}, "", errors.New("store: empty store URL; want e.g. sqlite:///tmp/roomhook.db")
 	}
-	return nil, fmt.Errorf("store: unknown store URL scheme %q; supported: %s", scheme, supported())
+	scheme, rest, err := splitScheme(rawURL)
+	if err != nil {
+		return backend{}, "", err
+	}
+	for _, b := range backends {
+		if b.scheme == scheme {
+			return b, rest, nil
+		}
+	}
+	return backend{}, "", fmt.Errorf("store: unknown store URL scheme %q; supported: %s", scheme, supported())
 }
 
 // splitScheme returns the lower-cased scheme of rawURL and what follows "scheme://". It never

@@ -20,24 +20,25 @@ func TestOpen(t *testing.T) {
 		chdir   bool     // run in a fresh working directory, for relative paths
 		wantErr []string // substrings of the error; nil means success
 		file    string   // the database file that must exist afterwards
+		early   bool     // CheckURL returns the same error, before any I/O
 	}{
 		{name: "sqlite absolute", url: "sqlite://" + filepath.Join(dir, "abs.db"), file: filepath.Join(dir, "abs.db")},
 		{name: "sqlite scheme is case-insensitive", url: "SQLite://" + filepath.Join(dir, "upper.db"), file: filepath.Join(dir, "upper.db")},
 		{name: "sqlite relative", url: "sqlite://rel.db", chdir: true, file: "rel.db"},
 		{name: "sqlite relative with dot", url: "sqlite://./me@home.db", chdir: true, file: "me@home.db"},
 		{name: "sqlite query is part of the path", url: "sqlite://" + filepath.Join(dir, "q.db?cache=shared"), file: filepath.Join(dir, "q.db?cache=shared")},
-		{name: "empty", url: "", wantErr: []string{"empty store URL"}},
+		{name: "empty", url: "", wantErr: []string{"empty store URL"}, early: true},
 		{name: "sqlite without path", url: "sqlite://", wantErr: []string{"needs a file path"}},
 		{name: "sqlite missing directory", url: "sqlite://" + filepath.Join(dir, "missing", "r.db"), wantErr: []string{"does not exist"}},
-		{name: "sqlite without slashes", url: "sqlite:r.db", wantErr: []string{"must start with sqlite://"}},
-		{name: "no scheme", url: "/tmp/r.db", wantErr: []string{"no scheme", "sqlite://"}},
-		{name: "user info without scheme", url: "admin:pw@h/db", wantErr: []string{"no scheme"}},
+		{name: "sqlite without slashes", url: "sqlite:r.db", wantErr: []string{"must start with sqlite://"}, early: true},
+		{name: "no scheme", url: "/tmp/r.db", wantErr: []string{"no scheme", "sqlite://"}, early: true},
+		{name: "user info without scheme", url: "admin:pw@h/db", wantErr: []string{"no scheme"}, early: true},
 		{name: "sqlite with user info", url: "sqlite://admin:pw@h/db", wantErr: []string{"takes a file path"}},
 		{name: "postgres unreachable", url: "postgres://u@127.0.0.1:1/db", wantErr: []string{"postgres: cannot connect"}},
 		{name: "postgresql unreachable", url: "postgresql://127.0.0.1:1/db", wantErr: []string{"postgres: cannot connect"}},
 		{name: "mysql unreachable", url: "mysql://u@127.0.0.1:1/db?tls=false", wantErr: []string{"mysql"}},
 		{name: "dynamodb unreachable", url: "dynamodb://events?region=us-east-1&endpoint=http://127.0.0.1:1", wantErr: []string{"dynamodb"}},
-		{name: "unknown scheme", url: "redis://h:6379/0", wantErr: []string{`unknown store URL scheme "redis"`, "sqlite://", "postgres://", "mysql://", "dynamodb://"}},
+		{name: "unknown scheme", url: "redis://h:6379/0", wantErr: []string{`unknown store URL scheme "redis"`, "sqlite://", "postgres://", "mysql://", "dynamodb://"}, early: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,6 +46,11 @@ func TestOpen(t *testing.T) {
 				t.Chdir(t.TempDir())
 			}
 			s, err := store.Open(t.Context(), tc.url, store.Options{Timeout: 5 * time.Second})
+			// CheckURL (what a cold start checks before it opens the store in the background)
+			// refuses exactly the URLs Open refuses without trying them, with the same words.
+			if cerr := store.CheckURL(tc.url); tc.early != (cerr != nil) || cerr != nil && (err == nil || cerr.Error() != err.Error()) {
+				t.Errorf("CheckURL(%q) = %v, Open's error %v; want the same error only for a bad scheme", tc.url, cerr, err)
+			}
 			if tc.wantErr != nil {
 				if err == nil {
 					s.Close()

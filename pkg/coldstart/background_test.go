@@ -1,0 +1,168 @@
+package coldstart
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+)
+
+// background builds an instance that opens its store in the background, logging at debug level
+// into the returned buffer.
+func background(t *testing.T, env map[string]string) (*Instance, *syncBuffer, error) {
+	t.Helper()
+	logs := &syncBuffer{}
+	env["ROOMHOOK_LOG_LEVEL"] = "debug"
+	inst, err := BuildWith(context.Background(), mapEnv(env), Options{LogOut: logs, OpenInBackground: true})
+	if inst != nil {
+		t.Cleanup(func() { inst.Store.Close() })
+	}
+	return inst, logs, err
+}
+
+// unknownCommand is a request the core archives raw: it reaches the store without a signature.
+func unknownCommand() callback.Request {
+	q := url.Values{"SdkAppid": {"1400123456"}, "CallbackCommand": {"X.Unknown"}}
+	return callback.Request{Method: "POST", Query: q, Body: []byte(`{"CallbackCommand":"X.Unknown"}`)}
+}
+
+// TestOpenInBackgroundServes checks the background open end to end on SQLite: the first
+// request waits for the open and is stored, WaitStore reports success, and the debug log says
+// how long the open took. (An unknown command is archived raw: outcome "ignored".)
+func TestOpenInBackgroundServes(t *testing.T) {
+	inst, logs, err := background(t, map[string]string{
+		"ROOMHOOK_SDKAPPID": "1400123456",
+		"ROOMHOOK_STORE":    "sqlite://" + filepath.Join(t.TempDir(), "bg.db"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := inst.Handler.Handle(context.Background(), unknownCommand()); r.StatusCode != 200 {
+		t.Fatalf("%d %s", r.StatusCode, r.Body)
+	}
+	if err := inst.WaitStore(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"store open"`) || !strings.Contains(logs.String(), `"outcome":"ignored"`) {
+		t.Errorf("logs: %s", logs)
+	}
+}
+
+// TestOpenInBackgroundFails checks that what stops a synchronous cold start stops a background
+// one too: a bad scheme before BuildWith returns, a store that cannot be opened through
+// WaitStore, with the variable named and no secret repeated. An event that arrives meanwhile
+// gets the store-failure answer, never an OK.
+func TestOpenInBackgroundFails(t *testing.T) {
+	tests := []struct {
+		name  string
+		store string
+		early bool // BuildWith itself fails
+	}{
+		{"bad store scheme", "ftp://u:pw-s3cret@h/x", true},
+		{"no store scheme", "u:pw-s3cret@h/x", true},
+		{"store directory missing", "sqlite://" + filepath.Join(t.TempDir(), "missing", "r.db"), false},
+		{"postgres unreachable", "postgres://u:pw-s3cret@127.0.0.1:1/db", false},
+		{"mysql unreachable", "mysql://u:pw-s3cret@127.0.0.1:1/db?tls=false", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inst, logs, err := background(t, map[string]string{
+				"ROOMHOOK_SDKAPPID":       "1400123456",
+				"ROOMHOOK_CALLBACK_TOKEN": "tok-s3cret",
+				"ROOMHOOK_STORE":          tt.store,
+			})
+			if tt.early != (err != nil) {
+				t.Fatalf("BuildWith: %v; want an error: %v", err, tt.early)
+			}
+			if !tt.early {
+				err = inst.WaitStore()
+				if r := inst.Handler.Handle(context.Background(), unknownCommand()); r.StatusCode == 200 {
+					t.Errorf("answered %d %s without a store", r.StatusCode, r.Body)
+				}
+			}
+			if err == nil || !strings.Contains(err.Error(), "ROOMHOOK_STORE") {
+				t.Fatalf("err = %v, want it to name ROOMHOOK_STORE", err)
+			}
+			if strings.Contains(err.Error()+logs.String(), "s3cret") {
+				t.Fatalf("a secret leaked: %v / %s", err, logs)
+			}
+		})
+	}
+}
+
+// TestOpenInBackgroundSlowStore checks the answer while the store takes long to connect: a
+// server that accepts connections and never says a word. The event waits for the store no
+// longer than its own budget (ROOMHOOK_STORE_TIMEOUT) and is refused, so Tencent delivers it
+// again; the open gives up after its own, longer budget, and WaitStore says so.
+func TestOpenInBackgroundSlowStore(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, silent
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+
+	inst, _, err := background(t, map[string]string{
+		"ROOMHOOK_SDKAPPID":      "1400123456",
+		"ROOMHOOK_STORE":         "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable",
+		"ROOMHOOK_STORE_TIMEOUT": "100ms",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := inst.Handler.Handle(context.Background(), unknownCommand())
+	if r.StatusCode != 503 || !bytes.Contains(r.Body, []byte(`"FAIL"`)) {
+		t.Fatalf("while the store opens: %d %s, want 503 with a FAIL packet", r.StatusCode, r.Body)
+	}
+	select {
+	case <-inst.opening.done:
+		t.Fatal("the open finished before its budget, with a silent server")
+	default:
+	}
+	if err := inst.WaitStore(); err == nil || !strings.Contains(err.Error(), "ROOMHOOK_STORE") {
+		t.Fatalf("WaitStore = %v, want the open to fail naming ROOMHOOK_STORE", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the background open's log lines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
