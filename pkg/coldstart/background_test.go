@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/sqlite"
 )
 
 // background builds an instance that opens its store in the background, logging at debug level
@@ -165,4 +166,51 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestEphemeralOnlyInACloudsTmp checks who skips the fsync: a SQLite store in the temp dir of a
+// cloud function instance (gone with the instance), and no other. The background open passes
+// the same option as the synchronous one.
+func TestEphemeralOnlyInACloudsTmp(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		cloud      map[string]string
+		background bool
+		want       int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{
+		{"local", map[string]string{}, false, 2},
+		{"local, background", map[string]string{}, true, 2},
+		{"scf", map[string]string{"SCF_FUNCTIONNAME": "roomhook"}, false, 1},
+		{"lambda, background", map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "roomhook"}, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{
+				"ROOMHOOK_SDKAPPID":       "1400123456",
+				"ROOMHOOK_CALLBACK_TOKEN": "tok",
+				"ROOMHOOK_STORE":          "sqlite://" + filepath.Join(t.TempDir(), "e.db"),
+			}
+			for k, v := range tc.cloud {
+				env[k] = v
+			}
+			inst, err := BuildWith(context.Background(), mapEnv(env), Options{LogOut: &syncBuffer{}, OpenInBackground: tc.background})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.Store.Close()
+			if err := inst.WaitStore(); err != nil {
+				t.Fatal(err)
+			}
+			st := inst.Store
+			if inst.opening != nil {
+				st = inst.opening.st
+			}
+			s, ok := st.(*sqlite.Store)
+			if !ok {
+				t.Fatalf("store is a %T", st)
+			}
+			if got, err := s.Synchronous(context.Background()); err != nil || got != tc.want {
+				t.Errorf("synchronous = %d, %v; want %d", got, err, tc.want)
+			}
+		})
+	}
 }

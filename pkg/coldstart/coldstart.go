@@ -78,15 +78,8 @@ func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*
 	}
 	logger := slog.New(logHandler(cfg.LogLevel, opts))
 
-	if len(cfg.Tokens) == 0 {
-		logger.Warn("callback signatures are not checked: set " + config.EnvCallbackToken +
-			" to the token configured in Tencent's console so forged callbacks are refused")
-	}
-	if cfg.Cloud != "" && ephemeralSQLite(cfg.StoreURL) {
-		logger.Warn("the SQLite store lives in this instance's /tmp and is lost when the instance is recycled; set " +
-			config.EnvStore + " to a PostgreSQL, MySQL or DynamoDB URL for production")
-	}
-
+	// The open starts before anything else is done, so that as much of it as possible
+	// overlaps the platform runtime's start.
 	var st callback.Store
 	var opening *openingStore
 	if opts.OpenInBackground {
@@ -99,6 +92,16 @@ func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*
 	} else if st, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
+
+	if len(cfg.Tokens) == 0 {
+		logger.Warn("callback signatures are not checked: set " + config.EnvCallbackToken +
+			" to the token configured in Tencent's console so forged callbacks are refused")
+	}
+	if ephemeral(cfg) {
+		logger.Warn("the SQLite store lives in this instance's /tmp and is lost when the instance is recycled; set " +
+			config.EnvStore + " to a PostgreSQL, MySQL or DynamoDB URL for production")
+	}
+
 	h, err := callback.NewHandler(callback.Options{
 		SdkAppIDs:     cfg.SdkAppIDs,
 		Tokens:        cfg.Tokens,
@@ -122,7 +125,7 @@ func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*
 func openStore(ctx context.Context, cfg config.Config) (callback.Store, error) {
 	octx, cancel := context.WithTimeout(ctx, openBudget(cfg))
 	defer cancel()
-	st, err := store.Open(octx, cfg.StoreURL, store.Options{Timeout: openBudget(cfg)})
+	st, err := store.Open(octx, cfg.StoreURL, store.Options{Timeout: openBudget(cfg), Ephemeral: ephemeral(cfg)})
 	if err != nil {
 		return nil, fmt.Errorf("roomhook: %s: %w", config.EnvStore, err)
 	}
@@ -226,6 +229,13 @@ func openBudget(cfg config.Config) time.Duration {
 func storeScheme(rawURL string) string {
 	scheme, _, _ := strings.Cut(rawURL, "://")
 	return scheme
+}
+
+// ephemeral reports whether the store is a SQLite file that dies with this cloud function
+// instance: it is warned about, and its commits skip the fsync that only a host failure, which
+// takes the file along, could make matter (sqlite.Options.Ephemeral).
+func ephemeral(cfg config.Config) bool {
+	return cfg.Cloud != "" && ephemeralSQLite(cfg.StoreURL)
 }
 
 // ephemeralSQLite reports whether the store is a SQLite file in the temp dir: inside a cloud

@@ -20,6 +20,9 @@ type Options struct {
 	// means the backend's default. It does not bound later writes: the caller gives each Save
 	// its own deadline (ROOMHOOK_STORE_TIMEOUT).
 	Timeout time.Duration
+	// Ephemeral says a SQLite file dies with the function instance (its /tmp): see
+	// sqlite.Options.Ephemeral. The server backends ignore it.
+	Ephemeral bool
 }
 
 // backend is one row of the scheme table. open receives the URL without its "scheme://".
@@ -151,7 +154,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (callback.Store,
 		return nil, errors.New("store: a sqlite:// URL takes a file path, not user@host; " +
 			"write sqlite://./NAME for a relative file whose name holds '@'")
 	}
-	s, err := sqlite.Open(ctx, path, sqlite.Options{Timeout: opts.Timeout})
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Timeout: opts.Timeout, Ephemeral: opts.Ephemeral})
 	if err != nil {
 		return nil, err
 	}

@@ -616,12 +616,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// killedInstance opens the store at the path in spec ("PATH|ROOM"), saves one event for ROOM
-// and exits without Close, so SQLite neither checkpoints nor removes its WAL: what a cold start
-// finds after a function instance was killed.
+// killedInstance opens the store at the path in spec ("PATH|ROOM|EPHEMERAL"), saves one event
+// for ROOM and exits without Close, so SQLite neither checkpoints nor removes its WAL: what a
+// cold start finds after a function instance was killed. EPHEMERAL "true" opens the store as
+// in a function's /tmp, without fsyncs.
 func killedInstance(spec string) int {
-	path, room, _ := strings.Cut(spec, "|")
-	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	path, rest, _ := strings.Cut(spec, "|")
+	room, eph, _ := strings.Cut(rest, "|")
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{Ephemeral: eph == "true"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -637,10 +639,10 @@ func killedInstance(spec string) int {
 }
 
 // runKilledInstance runs one killed instance in a child process.
-func runKilledInstance(t *testing.T, path, room string) {
+func runKilledInstance(t *testing.T, path, room string, ephemeral bool) {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), killedInstanceEnv+"="+path+"|"+room)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%s|%v", killedInstanceEnv, path, room, ephemeral))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("instance saving %s: %v\n%s", room, err, out)
 	}
@@ -650,14 +652,15 @@ func TestWALBoundedAcrossKilledInstances(t *testing.T) {
 	// Every instance saves once and is killed. SQLite's automatic checkpoint alone cannot
 	// rewind the WAL in that pattern (only a later write of the same process could), so the
 	// WAL grew by every instance's frames and each cold start read all of it back; Open now
-	// truncates it once it passes a few instances' worth.
+	// truncates it once it passes a few instances' worth. Every other instance opens the file
+	// Ephemeral (no fsync): what it saved is there for the next ones all the same.
 	path := filepath.Join(t.TempDir(), "r.db")
 	const instances = 60 // ~6 frames each: 360 frames, ~1.5 MB, without the trim
 	// The WAL header, the trim threshold, and as much again for the saves since the last trim.
 	const bound = 32 + 2*sqlite.WALTrimBytes
 	var largest int64
 	for i := range instances {
-		runKilledInstance(t, path, fmt.Sprintf("killed-%d", i))
+		runKilledInstance(t, path, fmt.Sprintf("killed-%d", i), i%2 == 1)
 		fi, err := os.Stat(path + "-wal")
 		if err != nil {
 			t.Fatal(err)
@@ -734,5 +737,26 @@ func TestWALTrimWaitsForNoReader(t *testing.T) {
 	open(t, path)
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
 		t.Errorf("WAL after a cold start with no reader: %v, %v; want 0 bytes", fi.Size(), err)
+	}
+}
+
+// TestEphemeralSkipsFsync checks the one thing Options.Ephemeral changes: commits are not
+// fsynced (synchronous NORMAL) on an ephemeral file, and are (FULL) otherwise.
+func TestEphemeralSkipsFsync(t *testing.T) {
+	for _, tc := range []struct {
+		ephemeral bool
+		want      int
+	}{{false, 2}, {true, 1}} {
+		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "r.db"), sqlite.Options{Ephemeral: tc.ephemeral})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Synchronous(t.Context()); err != nil || got != tc.want {
+			t.Errorf("Ephemeral %v: synchronous = %d, %v; want %d", tc.ephemeral, got, err, tc.want)
+		}
+		if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
+			t.Errorf("Ephemeral %v: Save = %v, %v", tc.ephemeral, o, err)
+		}
+		s.Close()
 	}
 }
