@@ -16,7 +16,8 @@ import (
 // start the process with _LAMBDA_SERVER_PORT, dial every 0.5 ms until it accepts (scf-go-lib
 // listens only once main has done its init), then Function.Invoke over net/rpc. It returns
 // process start to the first answer, and to the accepted connection: the init, to within the
-// dial interval.
+// dial interval. The process also gets scfPlatformEnv, as under SCF (the emulator does the same
+// for Lambda).
 func firstAnswerSCF(bin string, env []string, event []byte) (answer, init time.Duration, err error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -25,7 +26,7 @@ func firstAnswerSCF(bin string, env []string, event []byte) (answer, init time.D
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	cmd := exec.Command(bin)
-	cmd.Env = append(append([]string(nil), env...), "_LAMBDA_SERVER_PORT="+strconv.Itoa(port))
+	cmd.Env = append(append(append([]string(nil), env...), scfPlatformEnv...), "_LAMBDA_SERVER_PORT="+strconv.Itoa(port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -83,3 +84,10 @@ func firstAnswerSCF(bin string, env []string, event []byte) (answer, init time.D
 	}
 	return d, init, nil
 }
+
+// scfPlatformEnv is what SCF's runtime sets that roomhook reads to know it runs on SCF
+// (pkg/config: SCF_FUNCTIONNAME), plus TENCENTCLOUD_RUNENV, so that the function under the
+// bench behaves as in production: with a SQLite store in /tmp it warns and skips fsyncs (the
+// file dies with the instance), as under the Lambda emulator, which sets
+// AWS_LAMBDA_FUNCTION_NAME.
+var scfPlatformEnv = []string{"SCF_FUNCTIONNAME=roomhook-bench", "TENCENTCLOUD_RUNENV=SCF"}
