@@ -59,7 +59,8 @@ type Options struct {
 	// Lambda or SCF cold start on SQLite (README, Performance), and an answer within the
 	// store budget even when the store is slow to connect. Saves wait for the open, each
 	// within its own deadline. The caller must call Instance.WaitStore and stop the process
-	// when it returns an error, as it does when BuildWith fails.
+	// when it returns an error, as it does when BuildWith fails. BuildWith's context bounds
+	// the background open too, so it must outlive BuildWith.
 	OpenInBackground bool
 }
 
@@ -70,7 +71,7 @@ func Build(ctx context.Context, getenv func(string) string, logOut io.Writer) (*
 	return BuildWith(ctx, getenv, Options{LogOut: logOut})
 }
 
-// BuildWith is Build with the log destination chosen by opts.
+// BuildWith is Build with the log destination, and when the store opens, chosen by opts.
 func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*Instance, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
