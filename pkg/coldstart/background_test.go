@@ -176,12 +176,12 @@ func TestEphemeralOnlyInACloudsTmp(t *testing.T) {
 		name       string
 		cloud      map[string]string
 		background bool
-		want       int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+		want       int // PRAGMA synchronous: 0 OFF, 2 FULL
 	}{
 		{"local", map[string]string{}, false, 2},
 		{"local, background", map[string]string{}, true, 2},
-		{"scf", map[string]string{"SCF_FUNCTIONNAME": "roomhook"}, false, 1},
-		{"lambda, background", map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "roomhook"}, true, 1},
+		{"scf", map[string]string{"SCF_FUNCTIONNAME": "roomhook"}, false, 0},
+		{"lambda, background", map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "roomhook"}, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := map[string]string{

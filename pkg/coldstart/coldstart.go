@@ -233,8 +233,8 @@ func storeScheme(rawURL string) string {
 }
 
 // ephemeral reports whether the store is a SQLite file that dies with this cloud function
-// instance: it is warned about, and its commits skip the fsync that only a host failure, which
-// takes the file along, could make matter (sqlite.Options.Ephemeral).
+// instance: it is warned about, and SQLite makes no fsync on it, since only a host failure, which
+// takes the file along, could make an fsync matter (sqlite.Options.Ephemeral).
 func ephemeral(cfg config.Config) bool {
 	return cfg.Cloud != "" && ephemeralSQLite(cfg.StoreURL)
 }
