@@ -17,7 +17,8 @@
 #            median of $BENCH_COLD_N (21) interleaved starts against an existing SQLite file (and, reported, a new one);
 #            budget: median of the paired differences product - floor <= 2 ms; reported beside it,
 #            the Lambda floor with the SQLite store and with every store imported but not called
-#            (scripts/bench/floor/lambdasqlite, lambdastores): what linking costs before any work
+#            (scripts/bench/floor/lambdasqlite, lambdastores): what linking costs before any work,
+#            and per platform the sum of package init times before main (GODEBUG=inittrace=1)
 #   latency  p50/p99 of $BENCH_REQUESTS (1000) warm requests through RIE per store: SQLite,
 #            ROOMHOOK_TEST_POSTGRES, ROOMHOOK_TEST_MYSQL, ROOMHOOK_TEST_DYNAMODB (store URLs;
 #            unset = skipped, shown as SKIP); budget p99 <= 20 ms, cold first answer <= 100 ms
