@@ -7,7 +7,7 @@
 #
 #   measure | product | floor | ratio | budget | verdict
 #
-# Exits 1 when a budget fails. Not part of `go test ./...`; a full run takes about 3 minutes.
+# Exits 1 when a budget fails. Not part of `go test ./...`; a full run takes 3 to 6 minutes.
 #
 #   warm     go test -bench '^BenchmarkWarm(Product|Floor)$' -benchmem -count $BENCH_COUNT (5) in
 #            functions/lambda and functions/scf (warm_bench_test.go): the product's in-process
