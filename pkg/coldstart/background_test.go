@@ -3,7 +3,6 @@ package coldstart
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
+	"github.com/roomhook/roomhook/pkg/store/storetest/faultproxy"
 )
 
 // background builds an instance that opens its store in the background, logging at debug level
@@ -102,35 +102,18 @@ func TestOpenInBackgroundFails(t *testing.T) {
 // longer than its own budget (ROOMHOOK_STORE_TIMEOUT) and is refused, so Tencent delivers it
 // again; the open gives up after its own, longer budget, and WaitStore says so.
 func TestOpenInBackgroundSlowStore(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	proxy, err := faultproxy.New("127.0.0.1:1") // nothing is forwarded while it is a blackhole
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // held open, silent
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	t.Cleanup(func() { proxy.Close() })
+	if err := proxy.Set(faultproxy.Blackhole()); err != nil {
+		t.Fatal(err)
+	}
 
 	inst, _, err := background(t, map[string]string{
 		"ROOMHOOK_SDKAPPID":      "1400123456",
-		"ROOMHOOK_STORE":         "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable",
+		"ROOMHOOK_STORE":         "postgres://u@" + proxy.Addr() + "/db?sslmode=disable",
 		"ROOMHOOK_STORE_TIMEOUT": "100ms",
 	})
 	if err != nil {
