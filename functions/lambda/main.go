@@ -4,10 +4,11 @@
 //
 // It is a thin adapter. The configuration, store and callback.Handler are built once, at cold
 // start, by coldstart.BuildWith, which opens the store in the background while the runtime
-// fetches the first event (the first save waits for it); each invocation decodes the raw event once, tells its shape from
-// the event itself (detect.go; one file per shape: v1.go, v2.go, alb.go), undoes the gateway's
-// base64, hands a neutral callback.Request to the handler and renders its Response in the shape
-// the caller expects (render.go). All validation and every status decision are the core's.
+// fetches the first event (the first save waits for it); each invocation decodes the raw
+// event once, tells its shape from the event itself (detect.go; one file per shape: v1.go,
+// v2.go, alb.go), undoes the gateway's base64, hands a neutral callback.Request to the handler
+// and renders its Response in the shape the caller expects (render.go). All validation and
+// every status decision are the core's.
 //
 // An event that is not JSON, or of none of these shapes, is still answered, never with a
 // function error: it reaches the core as a request without a method, which the core refuses
