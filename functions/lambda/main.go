@@ -51,7 +51,7 @@ func main() {
 		os.Exit(1)
 	}
 	go func() {
-		// A store that does not open is a failed start too, noticed a few milliseconds later:
+		// A store that does not open is a failed start too, noticed when the open gives up:
 		// Lambda reports the runtime's exit (an init error, or an error of the first
 		// invocation when that has begun), and the waiting event is not acknowledged, so
 		// Tencent delivers it again.

@@ -28,7 +28,7 @@ func main() {
 		os.Exit(1)
 	}
 	go func() {
-		// A store that does not open is a failed start, only noticed a few milliseconds later:
+		// A store that does not open is a failed start, only noticed when the open gives up:
 		// the platform sees the process end, and an event waiting for the store is not
 		// acknowledged, so Tencent delivers it again.
 		if err := inst.WaitStore(); err != nil {
