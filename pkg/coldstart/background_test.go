@@ -3,10 +3,10 @@ package coldstart
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roomhook/roomhook/pkg/callback"
@@ -15,10 +15,11 @@ import (
 )
 
 // background builds an instance that opens its store in the background, logging at debug level
-// into the returned buffer.
-func background(t *testing.T, env map[string]string) (*Instance, *syncBuffer, error) {
+// into the returned buffer. A plain buffer is enough: slog's JSON handler serialises its writes,
+// and the tests read it only after the open has finished (WaitStore, or a save that waited).
+func background(t *testing.T, env map[string]string) (*Instance, *bytes.Buffer, error) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &bytes.Buffer{}
 	env["ROOMHOOK_LOG_LEVEL"] = "debug"
 	inst, err := BuildWith(context.Background(), mapEnv(env), Options{LogOut: logs, OpenInBackground: true})
 	if inst != nil {
@@ -133,24 +134,6 @@ func TestOpenInBackgroundSlowStore(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the background open's log lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestEphemeralOnlyInACloudsTmp checks who skips the fsync: a SQLite store in the temp dir of a
 // cloud function instance (gone with the instance), and no other. The background open passes
 // the same option as the synchronous one.
@@ -175,7 +158,7 @@ func TestEphemeralOnlyInACloudsTmp(t *testing.T) {
 			for k, v := range tc.cloud {
 				env[k] = v
 			}
-			inst, err := BuildWith(context.Background(), mapEnv(env), Options{LogOut: &syncBuffer{}, OpenInBackground: tc.background})
+			inst, err := BuildWith(context.Background(), mapEnv(env), Options{LogOut: io.Discard, OpenInBackground: tc.background})
 			if err != nil {
 				t.Fatal(err)
 			}
