@@ -56,6 +56,32 @@ func TestOpenInBackgroundServes(t *testing.T) {
 	}
 }
 
+// TestOpenInBackgroundWarnsAfterTheOpen checks that a background cold start still gives its
+// warnings, and gives them after the open (the "store open" line comes first): the first line
+// through slog is the slowest an instance writes, and neither the runtime's start on the main
+// goroutine nor the open the first event waits for should wait for it. WaitStore returns once
+// they are written.
+func TestOpenInBackgroundWarnsAfterTheOpen(t *testing.T) {
+	inst, logs, err := background(t, map[string]string{
+		"ROOMHOOK_SDKAPPID": "1400123456",
+		"ROOMHOOK_STORE":    "sqlite://" + filepath.Join(t.TempDir(), "w.db"),
+		"SCF_FUNCTIONNAME":  "roomhook",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.WaitStore(); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	open := strings.Index(out, `"msg":"store open"`)
+	unsigned := strings.Index(out, "signatures are not checked")
+	tmp := strings.Index(out, "lost when the instance is recycled")
+	if open < 0 || unsigned < open || tmp < open {
+		t.Fatalf("want the store open line, then both warnings:\n%s", out)
+	}
+}
+
 // TestOpenInBackgroundFails checks that what stops a synchronous cold start stops a background
 // one too: a bad scheme before BuildWith returns, a store that cannot be opened through
 // WaitStore, with the variable named and no secret repeated. An event that arrives meanwhile
