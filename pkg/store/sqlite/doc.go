@@ -8,7 +8,8 @@
 // names; they are a contract users query directly, so they change only with a new schema
 // version.
 //
-// Open creates the schema when the file is new. The database runs in WAL mode with a busy
+// Open creates the schema when the file is new: a file that does not exist yet is written whole
+// from an embedded image of a new store (newfile.go), an empty one gets the tables by SQL. The database runs in WAL mode with a busy
 // timeout so that another process (an operator's sqlite3 shell, a replay tool) can read the
 // file while a function writes it. Inside one process every call goes through a single
 // connection: a SQLite file has one writer at a time anyway, and queueing in Go honours each

@@ -1,4 +1,27 @@
 package sqlite
 
+import (
+	"errors"
+	"testing"
+)
+
 // WALTrimBytes lets the tests state their bounds in terms of the threshold Open trims at.
 const WALTrimBytes = walTrimBytes
+
+// NewFileImage is the database file Open writes into place for a new store.
+var NewFileImage = newFileImage
+
+// CreateWithSQL makes Open create new files with SQL statements, without the image, until the
+// test ends.
+func CreateWithSQL(t testing.TB) {
+	useNewFileImage = false
+	t.Cleanup(func() { useNewFileImage = true })
+}
+
+// NoHardLinks makes Open find a file system without hard links until the test ends.
+func NoHardLinks(t testing.TB) {
+	link = func(string, string) error { return errors.New("hard links not supported") }
+	t.Cleanup(func() { link = linkDefault })
+}
+
+var linkDefault = link

@@ -103,6 +103,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
 	}
+	if useNewFileImage {
+		createFromImage(abs, opts.Ephemeral)
+	}
 	dsn, err := dataSourceName(abs, opts.Ephemeral)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)

@@ -642,7 +642,9 @@ func killedInstance(spec string) int {
 func runKilledInstance(t *testing.T, path, room string, ephemeral bool) {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%s|%v", killedInstanceEnv, path, room, ephemeral))
+	// Under -race the child would sleep a second at exit (the race runtime's atexit_sleep_ms).
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%s|%v", killedInstanceEnv, path, room, ephemeral),
+		"GORACE=atexit_sleep_ms=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("instance saving %s: %v\n%s", room, err, out)
 	}
