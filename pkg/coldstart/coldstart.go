@@ -151,8 +151,8 @@ type openingStore struct {
 
 var _ callback.Store = (*openingStore)(nil)
 
-// open opens the store and records the outcome, then logs the cold start's warnings; it runs
-// once, on its own goroutine. The warnings come last because they are the slowest lines an
+// open opens the store and records the outcome, then, if it opened, logs the cold start's
+// warnings; it runs once, on its own goroutine. The warnings come last because they are the slowest lines an
 // instance writes: the first line through slog takes ~0.3 ms of code never run before, which on
 // the main goroutine delayed the runtime's start and, first on this one, the open, which the
 // first event waits for. After the open they overlap the event's own checks.
@@ -161,10 +161,13 @@ func (o *openingStore) open(ctx context.Context, cfg config.Config, logger *slog
 	start := time.Now()
 	o.st, o.err = openStore(ctx, cfg)
 	close(o.done)
-	if o.err == nil {
-		logger.Debug("store open", slog.String("store", storeScheme(cfg.StoreURL)),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
+	if o.err != nil {
+		// The instance is stopping (WaitStore): no warning may delay that, or an event waiting
+		// for the store would more often be answered before the process exits.
+		return
 	}
+	logger.Debug("store open", slog.String("store", storeScheme(cfg.StoreURL)),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 	warn(logger, cfg)
 }
 
