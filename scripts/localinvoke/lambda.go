@@ -185,7 +185,12 @@ func (r *lambdaRuntime) invoke(event []byte) ([]byte, error) {
 //   - 502 with {"errorMessage", "errorType", …}: the handler panicked or the
 //     process exited during the invocation (errorType Runtime.ExitError);
 //   - 502 with an empty body: the function failed during init (it exited or
-//     reported an init error); the reason is only in the emulator's log.
+//     reported an init error); the reason is only in the emulator's log;
+//   - 502 with any other JSON body, the emulator having logged the runtime's
+//     exit: the function answered and its process exited right after, before
+//     the emulator had finished the invocation, which it then fails with the
+//     exit, passing the answer along (an exit some milliseconds later leaves
+//     the invocation answered).
 func (r *lambdaRuntime) interpret(status int, body []byte, mark int) ([]byte, error) {
 	trimmed := bytes.TrimSpace(body)
 	if status == http.StatusOK && bytes.HasPrefix(trimmed, []byte("Task timed out")) {
@@ -211,6 +216,13 @@ func (r *lambdaRuntime) interpret(status int, body []byte, mark int) ([]byte, er
 		}
 		return nil, &FunctionError{Platform: "lambda", Type: typ, Message: reason, Exited: true,
 			Output: r.functionOutput(mark, true)}
+	}
+	if status == http.StatusBadGateway && json.Valid(trimmed) {
+		if reason := r.failureReason(mark); strings.Contains(reason, "Runtime exited") {
+			return nil, &FunctionError{Platform: "lambda", Type: "Runtime.ExitError", Exited: true,
+				Message: fmt.Sprintf("%s (the function's answer, which the emulator discarded: %q)", reason, abbreviate(trimmed)),
+				Output:  r.functionOutput(mark, true)}
+		}
 	}
 	return nil, fmt.Errorf("localinvoke: lambda: the emulator answered %d %s: %q%s",
 		status, http.StatusText(status), abbreviate(trimmed), quoteLines(r.out.failuresSince(mark)))

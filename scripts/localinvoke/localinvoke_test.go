@@ -395,6 +395,34 @@ func TestExitDuringInvocation(t *testing.T) {
 	}
 }
 
+// TestAnswerThenExit: a Lambda function that answers and exits at once (as roomhook does when
+// its store fails to open after it took the first event) is reported as a runtime exit whether
+// the exit beat the answer or the answer beat the exit, the emulator then failing the
+// invocation with a 502 that carries the answer; never as an unexplained emulator error.
+func TestAnswerThenExit(t *testing.T) {
+	t.Parallel()
+	for range 6 {
+		rt, _ := start(t, platforms[0])
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		resp, err := rt.Invoke(ctx, []byte(`{"fail":"answer-exit","exitAfterMs":0}`))
+		cancel()
+		var fe *FunctionError
+		switch {
+		case err == nil:
+			// The emulator finished the invocation before the exit: the answer stands.
+			if status, serr := StatusCode(resp); serr != nil || status != 200 {
+				t.Errorf("answer %s: %d, %v", resp, status, serr)
+			}
+		case errors.As(err, &fe):
+			if fe.Type != "Runtime.ExitError" || !fe.Exited || !errors.Is(fe, ErrExited) || !strings.Contains(fe.Error(), "exit status 5") {
+				t.Errorf("error %v (%+v)", fe, fe)
+			}
+		default:
+			t.Errorf("Invoke = %s, %v; want the answer or a runtime exit", resp, err)
+		}
+	}
+}
+
 func TestTimeout(t *testing.T) {
 	t.Run("lambda", func(t *testing.T) {
 		t.Parallel()

@@ -32,7 +32,9 @@ func main() {
 // fail the invocation instead.
 type event struct {
 	Status int    `json:"status"`
-	Fail   string `json:"fail"` // "error", "panic", "exit" or "hang"
+	Fail   string `json:"fail"` // "error", "panic", "exit", "answer-exit" or "hang"
+	// ExitAfterMs is how long after answering "answer-exit" exits.
+	ExitAfterMs int `json:"exitAfterMs"`
 }
 
 func handle(ctx context.Context, e event) (map[string]any, error) {
@@ -45,6 +47,14 @@ func handle(ctx context.Context, e event) (map[string]any, error) {
 	case "exit":
 		fmt.Println("echo-lambda: exiting mid-invocation")
 		os.Exit(4)
+	case "answer-exit":
+		// The answer goes out while the process is on its way down, as when a function's
+		// init fails on another goroutine after it took its first event.
+		go func() {
+			time.Sleep(time.Duration(e.ExitAfterMs) * time.Millisecond)
+			fmt.Println("echo-lambda: exiting after the answer")
+			os.Exit(5)
+		}()
 	case "hang":
 		time.Sleep(time.Hour)
 	}
