@@ -18,6 +18,13 @@ func CreateWithSQL(t testing.TB) {
 	t.Cleanup(func() { useNewFileImage = true })
 }
 
+// WithSQL runs f with Open creating new files with SQL statements, without the image.
+func WithSQL(f func()) {
+	useNewFileImage = false
+	defer func() { useNewFileImage = true }()
+	f()
+}
+
 // NoHardLinks makes Open find a file system without hard links until the test ends.
 func NoHardLinks(t testing.TB) {
 	link = func(string, string) error { return errors.New("hard links not supported") }

@@ -35,15 +35,22 @@ var link = os.Link
 // The image is written to a new file beside path and hard-linked to path: link never replaces an
 // existing file, so of several instances creating the same store at once one wins and the others
 // find its file, and no process ever sees a partly written database at path. Unless the file is
-// ephemeral, the image is fsynced before the link and the directory after it, as SQLite does for
-// a file it creates.
+// ephemeral, the image is fsynced before the link and the directory after it, so that a
+// committed save never sits in a file whose name a crash could still take away.
+//
+// It steps aside, too, when a -wal, -shm or -journal file of an earlier database is still beside
+// path (killed instances leave them, and removing the database alone does not): SQLite discards a
+// leftover WAL or journal when it finds an empty database file, but would replay such a WAL over
+// the image's pages.
 //
 // Whatever goes wrong (path exists, the directory is not writable, the file system has no hard
 // links) leaves path as it was and returns false; Open then goes on as before, and SQLite creates
 // the file and reports any error itself, with the messages users already know.
 func createFromImage(path string, ephemeral bool) bool {
-	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
-		return false // there is a file (or something we cannot see past): SQLite decides
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			return false // there is a file (or something we cannot see past): SQLite decides
+		}
 	}
 	// O_EXCL on a name no one else uses: the process id and the time tell instances apart.
 	tmp := fmt.Sprintf("%s.roomhook-new-%d-%d", path, os.Getpid(), time.Now().UnixNano())
@@ -70,8 +77,9 @@ func createFromImage(path string, ephemeral bool) bool {
 	return true
 }
 
-// syncDir makes a new directory entry durable. It is best effort, as in SQLite: some file
-// systems cannot sync a directory, and the file's own content is already synced.
+// syncDir makes a new directory entry durable. It is best effort: some file systems cannot
+// sync a directory (SQLite ignores that failure too, for its journals), and the file's own
+// content is already synced.
 func syncDir(dir string) {
 	d, err := os.Open(dir)
 	if err != nil {

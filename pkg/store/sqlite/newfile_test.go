@@ -68,6 +68,33 @@ func TestNewFileImage(t *testing.T) {
 	}
 }
 
+// mode is the permission bits of the file at path.
+func mode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
+}
+
+// sqlCreatedMode is the mode SQLite gives a database file it creates (under this umask).
+func sqlCreatedMode(t *testing.T) os.FileMode {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sql.db")
+	var err error
+	sqlite.WithSQL(func() {
+		var s *sqlite.Store
+		if s, err = sqlite.Open(t.Context(), path, sqlite.Options{}); err == nil {
+			err = s.Close()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mode(t, path)
+}
+
 // leftovers lists what is in dir besides the database and SQLite's -wal and -shm files.
 func leftovers(t *testing.T, dir, name string) []string {
 	t.Helper()
@@ -100,8 +127,8 @@ func TestOpenNewFileFromImage(t *testing.T) {
 			if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, sqlite.NewFileImage) {
 				t.Fatalf("the new file is not the image (%d bytes, %v)", len(b), err)
 			}
-			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&0o600 != 0o600 {
-				t.Errorf("file mode %v, %v: want it readable and writable by its owner", fi.Mode(), err)
+			if got, want := mode(t, path), sqlCreatedMode(t); got != want {
+				t.Errorf("file mode %v, want %v as SQLite creates it", got, want)
 			}
 			if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 				t.Fatalf("Save = %v, %v", o, err)
@@ -133,6 +160,33 @@ func TestOpenNewFileWithoutHardLinks(t *testing.T) {
 	}
 }
 
+// TestOpenNewFileBesideStaleWAL: a database removed while the -wal and -shm files of a killed
+// instance stayed beside it. The new store must start empty and sound: SQLite drops a leftover
+// WAL when it finds an empty database file, and the image must not be put where that WAL would be
+// replayed over it.
+func TestOpenNewFileBesideStaleWAL(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.db")
+	runKilledInstance(t, path, "old-room", true)
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatalf("setup: the killed instance left no WAL: %v", err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, path)
+	if evs, err := s.Events(t.Context(), storetest.SeedSdkAppID); err != nil || len(evs) != 0 {
+		t.Fatalf("the new store holds %d events, %v; want none", len(evs), err)
+	}
+	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
+		t.Fatalf("Save = %v, %v", o, err)
+	}
+	var check string
+	if err := rawDB(t, path).QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check = %q, %v", check, err)
+	}
+}
+
 // TestOpenEmptyFileCreatesSchema: a file that exists but is empty is a new database to SQLite;
 // Open creates the schema in it with SQL (the image is only for a path with no file).
 func TestOpenEmptyFileCreatesSchema(t *testing.T) {
@@ -150,19 +204,16 @@ func TestOpenEmptyFileCreatesSchema(t *testing.T) {
 }
 
 // TestOpenNewFileRace opens one new path from several stores at once, as instances starting
-// together on a shared file system would: one image wins, every store opens it, the event is
-// stored once, and no temporary file stays.
+// together on a shared file system would: one image wins (the file is the image until the
+// first save), every store opens it, the event is stored once, and no temporary file stays.
 func TestOpenNewFileRace(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.db")
 	const n = 8
-	var (
-		wg       sync.WaitGroup
-		start    = make(chan struct{})
-		mu       sync.Mutex
-		outcomes []callback.Outcome
-	)
-	for range n {
+	stores := make([]*sqlite.Store, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range stores {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -172,18 +223,35 @@ func TestOpenNewFileRace(t *testing.T) {
 				t.Errorf("Open: %v", err)
 				return
 			}
-			defer s.Close()
-			o, err := s.Save(t.Context(), storetest.SeedEvent())
-			if err != nil {
-				t.Errorf("Save: %v", err)
-				return
-			}
-			mu.Lock()
-			outcomes = append(outcomes, o)
-			mu.Unlock()
+			stores[i] = s
 		}()
 	}
 	close(start)
+	wg.Wait()
+	for _, s := range stores {
+		if s != nil {
+			t.Cleanup(func() { s.Close() })
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, sqlite.NewFileImage) {
+		t.Fatalf("the file is not the image (%d bytes, %v)", len(b), err)
+	}
+
+	outcomes := make([]callback.Outcome, n)
+	for i, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := s.Save(t.Context(), storetest.SeedEvent())
+			if err != nil {
+				t.Errorf("Save: %v", err)
+			}
+			outcomes[i] = o
+		}()
+	}
 	wg.Wait()
 	counts := map[callback.Outcome]int{}
 	for _, o := range outcomes {
