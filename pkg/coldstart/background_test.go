@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +17,8 @@ import (
 
 // background builds an instance that opens its store in the background, logging at debug level
 // into the returned buffer. A plain buffer is enough: slog's JSON handler serialises its writes,
-// and the tests read it only after the open has finished (WaitStore, or a save that waited).
+// and the tests read it only after WaitStore, which returns once the open's goroutine has written
+// its last line (a save that waited for the open is not enough: the warnings come after it).
 func background(t *testing.T, env map[string]string) (*Instance, *bytes.Buffer, error) {
 	t.Helper()
 	logs := &bytes.Buffer{}
@@ -79,6 +81,25 @@ func TestOpenInBackgroundWarnsAfterTheOpen(t *testing.T) {
 	tmp := strings.Index(out, "lost when the instance is recycled")
 	if open < 0 || unsigned < open || tmp < open {
 		t.Fatalf("want the store open line, then both warnings:\n%s", out)
+	}
+}
+
+// TestOpenInBackgroundFailsWithoutWarnings: when the open fails, the instance is stopping and
+// nothing may delay that, the cold start's warnings included.
+func TestOpenInBackgroundFailsWithoutWarnings(t *testing.T) {
+	inst, logs, err := background(t, map[string]string{
+		"ROOMHOOK_SDKAPPID": "1400123456",
+		"ROOMHOOK_STORE":    "sqlite://" + filepath.Join(os.TempDir(), "roomhook-no-such-dir-"+t.Name(), "r.db"),
+		"SCF_FUNCTIONNAME":  "roomhook", // with no token: both warnings, had the open worked
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.WaitStore(); err == nil {
+		t.Fatal("the open of a store in a missing directory succeeded")
+	}
+	if out := logs.String(); strings.Contains(out, "not checked") || strings.Contains(out, "recycled") {
+		t.Errorf("warnings written while the instance stops:\n%s", out)
 	}
 }
 

@@ -155,7 +155,9 @@ var _ callback.Store = (*openingStore)(nil)
 // warnings; it runs once, on its own goroutine. The warnings come last because they are the slowest lines an
 // instance writes: the first line through slog takes ~0.3 ms of code never run before, which on
 // the main goroutine delayed the runtime's start and, first on this one, the open, which the
-// first event waits for. After the open they overlap the event's own checks.
+// first event waits for. After the open they overlap the event's own checks (and may land in the
+// log after the first answer, or with the next invocation if the platform freezes the instance
+// in between).
 func (o *openingStore) open(ctx context.Context, cfg config.Config, logger *slog.Logger) {
 	defer close(o.settled)
 	start := time.Now()
@@ -186,9 +188,9 @@ func (o *openingStore) Save(ctx context.Context, ev *callback.Event) (callback.O
 	return o.st.Save(ctx, ev)
 }
 
-// Close waits for the open and closes the store if it opened.
+// Close waits for the open (and its warnings) and closes the store if it opened.
 func (o *openingStore) Close() error {
-	<-o.done
+	<-o.settled
 	if o.st == nil {
 		return nil
 	}
