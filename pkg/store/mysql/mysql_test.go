@@ -416,35 +416,14 @@ func TestConcurrentColdStarts(t *testing.T) {
 	for round := range 3 {
 		t.Run(fmt.Sprint("round ", round), func(t *testing.T) {
 			u, name := newDatabase(t)
-			const n = 12
-			var (
-				wg     sync.WaitGroup
-				start  = make(chan struct{})
-				stores = make([]*Store, n)
-				errs   = make([]error, n)
-			)
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					stores[i], errs[i] = Open(t.Context(), u, Options{Timeout: 20 * time.Second})
-				}()
-			}
-			close(start)
-			wg.Wait()
-			for i, err := range errs {
-				if err != nil {
-					t.Errorf("cold start %d: %v", i, err)
-					continue
-				}
-				defer stores[i].Close()
-			}
+			stores, _ := storetest.OpenTogether(t, 12, func() (*Store, error) {
+				return Open(t.Context(), u, Options{Timeout: 20 * time.Second})
+			})
 			var rows int
 			if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT count(*) FROM roomhook_schema`).Scan(&rows); err != nil || rows != 1 {
 				t.Errorf("roomhook_schema has %d rows (%v), want 1", rows, err)
 			}
-			if errs[0] == nil {
+			if stores[0] != nil {
 				if o, err := stores[0].Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 					t.Errorf("Save after racing cold starts = %v, %v", o, err)
 				}

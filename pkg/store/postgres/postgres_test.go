@@ -393,30 +393,9 @@ func TestReopenKeepsData(t *testing.T) {
 // starting many instances would: every Open succeeds and the schema is created once.
 func TestConcurrentColdStarts(t *testing.T) {
 	schema, u := freshSchema(t)
-	const n = 8
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	stores := make([]*postgres.Store, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			s, err := postgres.Open(t.Context(), u, postgres.Options{})
-			if err != nil {
-				t.Errorf("Open %d: %v", i, err)
-				return
-			}
-			stores[i] = s
-		}()
-	}
-	close(start)
-	wg.Wait()
-	for _, s := range stores {
-		if s != nil {
-			s.Close()
-		}
-	}
+	storetest.OpenTogether(t, 8, func() (*postgres.Store, error) {
+		return postgres.Open(t.Context(), u, postgres.Options{})
+	})
 	if got := versions(t, schema); len(got) != 1 || got[0] != 1 {
 		t.Errorf("roomhook_schema holds %v, want [1]", got)
 	}

@@ -210,30 +210,10 @@ func TestOpenNewFileRace(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.db")
 	const n = 8
-	stores := make([]*sqlite.Store, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range stores {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-			if err != nil {
-				t.Errorf("Open: %v", err)
-				return
-			}
-			stores[i] = s
-		}()
-	}
-	close(start)
-	wg.Wait()
-	for _, s := range stores {
-		if s != nil {
-			t.Cleanup(func() { s.Close() })
-		}
-	}
-	if t.Failed() {
+	stores, ok := storetest.OpenTogether(t, n, func() (*sqlite.Store, error) {
+		return sqlite.Open(t.Context(), path, sqlite.Options{})
+	})
+	if !ok {
 		return
 	}
 	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, sqlite.NewFileImage) {
@@ -241,6 +221,7 @@ func TestOpenNewFileRace(t *testing.T) {
 	}
 
 	outcomes := make([]callback.Outcome, n)
+	var wg sync.WaitGroup
 	for i, s := range stores {
 		wg.Add(1)
 		go func() {

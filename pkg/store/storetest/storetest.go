@@ -510,3 +510,34 @@ func checkEvents(t *testing.T, s Backend, app int64, want ...*callback.Event) {
 func millis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
 
 func ptr[T any](v T) *T { return &v }
+
+// OpenTogether opens n stores at the same instant, as instances that start together do (each
+// open races the others to create the schema), and closes them when the test ends. A failed open
+// is reported with t.Errorf and leaves the zero S at its index; ok says whether all n opened.
+func OpenTogether[S interface{ Close() error }](t *testing.T, n int, open func() (S, error)) (stores []S, ok bool) {
+	t.Helper()
+	stores = make([]S, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			stores[i], errs[i] = open()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok = true
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("cold start %d: %v", i, err)
+			ok = false
+			continue
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+	return stores, ok
+}
