@@ -152,12 +152,12 @@ type openingStore struct {
 var _ callback.Store = (*openingStore)(nil)
 
 // open opens the store and records the outcome, then, if it opened, logs the cold start's
-// warnings; it runs once, on its own goroutine. The warnings come last because they are the slowest lines an
-// instance writes: the first line through slog takes ~0.3 ms of code never run before, which on
-// the main goroutine delayed the runtime's start and, first on this one, the open, which the
-// first event waits for. After the open they overlap the event's own checks (and may land in the
-// log after the first answer, or with the next invocation if the platform freezes the instance
-// in between).
+// warnings; it runs once, on its own goroutine. The warnings come last because they are the
+// slowest lines an instance writes: the first line through slog takes ~0.3 ms of code never run
+// before, which on the main goroutine delayed the runtime's start and, first on this one, the
+// open, which the first event waits for. After the open they overlap the event's own checks (and
+// may land in the log after the first answer, or with the next invocation if the platform
+// freezes the instance in between).
 func (o *openingStore) open(ctx context.Context, cfg config.Config, logger *slog.Logger) {
 	defer close(o.settled)
 	start := time.Now()

@@ -30,7 +30,7 @@ var useNewFileImage = true
 // link is os.Link, replaceable in tests to play a file system without hard links.
 var link = os.Link
 
-// createFromImage puts newFileImage at path if nothing is there, and reports whether it did.
+// createFromImage puts newFileImage at path if nothing is there.
 //
 // The image is written to a new file beside path and hard-linked to path: link never replaces an
 // existing file, so of several instances creating the same store at once one wins and the others
@@ -44,19 +44,19 @@ var link = os.Link
 // the image's pages.
 //
 // Whatever goes wrong (path exists, the directory is not writable, the file system has no hard
-// links) leaves path as it was and returns false; Open then goes on as before, and SQLite creates
+// links) leaves path as it was; Open then goes on as before, and SQLite creates
 // the file and reports any error itself, with the messages users already know.
-func createFromImage(path string, ephemeral bool) bool {
+func createFromImage(path string, ephemeral bool) {
 	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
 		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
-			return false // there is a file (or something we cannot see past): SQLite decides
+			return // there is a file (or something we cannot see past): SQLite decides
 		}
 	}
 	// O_EXCL on a name no one else uses: the process id and the time tell instances apart.
 	tmp := fmt.Sprintf("%s.roomhook-new-%d-%d", path, os.Getpid(), time.Now().UnixNano())
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return false
+		return
 	}
 	defer os.Remove(tmp) // after the link, path keeps the file
 	_, err = f.Write(newFileImage)
@@ -69,12 +69,11 @@ func createFromImage(path string, ephemeral bool) bool {
 	if err != nil || link(tmp, path) != nil {
 		// Another instance linked its copy first (EEXIST), or the link failed: either way
 		// SQLite takes it from here.
-		return false
+		return
 	}
 	if !ephemeral {
 		syncDir(filepath.Dir(path))
 	}
-	return true
 }
 
 // syncDir makes a new directory entry durable. It is best effort: some file systems cannot
