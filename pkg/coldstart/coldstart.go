@@ -56,8 +56,8 @@ type Options struct {
 	// OpenInBackground makes BuildWith return as soon as the configuration is read and the
 	// store URL names a known backend, and open the store (connect, create or check the schema)
 	// on another goroutine. An event function's cold start then connects while the platform's
-	// runtime fetches the first event, instead of before: ~2 ms less to the first answer of a
-	// Lambda or SCF cold start on SQLite (README, Performance), and an answer within the
+	// runtime fetches the first event, instead of before: 1 to 2 ms less to the first answer of
+	// a Lambda or SCF cold start on SQLite (README, Performance), and an answer within the
 	// store budget even when the store is slow to connect. Saves wait for the open, each
 	// within its own deadline. The caller must call Instance.WaitStore and stop the process
 	// when it returns an error, as it does when BuildWith fails. BuildWith's context bounds

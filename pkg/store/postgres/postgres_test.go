@@ -195,24 +195,15 @@ func TestConcurrentNewerAndOlder(t *testing.T) {
 	_, u := freshSchema(t, "pool_max_conns", "16")
 	s := open(t, u)
 	const n = 16
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ev := storetest.SeedEvent()
-			ev.EventTime += int64(i)
-			ev.Room.EventTime = ev.EventTime
-			ev.Room.RoomInfo.RoomName = ptr(fmt.Sprintf("name-%02d", i))
-			<-start
-			if _, err := s.Save(t.Context(), ev); err != nil {
-				t.Errorf("Save: %v", err)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	storetest.Together(n, func(i int) {
+		ev := storetest.SeedEvent()
+		ev.EventTime += int64(i)
+		ev.Room.EventTime = ev.EventTime
+		ev.Room.RoomInfo.RoomName = ptr(fmt.Sprintf("name-%02d", i))
+		if _, err := s.Save(t.Context(), ev); err != nil {
+			t.Errorf("Save: %v", err)
+		}
+	})
 	r, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest")
 	if err != nil {
 		t.Fatal(err)

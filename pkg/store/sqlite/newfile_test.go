@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/roomhook/roomhook/pkg/callback"
@@ -221,19 +220,13 @@ func TestOpenNewFileRace(t *testing.T) {
 	}
 
 	outcomes := make([]callback.Outcome, n)
-	var wg sync.WaitGroup
-	for i, s := range stores {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o, err := s.Save(t.Context(), storetest.SeedEvent())
-			if err != nil {
-				t.Errorf("Save: %v", err)
-			}
-			outcomes[i] = o
-		}()
-	}
-	wg.Wait()
+	storetest.Together(n, func(i int) {
+		o, err := stores[i].Save(t.Context(), storetest.SeedEvent())
+		if err != nil {
+			t.Errorf("Save: %v", err)
+		}
+		outcomes[i] = o
+	})
 	counts := map[callback.Outcome]int{}
 	for _, o := range outcomes {
 		counts[o]++

@@ -60,8 +60,9 @@ type Options struct {
 	// (SQLite's own guarantee for application crashes), and an fsync only guards against
 	// the operating system or the machine failing, which take such a file with them. On the
 	// test machine that is ~0.5 ms off every save (the WAL's fsync and, once per process, the
-	// directory's) and ~2.5 ms off creating a new file (six fsyncs). Leave it false for any
-	// file that outlives its instance (a mounted CFS or EFS, a container volume, a local disk).
+	// directory's), and a new file is created without the fsyncs of its image and directory
+	// (newfile.go). Leave it false for any file that outlives its instance (a mounted CFS or
+	// EFS, a container volume, a local disk).
 	Ephemeral bool
 }
 

@@ -207,30 +207,21 @@ func testDuplicate(t *testing.T, s Backend) {
 func testConcurrentDuplicates(t *testing.T, s Backend) {
 	const n = 16
 	var (
-		wg       sync.WaitGroup
-		start    = make(chan struct{})
 		mu       sync.Mutex
 		outcomes = map[callback.Outcome]int{}
 	)
-	for i := range n {
+	Together(n, func(i int) {
 		ev := SeedEvent()
 		ev.RequestID = fmt.Sprintf("req-concurrent-%02d", i)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			o, err := s.Save(t.Context(), ev)
-			if err != nil {
-				t.Errorf("Save (copy %d): %v", i, err)
-				return
-			}
-			mu.Lock()
-			outcomes[o]++
-			mu.Unlock()
-		}()
-	}
-	close(start)
-	wg.Wait()
+		o, err := s.Save(t.Context(), ev)
+		if err != nil {
+			t.Errorf("Save (copy %d): %v", i, err)
+			return
+		}
+		mu.Lock()
+		outcomes[o]++
+		mu.Unlock()
+	})
 
 	if outcomes[callback.OutcomeStored] != 1 || outcomes[callback.OutcomeDuplicate] != n-1 || len(outcomes) != 2 {
 		t.Errorf("outcomes = %v, want 1 stored and %d duplicate", outcomes, n-1)
@@ -511,13 +502,9 @@ func millis(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() 
 
 func ptr[T any](v T) *T { return &v }
 
-// OpenTogether opens n stores at the same instant, as instances that start together do (each
-// open races the others to create the schema), and closes them when the test ends. A failed open
-// is reported with t.Errorf and leaves the zero S at its index; ok says whether all n opened.
-func OpenTogether[S interface{ Close() error }](t *testing.T, n int, open func() (S, error)) (stores []S, ok bool) {
-	t.Helper()
-	stores = make([]S, n)
-	errs := make([]error, n)
+// Together runs f(0) … f(n-1) on n goroutines released at the same instant, so that their
+// calls race, and returns when all have returned.
+func Together(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -525,11 +512,21 @@ func OpenTogether[S interface{ Close() error }](t *testing.T, n int, open func()
 		go func() {
 			defer wg.Done()
 			<-start
-			stores[i], errs[i] = open()
+			f(i)
 		}()
 	}
 	close(start)
 	wg.Wait()
+}
+
+// OpenTogether opens n stores at the same instant, as instances that start together do (each
+// open races the others to create the schema), and closes them when the test ends. A failed open
+// is reported with t.Errorf and leaves the zero S at its index; ok says whether all n opened.
+func OpenTogether[S interface{ Close() error }](t *testing.T, n int, open func() (S, error)) (stores []S, ok bool) {
+	t.Helper()
+	stores = make([]S, n)
+	errs := make([]error, n)
+	Together(n, func(i int) { stores[i], errs[i] = open() })
 	ok = true
 	for i, err := range errs {
 		if err != nil {
