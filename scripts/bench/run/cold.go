@@ -77,10 +77,13 @@ func (l *lockedBuffer) bytes() []byte {
 //     before the timed ones. This is the budget, product ≤ floor + 2 ms (the median of the
 //     paired differences, interleaved starts): the function's own
 //     init (package init, configuration, opening and checking the store) plus its first
-//     answer, with the event made durable (fsync) before the answer.
+//     answer, the event committed before the answer.
 //   - new file: every instance creates its own database file (schema, WAL mode), as an
-//     instance with its SQLite file in Lambda's or SCF's /tmp does. Reported, not budgeted:
-//     creating a durable database costs fsyncs that depend on the disk, once per file.
+//     instance with its SQLite file in Lambda's or SCF's /tmp does. Reported, not budgeted.
+//
+// Both run as in the cloud: the platform's variables are set (the emulator sets Lambda's,
+// scfPlatformEnv SCF's) and the files are in the temp dir, so the store is ephemeral and SQLite
+// makes no fsync (sqlite.Options.Ephemeral), as in a function instance's /tmp.
 func cold(ctx context.Context, dir string, n int) error {
 	bins, err := build(ctx, dir, true)
 	if err != nil {
@@ -172,7 +175,7 @@ func cold(ctx context.Context, dir string, n int) error {
 			// Where the existing-file excess goes: linking the default store, linking the other
 			// drivers beside it (floors that import them and never call them), and the rest,
 			// which is the product's own work (configuration, opening the store, checking the
-			// event, the durable commit) judged against the floor with every store imported.
+			// event, the commit) judged against the floor with every store imported.
 			row(fmt.Sprintf("cold start %s, floor + SQLite store imported, not called", name), fmt.Sprintf("%.2f ms", median(linkedSQLite)),
 				fmt.Sprintf("%.2f ms", fm), fmt.Sprintf("%+.2f ms", median(diffs(linkedSQLite, f))), "info: linking SQLite", true)
 			row(fmt.Sprintf("cold start %s, floor + every store imported, not called", name), fmt.Sprintf("%.2f ms", median(linkedStores)),
