@@ -778,17 +778,8 @@ func TestConcurrentDuplicatesStress(t *testing.T) {
 	stores := []*Store{openURL(t, wide), openURL(t, u), openURL(t, u), openURL(t, u), openURL(t, u)}
 	const copies, rounds = 16, 15
 	for round := range rounds {
-		var (
-			wg       sync.WaitGroup
-			start    = make(chan struct{})
-			mu       sync.Mutex
-			outcomes = map[callback.Outcome]int{}
-		)
-		for i := range copies {
-			s := stores[0]
-			if i%4 == 0 {
-				s = stores[1+i/4]
-			}
+		evs := make([]*callback.Event, copies)
+		for i := range evs {
 			ev := storetest.SeedEvent()
 			ev.EventTime += int64(round)
 			ev.Room.EventTime = ev.EventTime
@@ -796,24 +787,21 @@ func TestConcurrentDuplicatesStress(t *testing.T) {
 			if round%3 == 2 { // an unprojected command: the archive alone decides
 				ev.Command, ev.Room = "Room.CallbackAfterMemberEnter", nil
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
-				defer cancel()
-				o, err := s.Save(ctx, ev)
-				if err != nil {
-					t.Errorf("round %d, copy %d: %v", round, i, err)
-					return
-				}
-				mu.Lock()
-				outcomes[o]++
-				mu.Unlock()
-			}()
+			evs[i] = ev
 		}
-		close(start)
-		wg.Wait()
+		outcomes := storetest.SaveTogether(t, copies, func(i int) (callback.Outcome, error) {
+			s := stores[0]
+			if i%4 == 0 {
+				s = stores[1+i/4]
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+			defer cancel()
+			o, err := s.Save(ctx, evs[i])
+			if err != nil {
+				err = fmt.Errorf("round %d: %w", round, err)
+			}
+			return o, err
+		})
 		first := callback.OutcomeStored
 		if round%3 == 2 {
 			first = callback.OutcomeIgnored
@@ -840,34 +828,18 @@ func TestConcurrentEventsForOneRoom(t *testing.T) {
 	s := openURL(t, withParam(u, "max_open_conns=16"))
 	const n = 16
 	base := storetest.SeedEvent().EventTime
-	var (
-		wg       sync.WaitGroup
-		start    = make(chan struct{})
-		mu       sync.Mutex
-		outcomes = map[callback.Outcome]int{}
-	)
-	for i := range n {
+	evs := make([]*callback.Event, n)
+	for i := range evs {
 		ev := storetest.SeedEvent()
 		ev.EventTime = base + int64((i*7)%n) // a permutation
 		ev.Room.EventTime = ev.EventTime
 		name := fmt.Sprint("name at ", ev.EventTime)
 		ev.Room.RoomInfo.RoomName = &name
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			o, err := s.Save(t.Context(), ev)
-			if err != nil {
-				t.Errorf("Save @%d: %v", ev.EventTime, err)
-				return
-			}
-			mu.Lock()
-			outcomes[o]++
-			mu.Unlock()
-		}()
+		evs[i] = ev
 	}
-	close(start)
-	wg.Wait()
+	outcomes := storetest.SaveTogether(t, n, func(i int) (callback.Outcome, error) {
+		return s.Save(t.Context(), evs[i])
+	})
 	if outcomes[callback.OutcomeStored] < 1 || outcomes[callback.OutcomeStored]+outcomes[callback.OutcomeStale] != n {
 		t.Errorf("outcomes = %v, want %d stored or stale, at least one stored", outcomes, n)
 	}

@@ -153,33 +153,12 @@ func TestConcurrentDuplicatesManyConnections(t *testing.T) {
 	stores := []*postgres.Store{open(t, u), open(t, u)}
 
 	const perStore = 16
-	var (
-		wg     sync.WaitGroup
-		start  = make(chan struct{})
-		mu     sync.Mutex
-		counts = map[callback.Outcome]int{}
-	)
-	for i, s := range stores {
-		for j := range perStore {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				ev := storetest.SeedEvent()
-				ev.RequestID = fmt.Sprintf("store-%d-%d", i, j)
-				o, err := s.Save(t.Context(), ev)
-				if err != nil {
-					t.Errorf("Save: %v", err)
-					return
-				}
-				mu.Lock()
-				counts[o]++
-				mu.Unlock()
-			}()
-		}
-	}
-	close(start)
-	wg.Wait()
+	counts := storetest.SaveTogether(t, len(stores)*perStore, func(k int) (callback.Outcome, error) {
+		i, j := k/perStore, k%perStore
+		ev := storetest.SeedEvent()
+		ev.RequestID = fmt.Sprintf("store-%d-%d", i, j)
+		return stores[i].Save(t.Context(), ev)
+	})
 	if counts[callback.OutcomeStored] != 1 || counts[callback.OutcomeDuplicate] != 2*perStore-1 {
 		t.Errorf("outcomes = %v, want 1 stored, %d duplicate", counts, 2*perStore-1)
 	}

@@ -219,18 +219,9 @@ func TestOpenNewFileRace(t *testing.T) {
 		t.Fatalf("the file is not the image (%d bytes, %v)", len(b), err)
 	}
 
-	outcomes := make([]callback.Outcome, n)
-	storetest.Together(n, func(i int) {
-		o, err := stores[i].Save(t.Context(), storetest.SeedEvent())
-		if err != nil {
-			t.Errorf("Save: %v", err)
-		}
-		outcomes[i] = o
+	counts := storetest.SaveTogether(t, n, func(i int) (callback.Outcome, error) {
+		return stores[i].Save(t.Context(), storetest.SeedEvent())
 	})
-	counts := map[callback.Outcome]int{}
-	for _, o := range outcomes {
-		counts[o]++
-	}
 	if counts[callback.OutcomeStored] != 1 || counts[callback.OutcomeDuplicate] != n-1 {
 		t.Errorf("outcomes %v, want one stored and %d duplicates", counts, n-1)
 	}

@@ -206,21 +206,10 @@ func testDuplicate(t *testing.T, s Backend) {
 
 func testConcurrentDuplicates(t *testing.T, s Backend) {
 	const n = 16
-	var (
-		mu       sync.Mutex
-		outcomes = map[callback.Outcome]int{}
-	)
-	Together(n, func(i int) {
+	outcomes := SaveTogether(t, n, func(i int) (callback.Outcome, error) {
 		ev := SeedEvent()
 		ev.RequestID = fmt.Sprintf("req-concurrent-%02d", i)
-		o, err := s.Save(t.Context(), ev)
-		if err != nil {
-			t.Errorf("Save (copy %d): %v", i, err)
-			return
-		}
-		mu.Lock()
-		outcomes[o]++
-		mu.Unlock()
+		return s.Save(t.Context(), ev)
 	})
 
 	if outcomes[callback.OutcomeStored] != 1 || outcomes[callback.OutcomeDuplicate] != n-1 || len(outcomes) != 2 {
@@ -517,6 +506,26 @@ func Together(n int, f func(i int)) {
 	}
 	close(start)
 	wg.Wait()
+}
+
+// SaveTogether runs save(0) … save(n-1) at the same instant (Together), as deliveries that
+// race one another, and counts the outcomes. A failed save is reported with t.Errorf, naming its
+// index, and counted nowhere.
+func SaveTogether(t *testing.T, n int, save func(i int) (callback.Outcome, error)) map[callback.Outcome]int {
+	t.Helper()
+	var mu sync.Mutex
+	counts := map[callback.Outcome]int{}
+	Together(n, func(i int) {
+		o, err := save(i)
+		if err != nil {
+			t.Errorf("save %d: %v", i, err)
+			return
+		}
+		mu.Lock()
+		counts[o]++
+		mu.Unlock()
+	})
+	return counts
 }
 
 // OpenTogether opens n stores at the same instant, as instances that start together do (each
