@@ -220,7 +220,7 @@ func (r *lambdaRuntime) interpret(status int, body []byte, mark int) ([]byte, er
 	if status == http.StatusBadGateway && json.Valid(trimmed) {
 		if reason := r.failureReason(mark); strings.Contains(reason, "Runtime exited") {
 			return nil, &FunctionError{Platform: "lambda", Type: "Runtime.ExitError", Exited: true,
-				Message: fmt.Sprintf("%s (the function's answer, which the emulator discarded: %q)", reason, abbreviate(trimmed)),
+				Message: fmt.Sprintf("%s (the function's answer, which the emulator returned with its 502: %q)", reason, abbreviate(trimmed)),
 				Output:  r.functionOutput(mark, true)}
 		}
 	}

@@ -404,7 +404,7 @@ func TestAnswerThenExit(t *testing.T) {
 	for range 6 {
 		rt, _ := start(t, platforms[0])
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		resp, err := rt.Invoke(ctx, []byte(`{"fail":"answer-exit","exitAfterMs":0}`))
+		resp, err := rt.Invoke(ctx, []byte(`{"fail":"answer-exit"}`))
 		cancel()
 		var fe *FunctionError
 		switch {

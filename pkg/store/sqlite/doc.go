@@ -9,11 +9,11 @@
 // version.
 //
 // Open creates the schema when the file is new: a file that does not exist yet is written whole
-// from an embedded image of a new store (newfile.go), an empty one gets the tables by SQL. The database runs in WAL mode with a busy
-// timeout so that another process (an operator's sqlite3 shell, a replay tool) can read the
-// file while a function writes it. Inside one process every call goes through a single
-// connection: a SQLite file has one writer at a time anyway, and queueing in Go honours each
-// call's context instead of spinning on SQLITE_BUSY.
+// from an embedded image of a new store (newfile.go), an empty one gets the tables by SQL. The
+// database runs in WAL mode with a busy timeout so that another process (an operator's sqlite3
+// shell, a replay tool) can read the file while a function writes it. Inside one process every
+// call goes through a single connection: a SQLite file has one writer at a time anyway, and
+// queueing in Go honours each call's context instead of spinning on SQLITE_BUSY.
 //
 // SQLite keeps writing to the file it has open even after that file was removed or replaced at
 // its path, where nothing will find it again; Save therefore checks, before it commits, that

@@ -11,13 +11,6 @@ const WALTrimBytes = walTrimBytes
 // NewFileImage is the database file Open writes into place for a new store.
 var NewFileImage = newFileImage
 
-// CreateWithSQL makes Open create new files with SQL statements, without the image, until the
-// test ends.
-func CreateWithSQL(t testing.TB) {
-	useNewFileImage = false
-	t.Cleanup(func() { useNewFileImage = true })
-}
-
 // WithSQL runs f with Open creating new files with SQL statements, without the image.
 func WithSQL(f func()) {
 	useNewFileImage = false

@@ -19,13 +19,15 @@ var update = flag.Bool("update", false, "rewrite schema_v1.db from what migrate 
 // returns its bytes once closed (checkpointed, WAL removed).
 func sqlCreated(t *testing.T) []byte {
 	t.Helper()
-	sqlite.CreateWithSQL(t)
 	path := filepath.Join(t.TempDir(), "sql.db")
-	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	var err error
+	sqlite.WithSQL(func() {
+		var s *sqlite.Store
+		if s, err = sqlite.Open(t.Context(), path, sqlite.Options{}); err == nil {
+			err = s.Close()
+		}
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {

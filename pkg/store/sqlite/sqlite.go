@@ -107,10 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if useNewFileImage {
 		createFromImage(abs, opts.Ephemeral)
 	}
-	dsn, err := dataSourceName(abs, opts.Ephemeral)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
-	}
+	dsn := dataSourceName(abs, opts.Ephemeral)
 
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -200,7 +197,8 @@ func (s *Store) checkFile() error {
 		"what is written now would be lost, so nothing is acknowledged until the file is back", s.path, why)
 }
 
-// dataSourceName builds the driver's DSN. The path goes into a file: URI, percent-escaped, so
+// dataSourceName builds the driver's DSN for the absolute path abs. The path goes into a file:
+// URI, percent-escaped, so
 // that a '?' or '#' in a file name stays part of the name instead of starting the options.
 //
 // The options:
@@ -216,11 +214,7 @@ func (s *Store) checkFile() error {
 //
 // Otherwise synchronous stays at SQLite's default (FULL): an event is on disk before it is
 // acknowledged.
-func dataSourceName(path string, ephemeral bool) (string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", err
-	}
+func dataSourceName(abs string, ephemeral bool) string {
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // a Windows drive letter: file:///C:/...
@@ -233,7 +227,7 @@ func dataSourceName(path string, ephemeral bool) (string, error) {
 	if ephemeral {
 		q.Add("_pragma", "synchronous(OFF)")
 	}
-	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode(), nil
+	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
 }
 
 // Synchronous returns the connection's synchronous setting as SQLite reports it: 2 (FULL, an

@@ -33,8 +33,6 @@ func main() {
 type event struct {
 	Status int    `json:"status"`
 	Fail   string `json:"fail"` // "error", "panic", "exit", "answer-exit" or "hang"
-	// ExitAfterMs is how long after answering "answer-exit" exits.
-	ExitAfterMs int `json:"exitAfterMs"`
 }
 
 func handle(ctx context.Context, e event) (map[string]any, error) {
@@ -51,7 +49,6 @@ func handle(ctx context.Context, e event) (map[string]any, error) {
 		// The answer goes out while the process is on its way down, as when a function's
 		// init fails on another goroutine after it took its first event.
 		go func() {
-			time.Sleep(time.Duration(e.ExitAfterMs) * time.Millisecond)
 			fmt.Println("echo-lambda: exiting after the answer")
 			os.Exit(5)
 		}()
