@@ -1,6 +1,9 @@
 package callback
 
 import (
+	"reflect"
+	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -22,47 +25,92 @@ import (
 type fieldSet struct {
 	names  []string // as the wire struct's tags spell them; used in error messages
 	folded []string // the same, folded as encoding/json compares names (ASCII upper case)
-	nested int      // index of the name whose object value is read too, or -1
-	inner  *fieldSet
+	// inner holds, per name, the set of the object its value is (or, when array is set, of
+	// each object in the array its value is), or nil when the value is not read inside.
+	inner []*fieldSet
+	array []bool
 }
 
 // maxFolded bounds a name the scanner folds: longer names cannot be one of ours.
 const maxFolded = 32
 
-// newFieldSet builds the set of names; the one called nested has its object value scanned
-// with inner.
-func newFieldSet(nested string, inner *fieldSet, names ...string) *fieldSet {
-	if len(names) > 32 { // object keeps one bit of a uint32 per name
-		panic("callback: a fieldSet holds at most 32 names")
+// maxNames is how many names one set holds: object keeps one bit of a uint64 per name.
+const maxNames = 64
+
+// newFieldSet builds the set of names, none read inside.
+func newFieldSet(names ...string) *fieldSet {
+	if len(names) > maxNames {
+		panic("callback: a fieldSet holds at most 64 names")
 	}
-	s := &fieldSet{names: names, nested: -1, inner: inner}
-	for i, n := range names {
+	s := &fieldSet{names: names, inner: make([]*fieldSet, len(names)), array: make([]bool, len(names))}
+	for _, n := range names {
 		var buf [maxFolded]byte
 		k, ok := foldName(&buf, []byte(n))
 		if !ok {
 			panic("callback: field name " + n + " cannot be folded")
 		}
 		s.folded = append(s.folded, string(buf[:k]))
-		if n == nested {
-			s.nested = i
-		}
 	}
 	return s
 }
 
+// within sets the set of name's object value (array false) or of each object of its array
+// value (array true), and returns s.
+func (s *fieldSet) within(name string, inner *fieldSet, array bool) *fieldSet {
+	for i, n := range s.names {
+		if n == name {
+			s.inner[i], s.array[i] = inner, array
+			return s
+		}
+	}
+	panic("callback: no field " + name + " to read inside")
+}
+
+// fieldsOf derives the set of names a wire struct reads from its json tags: a field whose type
+// is a struct (or a pointer to one) is read inside as an object, a slice of structs as an array
+// of objects. Deriving it keeps the scanner and the parser in step by construction.
+func fieldsOf(t reflect.Type) *fieldSet {
+	var names []string
+	var inner []*fieldSet
+	var array []bool
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		ft := deref(f.Type)
+		var in *fieldSet
+		arr := false
+		switch {
+		case ft.Kind() == reflect.Struct:
+			in = fieldsOf(ft)
+		case ft.Kind() == reflect.Slice && deref(ft.Elem()).Kind() == reflect.Struct:
+			in, arr = fieldsOf(deref(ft.Elem())), true
+		}
+		names, inner, array = append(names, name), append(inner, in), append(array, arr)
+	}
+	s := newFieldSet(names...)
+	copy(s.inner, inner)
+	copy(s.array, array)
+	return s
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
 var (
 	// createRoomFields are the names wireCreated and wireRoomInfo read.
-	createRoomFields = newFieldSet("RoomInfo",
-		newFieldSet("", nil,
-			"RoomId", "RoomName", "RoomType", "Owner_Account", "MaxMemberCount", "MaxSeatCount",
-			"IsVideoDisabled", "IsAudioDisabled", "IsMessageDisabled", "IsScreenSharingDisabled",
-			"IsCloudRecordingDisabled", "CustomInfo", "ScheduleStartTime", "ScheduleEndTime",
-			"RoomStatus", "IsSeatEnabled", "TakeSeatMode", "CreateTime"),
-		"CallbackCommand", "Operator_Account", "RoomInfo", "ScheduleInviteeList_Account", "EventTime")
+	createRoomFields = fieldsOf(reflect.TypeFor[wireCreated]())
 
-	// envelopeFields are the names wireEnvelope and wireEnvelopeRoomInfo read.
-	envelopeFields = newFieldSet("RoomInfo", newFieldSet("", nil, "RoomId"),
-		"CallbackCommand", "RoomId", "RoomInfo", "EventTime")
+	// envelopeFields are the names wireEnvelope and wireEnvelopeRoomInfo read (RoomInfo is
+	// kept raw there, and read inside for its RoomId only).
+	envelopeFields = newFieldSet("CallbackCommand", "RoomId", "RoomInfo", "EventTime").
+			within("RoomInfo", fieldsOf(reflect.TypeFor[wireEnvelopeRoomInfo]()), false)
 )
 
 // duplicateField returns the name of the first field of set that body's top-level object
@@ -108,7 +156,7 @@ func (s *scanner) space() {
 // object reads the object starting at s.i (its '{') up to and including its '}', and returns
 // the path of the first repeated field of set, or "".
 func (s *scanner) object(set *fieldSet) string {
-	var seen uint32
+	var seen uint64
 	next := 0 // where lookup starts: the name after the last one found (Tencent's order)
 	s.i++     // '{'
 	for {
@@ -131,10 +179,15 @@ func (s *scanner) object(set *fieldSet) string {
 			s.value()
 		case seen&(1<<k) != 0:
 			return set.names[k]
-		case k == set.nested && s.peek() == '{':
+		case set.inner[k] != nil && !set.array[k] && s.peek() == '{':
 			seen |= 1 << k
-			if d := s.object(set.inner); d != "" {
+			if d := s.object(set.inner[k]); d != "" {
 				return set.names[k] + "." + d
+			}
+		case set.inner[k] != nil && set.array[k] && s.peek() == '[':
+			seen |= 1 << k
+			if d := s.array(set.inner[k]); d != "" {
+				return set.names[k] + d
 			}
 		default:
 			seen |= 1 << k
@@ -144,6 +197,32 @@ func (s *scanner) object(set *fieldSet) string {
 		c := s.peek()
 		s.i++
 		if c != ',' { // '}'
+			return ""
+		}
+	}
+}
+
+// array reads the array starting at s.i (its '[') up to and including its ']', scanning each
+// object in it with set, and returns the path of the first repeated field ("[2].Index"), or "".
+func (s *scanner) array(set *fieldSet) string {
+	s.i++ // '['
+	for n := 0; ; n++ {
+		s.space()
+		switch s.peek() {
+		case ']', 0:
+			s.i++
+			return ""
+		case '{':
+			if d := s.object(set); d != "" {
+				return "[" + strconv.Itoa(n) + "]." + d
+			}
+		default:
+			s.value()
+		}
+		s.space()
+		c := s.peek()
+		s.i++
+		if c != ',' { // ']'
 			return ""
 		}
 	}

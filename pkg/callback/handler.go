@@ -197,12 +197,14 @@ func (h *Handler) check(req Request, now time.Time) (*Event, *Error) {
 	ev.OptPlatform = q.get(pOptPlatform)
 
 	var bodyCommand string
-	if ev.Command == CommandCreateRoom {
-		rc, err := ParseCreateRoom(req.Body)
+	if c, projected := commands[ev.Command]; projected {
+		p, err := c.parse(req.Body)
 		if err != nil {
 			return ev, parseError(err)
 		}
-		ev.Room, ev.RoomID, ev.EventTime, bodyCommand = rc, rc.RoomInfo.RoomID, rc.EventTime, rc.CallbackCommand
+		ev.Payload = p
+		ev.RoomID, ev.EventTime = p.Key()
+		bodyCommand = p.BodyCommand()
 	} else {
 		env, err := ParseEnvelope(req.Body)
 		if err != nil {

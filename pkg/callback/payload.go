@@ -94,64 +94,26 @@ type wireRoomInfo struct {
 // (RoomInfo.RoomId, EventTime) or of an impossible type. A repeated field is reported before
 // any problem with its values.
 func ParseCreateRoom(body []byte) (*RoomCreated, error) {
-	if err := checkObject(body); err != nil {
+	w, err := decodeBody[wireCreated](body, createRoomFields)
+	if err != nil {
 		return nil, err
-	}
-	var w wireCreated
-	if err := json.Unmarshal(body, &w); err != nil {
-		err = decodeError(err)
-		// A type error means encoding/json found the syntax valid (it checks the whole
-		// document first), so the scanner may run.
-		if errors.Is(err, ErrField) {
-			if dup := duplicateField(body, createRoomFields); dup != "" {
-				return nil, duplicateError(dup)
-			}
-		}
-		return nil, err
-	}
-	if dup := duplicateField(body, createRoomFields); dup != "" {
-		return nil, duplicateError(dup)
 	}
 	if w.RoomInfo == nil {
 		return nil, fieldError("RoomInfo", "missing")
 	}
-	roomID, ok := jsonString(w.RoomInfo.RoomID)
-	if !ok {
-		return nil, fieldError("RoomInfo.RoomId", "must be a string")
+	roomID, err := requiredID("RoomInfo.RoomId", w.RoomInfo.RoomID)
+	if err != nil {
+		return nil, err
 	}
-	if roomID == "" {
-		return nil, fieldError("RoomInfo.RoomId", "missing")
-	}
-	if w.EventTime == nil {
-		return nil, fieldError("EventTime", "missing")
-	}
-	if *w.EventTime <= 0 {
-		return nil, fieldError("EventTime", "must be positive")
+	eventTime, err := requiredTime(w.EventTime)
+	if err != nil {
+		return nil, err
 	}
 	ri := w.RoomInfo
 	rc := &RoomCreated{
 		OperatorAccount: str(w.OperatorAccount),
-		EventTime:       int64(*w.EventTime),
-		RoomInfo: RoomInfo{
-			RoomID:                   roomID,
-			RoomName:                 str(ri.RoomName),
-			RoomType:                 str(ri.RoomType),
-			OwnerAccount:             str(ri.OwnerAccount),
-			MaxMemberCount:           integer(ri.MaxMemberCount),
-			MaxSeatCount:             integer(ri.MaxSeatCount),
-			IsVideoDisabled:          boolean(ri.IsVideoDisabled),
-			IsAudioDisabled:          boolean(ri.IsAudioDisabled),
-			IsMessageDisabled:        boolean(ri.IsMessageDisabled),
-			IsScreenSharingDisabled:  boolean(ri.IsScreenSharingDisabled),
-			IsCloudRecordingDisabled: boolean(ri.IsCloudRecordingDisabled),
-			CustomInfo:               str(ri.CustomInfo),
-			ScheduleStartTime:        integer(ri.ScheduleStartTime),
-			ScheduleEndTime:          integer(ri.ScheduleEndTime),
-			RoomStatus:               str(ri.RoomStatus),
-			IsSeatEnabled:            boolean(ri.IsSeatEnabled),
-			TakeSeatMode:             str(ri.TakeSeatMode),
-			CreateTime:               integer(ri.CreateTime),
-		},
+		EventTime:       eventTime,
+		RoomInfo:        ri.info(roomID),
 	}
 	if w.CallbackCommand != nil {
 		rc.CallbackCommand = string(*w.CallbackCommand)
@@ -160,6 +122,114 @@ func ParseCreateRoom(body []byte) (*RoomCreated, error) {
 		rc.ScheduleInviteeList = []string(*w.ScheduleInviteeListAccount)
 	}
 	return rc, nil
+}
+
+// Key returns RoomInfo.RoomId and EventTime.
+func (rc *RoomCreated) Key() (string, int64) { return rc.RoomInfo.RoomID, rc.EventTime }
+
+// BodyCommand returns the body's CallbackCommand.
+func (rc *RoomCreated) BodyCommand() string { return rc.CallbackCommand }
+
+// info returns the RoomInfo the wire struct carries, with roomID already checked.
+func (ri *wireRoomInfo) info(roomID string) RoomInfo {
+	return RoomInfo{
+		RoomID:                   roomID,
+		RoomName:                 str(ri.RoomName),
+		RoomType:                 str(ri.RoomType),
+		OwnerAccount:             str(ri.OwnerAccount),
+		MaxMemberCount:           integer(ri.MaxMemberCount),
+		MaxSeatCount:             integer(ri.MaxSeatCount),
+		IsVideoDisabled:          boolean(ri.IsVideoDisabled),
+		IsAudioDisabled:          boolean(ri.IsAudioDisabled),
+		IsMessageDisabled:        boolean(ri.IsMessageDisabled),
+		IsScreenSharingDisabled:  boolean(ri.IsScreenSharingDisabled),
+		IsCloudRecordingDisabled: boolean(ri.IsCloudRecordingDisabled),
+		CustomInfo:               str(ri.CustomInfo),
+		ScheduleStartTime:        integer(ri.ScheduleStartTime),
+		ScheduleEndTime:          integer(ri.ScheduleEndTime),
+		RoomStatus:               str(ri.RoomStatus),
+		IsSeatEnabled:            boolean(ri.IsSeatEnabled),
+		TakeSeatMode:             str(ri.TakeSeatMode),
+		CreateTime:               integer(ri.CreateTime),
+	}
+}
+
+// overlay sets every field u carries (non-nil) on i; the others stay as they are.
+func (i *RoomInfo) overlay(u *RoomInfo) {
+	set(&i.RoomName, u.RoomName)
+	set(&i.RoomType, u.RoomType)
+	set(&i.OwnerAccount, u.OwnerAccount)
+	set(&i.MaxMemberCount, u.MaxMemberCount)
+	set(&i.MaxSeatCount, u.MaxSeatCount)
+	set(&i.IsVideoDisabled, u.IsVideoDisabled)
+	set(&i.IsAudioDisabled, u.IsAudioDisabled)
+	set(&i.IsMessageDisabled, u.IsMessageDisabled)
+	set(&i.IsScreenSharingDisabled, u.IsScreenSharingDisabled)
+	set(&i.IsCloudRecordingDisabled, u.IsCloudRecordingDisabled)
+	set(&i.CustomInfo, u.CustomInfo)
+	set(&i.ScheduleStartTime, u.ScheduleStartTime)
+	set(&i.ScheduleEndTime, u.ScheduleEndTime)
+	set(&i.RoomStatus, u.RoomStatus)
+	set(&i.IsSeatEnabled, u.IsSeatEnabled)
+	set(&i.TakeSeatMode, u.TakeSeatMode)
+	set(&i.CreateTime, u.CreateTime)
+}
+
+func set[T any](dst **T, v *T) {
+	if v != nil {
+		*dst = v
+	}
+}
+
+// decodeBody decodes body into a new W after the checks every projected command shares: one
+// JSON object in valid UTF-8, no field of fields repeated. A repeated field is reported before
+// any problem with its values.
+func decodeBody[W any](body []byte, fields *fieldSet) (*W, error) {
+	if err := checkObject(body); err != nil {
+		return nil, err
+	}
+	w := new(W)
+	if err := json.Unmarshal(body, w); err != nil {
+		err = decodeError(err)
+		// A type error means encoding/json found the syntax valid (it checks the whole
+		// document first), so the scanner may run.
+		if errors.Is(err, ErrField) {
+			if dup := duplicateField(body, fields); dup != "" {
+				return nil, duplicateError(dup)
+			}
+		}
+		return nil, err
+	}
+	if dup := duplicateField(body, fields); dup != "" {
+		return nil, duplicateError(dup)
+	}
+	return w, nil
+}
+
+// requiredID returns the required string id raw holds, or an error naming the field.
+func requiredID(name string, raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", fieldError(name, "missing")
+	}
+	id, ok := jsonString(raw)
+	if !ok {
+		return "", fieldError(name, "must be a string")
+	}
+	if id == "" {
+		return "", fieldError(name, "missing")
+	}
+	return id, nil
+}
+
+// requiredTime returns the required, positive EventTime.
+func requiredTime(t *lenientInt) (int64, error) {
+	if t == nil {
+		return 0, fieldError("EventTime", "missing")
+	}
+	if *t <= 0 {
+		return 0, fieldError("EventTime", "must be positive")
+	}
+	return int64(*t), nil
 }
 
 // Envelope is what roomhook reads from the body of a command it does not project: enough to

@@ -2,6 +2,8 @@ package callback
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -10,15 +12,17 @@ import (
 // Store persists callbacks. Every backend under pkg/store implements it and runs the shared
 // conformance suite in pkg/store/storetest.
 type Store interface {
-	// Save archives ev and, when ev.Room is set, brings the room projection up to date, as one
-	// atomic, idempotent step:
-	//   - the archive key SdkAppID + Command + RoomID + EventTime is unique: a repeat returns
-	//     OutcomeDuplicate and changes nothing, even when both copies arrive at the same moment;
-	//     an event without EventTime (EventTime == 0, only for commands we do not handle) has no
-	//     natural key and is archived on every delivery;
-	//   - the projection never moves backwards: an event older than (or as old as) the stored
-	//     room is archived and returns OutcomeStale;
-	//   - ev.Room == nil (a command we do not handle) is archived raw and returns OutcomeIgnored.
+	// Save archives ev and, when ev.Payload is set, brings the room's rows up to date with
+	// Project, as one atomic, idempotent step:
+	//   - the archive key SdkAppID + RoomID + Command + EventTime + Digest is unique: a repeat
+	//     returns OutcomeDuplicate and changes nothing, even when both copies arrive at the same
+	//     moment; an event without EventTime (EventTime == 0, only for commands we do not
+	//     handle) has no natural key and is archived on every delivery;
+	//   - the rows are the fold of the room's events in event order, whatever the delivery
+	//     order: an event the rows already reflect (a late one) is archived and returns
+	//     OutcomeStale;
+	//   - ev.Payload == nil (a command we do not handle) is archived raw and returns
+	//     OutcomeIgnored.
 	// Save honours ctx's deadline. An error means the event may not be stored (SQL backends
 	// write nothing, except that a connection lost during COMMIT may have committed; DynamoDB,
 	// which has no transactions here, may have archived it without updating the room): the
@@ -70,8 +74,17 @@ type Event struct {
 	ReceivedAt  time.Time
 	Raw         []byte // the body exactly as received (after the gateway's base64, if any)
 
-	// Room is the parsed create-room payload, or nil for a command roomhook does not project.
-	Room *RoomCreated
+	// Payload is the parsed body of a command roomhook projects, or nil for any other command
+	// (archived raw).
+	Payload Payload
+}
+
+// Digest returns the SHA-256 of Raw in lowercase hex: with SdkAppID, RoomID, Command and
+// EventTime it makes the archive key, so two different events of one room in one millisecond
+// are both kept while a repeat of one is a duplicate. It is the body_sha256 column.
+func (ev *Event) Digest() string {
+	sum := sha256.Sum256(ev.Raw)
+	return hex.EncodeToString(sum[:])
 }
 
 // Check reports an Event a Store must refuse before writing anything: a nil event, or one
@@ -81,38 +94,28 @@ func (ev *Event) Check() error {
 	if ev == nil {
 		return errors.New("nil event")
 	}
-	if r := ev.Room; r != nil {
-		if r.RoomInfo.RoomID != ev.RoomID {
-			return fmt.Errorf("event RoomID %q differs from RoomInfo.RoomId %q", ev.RoomID, r.RoomInfo.RoomID)
+	if p := ev.Payload; p != nil {
+		room, t := p.Key()
+		if room != ev.RoomID {
+			return fmt.Errorf("event RoomID %q differs from the payload's %q", ev.RoomID, room)
 		}
-		if r.EventTime != ev.EventTime {
-			return fmt.Errorf("event EventTime %d differs from the payload's %d", ev.EventTime, r.EventTime)
+		if t != ev.EventTime {
+			return fmt.Errorf("event EventTime %d differs from the payload's %d", ev.EventTime, t)
 		}
 	}
 	return nil
 }
 
-// CommandCreateRoom is the callback the Room engine sends after a room is created.
-const CommandCreateRoom = "Room.CallbackAfterCreateRoom"
-
 // ErrNotFound is returned by Reader methods when nothing matches.
 var ErrNotFound = errors.New("not found")
 
 // Reader reads back what a Store saved. Every backend implements it: the conformance suite,
-// the replay tooling and operators use it to see exactly what was kept.
+// the replay tooling and operators use it to see exactly what was kept (ReadRoom, ReadMembers
+// and ReadSeats decode the rows).
 type Reader interface {
-	// Room returns the projection of one room, or ErrNotFound.
-	Room(ctx context.Context, sdkAppID int64, roomID string) (*RoomRecord, error)
-	// Events returns the archive rows of one app in the order they were archived; Room is nil
-	// in each (the archive keeps the raw body, not the projection).
+	// Rows returns the rows of t of one room (its sdk_app_id and room_id), in any order.
+	Rows(ctx context.Context, t *Table, sdkAppID int64, roomID string) ([]Row, error)
+	// Events returns the archive rows of one app in the order they were archived; Payload is
+	// nil in each (the archive keeps the raw body, not the projection).
 	Events(ctx context.Context, sdkAppID int64) ([]Event, error)
-}
-
-// RoomRecord is one row of the room projection.
-type RoomRecord struct {
-	SdkAppID int64
-	// Room holds every projected field: RoomInfo, Operator_Account, the de-duplicated invitees
-	// and the EventTime the row reflects. CallbackCommand is the command that last wrote it.
-	Room      RoomCreated
-	UpdatedAt time.Time // when the row was last written, millisecond precision
 }

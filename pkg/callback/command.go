@@ -1,0 +1,101 @@
+package callback
+
+// The callback commands roomhook projects. Every other command is archived raw and answered
+// OK (see ParseEnvelope).
+const (
+	CommandCreateRoom = "Room.CallbackAfterCreateRoom"
+	CommandUpdateRoom = "Room.CallbackAfterUpdateRoomInfo"
+	// CommandUpdateRoomAlt is the same callback as CommandUpdateRoom, spelled as some of
+	// Tencent's command lists and its "get callback config" sample spell it.
+	CommandUpdateRoomAlt = "Room.CallbackUpdateRoomInfo"
+	CommandDestroyRoom   = "Room.CallbackAfterDestroyRoom"
+	CommandMemberEnter   = "Room.CallbackAfterMemberEnter"
+	CommandMemberLeave   = "Room.CallbackAfterMemberLeave"
+	CommandSeatChanged   = "Mic.CallbackAfterSeatInfoChanged"
+)
+
+// Payload is the parsed body of a command roomhook projects.
+type Payload interface {
+	// Key returns the RoomId and EventTime the event is archived under.
+	Key() (roomID string, eventTime int64)
+	// BodyCommand returns the CallbackCommand the body names ("" when it names none).
+	BodyCommand() string
+}
+
+// Ranks order the events of one millisecond: what starts a room's life first, what ends it
+// last (see project.go).
+const (
+	rankCreate = iota
+	rankUpdate
+	rankEnter
+	rankLeave
+	rankSeat
+	rankDestroy
+	rankOther
+)
+
+// command is what roomhook knows of one projected command.
+type command struct {
+	rank  int
+	parse func(body []byte) (Payload, error)
+}
+
+var commands = map[string]command{
+	CommandCreateRoom:    {rankCreate, parser(ParseCreateRoom)},
+	CommandUpdateRoom:    {rankUpdate, parser(ParseUpdateRoom)},
+	CommandUpdateRoomAlt: {rankUpdate, parser(ParseUpdateRoom)},
+	CommandDestroyRoom:   {rankDestroy, parser(ParseDestroyRoom)},
+	CommandMemberEnter:   {rankEnter, parser(parseEnter)},
+	CommandMemberLeave:   {rankLeave, parser(ParseMembers)},
+	CommandSeatChanged:   {rankSeat, parser(ParseSeats)},
+}
+
+// parser adapts a command's parser; a failed parse returns a nil Payload, not a typed nil.
+func parser[P Payload](parse func([]byte) (P, error)) func([]byte) (Payload, error) {
+	return func(b []byte) (Payload, error) {
+		p, err := parse(b)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+}
+
+func parseEnter(b []byte) (*MembersChanged, error) {
+	m, err := ParseMembers(b)
+	if m != nil {
+		m.Entered = true
+	}
+	return m, err
+}
+
+// The commands of each kind, as the projection asks the archive for them.
+var (
+	lifeCommands    = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom}
+	memberCommands  = []string{CommandMemberEnter, CommandMemberLeave}
+	destroyCommands = []string{CommandDestroyRoom}
+	seatCommands    = []string{CommandSeatChanged}
+)
+
+// Projected reports whether roomhook projects command.
+func Projected(command string) bool {
+	_, ok := commands[command]
+	return ok
+}
+
+// ParsePayload parses body as command's. It returns nil, nil for a command roomhook does not
+// project, and the parser's error (ErrNotObject, ErrDuplicateField, ErrField) otherwise.
+func ParsePayload(command string, body []byte) (Payload, error) {
+	c, ok := commands[command]
+	if !ok {
+		return nil, nil
+	}
+	return c.parse(body)
+}
+
+func rankOf(cmd string) int {
+	if c, ok := commands[cmd]; ok {
+		return c.rank
+	}
+	return rankOther
+}

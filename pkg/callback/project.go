@@ -1,0 +1,442 @@
+package callback
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+)
+
+// The projection: what each command means for the rows, written once for every backend.
+//
+// The rule (docs/projection.md): a room's rows are the fold of its events in event order, so
+// that any delivery order, any duplicate and any concurrency leave the same rows. Event order
+// is EventTime, then the command's rank (create, update, member enter, member leave, seat
+// change, destroy: a destroy ends what happened in its millisecond, a create starts it), then
+// the SHA-256 of the body in hex, which tells apart two different events of one command in the
+// same millisecond and is the same for every delivery of one event.
+//
+// A backend does not know what a command means. Within one save it offers a Tx on the event's
+// room: rows to get and put, the room's rows of a table, and the room's archived events. It
+// holds the room locked for the whole save, so what it returns is current. The projection
+// reads what it needs, works out the rows the fold gives, and puts those that changed.
+
+// Archived is an archived event as the projection reads it back.
+type Archived struct {
+	Command   string
+	EventTime int64
+	Digest    string // body_sha256: the SHA-256 of Raw, lowercase hex
+	Raw       []byte
+}
+
+// ArchiveQuery selects archived events of the Tx's room.
+type ArchiveQuery struct {
+	Commands []string // callback_command is one of these
+	From, To int64    // From <= event_time <= To; 0 leaves that side open
+	// Newest keeps only the events at the greatest EventTime of those selected.
+	Newest bool
+}
+
+// Tx is what the projection needs of a backend within one save. Every call concerns the room
+// the Tx was opened for (its sdk_app_id and room_id), and no other save of that room runs from
+// the first call to the end of the save: the backend holds the room locked.
+type Tx interface {
+	// Get returns the row of t whose key is key (t.Key values, sdk_app_id and room_id first),
+	// or nil when there is none.
+	Get(ctx context.Context, t *Table, key Row) (Row, error)
+	// Put writes row. old is what Get returned for its key: nil means insert row, otherwise
+	// replace every column of the stored row with row's values.
+	Put(ctx context.Context, t *Table, old, row Row) error
+	// RoomRows returns every row of t of the room, in any order.
+	RoomRows(ctx context.Context, t *Table) ([]Row, error)
+	// Archived returns the room's archived events that match q, in any order. The event being
+	// saved is among them once it is archived.
+	Archived(ctx context.Context, q ArchiveQuery) ([]Archived, error)
+}
+
+// Project brings the rows of ev's room up to date with ev, which the backend has archived in
+// the same save. changed reports whether any row was written; an event whose rows already
+// reflect it (a late event, a repeat) changes nothing. ev must carry a Payload.
+func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
+	if ev.Payload == nil {
+		return false, errNoPayload
+	}
+	p := &projection{tx: tx, ev: ev, app: ev.SdkAppID, room: ev.RoomID, now: ev.ReceivedAt.UnixMilli()}
+	p.self = order{ev.EventTime, rankOf(ev.Command), ev.Digest()}
+	switch pl := ev.Payload.(type) {
+	case *RoomCreated, *RoomUpdated:
+		return p.life(ctx)
+	case *RoomDestroyed:
+		lifeChanged, err := p.life(ctx)
+		if err != nil {
+			return false, err
+		}
+		membersChanged, err := p.destroy(ctx, ev.EventTime)
+		return lifeChanged || membersChanged, err
+	case *MembersChanged:
+		membersChanged, err := p.members(ctx, pl)
+		if err != nil {
+			return false, err
+		}
+		countChanged, err := p.memberCount(ctx)
+		return membersChanged || countChanged, err
+	case *SeatsChanged:
+		return p.seats(ctx, pl)
+	}
+	return false, fmt.Errorf("no projection for a payload of type %T", ev.Payload)
+}
+
+// order is an event's place in its room's fold.
+type order struct {
+	time   int64
+	rank   int
+	digest string
+}
+
+func (a order) compare(b order) int {
+	if c := cmp.Compare(a.time, b.time); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.rank, b.rank); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.digest, b.digest)
+}
+
+// parsed is an archived event read back: its order and its payload.
+type parsed struct {
+	order
+	command string
+	payload Payload
+}
+
+type projection struct {
+	tx   Tx
+	ev   *Event
+	app  int64
+	room string
+	now  int64 // updated_at of the rows this save writes
+	self order
+}
+
+// archived reads the room's archived events matching q and parses them, in event order. An
+// archived body that does not parse as its command (a version-1 store archived the commands
+// it did not project without checking them) is left out of the fold: it was never a valid
+// event of that command. The event being saved is not parsed again.
+func (p *projection) archived(ctx context.Context, q ArchiveQuery) ([]parsed, error) {
+	rows, err := p.tx.Archived(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]parsed, 0, len(rows))
+	for _, a := range rows {
+		o := order{a.EventTime, rankOf(a.Command), a.Digest}
+		if a.Command == p.ev.Command && o == p.self {
+			out = append(out, parsed{o, a.Command, p.ev.Payload})
+			continue
+		}
+		pl, err := ParsePayload(a.Command, a.Raw)
+		if err != nil || pl == nil {
+			continue
+		}
+		if id, t := pl.Key(); id != p.room || t != a.EventTime {
+			continue // not an event of this room at this time, whatever the archive row says
+		}
+		out = append(out, parsed{o, a.Command, pl})
+	}
+	slices.SortFunc(out, func(a, b parsed) int { return a.compare(b.order) })
+	return out, nil
+}
+
+// put writes row unless cur (the stored row, or nil) already holds the same values.
+func (p *projection) put(ctx context.Context, t *Table, cur, row Row) (bool, error) {
+	if cur != nil && sameRow(t, cur, row) {
+		return false, nil
+	}
+	if err := p.tx.Put(ctx, t, cur, row); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// life folds the room's creates, updates and destroys into its row, with the newest member
+// event's count.
+func (p *projection) life(ctx context.Context) (bool, error) {
+	events, err := p.archived(ctx, ArchiveQuery{Commands: lifeCommands})
+	if err != nil {
+		return false, err
+	}
+	row := foldLife(p.app, p.room, events)
+	if row == nil {
+		return false, nil
+	}
+	if row.MemberCount, row.MemberCountAt, err = p.newestCount(ctx); err != nil {
+		return false, err
+	}
+	cur, err := p.tx.Get(ctx, RoomsTable, Row{p.app, p.room})
+	if err != nil {
+		return false, err
+	}
+	row.UpdatedAt = p.now
+	return p.put(ctx, RoomsTable, cur, row.Row())
+}
+
+// foldLife applies the room's life events in event order; nil when there are none.
+func foldLife(app int64, room string, events []parsed) *RoomRow {
+	var row *RoomRow
+	for _, e := range events {
+		if row == nil {
+			row = &RoomRow{SdkAppID: app, Info: RoomInfo{RoomID: room}}
+		}
+		switch pl := e.payload.(type) {
+		case *RoomCreated:
+			// A new life: every field as the create has it, absent ones absent.
+			*row = RoomRow{SdkAppID: app, Info: pl.RoomInfo, OperatorAccount: pl.OperatorAccount,
+				ScheduleInviteeList: pl.ScheduleInviteeList}
+			row.Info.RoomID = room
+		case *RoomUpdated:
+			row.Info.overlay(&pl.RoomInfo)
+		case *RoomDestroyed:
+			row.DestroyedAt = ptrTo(e.time)
+			row.DestroyOperatorAccount = pl.OperatorAccount
+		default:
+			continue
+		}
+		row.CallbackCommand, row.EventTime = e.command, e.time
+	}
+	return row
+}
+
+// newestCount returns the MemberCount and EventTime of the room's newest member event.
+func (p *projection) newestCount(ctx context.Context) (count, at *int64, err error) {
+	events, err := p.archived(ctx, ArchiveQuery{Commands: memberCommands, Newest: true})
+	if err != nil || len(events) == 0 {
+		return nil, nil, err
+	}
+	newest := events[len(events)-1]
+	return newest.payload.(*MembersChanged).MemberCount, ptrTo(newest.time), nil
+}
+
+// memberCount brings member_count up to date after a member event; a room without a row
+// gets none (its create will read the count).
+func (p *projection) memberCount(ctx context.Context) (bool, error) {
+	cur, err := p.tx.Get(ctx, RoomsTable, Row{p.app, p.room})
+	if err != nil || cur == nil {
+		return false, err
+	}
+	row, err := RoomRowOf(cur)
+	if err != nil {
+		return false, err
+	}
+	if row.MemberCount, row.MemberCountAt, err = p.newestCount(ctx); err != nil {
+		return false, err
+	}
+	row.UpdatedAt = p.now
+	return p.put(ctx, RoomsTable, cur, row.Row())
+}
+
+// memberState is what decides a member's row: its newest member event (enter or leave), the
+// time of its newest enter, and the first destroy after an enter.
+type memberState struct {
+	newest    order
+	enter     bool    // newest is an enter
+	leaveType *string // of the newest, a leave
+	reason    *string
+	enteredAt *int64
+}
+
+// members applies a member event to the row of each member it lists.
+func (p *projection) members(ctx context.Context, pl *MembersChanged) (bool, error) {
+	enter := pl.Entered
+	changed := false
+	for _, account := range pl.Members {
+		cur, err := p.tx.Get(ctx, MembersTable, Row{p.app, p.room, account})
+		if err != nil {
+			return false, err
+		}
+		var st memberState
+		if cur != nil {
+			m, err := MemberRowOf(cur)
+			if err != nil {
+				return false, err
+			}
+			st = stateOf(m)
+		}
+		next := st
+		if enter && (next.enteredAt == nil || *next.enteredAt < p.self.time) {
+			next.enteredAt = ptrTo(p.self.time)
+		}
+		switch c := compareNewest(cur != nil, st, p.self, enter); {
+		case c > 0:
+			next.newest, next.enter, next.leaveType, next.reason = p.self, enter, pl.Type, pl.Reason
+		case c == 0:
+			// The same time and kind as the stored newest: the archive tells which wins.
+			if next, err = p.tieMember(ctx, account, next); err != nil {
+				return false, err
+			}
+		}
+		row := &MemberRow{SdkAppID: p.app, RoomID: p.room, MemberAccount: account, EnteredAt: next.enteredAt,
+			UpdatedAt: p.now}
+		if next.enter {
+			end, err := p.firstDestroy(ctx, next.newest.time)
+			if err != nil {
+				return false, err
+			}
+			if end != nil {
+				row.State, row.LeftAt, row.LeaveType, row.EventTime = MemberLeft, end, ptrTo(LeaveDestroyed), *end
+			} else {
+				row.State, row.EventTime = MemberIn, next.newest.time
+			}
+		} else {
+			row.State, row.LeftAt, row.EventTime = MemberLeft, ptrTo(next.newest.time), next.newest.time
+			row.LeaveType, row.LeaveReason = next.leaveType, next.reason
+		}
+		ok, err := p.put(ctx, MembersTable, cur, row.Row())
+		if err != nil {
+			return false, err
+		}
+		changed = changed || ok
+	}
+	return changed, nil
+}
+
+// stateOf reads the deciding state back from a stored member row. A row a destroy ended was
+// last decided by an enter, at entered_at; the digest of the stored newest is not kept, and
+// compareNewest asks the archive when it matters.
+func stateOf(m *MemberRow) memberState {
+	st := memberState{enteredAt: m.EnteredAt}
+	switch {
+	case m.State == MemberIn:
+		st.newest, st.enter = order{m.EventTime, rankEnter, ""}, true
+	case m.LeaveType != nil && *m.LeaveType == LeaveDestroyed && m.LeaveReason == nil && m.EnteredAt != nil:
+		st.newest, st.enter = order{*m.EnteredAt, rankEnter, ""}, true
+	default:
+		st.newest, st.leaveType, st.reason = order{m.EventTime, rankLeave, ""}, m.LeaveType, m.LeaveReason
+	}
+	return st
+}
+
+// compareNewest compares the event being saved with the stored newest member event by time
+// and kind: > 0 when the event is newer, < 0 when older, 0 when both are of the same time and
+// kind (only the digests, which rows do not keep, can tell).
+func compareNewest(stored bool, st memberState, self order, enter bool) int {
+	if !stored {
+		return 1
+	}
+	if c := cmp.Compare(self.time, st.newest.time); c != 0 {
+		return c
+	}
+	return cmp.Compare(self.rank, st.newest.rank)
+}
+
+// tieMember decides between member events of one kind at one time that list account: the
+// greatest digest wins. Two enters at one time leave the same row, so only leaves are read.
+func (p *projection) tieMember(ctx context.Context, account string, st memberState) (memberState, error) {
+	if st.enter {
+		return st, nil
+	}
+	events, err := p.archived(ctx, ArchiveQuery{Commands: []string{CommandMemberLeave}, From: p.self.time, To: p.self.time})
+	if err != nil {
+		return st, err
+	}
+	for _, e := range slices.Backward(events) {
+		pl := e.payload.(*MembersChanged)
+		if slices.Contains(pl.Members, account) {
+			st.newest, st.enter, st.leaveType, st.reason = e.order, false, pl.Type, pl.Reason
+			break
+		}
+	}
+	return st, nil
+}
+
+// firstDestroy returns the EventTime of the room's first destroy at or after t (a destroy
+// sorts after the member events of its millisecond), or nil.
+func (p *projection) firstDestroy(ctx context.Context, t int64) (*int64, error) {
+	events, err := p.archived(ctx, ArchiveQuery{Commands: destroyCommands, From: t})
+	if err != nil || len(events) == 0 {
+		return nil, err
+	}
+	return ptrTo(events[0].time), nil
+}
+
+// destroy ends, at t, every member the destroy finds in the room: those in since before t,
+// and those an already stored, later destroy ended after an enter before t.
+func (p *projection) destroy(ctx context.Context, t int64) (bool, error) {
+	rows, err := p.tx.RoomRows(ctx, MembersTable)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	for _, cur := range rows {
+		m, err := MemberRowOf(cur)
+		if err != nil {
+			return false, err
+		}
+		st := stateOf(m)
+		if !st.enter || st.newest.time > t || (m.State == MemberLeft && *m.LeftAt <= t) {
+			continue
+		}
+		next := *m
+		next.State, next.LeftAt, next.LeaveType, next.LeaveReason, next.EventTime = MemberLeft, ptrTo(t), ptrTo(LeaveDestroyed), nil, t
+		next.UpdatedAt = p.now
+		ok, err := p.put(ctx, MembersTable, cur, next.Row())
+		if err != nil {
+			return false, err
+		}
+		changed = changed || ok
+	}
+	return changed, nil
+}
+
+// seats gives each listed seat the values of its newest seat event.
+func (p *projection) seats(ctx context.Context, pl *SeatsChanged) (bool, error) {
+	changed := false
+	for _, seat := range pl.Seats {
+		cur, err := p.tx.Get(ctx, SeatsTable, Row{p.app, p.room, seat.Index})
+		if err != nil {
+			return false, err
+		}
+		win := &seat
+		if cur != nil {
+			stored, err := SeatRowOf(cur)
+			if err != nil {
+				return false, err
+			}
+			switch {
+			case stored.EventTime > p.self.time:
+				continue
+			case stored.EventTime == p.self.time:
+				// Two seat events of one millisecond list this seat: the greatest digest wins.
+				if win, err = p.tieSeat(ctx, seat.Index); err != nil {
+					return false, err
+				}
+			}
+		}
+		row := &SeatRow{SdkAppID: p.app, RoomID: p.room, SeatIndex: seat.Index, MemberAccount: win.MemberAccount,
+			IsTakenDisabled: win.IsTakenDisabled, IsVideoDisabled: win.IsVideoDisabled,
+			IsAudioDisabled: win.IsAudioDisabled, EventTime: p.self.time, UpdatedAt: p.now}
+		ok, err := p.put(ctx, SeatsTable, cur, row.Row())
+		if err != nil {
+			return false, err
+		}
+		changed = changed || ok
+	}
+	return changed, nil
+}
+
+// tieSeat returns the seat at index as the newest of the seat events at the saved event's time
+// that list it.
+func (p *projection) tieSeat(ctx context.Context, index int64) (*Seat, error) {
+	events, err := p.archived(ctx, ArchiveQuery{Commands: seatCommands, From: p.self.time, To: p.self.time})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range slices.Backward(events) {
+		if s := e.payload.(*SeatsChanged).seat(index); s != nil {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("seat %d of the event being saved is not in the archive", index)
+}
+
+func ptrTo[T any](v T) *T { return &v }

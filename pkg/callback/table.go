@@ -1,0 +1,144 @@
+package callback
+
+// The projection's tables, described once. Every backend derives its statements, its item
+// attributes and its reads from these descriptors, so a column is named, typed and ordered in
+// one place; docs/stores.md documents each column.
+
+// ColumnKind is the type of a column's values, as the domain hands them to a backend.
+type ColumnKind uint8
+
+const (
+	KindText ColumnKind = iota + 1 // string
+	KindInt                        // int64
+	KindBool                       // bool (SQLite and MySQL store 0/1)
+	KindList                       // []string, stored as a JSON array of strings
+)
+
+// Column is one column of a table.
+type Column struct {
+	Name     string
+	Kind     ColumnKind
+	Nullable bool // a nil value (NULL, an absent attribute) is allowed
+}
+
+// Table describes one table of the projection: its columns in order, the first Key of them
+// making the primary key. The first two key columns of every table are sdk_app_id and room_id.
+type Table struct {
+	Name    string
+	Columns []Column
+	Key     int
+}
+
+// Row is one row of a Table: one value per column, in the table's order. A value is nil
+// (NULL), a string, an int64, a bool or a []string, as the column's Kind says.
+type Row []any
+
+// Index returns the position of the column called name, or -1.
+func (t *Table) Index(name string) int {
+	for i, c := range t.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// KeyOf returns the key part of r.
+func (t *Table) KeyOf(r Row) Row { return r[:t.Key] }
+
+// Names returns the column names in order.
+func (t *Table) Names() []string {
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
+func col(name string, kind ColumnKind) Column  { return Column{Name: name, Kind: kind} }
+func null(name string, kind ColumnKind) Column { return Column{Name: name, Kind: kind, Nullable: true} }
+
+// RoomsTable is the room projection: every RoomInfo field of the room's current life, the
+// newest member event's count, and the end of the life. Its first 24 columns are schema
+// version 1's, in version 1's order; version 2 appended the last four.
+var RoomsTable = &Table{
+	Name: "rooms",
+	Key:  2,
+	Columns: []Column{
+		col("sdk_app_id", KindInt),
+		col("room_id", KindText),
+		null("room_name", KindText),
+		null("room_type", KindText),
+		null("owner_account", KindText),
+		null("max_member_count", KindInt),
+		null("max_seat_count", KindInt),
+		null("is_video_disabled", KindBool),
+		null("is_audio_disabled", KindBool),
+		null("is_message_disabled", KindBool),
+		null("is_screen_sharing_disabled", KindBool),
+		null("is_cloud_recording_disabled", KindBool),
+		null("custom_info", KindText),
+		null("schedule_start_time", KindInt),
+		null("schedule_end_time", KindInt),
+		null("room_status", KindText),
+		null("is_seat_enabled", KindBool),
+		null("take_seat_mode", KindText),
+		null("create_time", KindInt),
+		null("operator_account", KindText),
+		null("schedule_invitee_list_account", KindList),
+		col("callback_command", KindText),
+		col("event_time", KindInt),
+		col("updated_at", KindInt),
+		// Version 2.
+		null("member_count", KindInt),
+		null("member_count_at", KindInt),
+		null("destroyed_at", KindInt),
+		null("destroy_operator_account", KindText),
+	},
+}
+
+// MembersTable holds one row per member a room has seen: in, or left and how.
+var MembersTable = &Table{
+	Name: "room_members",
+	Key:  3,
+	Columns: []Column{
+		col("sdk_app_id", KindInt),
+		col("room_id", KindText),
+		col("member_account", KindText),
+		col("state", KindText), // MemberIn or MemberLeft
+		null("entered_at", KindInt),
+		null("left_at", KindInt),
+		null("leave_type", KindText),
+		null("leave_reason", KindText),
+		col("event_time", KindInt),
+		col("updated_at", KindInt),
+	},
+}
+
+// SeatsTable holds one row per seat a seat change has listed.
+var SeatsTable = &Table{
+	Name: "room_seats",
+	Key:  3,
+	Columns: []Column{
+		col("sdk_app_id", KindInt),
+		col("room_id", KindText),
+		col("seat_index", KindInt),
+		null("member_account", KindText),
+		null("is_taken_disabled", KindBool),
+		null("is_video_disabled", KindBool),
+		null("is_audio_disabled", KindBool),
+		col("event_time", KindInt),
+		col("updated_at", KindInt),
+	},
+}
+
+// Tables lists the projection's tables in the order they are created.
+var Tables = []*Table{RoomsTable, MembersTable, SeatsTable}
+
+// Values of room_members.state and of leave_type for a member a destroy ended.
+const (
+	MemberIn        = "in"
+	MemberLeft      = "left"
+	LeaveDestroyed  = "Destroyed"
+	MaxAccountBytes = 255 // the longest member account a key column holds; longer is refused
+)

@@ -1,0 +1,259 @@
+package sqlrows
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+)
+
+// Conn is what Tx needs of a *sql.Tx (or of a wrapper that prepares statements once).
+type Conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Tx is a callback.Tx on a database/sql transaction, for the backends that speak "?"
+// placeholders and store booleans as 0/1 and lists as JSON text (sqlite, mysql). The backend
+// begins the transaction and holds the room locked; Tx only reads and writes rows.
+type Tx struct {
+	Conn    Conn
+	Backend string // "sqlite", "mysql": the prefix of error messages
+	App     int64
+	Room    string
+}
+
+var _ callback.Tx = (*Tx)(nil)
+
+// Get returns the row of t with key, or nil.
+func (x *Tx) Get(ctx context.Context, t *callback.Table, key callback.Row) (callback.Row, error) {
+	rows, err := x.query(ctx, t, statementsOf(t).get, valuesOf(t, key)...)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return rows[0], nil
+}
+
+// RoomRows returns every row of t of the room.
+func (x *Tx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, error) {
+	return x.query(ctx, t, statementsOf(t).room, x.App, x.Room)
+}
+
+// Put inserts row (old == nil) or replaces the stored row old.
+func (x *Tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) error {
+	st := statementsOf(t)
+	args := valuesOf(t, row)
+	q := st.insert
+	if old != nil {
+		q = st.update
+		args = append(args[t.Key:], args[:t.Key]...) // SET the columns, WHERE the key
+	}
+	if _, err := x.Conn.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("%s: write %s: %w", x.Backend, t.Name, err)
+	}
+	return nil
+}
+
+// Archived returns the room's archived events that match q.
+func (x *Tx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.Archived, error) {
+	query, args := ArchiveQuery(x.App, x.Room, q)
+	rows, err := x.Conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read the archive: %w", x.Backend, err)
+	}
+	defer rows.Close()
+	var out []callback.Archived
+	for rows.Next() {
+		var a callback.Archived
+		if err := rows.Scan(&a.Command, &a.EventTime, &a.Digest, &a.Raw); err != nil {
+			return nil, fmt.Errorf("%s: read the archive: %w", x.Backend, err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: read the archive: %w", x.Backend, err)
+	}
+	return out, nil
+}
+
+// ArchiveQuery returns the SELECT of the room's archived events matching q, with "?"
+// placeholders, and its arguments. It reads callback_command, event_time, body_sha256 and
+// raw_body, and uses the archive's key index (sdk_app_id, room_id, callback_command,
+// event_time, body_sha256).
+func ArchiveQuery(app int64, room string, q callback.ArchiveQuery) (string, []any) {
+	var where strings.Builder
+	args := []any{app, room}
+	where.WriteString(`sdk_app_id = ? AND room_id = ? AND callback_command IN (`)
+	for i, c := range q.Commands {
+		if i > 0 {
+			where.WriteString(", ")
+		}
+		where.WriteString("?")
+		args = append(args, c)
+	}
+	where.WriteString(") AND event_time IS NOT NULL")
+	if q.From != 0 {
+		where.WriteString(" AND event_time >= ?")
+		args = append(args, q.From)
+	}
+	if q.To != 0 {
+		where.WriteString(" AND event_time <= ?")
+		args = append(args, q.To)
+	}
+	cond := where.String()
+	query := `SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE ` + cond
+	if q.Newest {
+		query += ` AND event_time = (SELECT MAX(event_time) FROM callback_events WHERE ` + cond + `)`
+		args = append(args, args...)
+	}
+	return query, args
+}
+
+// Rows reads the rows of t of one room through db (the Reader's Rows).
+func Rows(ctx context.Context, db Queryer, backend string, t *callback.Table, app int64, room string) ([]callback.Row, error) {
+	x := &Tx{Conn: queryOnly{db}, Backend: backend, App: app, Room: room}
+	return x.RoomRows(ctx, t)
+}
+
+// queryOnly lets a Queryer serve as a Conn for reads.
+type queryOnly struct{ Queryer }
+
+func (queryOnly) ExecContext(context.Context, string, ...any) (sql.Result, error) {
+	panic("sqlrows: a reader does not write")
+}
+
+func (x *Tx) query(ctx context.Context, t *callback.Table, q string, args ...any) ([]callback.Row, error) {
+	rows, err := x.Conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read %s: %w", x.Backend, t.Name, err)
+	}
+	defer rows.Close()
+	var out []callback.Row
+	for rows.Next() {
+		row, err := scanRow(t, rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: read %s: %w", x.Backend, t.Name, err)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: read %s: %w", x.Backend, t.Name, err)
+	}
+	return out, nil
+}
+
+// scanRow reads one row of t, converting each column by its kind.
+func scanRow(t *callback.Table, rows *sql.Rows) (callback.Row, error) {
+	dest := make([]any, len(t.Columns))
+	texts := make([]sql.NullString, len(t.Columns))
+	ints := make([]sql.NullInt64, len(t.Columns))
+	for i, c := range t.Columns {
+		switch c.Kind {
+		case callback.KindText, callback.KindList:
+			dest[i] = &texts[i]
+		default:
+			dest[i] = &ints[i]
+		}
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	row := make(callback.Row, len(t.Columns))
+	for i, c := range t.Columns {
+		switch c.Kind {
+		case callback.KindText:
+			if texts[i].Valid {
+				row[i] = texts[i].String
+			}
+		case callback.KindList:
+			if texts[i].Valid {
+				var list []string
+				if err := json.Unmarshal([]byte(texts[i].String), &list); err != nil {
+					return nil, fmt.Errorf("%s is not a JSON array of strings: %w", c.Name, err)
+				}
+				if list == nil {
+					list = []string{} // a stored "[]" is an empty list, not an absent one
+				}
+				row[i] = list
+			}
+		case callback.KindInt:
+			if ints[i].Valid {
+				row[i] = ints[i].Int64
+			}
+		case callback.KindBool:
+			if ints[i].Valid {
+				row[i] = ints[i].Int64 != 0
+			}
+		}
+	}
+	return row, nil
+}
+
+// valuesOf returns row's values as the driver binds them: bools as 0/1, lists as JSON text.
+func valuesOf(t *callback.Table, row callback.Row) []any {
+	args := make([]any, len(row))
+	for i, v := range row {
+		switch v := v.(type) {
+		case bool:
+			if v {
+				args[i] = int64(1)
+			} else {
+				args[i] = int64(0)
+			}
+		case []string:
+			s, err := MarshalAccounts(v)
+			if err != nil {
+				panic(err) // a []string always encodes
+			}
+			args[i] = s
+		default:
+			args[i] = v
+		}
+	}
+	return args
+}
+
+// statements are the SQL texts of one table, built once from its descriptor.
+type statements struct {
+	get, room, insert, update string
+}
+
+var cache sync.Map // *callback.Table → *statements
+
+func statementsOf(t *callback.Table) *statements {
+	if st, ok := cache.Load(t); ok {
+		return st.(*statements)
+	}
+	names := t.Names()
+	cols := strings.Join(names, ", ")
+	keyWhere := make([]string, t.Key)
+	for i := range t.Key {
+		keyWhere[i] = names[i] + " = ?"
+	}
+	set := make([]string, 0, len(names)-t.Key)
+	for _, n := range names[t.Key:] {
+		set = append(set, n+" = ?")
+	}
+	st := &statements{
+		get:    `SELECT ` + cols + ` FROM ` + t.Name + ` WHERE ` + strings.Join(keyWhere, " AND "),
+		room:   `SELECT ` + cols + ` FROM ` + t.Name + ` WHERE sdk_app_id = ? AND room_id = ?`,
+		insert: `INSERT INTO ` + t.Name + ` (` + cols + `) VALUES (?` + strings.Repeat(", ?", len(names)-1) + `)`,
+		update: `UPDATE ` + t.Name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + strings.Join(keyWhere, " AND "),
+	}
+	actual, _ := cache.LoadOrStore(t, st)
+	return actual.(*statements)
+}
+
+// Statements returns every SQL text Tx uses for the tables, so a backend can prepare them once.
+func Statements() []string {
+	var out []string
+	for _, t := range callback.Tables {
+		st := statementsOf(t)
+		out = append(out, st.get, st.room, st.insert, st.update)
+	}
+	return out
+}
