@@ -22,14 +22,16 @@ type Backend interface {
 // SeedSdkAppID is the SDKAppID of the seed event, the one Tencent's documentation shows.
 const SeedSdkAppID int64 = 1400123456
 
-// seedRaw is a create-room body with the seed's values, written for this suite. Its invitee
-// list repeats user3, as Tencent's sample does; the parsed event carries it de-duplicated.
+// seedRaw is a create-room body with the seed's values, written for this suite. Every field
+// holds a value no other field holds (booleans alternate, times differ), so a backend that
+// swaps two columns fails. Its invitee list repeats user3, as Tencent's sample does; the parsed
+// event carries it de-duplicated.
 const seedRaw = `{"CallbackCommand":"Room.CallbackAfterCreateRoom","Operator_Account":"admin",` +
-	`"RoomInfo":{"RoomId":"tandy-test-rest","RoomName":"tandy-test-rest","RoomType":"Meeting",` +
+	`"RoomInfo":{"RoomId":"tandy-test-rest","RoomName":"tandy weekly","RoomType":"Meeting",` +
 	`"Owner_Account":"user3","MaxMemberCount":300,"MaxSeatCount":16,"IsVideoDisabled":true,` +
-	`"IsAudioDisabled":true,"IsMessageDisabled":true,"IsScreenSharingDisabled":true,` +
-	`"IsCloudRecordingDisabled":true,"CustomInfo":"custom123","ScheduleStartTime":1703589922,` +
-	`"ScheduleEndTime":1703593522,"RoomStatus":"Running","IsSeatEnabled":true,` +
+	`"IsAudioDisabled":false,"IsMessageDisabled":true,"IsScreenSharingDisabled":false,` +
+	`"IsCloudRecordingDisabled":true,"CustomInfo":"custom123","ScheduleStartTime":1703589000,` +
+	`"ScheduleEndTime":1703593522,"RoomStatus":"Running","IsSeatEnabled":false,` +
 	`"TakeSeatMode":"ApplyToTake","CreateTime":1703589922},` +
 	`"ScheduleInviteeList_Account":["user2","user3","user3"],"EventTime":1703589922780}`
 
@@ -38,7 +40,8 @@ const seedRaw = `{"CallbackCommand":"Room.CallbackAfterCreateRoom","Operator_Acc
 var receivedAt = time.Date(2023, 12, 26, 19, 25, 23, 456_789_321, time.FixedZone("CST", 8*3600))
 
 // SeedEvent returns the create-room event of Tencent's documentation as the core would build it:
-// every field present, invitees de-duplicated, a fixed ReceivedAt. Each call returns a new event.
+// every field present and distinct, invitees de-duplicated, a fixed ReceivedAt. Each call
+// returns a new event.
 func SeedEvent() *callback.Event {
 	return &callback.Event{
 		SdkAppID:    SeedSdkAppID,
@@ -50,26 +53,26 @@ func SeedEvent() *callback.Event {
 		RequestID:   "req-seed-0001",
 		ReceivedAt:  receivedAt,
 		Raw:         []byte(seedRaw),
-		Room: &callback.RoomCreated{
+		Payload: &callback.RoomCreated{
 			CallbackCommand: callback.CommandCreateRoom,
 			OperatorAccount: ptr("admin"),
 			RoomInfo: callback.RoomInfo{
 				RoomID:                   "tandy-test-rest",
-				RoomName:                 ptr("tandy-test-rest"),
+				RoomName:                 ptr("tandy weekly"),
 				RoomType:                 ptr("Meeting"),
 				OwnerAccount:             ptr("user3"),
 				MaxMemberCount:           ptr[int64](300),
 				MaxSeatCount:             ptr[int64](16),
 				IsVideoDisabled:          ptr(true),
-				IsAudioDisabled:          ptr(true),
+				IsAudioDisabled:          ptr(false),
 				IsMessageDisabled:        ptr(true),
-				IsScreenSharingDisabled:  ptr(true),
+				IsScreenSharingDisabled:  ptr(false),
 				IsCloudRecordingDisabled: ptr(true),
 				CustomInfo:               ptr("custom123"),
-				ScheduleStartTime:        ptr[int64](1703589922),
+				ScheduleStartTime:        ptr[int64](1703589000),
 				ScheduleEndTime:          ptr[int64](1703593522),
 				RoomStatus:               ptr("Running"),
-				IsSeatEnabled:            ptr(true),
+				IsSeatEnabled:            ptr(false),
 				TakeSeatMode:             ptr("ApplyToTake"),
 				CreateTime:               ptr[int64](1703589922),
 			},
@@ -78,6 +81,9 @@ func SeedEvent() *callback.Event {
 		},
 	}
 }
+
+// created returns ev's create-room payload.
+func created(ev *callback.Event) *callback.RoomCreated { return ev.Payload.(*callback.RoomCreated) }
 
 // Run runs the conformance suite. open must return a fresh, empty store on every call and
 // arrange its cleanup with t.Cleanup; the suite calls it once per sub-test.
@@ -94,9 +100,9 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"raw body is kept byte for byte", testRawVerbatim},
 		{"duplicate delivery changes nothing", testDuplicate},
 		{"concurrent duplicates are stored once", testConcurrentDuplicates},
-		{"older event after newer is stale", testOlderAfterNewer},
-		{"event as old as the stored room is stale", testSameTimeOtherCommand},
-		{"newer event after older replaces the room", testNewerAfterOlder},
+		{"older create after newer is stale", testOlderAfterNewer},
+		{"an update in the create's millisecond applies after it", testSameTimeOtherCommand},
+		{"newer create after older replaces the room", testNewerAfterOlder},
 		{"same EventTime in another room or app is a separate row", testSeparateKeys},
 		{"unknown command with a key is archived once", testUnknownWithKey},
 		{"unknown command without EventTime is archived on every delivery", testUnknownWithoutEventTime},
@@ -104,12 +110,15 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"events come back in archive order", testArchiveOrder},
 		{"cancelled or expired context writes nothing", testDoneContext},
 		{"missing room is ErrNotFound", testNotFound},
+		{"two events of one room in one millisecond are both kept", testSameMillisecond},
 	}
+	tests = append(tests, lifecycleTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))
 		})
 	}
+	t.Run("lifecycle: any delivery order leaves the fold", func(t *testing.T) { RunLifecycle(t, open) })
 }
 
 func testRoundTrip(t *testing.T, s Backend) {
@@ -123,27 +132,27 @@ func testAbsentFields(t *testing.T, s Backend) {
 	ev := minimalEvent(SeedSdkAppID, "bare-room", 1703589922780)
 	mustSave(t, s, ev, callback.OutcomeStored)
 	got := checkRoom(t, s, ev)
-	if got != nil && got.Room.ScheduleInviteeList != nil {
-		t.Errorf("ScheduleInviteeList = %q, want nil (the event had no list)", got.Room.ScheduleInviteeList)
+	if got != nil && got.ScheduleInviteeList != nil {
+		t.Errorf("ScheduleInviteeList = %q, want nil (the event had no list)", got.ScheduleInviteeList)
 	}
 	checkEvents(t, s, SeedSdkAppID, ev)
 }
 
 func testZeroValues(t *testing.T, s Backend) {
 	ev := minimalEvent(SeedSdkAppID, "zero-room", 1703589922780)
-	r := &ev.Room.RoomInfo
+	r := &created(ev).RoomInfo
 	r.RoomName, r.RoomType, r.OwnerAccount = ptr(""), ptr(""), ptr("")
 	r.MaxMemberCount, r.MaxSeatCount = ptr[int64](0), ptr[int64](0)
 	r.IsVideoDisabled, r.IsAudioDisabled, r.IsMessageDisabled = ptr(false), ptr(false), ptr(false)
 	r.IsScreenSharingDisabled, r.IsCloudRecordingDisabled, r.IsSeatEnabled = ptr(false), ptr(false), ptr(false)
 	r.CustomInfo, r.RoomStatus, r.TakeSeatMode = ptr(""), ptr(""), ptr("")
 	r.ScheduleStartTime, r.ScheduleEndTime, r.CreateTime = ptr[int64](0), ptr[int64](0), ptr[int64](0)
-	ev.Room.OperatorAccount = ptr("")
-	ev.Room.ScheduleInviteeList = []string{}
+	created(ev).OperatorAccount = ptr("")
+	created(ev).ScheduleInviteeList = []string{}
 	mustSave(t, s, ev, callback.OutcomeStored)
 	got := checkRoom(t, s, ev)
-	if got != nil && (got.Room.ScheduleInviteeList == nil || len(got.Room.ScheduleInviteeList) != 0) {
-		t.Errorf("ScheduleInviteeList = %#v, want an empty, non-nil list", got.Room.ScheduleInviteeList)
+	if got != nil && (got.ScheduleInviteeList == nil || len(got.ScheduleInviteeList) != 0) {
+		t.Errorf("ScheduleInviteeList = %#v, want an empty, non-nil list", got.ScheduleInviteeList)
 	}
 }
 
@@ -160,13 +169,14 @@ func testLargeAndUnicode(t *testing.T, s Backend) {
 	invitees[0], invitees[1], invitees[2] = "ユーザー🎉", `"quoted" \ back<slash>&amp;`, "tab\there\nnewline"
 
 	ev := SeedEvent()
+	rc := created(ev)
 	ev.RoomID = "房间-🚀-Zoë"
-	ev.Room.RoomInfo.RoomID = ev.RoomID
-	ev.Room.RoomInfo.RoomName = ptr("周会 🎉 Zoë's «room» — 会议室")
-	ev.Room.RoomInfo.OwnerAccount = ptr("所有者😀")
-	ev.Room.OperatorAccount = ptr("管理员")
-	ev.Room.RoomInfo.CustomInfo = ptr(custom)
-	ev.Room.ScheduleInviteeList = invitees
+	rc.RoomInfo.RoomID = ev.RoomID
+	rc.RoomInfo.RoomName = ptr("周会 🎉 Zoë's «room» — 会议室")
+	rc.RoomInfo.OwnerAccount = ptr("所有者😀")
+	rc.OperatorAccount = ptr("管理员")
+	rc.RoomInfo.CustomInfo = ptr(custom)
+	rc.ScheduleInviteeList = invitees
 	ev.Raw = []byte(`{"CallbackCommand":"Room.CallbackAfterCreateRoom","RoomInfo":{"RoomId":"房间-🚀-Zoë","RoomName":"周会 🎉"},"EventTime":1703589922780}`)
 	mustSave(t, s, ev, callback.OutcomeStored)
 	checkRoom(t, s, ev)
@@ -196,7 +206,7 @@ func testDuplicate(t *testing.T, s Backend) {
 	again.ReceivedAt = receivedAt.Add(3 * time.Second)
 	again.RequestID = "req-seed-0002"
 	again.ClientIP = "198.51.100.1"
-	again.Room.RoomInfo.RoomName = ptr("renamed by a duplicate")
+	created(again).RoomInfo.RoomName = ptr("renamed by a duplicate")
 	mustSave(t, s, again, callback.OutcomeDuplicate)
 	mustSave(t, s, SeedEvent(), callback.OutcomeDuplicate)
 
@@ -228,10 +238,9 @@ func testConcurrentDuplicates(t *testing.T, s Backend) {
 
 func testOlderAfterNewer(t *testing.T, s Backend) {
 	newer := SeedEvent()
-	older := SeedEvent()
-	older.EventTime -= 60_000
-	older.Room.EventTime = older.EventTime
-	older.Room.RoomInfo.RoomName = ptr("the older name")
+	older := withTime(SeedEvent(), SeedEvent().EventTime-60_000)
+	created(older).RoomInfo.RoomName = ptr("the older name")
+	older.Raw = createBody(created(older))
 	older.ReceivedAt = receivedAt.Add(time.Second) // arrives later, happened earlier
 	older.RequestID = "req-older"
 
@@ -249,15 +258,16 @@ func testSameTimeOtherCommand(t *testing.T, s Backend) {
 	first := SeedEvent()
 	mustSave(t, s, first, callback.OutcomeStored)
 
-	// Another projected command with the same EventTime is a different archive key, but the
-	// room already reflects that moment: it is archived and the projection stays.
-	same := SeedEvent()
-	same.Command = "Room.CallbackAfterUpdateRoomInfo"
-	same.Room.CallbackCommand = same.Command
-	same.Room.RoomInfo.RoomName = ptr("updated at the same millisecond")
+	// An update with the create's EventTime sorts after it (creates come first in their
+	// millisecond): it overlays the name and leaves every other field as created.
+	same := updateEvent(SeedSdkAppID, first.RoomID, first.EventTime, callback.RoomInfo{RoomName: ptr("updated at the same millisecond")})
 	same.ReceivedAt = receivedAt.Add(time.Second)
-	mustSave(t, s, same, callback.OutcomeStale)
-	checkRoom(t, s, first)
+	mustSave(t, s, same, callback.OutcomeStored)
+	want := roomOf(first)
+	want.Info.RoomName = ptr("updated at the same millisecond")
+	want.CallbackCommand = callback.CommandUpdateRoom
+	want.UpdatedAt = same.ReceivedAt.UnixMilli()
+	checkRoomRow(t, s, want)
 	checkEvents(t, s, SeedSdkAppID, first, same)
 }
 
@@ -265,10 +275,11 @@ func testNewerAfterOlder(t *testing.T, s Backend) {
 	older := SeedEvent()
 	mustSave(t, s, older, callback.OutcomeStored)
 
-	// The newer event replaces the whole row: fields it lacks become absent, not merged.
+	// A newer create starts a new life: fields it lacks become absent, not merged.
 	newer := minimalEvent(SeedSdkAppID, older.RoomID, older.EventTime+1)
-	newer.Room.RoomInfo.RoomName = ptr("the newer name")
-	newer.Room.OperatorAccount = ptr("user9")
+	created(newer).RoomInfo.RoomName = ptr("the newer name")
+	created(newer).OperatorAccount = ptr("user9")
+	newer.Raw = createBody(created(newer))
 	newer.ReceivedAt = receivedAt.Add(90 * time.Second)
 	mustSave(t, s, newer, callback.OutcomeStored)
 	checkRoom(t, s, newer)
@@ -279,11 +290,12 @@ func testSeparateKeys(t *testing.T, s Backend) {
 	const otherApp int64 = 1400999999
 	a := SeedEvent()
 	b := SeedEvent()
-	b.RoomID, b.Room.RoomInfo.RoomID = "another-room", "another-room"
-	b.Room.RoomInfo.RoomName = ptr("another room")
+	b.RoomID, created(b).RoomInfo.RoomID = "another-room", "another-room"
+	created(b).RoomInfo.RoomName = ptr("another room")
+	b.Raw = createBody(created(b))
 	c := SeedEvent()
 	c.SdkAppID = otherApp
-	c.Room.RoomInfo.RoomName = ptr("the same room id in another app")
+	created(c).RoomInfo.RoomName = ptr("the same room id in another app")
 
 	for _, ev := range []*callback.Event{a, b, c} {
 		mustSave(t, s, ev, callback.OutcomeStored)
@@ -303,7 +315,7 @@ func testUnknownWithKey(t *testing.T, s Backend) {
 	mustSave(t, s, again, callback.OutcomeDuplicate)
 
 	checkEvents(t, s, SeedSdkAppID, ev)
-	if _, err := s.Room(t.Context(), SeedSdkAppID, "member-room"); !errors.Is(err, callback.ErrNotFound) {
+	if _, err := callback.ReadRoom(t.Context(), s, SeedSdkAppID, "member-room"); !errors.Is(err, callback.ErrNotFound) {
 		t.Errorf("Room after an unknown command: err = %v, want ErrNotFound (no projection)", err)
 	}
 }
@@ -364,7 +376,7 @@ func testDoneContext(t *testing.T, s Backend) {
 	if evs := events(t, s, SeedSdkAppID); len(evs) != 0 {
 		t.Errorf("archive has %d rows after failed saves, want 0", len(evs))
 	}
-	if _, err := s.Room(t.Context(), SeedSdkAppID, "tandy-test-rest"); !errors.Is(err, callback.ErrNotFound) {
+	if _, err := callback.ReadRoom(t.Context(), s, SeedSdkAppID, "tandy-test-rest"); !errors.Is(err, callback.ErrNotFound) {
 		t.Errorf("Room after failed saves: err = %v, want ErrNotFound", err)
 	}
 	// The failed attempts left no trace: the event is new, not a duplicate.
@@ -374,15 +386,20 @@ func testDoneContext(t *testing.T, s Backend) {
 }
 
 func testNotFound(t *testing.T, s Backend) {
-	if r, err := s.Room(t.Context(), SeedSdkAppID, "no-such-room"); !errors.Is(err, callback.ErrNotFound) {
+	if r, err := callback.ReadRoom(t.Context(), s, SeedSdkAppID, "no-such-room"); !errors.Is(err, callback.ErrNotFound) {
 		t.Errorf("Room on an empty store = %v, %v; want ErrNotFound", r, err)
 	}
 	mustSave(t, s, SeedEvent(), callback.OutcomeStored)
-	if r, err := s.Room(t.Context(), SeedSdkAppID, "no-such-room"); !errors.Is(err, callback.ErrNotFound) {
+	if r, err := callback.ReadRoom(t.Context(), s, SeedSdkAppID, "no-such-room"); !errors.Is(err, callback.ErrNotFound) {
 		t.Errorf("Room for a missing room = %v, %v; want ErrNotFound", r, err)
 	}
-	if r, err := s.Room(t.Context(), 1400000001, "tandy-test-rest"); !errors.Is(err, callback.ErrNotFound) {
+	if r, err := callback.ReadRoom(t.Context(), s, 1400000001, "tandy-test-rest"); !errors.Is(err, callback.ErrNotFound) {
 		t.Errorf("Room for another app = %v, %v; want ErrNotFound", r, err)
+	}
+	for _, tab := range []*callback.Table{callback.MembersTable, callback.SeatsTable} {
+		if rows, err := s.Rows(t.Context(), tab, SeedSdkAppID, "no-such-room"); err != nil || len(rows) != 0 {
+			t.Errorf("Rows(%s) for a missing room = %v, %v; want none", tab.Name, rows, err)
+		}
 	}
 	if evs := events(t, s, 1400000001); len(evs) != 0 {
 		t.Errorf("Events of an app with no rows = %d rows, want 0", len(evs))
@@ -391,6 +408,11 @@ func testNotFound(t *testing.T, s Backend) {
 
 // minimalEvent is a create-room event with nothing but the required RoomId and EventTime.
 func minimalEvent(app int64, roomID string, eventTime int64) *callback.Event {
+	rc := &callback.RoomCreated{
+		CallbackCommand: callback.CommandCreateRoom,
+		RoomInfo:        callback.RoomInfo{RoomID: roomID},
+		EventTime:       eventTime,
+	}
 	return &callback.Event{
 		SdkAppID:    app,
 		Command:     callback.CommandCreateRoom,
@@ -400,30 +422,27 @@ func minimalEvent(app int64, roomID string, eventTime int64) *callback.Event {
 		OptPlatform: "",
 		RequestID:   "req-minimal",
 		ReceivedAt:  receivedAt,
-		Raw: []byte(fmt.Sprintf(`{"CallbackCommand":%q,"RoomInfo":{"RoomId":%q},"EventTime":%d}`,
-			callback.CommandCreateRoom, roomID, eventTime)),
-		Room: &callback.RoomCreated{
-			CallbackCommand: callback.CommandCreateRoom,
-			RoomInfo:        callback.RoomInfo{RoomID: roomID},
-			EventTime:       eventTime,
-		},
+		Raw:         createBody(rc),
+		Payload:     rc,
 	}
 }
 
+// unknownCommand is a callback roomhook does not project.
+const unknownCommand = "Group.CallbackAfterSendMsg"
+
 // unknownEvent is a callback roomhook does not project; roomID and eventTime may be empty.
 func unknownEvent(app int64, roomID string, eventTime int64) *callback.Event {
-	const cmd = "Room.CallbackAfterMemberEnter"
 	return &callback.Event{
 		SdkAppID:    app,
-		Command:     cmd,
+		Command:     unknownCommand,
 		RoomID:      roomID,
 		EventTime:   eventTime,
 		ClientIP:    "198.51.100.23",
 		OptPlatform: "Android",
 		RequestID:   "req-unknown-1",
 		ReceivedAt:  receivedAt,
-		Raw: []byte(fmt.Sprintf(`{"CallbackCommand":%q,"RoomId":%q,"MemberList_Account":["u1"],"EventTime":%d}`,
-			cmd, roomID, eventTime)),
+		Raw: []byte(fmt.Sprintf(`{"CallbackCommand":%q,"RoomId":%q,"MsgBody":["u1"],"EventTime":%d}`,
+			unknownCommand, roomID, eventTime)),
 	}
 }
 
@@ -447,21 +466,36 @@ func events(t *testing.T, s Backend, app int64) []callback.Event {
 	return evs
 }
 
-// checkRoom asserts that the projection of ev's room is exactly what ev says, and returns it.
-func checkRoom(t *testing.T, s Backend, ev *callback.Event) *callback.RoomRecord {
+// checkRoom asserts that the row of ev's room is exactly what the create ev says, and returns
+// it.
+func checkRoom(t *testing.T, s Backend, ev *callback.Event) *callback.RoomRow {
 	t.Helper()
-	got, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID)
+	return checkRoomRow(t, s, roomOf(ev))
+}
+
+// roomOf is the row a create-room event gives its room when it is the room's only event.
+func roomOf(ev *callback.Event) *callback.RoomRow {
+	rc := created(ev)
+	return &callback.RoomRow{
+		SdkAppID:            ev.SdkAppID,
+		Info:                rc.RoomInfo,
+		OperatorAccount:     rc.OperatorAccount,
+		ScheduleInviteeList: rc.ScheduleInviteeList,
+		CallbackCommand:     ev.Command,
+		EventTime:           ev.EventTime,
+		UpdatedAt:           ev.ReceivedAt.UnixMilli(),
+	}
+}
+
+// checkRoomRow asserts that want's room reads back exactly as want, and returns what was read.
+func checkRoomRow(t *testing.T, s Backend, want *callback.RoomRow) *callback.RoomRow {
+	t.Helper()
+	got, err := callback.ReadRoom(t.Context(), s, want.SdkAppID, want.Info.RoomID)
 	if err != nil {
-		t.Fatalf("Room(%d, %q): %v", ev.SdkAppID, ev.RoomID, err)
+		t.Fatalf("ReadRoom(%d, %q): %v", want.SdkAppID, want.Info.RoomID, err)
 	}
-	want := callback.RoomRecord{
-		SdkAppID:  ev.SdkAppID,
-		Room:      *ev.Room,
-		UpdatedAt: millis(ev.ReceivedAt),
-	}
-	want.Room.CallbackCommand = ev.Command // the command that last wrote the row
-	for _, d := range diff(*got, want) {
-		t.Errorf("Room(%d, %q): %s", ev.SdkAppID, ev.RoomID, d)
+	for _, d := range diff(*got, *want) {
+		t.Errorf("ReadRoom(%d, %q): %s", want.SdkAppID, want.Info.RoomID, d)
 	}
 	return got
 }
@@ -475,7 +509,7 @@ func checkEvents(t *testing.T, s Backend, app int64, want ...*callback.Event) {
 	}
 	for i := 0; i < len(got) && i < len(want); i++ {
 		w := *want[i]
-		w.Room = nil // the archive keeps the raw body, not the projection
+		w.Payload = nil // the archive keeps the raw body, not the projection
 		w.ReceivedAt = millis(w.ReceivedAt)
 		for _, d := range diff(got[i], w) {
 			t.Errorf("Events(%d)[%d]: %s", app, i, d)

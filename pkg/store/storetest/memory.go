@@ -1,0 +1,192 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+)
+
+// Memory is a Backend in memory: the smallest store that keeps roomhook's storage semantics,
+// with callback.Project doing what every backend's projection does. It is the executable
+// specification the suite is checked against first (memory_test.go) and a store for tests that
+// need one without a server. One mutex is every room's lock.
+type Memory struct {
+	mu     sync.Mutex
+	events []callback.Event
+	keys   map[string]bool // the archive key of each event with an EventTime
+	rows   map[*callback.Table]map[string]callback.Row
+}
+
+var _ Backend = (*Memory)(nil)
+
+// NewMemory returns an empty Memory store.
+func NewMemory() *Memory {
+	return &Memory{keys: map[string]bool{}, rows: map[*callback.Table]map[string]callback.Row{}}
+}
+
+// Save archives ev and projects it, all or nothing.
+func (m *Memory) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
+	if err := ev.Check(); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := fmt.Sprint(ev.SdkAppID, "\x00", ev.RoomID, "\x00", ev.Command, "\x00", ev.EventTime, "\x00", ev.Digest())
+	if ev.EventTime != 0 && m.keys[key] {
+		return callback.OutcomeDuplicate, nil
+	}
+	stored := *ev
+	stored.Payload = nil
+	stored.Raw = slices.Clone(ev.Raw)
+	if stored.Raw == nil {
+		stored.Raw = []byte{}
+	}
+	stored.ReceivedAt = millis(ev.ReceivedAt)
+	if ev.Payload == nil {
+		m.commit(key, stored, nil)
+		return callback.OutcomeIgnored, nil
+	}
+	// The projection writes into a copy that replaces the rows only if it succeeds.
+	tx := &memoryTx{m: m, app: ev.SdkAppID, room: ev.RoomID, pending: &stored, writes: map[*callback.Table]map[string]callback.Row{}}
+	changed, err := callback.Project(ctx, tx, ev)
+	if err != nil {
+		return 0, err
+	}
+	m.commit(key, stored, tx.writes)
+	if changed {
+		return callback.OutcomeStored, nil
+	}
+	return callback.OutcomeStale, nil
+}
+
+func (m *Memory) commit(key string, ev callback.Event, writes map[*callback.Table]map[string]callback.Row) {
+	if ev.EventTime != 0 {
+		m.keys[key] = true
+	}
+	m.events = append(m.events, ev)
+	for t, rows := range writes {
+		if m.rows[t] == nil {
+			m.rows[t] = map[string]callback.Row{}
+		}
+		for k, r := range rows {
+			m.rows[t][k] = r
+		}
+	}
+}
+
+// Close does nothing.
+func (m *Memory) Close() error { return nil }
+
+// Rows returns the rows of t of one room.
+func (m *Memory) Rows(_ context.Context, t *callback.Table, app int64, room string) ([]callback.Row, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []callback.Row
+	for _, r := range m.rows[t] {
+		if r[0] == app && r[1] == room {
+			out = append(out, slices.Clone(r))
+		}
+	}
+	return out, nil
+}
+
+// Events returns the archive of one app in archive order.
+func (m *Memory) Events(_ context.Context, app int64) ([]callback.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []callback.Event
+	for _, ev := range m.events {
+		if ev.SdkAppID == app {
+			ev.Raw = slices.Clone(ev.Raw)
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+// memoryTx is the Tx of one save: reads see the save's own writes, then the store's rows; the
+// event being saved is in the archive.
+type memoryTx struct {
+	m       *Memory
+	app     int64
+	room    string
+	pending *callback.Event
+	writes  map[*callback.Table]map[string]callback.Row
+}
+
+func rowKey(key callback.Row) string {
+	s := ""
+	for _, v := range key {
+		switch v := v.(type) {
+		case string:
+			s += strconv.Quote(v) + "|"
+		default:
+			s += fmt.Sprint(v) + "|"
+		}
+	}
+	return s
+}
+
+func (x *memoryTx) Get(_ context.Context, t *callback.Table, key callback.Row) (callback.Row, error) {
+	k := rowKey(key)
+	if r, ok := x.writes[t][k]; ok {
+		return slices.Clone(r), nil
+	}
+	if r, ok := x.m.rows[t][k]; ok {
+		return slices.Clone(r), nil
+	}
+	return nil, nil
+}
+
+func (x *memoryTx) Put(_ context.Context, t *callback.Table, old, row callback.Row) error {
+	if err := callback.CheckRow(t, row); err != nil {
+		return err
+	}
+	if row[0] != x.app || row[1] != x.room {
+		return fmt.Errorf("memory: a row of another room")
+	}
+	k := rowKey(t.KeyOf(row))
+	if x.writes[t] == nil {
+		x.writes[t] = map[string]callback.Row{}
+	}
+	x.writes[t][k] = slices.Clone(row)
+	return nil
+}
+
+func (x *memoryTx) RoomRows(_ context.Context, t *callback.Table) ([]callback.Row, error) {
+	seen := map[string]bool{}
+	var out []callback.Row
+	for k, r := range x.writes[t] {
+		seen[k] = true
+		out = append(out, slices.Clone(r))
+	}
+	for k, r := range x.m.rows[t] {
+		if !seen[k] && r[0] == x.app && r[1] == x.room {
+			out = append(out, slices.Clone(r))
+		}
+	}
+	return out, nil
+}
+
+func (x *memoryTx) Archived(_ context.Context, q callback.ArchiveQuery) ([]callback.Archived, error) {
+	var out []callback.Archived
+	for _, ev := range append(slices.Clone(x.m.events), *x.pending) {
+		if ev.SdkAppID != x.app || ev.RoomID != x.room || ev.EventTime == 0 || !slices.Contains(q.Commands, ev.Command) ||
+			(q.From != 0 && ev.EventTime < q.From) || (q.To != 0 && ev.EventTime > q.To) {
+			continue
+		}
+		out = append(out, callback.Archived{Command: ev.Command, EventTime: ev.EventTime, Digest: ev.Digest(), Raw: ev.Raw})
+	}
+	if q.Newest && len(out) > 0 {
+		newest := slices.MaxFunc(out, func(a, b callback.Archived) int { return int(a.EventTime - b.EventTime) }).EventTime
+		out = slices.DeleteFunc(out, func(a callback.Archived) bool { return a.EventTime != newest })
+	}
+	return out, nil
+}
