@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
@@ -110,28 +112,54 @@ func TestParseConfigEnvironment(t *testing.T) {
 	}
 }
 
-// TestRoomParams: the upsert's parameters are the key, then one per room column, typed as the
-// column is.
-func TestRoomParams(t *testing.T) {
-	ev := &callback.Event{SdkAppID: 1, Command: callback.CommandCreateRoom, RoomID: "r", EventTime: 5,
-		Room: &callback.RoomCreated{RoomInfo: callback.RoomInfo{RoomID: "r"}, EventTime: 5}}
-	invitees := `["a"]`
-	p := roomParams(ev, &invitees)
-	if len(p.values) != len(roomColumns)+2 || len(p.oids) != len(p.values) || len(p.formats) != len(p.values) {
-		t.Fatalf("%d values, %d oids, %d formats for %d columns", len(p.values), len(p.oids), len(p.formats), len(roomColumns)+2)
+// TestRowParams: a row's parameters are one per column, typed by the column's kind, nil as
+// NULL; a value of another kind is an error naming the column, not a guess.
+func TestRowParams(t *testing.T) {
+	oids := map[callback.ColumnKind]uint32{
+		callback.KindText: oidText, callback.KindInt: oidInt8, callback.KindBool: oidBool, callback.KindList: oidJSONB,
 	}
-	want := map[string]uint32{
-		"room_name": oidText, "max_member_count": oidInt8, "is_video_disabled": oidBool, "is_seat_enabled": oidBool,
-		"create_time": oidInt8, "operator_account": oidText, inviteesColumn: oidJSONB, "callback_command": oidText,
-		"event_time": oidInt8, "updated_at": oidInt8,
+	samples := map[callback.ColumnKind]any{
+		callback.KindText: "a'b", callback.KindInt: int64(-7), callback.KindBool: true, callback.KindList: []string{"<u&1>", "u2"},
 	}
-	for i, c := range roomColumns {
-		if oid, ok := want[c]; ok && p.oids[i+2] != oid {
-			t.Errorf("%s is sent as type %d, want %d", c, p.oids[i+2], oid)
+	texts := map[callback.ColumnKind]string{
+		callback.KindText: "a'b", callback.KindInt: "-7", callback.KindBool: "t", callback.KindList: `["<u&1>","u2"]`,
+	}
+	for _, tb := range callback.Tables {
+		for _, null := range []bool{false, true} {
+			p := &params{}
+			for _, c := range tb.Columns {
+				v := samples[c.Kind]
+				if null && c.Nullable {
+					v = nil
+				}
+				if err := p.value(tb, c, v); err != nil {
+					t.Fatalf("%s.%s: %v", tb.Name, c.Name, err)
+				}
+			}
+			for i, c := range tb.Columns {
+				want := texts[c.Kind]
+				if null && c.Nullable {
+					if p.values[i] != nil {
+						t.Errorf("%s.%s: nil is %q, want NULL", tb.Name, c.Name, p.values[i])
+					}
+				} else if string(p.values[i]) != want {
+					t.Errorf("%s.%s is sent as %q, want %q", tb.Name, c.Name, p.values[i], want)
+				}
+				if p.oids[i] != oids[c.Kind] || p.formats[i] != formatText {
+					t.Errorf("%s.%s is sent as type %d format %d, want %d, text", tb.Name, c.Name, p.oids[i], p.formats[i], oids[c.Kind])
+				}
+			}
 		}
 	}
-	if p.values[2] != nil {
-		t.Errorf("an absent RoomName is %q, want NULL", p.values[2])
+	for _, bad := range []struct {
+		col string
+		v   any
+	}{{"room_name", int64(1)}, {"max_member_count", "1"}, {"is_video_disabled", int64(1)}, {"callback_command", nil},
+		{"schedule_invitee_list_account", "[]"}, {"event_time", 1}} {
+		c := callback.RoomsTable.Columns[callback.RoomsTable.Index(bad.col)]
+		if err := (&params{}).value(callback.RoomsTable, c, bad.v); err == nil || !strings.Contains(err.Error(), "rooms."+bad.col) {
+			t.Errorf("%s = %#v: err = %v, want one naming rooms.%s", bad.col, bad.v, err, bad.col)
+		}
 	}
 
 	e := eventParams(&callback.Event{Command: "X"})
@@ -144,7 +172,106 @@ func TestRoomParams(t *testing.T) {
 	if e.values[2] == nil {
 		t.Error("an empty RoomId is NULL, want ''")
 	}
+	if d := string(e.values[9]); d != (&callback.Event{}).Digest() || e.oids[9] != oidText {
+		t.Errorf("body_sha256 of an empty body = %q (type %d), want the digest as text", d, e.oids[9])
+	}
 }
+
+// TestStatements: the SQL texts are built from the descriptors, with $n placeholders in the
+// order Put binds them.
+func TestStatements(t *testing.T) {
+	st := statementsOf(callback.MembersTable)
+	for got, want := range map[string]string{
+		st.get: "SELECT sdk_app_id, room_id, member_account, state, entered_at, left_at, leave_type, leave_reason, " +
+			"event_time, updated_at FROM room_members WHERE sdk_app_id = $1 AND room_id = $2 AND member_account = $3",
+		st.insert: "INSERT INTO room_members (sdk_app_id, room_id, member_account, state, entered_at, left_at, leave_type, " +
+			"leave_reason, event_time, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+		st.update: "UPDATE room_members SET state = $1, entered_at = $2, left_at = $3, leave_type = $4, leave_reason = $5, " +
+			"event_time = $6, updated_at = $7 WHERE sdk_app_id = $8 AND room_id = $9 AND member_account = $10",
+	} {
+		if got != want {
+			t.Errorf("statement:\n got %s\nwant %s", got, want)
+		}
+	}
+	if st := statementsOf(callback.RoomsTable); !strings.Contains(st.room, "schedule_invitee_list_account::text") ||
+		!strings.HasSuffix(st.room, "FROM rooms WHERE sdk_app_id = $1 AND room_id = $2") {
+		t.Errorf("rooms of a room: %s", st.room)
+	}
+	q, p := archiveQuery(7, "r", callback.ArchiveQuery{Commands: []string{"a", "b"}, From: 5, To: 9, Newest: true})
+	want := "SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE sdk_app_id = $1 AND " +
+		"room_id = $2 AND callback_command IN ($3, $4) AND event_time IS NOT NULL AND event_time >= $5 AND event_time <= $6 " +
+		"AND event_time = (SELECT max(event_time) FROM callback_events WHERE sdk_app_id = $1 AND room_id = $2 AND " +
+		"callback_command IN ($3, $4) AND event_time IS NOT NULL AND event_time >= $5 AND event_time <= $6)"
+	if q != want || len(p.values) != 6 {
+		t.Errorf("archive query with %d parameters:\n got %s\nwant %s", len(p.values), q, want)
+	}
+}
+
+// TestColumnReader: a row is read by its columns' kinds; a NULL where the column is not
+// nullable, or a list that is not one, is an error.
+func TestColumnReader(t *testing.T) {
+	tb := callback.SeatsTable
+	r := &row{values: [][]byte{[]byte("1"), []byte("r"), []byte("3"), nil, []byte("t"), []byte("f"), nil, []byte("9"), []byte("10")}}
+	got := make(callback.Row, len(tb.Columns))
+	for i, c := range tb.Columns {
+		got[i] = r.column(tb, c)
+	}
+	if err := r.done(); err != nil {
+		t.Fatal(err)
+	}
+	if err := callback.CheckRow(tb, got); err != nil || got[4] != true || got[5] != false || got[3] != nil || got[2] != int64(3) {
+		t.Errorf("row = %#v (%v)", got, err)
+	}
+	r = &row{values: [][]byte{nil}}
+	r.column(tb, tb.Columns[0])
+	if err := r.done(); err == nil || !strings.Contains(err.Error(), "room_seats.sdk_app_id") {
+		t.Errorf("NULL sdk_app_id: err = %v, want one naming the column", err)
+	}
+	list := callback.RoomsTable.Columns[callback.RoomsTable.Index("schedule_invitee_list_account")]
+	for text, want := range map[string]any{`[]`: []string{}, `["a", "b"]`: []string{"a", "b"}} {
+		r = &row{values: [][]byte{[]byte(text)}}
+		if v := r.column(callback.RoomsTable, list); fmt.Sprintf("%#v", v) != fmt.Sprintf("%#v", want) || r.done() != nil {
+			t.Errorf("list %s = %#v, want %#v", text, v, want)
+		}
+	}
+	r = &row{values: [][]byte{[]byte(`{"a":1}`)}}
+	r.column(callback.RoomsTable, list)
+	if err := r.done(); err == nil {
+		t.Error("a list that is an object: no error")
+	}
+}
+
+// TestRoomLockKey: FNV-1a, 64 bits, of the app id in decimal, a NUL and the room id, split in
+// halves.
+func TestRoomLockKey(t *testing.T) {
+	h := fnv.New64a()
+	h.Write([]byte("1400123456\x00room-1"))
+	sum := h.Sum64()
+	if c, o := roomLock(1400123456, "room-1"); c != int32(sum>>32) || o != int32(sum) {
+		t.Errorf("roomLock = %d, %d; want %d, %d", c, o, int32(sum>>32), int32(sum))
+	}
+}
+
+// TestCheckRowText: every string a row holds is checked, a list's too; the error names the
+// table and column.
+func TestCheckRowText(t *testing.T) {
+	row := (&callback.RoomRow{SdkAppID: 1, Info: callback.RoomInfo{RoomID: "r"}, CallbackCommand: "c",
+		ScheduleInviteeList: []string{"ok", "bad\x00"}}).Row()
+	if err := checkRowText(callback.RoomsTable, row); err == nil || err.Error() !=
+		"rooms.schedule_invitee_list_account holds a NUL character, which PostgreSQL text cannot store" {
+		t.Errorf("err = %v", err)
+	}
+	row = (&callback.MemberRow{SdkAppID: 1, RoomID: "r", MemberAccount: "m", State: "in", LeaveReason: ptrTo("\xff")}).Row()
+	if err := checkRowText(callback.MembersTable, row); err == nil || err.Error() !=
+		"room_members.leave_reason is not valid UTF-8, which PostgreSQL text cannot store" {
+		t.Errorf("err = %v", err)
+	}
+	if err := checkRowText(callback.MembersTable, (&callback.MemberRow{MemberAccount: "é"}).Row()); err != nil {
+		t.Errorf("a valid row: %v", err)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
 
 // TestRowReader: values are parsed from PostgreSQL's text form, and a short row, a NULL in a
 // NOT NULL read or a value that does not parse is an error, not a zero.

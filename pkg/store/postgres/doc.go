@@ -3,8 +3,8 @@
 // package pgconn (TLS, SCRAM and the other authentication methods, libpq's URL, environment
 // and ~/.pgpass rules, the server's errors as *pgconn.PgError) and keeps its own small
 // connection pool; pgx's type system and pool are not linked, which keeps the function
-// binaries about 3 MB smaller. The schema needs PostgreSQL 10 or later (identity columns); the
-// tests run against PostgreSQL 15.
+// binaries about 3 MB smaller. The schema needs PostgreSQL 11 or later (identity columns, and
+// sha256() for the upgrade to schema version 2); the tests run against PostgreSQL 15.
 //
 // # URL
 //
@@ -31,24 +31,44 @@
 //
 // # What to create
 //
-// A database in UTF8 encoding and a role that can log in. Open creates three tables, when they
+// A database in UTF8 encoding and a role that can log in. Open creates five tables, when they
 // are missing, in the first existing schema of the connection's search_path (public unless the
 // URL's search_path or the role's setting says otherwise): roomhook_schema (the schema
-// version), callback_events (the event archive, one row per delivered callback, raw body
-// verbatim as bytea) and rooms (the room projection, one row per SdkAppid + RoomId). Column
-// names are snake_case of Tencent's field names, the same as the SQLite store's; they are a
-// contract users query directly. Booleans are BOOLEAN, numbers BIGINT, times BIGINT as they
-// arrive (RoomInfo times in Unix seconds; event_time, received_at and updated_at in Unix
+// version, 2), callback_events (the event archive, one row per delivered callback, raw body
+// verbatim as bytea, body_sha256 its SHA-256 in lowercase hex; unique key callback_events_key
+// on sdk_app_id, room_id, callback_command, event_time, body_sha256), and the room
+// projection: rooms (one row per SdkAppid + RoomId), room_members (one per member a room has
+// seen, state 'in' or 'left') and room_seats (one per seat index). Column names are snake_case
+// of Tencent's field names, the same as the SQLite store's; they are a contract users query
+// directly. Booleans are BOOLEAN, numbers BIGINT, times BIGINT as they arrive (RoomInfo times
+// in Unix seconds; event_time, received_at, updated_at and the other *_at columns in Unix
 // milliseconds), and schedule_invitee_list_account is JSONB holding a JSON array of strings.
 // Creation runs in one transaction under a transaction-level advisory lock, so cold starts
 // racing on a new database create the schema once.
+//
+// # Upgrading from schema version 1
+//
+// The first Open of this version on a database an earlier roomhook created migrates it in
+// place, in one transaction under the same lock (cold starts racing on it migrate it once;
+// the others wait, then find version 2): callback_events gains body_sha256, computed for every
+// archived row so that an event archived before is still a duplicate when delivered again,
+// and its unique key becomes callback_events_key; rooms gains member_count, member_count_at,
+// destroyed_at and destroy_operator_account (NULL until the room's next event); room_members
+// and room_seats are created. Row ids and every other value are kept. The migration needs
+// the role that owns the tables, and it locks callback_events and rooms while it runs: saves
+// wait for it. It reads every archived body, so on a large archive it can outlast Open's
+// timeout (Options.Timeout; the functions give Open four times ROOMHOOK_STORE_TIMEOUT); it is
+// then rolled back whole, the database stays at version 1, and the next cold start tries
+// again. Give the first start of the new version a longer timeout to migrate such a database.
+// Instances of the earlier version cannot write to version 2's archive: replace them all.
 //
 // # Privileges
 //
 // At the first start the role needs CREATE on that schema (or create the tables once with a
 // role that has it, then start roomhook with a lesser one). Afterwards it needs only USAGE on
-// the schema and SELECT, INSERT and UPDATE on the three tables; the archive's id is an identity
-// column, so no sequence privilege is needed.
+// the schema and SELECT, INSERT and UPDATE on the five tables; the archive's id is an identity
+// column, so no sequence privilege is needed. The upgrade from schema version 1 needs the
+// tables' owner, as their creation did.
 //
 //	CREATE ROLE roomhook LOGIN PASSWORD '…';
 //	CREATE SCHEMA roomhook AUTHORIZATION roomhook;
@@ -84,9 +104,18 @@
 // pooler may refuse run-time parameters such as search_path in the startup packet; set them on
 // the role instead (ALTER ROLE … SET search_path = …).
 //
+// # Saves
+//
+// A Save is one transaction. A projected command first takes a transaction-level advisory
+// lock on its room (two 32-bit keys from a 64-bit hash of the app and room ids, apart from
+// the schema lock's 64-bit key), so that the saves of one room run one after another and each
+// sees the rows the previous one committed; saves of different rooms run side by side. The
+// lock is transaction-scoped, so it works behind a transaction-mode pooler too.
+//
 // # Text
 //
 // PostgreSQL text holds neither NUL characters nor invalid UTF-8. Save refuses an event whose
-// string fields (RoomId, ClientIP, …) hold either, with an error naming the field, rather than
-// store something other than what arrived; the raw body, bytea, is kept whatever it holds.
+// string fields (RoomId, ClientIP, …) or projected rows hold either, with an error naming the
+// field or the table and column, rather than store something other than what arrived; the raw
+// body, bytea, is kept whatever it holds.
 package postgres

@@ -44,3 +44,18 @@ func PreparedStatements(t *testing.T, s *Store) int64 {
 	}
 	return n
 }
+
+// RoomLock returns the two keys of the advisory lock Save takes for a room.
+func RoomLock(app int64, room string) (classID, objID int32) { return roomLock(app, room) }
+
+// SchemaLockKey is the advisory lock key that serialises schema creation and migration.
+const SchemaLockKey = schemaLockKey
+
+// SetMigrateHook makes f see the name of each statement of the schema's creation and
+// migration just before it runs, until the test ends. Tests that set it must not run in
+// parallel with others that open stores.
+func SetMigrateHook(t *testing.T, f func(step string)) {
+	t.Helper()
+	migrateHook = f
+	t.Cleanup(func() { migrateHook = nil })
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,7 +102,9 @@ func open(t *testing.T, rawURL string) *postgres.Store {
 func TestConformance(t *testing.T) {
 	serverURL(t)
 	storetest.Run(t, func(t *testing.T) storetest.Backend {
-		_, u := freshSchema(t)
+		// A pool as wide as the suite's races, so that racing saves run in as many
+		// transactions at once and the room lock is what orders them.
+		_, u := freshSchema(t, "pool_max_conns", "16")
 		return open(t, u)
 	})
 }
@@ -117,8 +120,11 @@ func TestExecModesAccepted(t *testing.T) {
 			if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 				t.Fatalf("Save = %v, %v; want stored", o, err)
 			}
-			if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+			if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
 				t.Fatal(err)
+			}
+			if o, err := s.Save(t.Context(), enterEvent(t, storetest.SeedSdkAppID, "tandy-test-rest", t0+1, 1, "u1")); err != nil || o != callback.OutcomeStored {
+				t.Fatalf("Save of a member enter = %v, %v; want stored", o, err)
 			}
 		})
 	}
@@ -130,12 +136,13 @@ func TestNoNamedStatements(t *testing.T) {
 	_, u := freshSchema(t, "pool_max_conns", "1")
 	s := open(t, u)
 	ev := storetest.SeedEvent()
-	if _, err := s.Save(t.Context(), ev); err != nil {
-		t.Fatal(err)
+	for _, ev := range []*callback.Event{ev, enterEvent(t, ev.SdkAppID, ev.RoomID, t0+1, 1, "u1"),
+		seatEvent(t, ev.SdkAppID, ev.RoomID, t0+2, 0, "u1"), destroyEvent(t, ev.SdkAppID, ev.RoomID, t0+3)} {
+		if _, err := s.Save(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID); err != nil {
-		t.Fatal(err)
-	}
+	dump(t, s, ev.SdkAppID, ev.RoomID)
 	if _, err := s.Events(t.Context(), ev.SdkAppID); err != nil {
 		t.Fatal(err)
 	}
@@ -175,20 +182,17 @@ func TestConcurrentNewerAndOlder(t *testing.T) {
 	s := open(t, u)
 	const n = 16
 	storetest.Together(n, func(i int) {
-		ev := storetest.SeedEvent()
-		ev.EventTime += int64(i)
-		ev.Room.EventTime = ev.EventTime
-		ev.Room.RoomInfo.RoomName = ptr(fmt.Sprintf("name-%02d", i))
+		ev := createEvent(t, storetest.SeedSdkAppID, "tandy-test-rest", t0+int64(i), fmt.Sprintf("name-%02d", i))
 		if _, err := s.Save(t.Context(), ev); err != nil {
 			t.Errorf("Save: %v", err)
 		}
 	})
-	r, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest")
+	r, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("name-%02d", n-1); r.Room.RoomInfo.RoomName == nil || *r.Room.RoomInfo.RoomName != want {
-		t.Errorf("RoomName = %v, want %q (the newest event)", r.Room.RoomInfo.RoomName, want)
+	if want := fmt.Sprintf("name-%02d", n-1); r.Info.RoomName == nil || *r.Info.RoomName != want {
+		t.Errorf("RoomName = %v, want %q (the newest event)", r.Info.RoomName, want)
 	}
 	if evs, err := s.Events(t.Context(), storetest.SeedSdkAppID); err != nil || len(evs) != n {
 		t.Errorf("Events = %d rows, %v; want %d", len(evs), err, n)
@@ -198,8 +202,8 @@ func TestConcurrentNewerAndOlder(t *testing.T) {
 func TestSchemaVersion(t *testing.T) {
 	schema, u := freshSchema(t)
 	open(t, u)
-	if got := versions(t, schema); len(got) != 1 || got[0] != 1 {
-		t.Errorf("roomhook_schema holds %v, want [1]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
+		t.Errorf("roomhook_schema holds %v, want [2]", got)
 	}
 }
 
@@ -217,44 +221,97 @@ func versions(t *testing.T, schema string) []int64 {
 }
 
 // TestColumns pins the table and column names and types: they are a contract users query
-// directly, with the SQLite store's names.
+// directly, with the SQLite store's names. The projection's tables are as callback's
+// descriptors say, in their order; the archive as version 1 had it, then body_sha256.
 func TestColumns(t *testing.T) {
 	schema, u := freshSchema(t)
 	open(t, u)
 	want := map[string]string{
 		"callback_events": "id bigint NO, sdk_app_id bigint NO, callback_command text NO, room_id text NO, " +
 			"event_time bigint YES, client_ip text NO, opt_platform text NO, request_id text NO, " +
-			"received_at bigint NO, raw_body bytea NO",
-		"rooms": "sdk_app_id bigint NO, room_id text NO, room_name text YES, room_type text YES, " +
-			"owner_account text YES, max_member_count bigint YES, max_seat_count bigint YES, " +
-			"is_video_disabled boolean YES, is_audio_disabled boolean YES, is_message_disabled boolean YES, " +
-			"is_screen_sharing_disabled boolean YES, is_cloud_recording_disabled boolean YES, " +
-			"custom_info text YES, schedule_start_time bigint YES, schedule_end_time bigint YES, " +
-			"room_status text YES, is_seat_enabled boolean YES, take_seat_mode text YES, " +
-			"create_time bigint YES, operator_account text YES, schedule_invitee_list_account jsonb YES, " +
-			"callback_command text NO, event_time bigint NO, updated_at bigint NO",
+			"received_at bigint NO, raw_body bytea NO, body_sha256 text NO",
 		"roomhook_schema": "version integer NO",
 	}
-	db := admin(t)
+	types := map[callback.ColumnKind]string{
+		callback.KindText: "text", callback.KindInt: "bigint", callback.KindBool: "boolean", callback.KindList: "jsonb",
+	}
+	wantKeys := []string{
+		"callback_events PRIMARY KEY id",
+		"callback_events UNIQUE sdk_app_id,room_id,callback_command,event_time,body_sha256",
+	}
+	for _, tb := range callback.Tables {
+		var cols []string
+		for _, c := range tb.Columns {
+			null := "NO"
+			if c.Nullable {
+				null = "YES"
+			}
+			cols = append(cols, c.Name+" "+types[c.Kind]+" "+null)
+		}
+		want[tb.Name] = strings.Join(cols, ", ")
+		wantKeys = append(wantKeys, tb.Name+" PRIMARY KEY "+strings.Join(tb.Names()[:tb.Key], ","))
+	}
+	// The rooms columns of version 1, as version 1's test pinned them: a migrated store and a
+	// new one share them.
+	if v1 := "sdk_app_id bigint NO, room_id text NO, room_name text YES, room_type text YES, " +
+		"owner_account text YES, max_member_count bigint YES, max_seat_count bigint YES, " +
+		"is_video_disabled boolean YES, is_audio_disabled boolean YES, is_message_disabled boolean YES, " +
+		"is_screen_sharing_disabled boolean YES, is_cloud_recording_disabled boolean YES, " +
+		"custom_info text YES, schedule_start_time bigint YES, schedule_end_time bigint YES, " +
+		"room_status text YES, is_seat_enabled boolean YES, take_seat_mode text YES, " +
+		"create_time bigint YES, operator_account text YES, schedule_invitee_list_account jsonb YES, " +
+		"callback_command text NO, event_time bigint NO, updated_at bigint NO"; !strings.HasPrefix(want["rooms"], v1+", ") {
+		t.Errorf("callback.RoomsTable does not start with version 1's columns:\n got %s\nwant %s, …", want["rooms"], v1)
+	}
 	for table, cols := range want {
-		rows, err := db.Query(t.Context(), `SELECT column_name || ' ' || data_type || ' ' || is_nullable
-			FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
-			ORDER BY ordinal_position`, schema, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if g := strings.Join(got, ", "); g != cols {
+		if g := columns(t, schema, table); g != cols {
 			t.Errorf("columns of %s:\n got %s\nwant %s", table, g, cols)
 		}
 	}
+	slices.Sort(wantKeys)
+	if g, w := strings.Join(keys(t, schema), "; "), strings.Join(wantKeys, "; "); g != w {
+		t.Errorf("keys:\n got %s\nwant %s", g, w)
+	}
+	var name string
+	if err := admin(t).QueryRow(t.Context(), `SELECT constraint_name FROM information_schema.table_constraints
+		WHERE table_schema = $1 AND table_name = 'callback_events' AND constraint_type = 'UNIQUE'`, schema).Scan(&name); err != nil || name != "callback_events_key" {
+		t.Errorf("the archive key is named %q (%v), want callback_events_key", name, err)
+	}
 
-	// The keys: the archive's natural key and the room's primary key.
-	var keys []string
-	rows, err := db.Query(t.Context(), `SELECT tc.table_name || ' ' || tc.constraint_type || ' ' ||
+	// The checks: a member's state is in or left, a list is a JSON array.
+	db := admin(t)
+	for _, bad := range []string{
+		`INSERT INTO room_members (sdk_app_id, room_id, member_account, state, event_time, updated_at) VALUES (1, 'r', 'm', 'gone', 1, 1)`,
+		`INSERT INTO rooms (sdk_app_id, room_id, schedule_invitee_list_account, callback_command, event_time, updated_at) VALUES (1, 'r', '{"a":1}', 'c', 1, 1)`,
+	} {
+		if _, err := db.Exec(t.Context(), `SET search_path = `+schema+`; `+bad); err == nil {
+			t.Errorf("%s succeeded, want a check violation", bad)
+		} else if pgErr := (*pgconn.PgError)(nil); !errors.As(err, &pgErr) || pgErr.Code != "23514" {
+			t.Errorf("%s: %v, want a check violation (23514)", bad, err)
+		}
+	}
+}
+
+// columns returns the columns of table, "name type nullable", in order.
+func columns(t *testing.T, schema, table string) string {
+	t.Helper()
+	rows, err := admin(t).Query(t.Context(), `SELECT column_name || ' ' || data_type || ' ' || is_nullable
+		FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
+		ORDER BY ordinal_position`, schema, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(got, ", ")
+}
+
+// keys returns the primary and unique keys of the schema's tables, "table TYPE col,col", sorted.
+func keys(t *testing.T, schema string) []string {
+	t.Helper()
+	rows, err := admin(t).Query(t.Context(), `SELECT tc.table_name || ' ' || tc.constraint_type || ' ' ||
 			string_agg(kcu.column_name, ',' ORDER BY kcu.ordinal_position)
 		FROM information_schema.table_constraints tc
 		JOIN information_schema.key_column_usage kcu
@@ -265,25 +322,26 @@ func TestColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := "callback_events PRIMARY KEY id; " +
-		"callback_events UNIQUE sdk_app_id,callback_command,room_id,event_time; " +
-		"rooms PRIMARY KEY sdk_app_id,room_id"
-	if g := strings.Join(keys, "; "); g != wantKeys {
-		t.Errorf("keys:\n got %s\nwant %s", g, wantKeys)
-	}
+	return got
 }
 
 // TestStoredForm checks how values sit in the tables, for users who query them with SQL.
 func TestStoredForm(t *testing.T) {
 	schema, u := freshSchema(t)
 	s := open(t, u)
-	ev := storetest.SeedEvent()
-	ev.Room.ScheduleInviteeList = []string{"user2", "<user&3>"}
-	if _, err := s.Save(t.Context(), ev); err != nil {
-		t.Fatal(err)
+	const app = storetest.SeedSdkAppID
+	ev := eventOf(t, app, callback.CommandCreateRoom, map[string]any{
+		"Operator_Account": "admin", "EventTime": t0, "ScheduleInviteeList_Account": []string{"user2", "<user&3>"},
+		"RoomInfo": map[string]any{"RoomId": "stored", "IsVideoDisabled": true, "MaxMemberCount": 300},
+	})
+	for _, e := range []*callback.Event{ev, enterEvent(t, app, "stored", t0+1, 7, "u1"), seatEvent(t, app, "stored", t0+2, 4, "u1")} {
+		if o, err := s.Save(t.Context(), e); err != nil || o != callback.OutcomeStored {
+			t.Fatalf("Save %s = %v, %v; want stored", e.Command, o, err)
+		}
 	}
 	unknown := &callback.Event{SdkAppID: ev.SdkAppID, Command: "Group.CallbackAfterSendMsg", ReceivedAt: ev.ReceivedAt}
 	if _, err := s.Save(t.Context(), unknown); err != nil { // Raw is nil: an empty body
@@ -295,42 +353,66 @@ func TestStoredForm(t *testing.T) {
 		invitees, inviteeType      string
 		video                      bool
 		eventTime, updated, member int64
+		count, countAt             int64
+		destroyed                  *int64
 	)
 	err := db.QueryRow(t.Context(), `SELECT schedule_invitee_list_account::text,
-			jsonb_typeof(schedule_invitee_list_account), is_video_disabled, event_time, updated_at, max_member_count
-		FROM `+schema+`.rooms`).Scan(&invitees, &inviteeType, &video, &eventTime, &updated, &member)
+			jsonb_typeof(schedule_invitee_list_account), is_video_disabled, event_time, updated_at, max_member_count,
+			member_count, member_count_at, destroyed_at
+		FROM `+schema+`.rooms`).Scan(&invitees, &inviteeType, &video, &eventTime, &updated, &member, &count, &countAt, &destroyed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if invitees != `["user2", "<user&3>"]` || inviteeType != "array" {
 		t.Errorf("schedule_invitee_list_account = %s (%s), want a JSON array", invitees, inviteeType)
 	}
-	if !video || eventTime != 1703589922780 || updated != ev.ReceivedAt.UnixMilli() || member != 300 {
+	if !video || eventTime != t0 || updated != ev.ReceivedAt.UnixMilli() || member != 300 {
 		t.Errorf("is_video_disabled, event_time, updated_at, max_member_count = %v, %d, %d, %d", video, eventTime, updated, member)
+	}
+	if count != 7 || countAt != t0+1 || destroyed != nil {
+		t.Errorf("member_count, member_count_at, destroyed_at = %d, %d, %v; want 7, %d, NULL", count, countAt, destroyed, t0+1)
 	}
 	var contains bool
 	if err := db.QueryRow(t.Context(), `SELECT schedule_invitee_list_account ? 'user2' FROM `+schema+`.rooms`).Scan(&contains); err != nil || !contains {
 		t.Errorf("schedule_invitee_list_account ? 'user2' = %v, %v; want true", contains, err)
 	}
+	var state string
+	var enteredAt int64
+	var leftAt *int64
+	if err := db.QueryRow(t.Context(), `SELECT state, entered_at, left_at FROM `+schema+`.room_members`).Scan(&state, &enteredAt, &leftAt); err != nil ||
+		state != "in" || enteredAt != t0+1 || leftAt != nil {
+		t.Errorf("room_members: state, entered_at, left_at = %q, %d, %v (%v); want in, %d, NULL", state, enteredAt, leftAt, err, t0+1)
+	}
+	var seatVideo bool
+	var seatAudio *bool
+	var seatMember string
+	if err := db.QueryRow(t.Context(), `SELECT member_account, is_video_disabled, is_audio_disabled FROM `+schema+`.room_seats WHERE seat_index = 4`).
+		Scan(&seatMember, &seatVideo, &seatAudio); err != nil || seatMember != "u1" || !seatVideo || seatAudio != nil {
+		t.Errorf("room_seats: member_account, is_video_disabled, is_audio_disabled = %q, %v, %v (%v); want u1, true, NULL",
+			seatMember, seatVideo, seatAudio, err)
+	}
 
 	var receivedAt int64
 	var raw []byte
-	if err := db.QueryRow(t.Context(), `SELECT received_at, raw_body FROM `+schema+`.callback_events ORDER BY id LIMIT 1`).
-		Scan(&receivedAt, &raw); err != nil {
+	var digest string
+	if err := db.QueryRow(t.Context(), `SELECT received_at, raw_body, body_sha256 FROM `+schema+`.callback_events ORDER BY id LIMIT 1`).
+		Scan(&receivedAt, &raw, &digest); err != nil {
 		t.Fatal(err)
 	}
-	if receivedAt != ev.ReceivedAt.UnixMilli() || string(raw) != string(ev.Raw) {
-		t.Errorf("received_at, raw_body = %d, %q; want %d and the body", receivedAt, raw, ev.ReceivedAt.UnixMilli())
+	if receivedAt != ev.ReceivedAt.UnixMilli() || string(raw) != string(ev.Raw) || digest != ev.Digest() {
+		t.Errorf("received_at, raw_body, body_sha256 = %d, %q, %s; want %d, the body and %s", receivedAt, raw, digest,
+			ev.ReceivedAt.UnixMilli(), ev.Digest())
 	}
-	var nullTimes, emptyBodies int
+	var nullTimes, emptyBodies, badDigests int
 	if err := db.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE event_time IS NULL AND room_id = ''),
-			count(*) FILTER (WHERE raw_body = ''::bytea)
-		FROM `+schema+`.callback_events`).Scan(&nullTimes, &emptyBodies); err != nil {
+			count(*) FILTER (WHERE raw_body = ''::bytea),
+			count(*) FILTER (WHERE body_sha256 <> encode(sha256(raw_body), 'hex'))
+		FROM `+schema+`.callback_events`).Scan(&nullTimes, &emptyBodies, &badDigests); err != nil {
 		t.Fatal(err)
 	}
-	if nullTimes != 1 || emptyBodies != 1 {
-		t.Errorf("%d rows with NULL event_time and empty room_id, %d with an empty (not NULL) body; want 1 and 1",
-			nullTimes, emptyBodies)
+	if nullTimes != 1 || emptyBodies != 1 || badDigests != 0 {
+		t.Errorf("%d rows with NULL event_time and empty room_id, %d with an empty (not NULL) body, %d whose body_sha256 "+
+			"is not the body's; want 1, 1 and 0", nullTimes, emptyBodies, badDigests)
 	}
 }
 
@@ -351,11 +433,11 @@ func TestReopenKeepsData(t *testing.T) {
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
 		t.Errorf("Save after reopen = %v, %v; want duplicate", o, err)
 	}
-	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+	if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
 		t.Errorf("Room after reopen: %v", err)
 	}
-	if got := versions(t, schema); len(got) != 1 || got[0] != 1 {
-		t.Errorf("roomhook_schema holds %v after reopen, want [1]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
+		t.Errorf("roomhook_schema holds %v after reopen, want [2]", got)
 	}
 }
 
@@ -366,26 +448,26 @@ func TestConcurrentColdStarts(t *testing.T) {
 	storetest.OpenTogether(t, 8, func() (*postgres.Store, error) {
 		return postgres.Open(t.Context(), u, postgres.Options{})
 	})
-	if got := versions(t, schema); len(got) != 1 || got[0] != 1 {
-		t.Errorf("roomhook_schema holds %v, want [1]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
+		t.Errorf("roomhook_schema holds %v, want [2]", got)
 	}
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
 	schema, u := freshSchema(t)
 	open(t, u)
-	if _, err := admin(t).Exec(t.Context(), `UPDATE `+schema+`.roomhook_schema SET version = 2`); err != nil {
+	if _, err := admin(t).Exec(t.Context(), `UPDATE `+schema+`.roomhook_schema SET version = 3`); err != nil {
 		t.Fatal(err)
 	}
 	s, err := postgres.Open(t.Context(), u, postgres.Options{})
 	if err == nil {
 		s.Close()
-		t.Fatal("Open of a version 2 schema succeeded, want an error")
+		t.Fatal("Open of a version 3 schema succeeded, want an error")
 	}
 	if !errors.Is(err, postgres.ErrSchemaTooNew) {
 		t.Errorf("err = %v, want ErrSchemaTooNew", err)
 	}
-	if !strings.Contains(err.Error(), "version 2") {
+	if !strings.Contains(err.Error(), "version 3") {
 		t.Errorf("err = %q, want it to name the version found", err)
 	}
 }
@@ -599,7 +681,7 @@ func TestClosedStore(t *testing.T) {
 	} else {
 		t.Logf("Save error: %v", err)
 	}
-	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err == nil || errors.Is(err, callback.ErrNotFound) {
+	if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest"); err == nil || errors.Is(err, callback.ErrNotFound) {
 		t.Errorf("Room on a closed store: err = %v, want a failure other than ErrNotFound", err)
 	}
 	if _, err := s.Events(t.Context(), storetest.SeedSdkAppID); err == nil {
@@ -625,9 +707,7 @@ func TestServerDroppedConnections(t *testing.T) {
 	// A connection idle for over a second is pinged before use (the pool's rule); wait past
 	// it so the dead connection is found by the ping, not by the Save.
 	time.Sleep(1100 * time.Millisecond)
-	ev := storetest.SeedEvent()
-	ev.EventTime++
-	ev.Room.EventTime = ev.EventTime
+	ev := updateEvent(t, storetest.SeedSdkAppID, "tandy-test-rest", t0+1, map[string]any{"RoomName": "after the drop"})
 	if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
 		t.Errorf("Save after the server dropped the connection = %v, %v; want stored", o, err)
 	}
@@ -642,9 +722,7 @@ func TestServerDroppedConnectionsJustUsed(t *testing.T) {
 	s := open(t, u)
 	db := admin(t)
 	for i := range int64(3) {
-		ev := storetest.SeedEvent()
-		ev.EventTime += 2 * i
-		ev.Room.EventTime = ev.EventTime
+		ev := createEvent(t, storetest.SeedSdkAppID, "tandy-test-rest", t0+2*i, "before")
 		if _, err := s.Save(t.Context(), ev); err != nil {
 			t.Fatal(err)
 		}
@@ -654,9 +732,7 @@ func TestServerDroppedConnectionsJustUsed(t *testing.T) {
 		if err != nil || killed == 0 {
 			t.Fatalf("terminated %d connections (%v), want at least 1", killed, err)
 		}
-		ev = storetest.SeedEvent()
-		ev.EventTime += 2*i + 1
-		ev.Room.EventTime = ev.EventTime
+		ev = enterEvent(t, storetest.SeedSdkAppID, "tandy-test-rest", t0+2*i+1, i+1, fmt.Sprintf("u%d", i))
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		o, err := s.Save(ctx, ev)
 		cancel()
@@ -680,9 +756,9 @@ func TestSaveWaitsOnlyUntilDeadline(t *testing.T) {
 	defer tx.Rollback(context.Background())
 	ev := storetest.SeedEvent()
 	if _, err := tx.Exec(t.Context(), `INSERT INTO `+schema+`.callback_events
-		(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body)
-		VALUES ($1, $2, $3, $4, '', '', 'other-instance', 0, '\x7b7d')`,
-		ev.SdkAppID, ev.Command, ev.RoomID, ev.EventTime); err != nil {
+		(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body, body_sha256)
+		VALUES ($1, $2, $3, $4, '', '', 'other-instance', 0, $5, $6)`,
+		ev.SdkAppID, ev.Command, ev.RoomID, ev.EventTime, ev.Raw, ev.Digest()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -701,7 +777,7 @@ func TestSaveWaitsOnlyUntilDeadline(t *testing.T) {
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
 		t.Errorf("Save after the other commit = %v, %v; want duplicate", o, err)
 	}
-	if _, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID); !errors.Is(err, callback.ErrNotFound) {
+	if _, err := callback.ReadRoom(t.Context(), s, ev.SdkAppID, ev.RoomID); !errors.Is(err, callback.ErrNotFound) {
 		t.Errorf("Room = %v, want ErrNotFound: the timed-out Save must not have written", err)
 	}
 }
@@ -927,24 +1003,44 @@ func TestClientParamsInvalid(t *testing.T) {
 func TestSaveRejectsInconsistentEvent(t *testing.T) {
 	_, u := freshSchema(t)
 	s := open(t, u)
-	for name, mutate := range map[string]func(*callback.Event){
-		"room id":                 func(ev *callback.Event) { ev.RoomID = "other" },
-		"event time":              func(ev *callback.Event) { ev.EventTime++ },
-		"NUL in RoomId":           func(ev *callback.Event) { ev.RoomID += "\x00"; ev.Room.RoomInfo.RoomID = ev.RoomID },
-		"NUL in ClientIP":         func(ev *callback.Event) { ev.ClientIP = "203.0.113.7\x00" },
-		"invalid UTF-8 OptPlat":   func(ev *callback.Event) { ev.OptPlatform = "\xff" },
-		"NUL in CustomInfo":       func(ev *callback.Event) { ev.Room.RoomInfo.CustomInfo = ptr("a\x00b") },
-		"NUL in an invitee":       func(ev *callback.Event) { ev.Room.ScheduleInviteeList = []string{"u\x00"} },
-		"invalid UTF-8 operator":  func(ev *callback.Event) { ev.Room.OperatorAccount = ptr("\xc3") },
-		"NUL in unknown command":  func(ev *callback.Event) { ev.Room = nil; ev.Command = "X.Y\x00" },
-		"invalid UTF-8 requestid": func(ev *callback.Event) { ev.RequestID = "\xfe" },
+	created := func(ev *callback.Event) *callback.RoomCreated { return ev.Payload.(*callback.RoomCreated) }
+	for name, tc := range map[string]struct {
+		mutate func(*callback.Event)
+		names  string // what the error names; "" for no check
+	}{
+		"room id":    {func(ev *callback.Event) { ev.RoomID = "other" }, ""},
+		"event time": {func(ev *callback.Event) { ev.EventTime++ }, ""},
+		"NUL in RoomId": {func(ev *callback.Event) {
+			ev.RoomID += "\x00"
+			created(ev).RoomInfo.RoomID = ev.RoomID
+		}, "RoomId"},
+		"NUL in ClientIP":         {func(ev *callback.Event) { ev.ClientIP = "203.0.113.7\x00" }, "ClientIP"},
+		"invalid UTF-8 OptPlat":   {func(ev *callback.Event) { ev.OptPlatform = "\xff" }, "OptPlatform"},
+		"NUL in CustomInfo":       {func(ev *callback.Event) { created(ev).RoomInfo.CustomInfo = ptr("a\x00b") }, "rooms.custom_info"},
+		"NUL in an invitee":       {func(ev *callback.Event) { created(ev).ScheduleInviteeList = []string{"u", "u\x00"} }, "rooms.schedule_invitee_list_account"},
+		"invalid UTF-8 operator":  {func(ev *callback.Event) { created(ev).OperatorAccount = ptr("\xc3") }, "rooms.operator_account"},
+		"NUL in unknown command":  {func(ev *callback.Event) { ev.Payload = nil; ev.Command = "X.Y\x00" }, "CallbackCommand"},
+		"invalid UTF-8 requestid": {func(ev *callback.Event) { ev.RequestID = "\xfe" }, "request id"},
+		"NUL in a member": {func(ev *callback.Event) {
+			*ev = *enterEvent(t, ev.SdkAppID, ev.RoomID, ev.EventTime, 1, "ok")
+			ev.Payload.(*callback.MembersChanged).Members = []string{"m\x00"}
+		}, "room_members.member_account"},
+		"invalid UTF-8 seat member": {func(ev *callback.Event) {
+			*ev = *seatEvent(t, ev.SdkAppID, ev.RoomID, ev.EventTime, 0, "ok")
+			ev.Payload.(*callback.SeatsChanged).Seats[0].MemberAccount = ptr("\xff")
+		}, "room_seats.member_account"},
 	} {
 		ev := storetest.SeedEvent()
-		mutate(ev)
-		if o, err := s.Save(t.Context(), ev); err == nil {
+		tc.mutate(ev)
+		o, err := s.Save(t.Context(), ev)
+		switch {
+		case err == nil:
 			t.Errorf("%s: Save = %v, nil; want an error", name, o)
-		} else if strings.Contains(err.Error(), "\x00") || strings.Contains(err.Error(), "\xff") {
+		case strings.Contains(err.Error(), "\x00") || strings.Contains(err.Error(), "\xff") ||
+			strings.Contains(err.Error(), "\xc3") || strings.Contains(err.Error(), "\xfe"):
 			t.Errorf("%s: err = %q echoes the value", name, err)
+		case tc.names != "" && !strings.Contains(err.Error(), tc.names+" "):
+			t.Errorf("%s: err = %q, want it to name %s", name, err, tc.names)
 		}
 	}
 	if _, err := s.Save(t.Context(), nil); err == nil {
@@ -953,6 +1049,9 @@ func TestSaveRejectsInconsistentEvent(t *testing.T) {
 	evs, err := s.Events(t.Context(), storetest.SeedSdkAppID)
 	if err != nil || len(evs) != 0 {
 		t.Errorf("Events after rejected saves = %d rows, %v; want none", len(evs), err)
+	}
+	if got := dump(t, s, storetest.SeedSdkAppID, "tandy-test-rest"); got != "" {
+		t.Errorf("rows after rejected saves:\n%s", got)
 	}
 }
 

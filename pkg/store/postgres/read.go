@@ -2,28 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 )
-
-// selectRoomSQL reads roomColumns in order; the JSONB invitee list comes back as its text.
-var selectRoomSQL = func() string {
-	cols := make([]string, len(roomColumns))
-	for i, c := range roomColumns {
-		cols[i] = c
-		if c == inviteesColumn {
-			cols[i] = c + "::text"
-		}
-	}
-	return `SELECT ` + strings.Join(cols, ", ") + `
-	FROM rooms WHERE sdk_app_id = $1 AND room_id = $2`
-}()
 
 const selectEventsSQL = `SELECT sdk_app_id, callback_command, room_id, event_time, client_ip,
 	opt_platform, request_id, received_at, raw_body
@@ -36,64 +21,22 @@ var eventsResultFormats = []int16{
 	formatText, formatText, formatText, formatBinary,
 }
 
-// Room returns the projection of one room, or an error wrapping callback.ErrNotFound.
-func (s *Store) Room(ctx context.Context, sdkAppID int64, roomID string) (*callback.RoomRecord, error) {
-	p := &params{}
-	p.int8(sdkAppID)
-	p.text(roomID)
-	var (
-		rec      *callback.RoomRecord
-		invitees *string
-	)
+// Rows returns the rows of t of one room, in any order (callback.Reader).
+func (s *Store) Rows(ctx context.Context, t *callback.Table, sdkAppID int64, roomID string) ([]callback.Row, error) {
+	var rows []callback.Row
 	err := s.withConn(ctx, func(conn *pgconn.PgConn) error {
-		return query(ctx, conn, selectRoomSQL, p, nil, func(r *row) error {
-			info := callback.RoomInfo{
-				RoomID:                   roomID,
-				RoomName:                 r.textPtr(),
-				RoomType:                 r.textPtr(),
-				OwnerAccount:             r.textPtr(),
-				MaxMemberCount:           r.int8Ptr(),
-				MaxSeatCount:             r.int8Ptr(),
-				IsVideoDisabled:          r.boolPtr(),
-				IsAudioDisabled:          r.boolPtr(),
-				IsMessageDisabled:        r.boolPtr(),
-				IsScreenSharingDisabled:  r.boolPtr(),
-				IsCloudRecordingDisabled: r.boolPtr(),
-				CustomInfo:               r.textPtr(),
-				ScheduleStartTime:        r.int8Ptr(),
-				ScheduleEndTime:          r.int8Ptr(),
-				RoomStatus:               r.textPtr(),
-				IsSeatEnabled:            r.boolPtr(),
-				TakeSeatMode:             r.textPtr(),
-				CreateTime:               r.int8Ptr(),
-			}
-			rec = &callback.RoomRecord{SdkAppID: sdkAppID}
-			rec.Room.RoomInfo = info
-			rec.Room.OperatorAccount = r.textPtr()
-			invitees = r.textPtr()
-			rec.Room.CallbackCommand = r.text()
-			rec.Room.EventTime = r.int8()
-			rec.UpdatedAt = time.UnixMilli(r.int8()).UTC()
-			return nil
-		})
+		var err error
+		rows, err = readRows(ctx, conn, t, statementsOf(t).room, roomParams(sdkAppID, roomID))
+		return err
 	})
 	if err != nil {
-		return nil, wrapError(s.secrets, err, "postgres: read room")
-	}
-	if rec == nil {
-		return nil, fmt.Errorf("postgres: room %q of app %d: %w", roomID, sdkAppID, callback.ErrNotFound)
-	}
-	if invitees != nil {
-		var list []string
-		if err := json.Unmarshal([]byte(*invitees), &list); err != nil {
-			return nil, fmt.Errorf("postgres: read room: schedule_invitee_list_account is not a JSON array of strings: %w", err)
+		var se *stepError
+		if errors.As(err, &se) {
+			err = se.err
 		}
-		if list == nil {
-			list = []string{} // a stored [] is an empty list, not an absent one
-		}
-		rec.Room.ScheduleInviteeList = list
+		return nil, wrapError(s.secrets, err, "postgres: read "+t.Name)
 	}
-	return rec, nil
+	return rows, nil
 }
 
 // Events returns the archive rows of one app in the order they were archived. An app with no

@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,51 +11,32 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
-	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
-// roomColumns are the projected columns of rooms after the key, in the order roomParams
-// produces and Room reads them: the same list as the database/sql backends'.
-var roomColumns = sqlrows.RoomColumns
-
-// inviteesColumn is the JSONB column; its parameter is sent as JSON text typed jsonb, and read
-// back cast to text.
-const inviteesColumn = "schedule_invitee_list_account"
-
 const insertEventSQL = `INSERT INTO callback_events
-	(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-	ON CONFLICT (sdk_app_id, callback_command, room_id, event_time) DO NOTHING`
+	(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body, body_sha256)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+	ON CONFLICT (` + eventsKeyColumns + `) DO NOTHING`
 
-// upsertRoomSQL replaces the whole row, absent fields included, but only with a strictly newer
-// event: the projection reflects the latest create-room event, never a merge of several, and
-// never moves backwards when deliveries arrive out of order. A concurrent insert of the same
-// room makes ON CONFLICT wait for the other transaction and then compare with its row.
-var upsertRoomSQL = func() string {
-	params := []string{"$1", "$2"}
-	set := make([]string, len(roomColumns))
-	for i, c := range roomColumns {
-		params = append(params, "$"+strconv.Itoa(i+3))
-		set[i] = c + " = excluded." + c
-	}
-	return `INSERT INTO rooms (sdk_app_id, room_id, ` + strings.Join(roomColumns, ", ") + `)
-	VALUES (` + strings.Join(params, ", ") + `)
-	ON CONFLICT (sdk_app_id, room_id) DO UPDATE SET ` + strings.Join(set, ", ") + `
-	WHERE rooms.event_time < excluded.event_time`
-}()
+// lockRoomSQL takes the room's lock until the transaction ends; see roomLock.
+const lockRoomSQL = `SELECT pg_advisory_xact_lock($1, $2)`
 
-// Save archives ev and, for a projected command, updates the room, in one transaction; see
-// callback.Store for the outcomes. Under PostgreSQL's READ COMMITTED isolation, a second
-// delivery of the same event waits on the unique key until the first commits and then inserts
-// nothing, so concurrent duplicates are stored exactly once. A transaction whose connection
-// broke (the server restarted or dropped it) is run again on another connection while ctx
-// allows.
+// Save archives ev and, for a projected command (ev.Payload set), brings the room's rows up to
+// date with callback.Project, in one transaction; see callback.Store for the outcomes.
 //
-// When ev.Room is set, ev.RoomID and ev.EventTime must equal Room.RoomInfo.RoomID and
-// Room.EventTime: the archive key and the projection must describe the same event. A mismatch
+// A projected event first takes its room's advisory lock (roomLock), so that the saves of one
+// room run one after the other; it takes it before the archive insert, so that no save waits
+// for a room while holding an archive key another save of the room waits for. Under PostgreSQL's READ COMMITTED isolation every statement after the lock sees
+// what the previous holder committed, which is what the projection needs; a second delivery of
+// the same event waits for the lock (or, for a command not projected, which takes no lock, on
+// the unique key) until the first commits, and then inserts nothing: concurrent duplicates are
+// stored exactly once. A transaction whose connection broke (the server restarted or dropped
+// it) is run again on another connection while ctx allows.
+//
+// ev.Check must pass: the archive key and the payload must describe the same event. A mismatch
 // is a bug in the caller and returns an error without writing anything. PostgreSQL text holds
-// neither NUL characters nor invalid UTF-8, so a string field holding either is refused the
-// same way, naming the field; the raw body is bytea and is kept whatever it holds.
+// neither NUL characters nor invalid UTF-8, so a string holding either is refused the same
+// way, naming the field or the column; the raw body is bytea and is kept whatever it holds.
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
 	if err := ev.Check(); err != nil {
 		return 0, fmt.Errorf("postgres: save: %w", err)
@@ -65,19 +44,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	if err := checkText(ev); err != nil {
 		return 0, fmt.Errorf("postgres: save: %w", err)
 	}
-	var invitees *string
-	if ev.Room != nil && ev.Room.ScheduleInviteeList != nil {
-		b, err := marshalAccounts(ev.Room.ScheduleInviteeList)
-		if err != nil {
-			return 0, fmt.Errorf("postgres: save: invitee list: %w", err)
-		}
-		invitees = &b
-	}
 	event := eventParams(ev)
-	var room *params
-	if ev.Room != nil {
-		room = roomParams(ev, invitees)
-	}
 
 	// A pooled connection the server dropped (a restart, a failover, a proxy's idle timeout)
 	// is found dead only when the transaction is written to it: the pool pings a connection
@@ -86,11 +53,32 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	// connection and within ctx. That is safe even if the broken attempt had committed: Save
 	// is idempotent, and the repeat finds the key and reports a duplicate.
 	for attempt := 1; ; attempt++ {
-		outcome, broken, err := s.save(ctx, event, room)
+		outcome, broken, err := s.save(ctx, ev, event)
 		if err == nil || !broken || attempt >= s.saveAttempts || ctx.Err() != nil {
 			return outcome, s.saveError(err)
 		}
 	}
+}
+
+// roomLock returns the two keys of the advisory lock of a room: the FNV-1a hash, 64 bits, of
+// the app id in decimal, a NUL and the room id, split in halves. Two rooms whose hashes
+// collide only take turns. PostgreSQL keeps locks on one 64-bit key and on two 32-bit keys in
+// separate key spaces ("these two key spaces do not overlap"), so a room's lock is never
+// schemaLockKey's, whatever the hash.
+func roomLock(app int64, room string) (classID, objID int32) {
+	const (
+		offset64 = 14695981039346656037
+		prime64  = 1099511628211
+	)
+	h := uint64(offset64)
+	for _, b := range strconv.AppendInt(nil, app, 10) {
+		h = (h ^ uint64(b)) * prime64
+	}
+	h *= prime64 // the separator: h ^ 0
+	for i := 0; i < len(room); i++ {
+		h = (h ^ uint64(room[i])) * prime64
+	}
+	return int32(h >> 32), int32(h)
 }
 
 // saveError returns err, from save, as the store reports it: with every secret masked.
@@ -111,11 +99,11 @@ type stepError struct {
 func (e *stepError) Error() string { return e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
 
-// save runs one attempt of Save: one transaction, archiving event and, when room is not nil,
-// updating the room. broken reports that it failed because its connection broke (the
-// connection is closed now, or nothing reached the server), not because the server refused
-// something or the context ended.
-func (s *Store) save(ctx context.Context, event, room *params) (outcome callback.Outcome, broken bool, err error) {
+// save runs one attempt of Save: one transaction that takes the room's lock when ev has a
+// payload, archives event (eventParams of ev) and projects ev. broken reports that it failed
+// because its connection broke (the connection is closed now, or nothing reached the server),
+// not because the server refused something or the context ended.
+func (s *Store) save(ctx context.Context, ev *callback.Event, event *params) (outcome callback.Outcome, broken bool, err error) {
 	pc, err := s.pool.acquire(ctx)
 	if err != nil {
 		// No connection to be had (the server refused it, or ctx ended): nothing to retry on.
@@ -133,6 +121,15 @@ func (s *Store) save(ctx context.Context, event, room *params) (outcome callback
 	}
 	defer rollback(ctx, conn) // a no-op after commit
 
+	if ev.Payload != nil {
+		classID, objID := roomLock(ev.SdkAppID, ev.RoomID)
+		lock := &params{}
+		lock.int4(classID)
+		lock.int4(objID)
+		if _, err := exec(ctx, conn, lockRoomSQL, lock); err != nil {
+			return 0, false, &stepError{": lock room", err}
+		}
+	}
 	tag, err := exec(ctx, conn, insertEventSQL, event)
 	if err != nil {
 		return 0, false, &stepError{": archive event", err}
@@ -144,13 +141,17 @@ func (s *Store) save(ctx context.Context, event, room *params) (outcome callback
 	}
 
 	outcome = callback.OutcomeIgnored
-	if room != nil {
-		tag, err := exec(ctx, conn, upsertRoomSQL, room)
+	if ev.Payload != nil {
+		changed, err := callback.Project(ctx, &roomTx{conn: conn, app: ev.SdkAppID, room: ev.RoomID}, ev)
 		if err != nil {
-			return 0, false, &stepError{": update room", err}
+			var se *stepError
+			if !errors.As(err, &se) {
+				err = &stepError{": update room", err}
+			}
+			return 0, false, err
 		}
 		outcome = callback.OutcomeStale
-		if tag.RowsAffected() > 0 {
+		if changed {
 			outcome = callback.OutcomeStored
 		}
 	}
@@ -161,7 +162,8 @@ func (s *Store) save(ctx context.Context, event, room *params) (outcome callback
 }
 
 // eventParams are the parameters of insertEventSQL for ev. An absent EventTime (0) is NULL;
-// the raw body goes in binary, byte for byte, and a nil body is empty, not NULL.
+// the raw body goes in binary, byte for byte, and a nil body is empty, not NULL; body_sha256
+// is ev.Digest().
 func eventParams(ev *callback.Event) *params {
 	p := &params{}
 	p.int8(ev.SdkAppID)
@@ -177,93 +179,58 @@ func eventParams(ev *callback.Event) *params {
 	p.text(ev.RequestID)
 	p.int8(ev.ReceivedAt.UnixMilli())
 	p.bytea(ev.Raw)
+	p.text(ev.Digest())
 	return p
 }
 
-// roomParams are the parameters of upsertRoomSQL for ev: the key, then roomColumns in order.
-// A nil pointer is NULL.
-func roomParams(ev *callback.Event, invitees *string) *params {
-	r := ev.Room
-	i := &r.RoomInfo
-	p := &params{}
-	p.int8(ev.SdkAppID)
-	p.text(ev.RoomID)
-	p.textPtr(i.RoomName)
-	p.textPtr(i.RoomType)
-	p.textPtr(i.OwnerAccount)
-	p.int8Ptr(i.MaxMemberCount)
-	p.int8Ptr(i.MaxSeatCount)
-	p.boolPtr(i.IsVideoDisabled)
-	p.boolPtr(i.IsAudioDisabled)
-	p.boolPtr(i.IsMessageDisabled)
-	p.boolPtr(i.IsScreenSharingDisabled)
-	p.boolPtr(i.IsCloudRecordingDisabled)
-	p.textPtr(i.CustomInfo)
-	p.int8Ptr(i.ScheduleStartTime)
-	p.int8Ptr(i.ScheduleEndTime)
-	p.textPtr(i.RoomStatus)
-	p.boolPtr(i.IsSeatEnabled)
-	p.textPtr(i.TakeSeatMode)
-	p.int8Ptr(i.CreateTime)
-	p.textPtr(r.OperatorAccount)
-	p.jsonbPtr(invitees)
-	p.text(ev.Command)
-	p.int8(ev.EventTime)
-	p.int8(ev.ReceivedAt.UnixMilli())
-	return p
-}
-
-// textField is one string of an event bound for a text column, named as in the callback.
-type textField struct {
-	name  string
-	value *string // nil when absent
-}
-
-// checkText refuses a string PostgreSQL text cannot hold: one with a NUL character or invalid
-// UTF-8. The error names the field, never its value.
+// checkText refuses an event whose own strings PostgreSQL text cannot hold: one with a NUL
+// character or invalid UTF-8. The error names the field, never its value. The rows the
+// projection writes are checked the same way by Put (checkRowText).
 func checkText(ev *callback.Event) error {
-	fields := []textField{
-		{"CallbackCommand", &ev.Command},
-		{"RoomId", &ev.RoomID},
-		{"ClientIP", &ev.ClientIP},
-		{"OptPlatform", &ev.OptPlatform},
-		{"request id", &ev.RequestID},
-	}
-	if r := ev.Room; r != nil {
-		i := &r.RoomInfo
-		fields = append(fields,
-			textField{"RoomInfo.RoomName", i.RoomName},
-			textField{"RoomInfo.RoomType", i.RoomType},
-			textField{"RoomInfo.Owner_Account", i.OwnerAccount},
-			textField{"RoomInfo.CustomInfo", i.CustomInfo},
-			textField{"RoomInfo.RoomStatus", i.RoomStatus},
-			textField{"RoomInfo.TakeSeatMode", i.TakeSeatMode},
-			textField{"Operator_Account", r.OperatorAccount},
-		)
-		for k := range r.ScheduleInviteeList {
-			fields = append(fields, textField{fmt.Sprintf("ScheduleInviteeList_Account[%d]", k), &r.ScheduleInviteeList[k]})
-		}
-	}
-	for _, f := range fields {
-		switch {
-		case f.value == nil:
-		case strings.IndexByte(*f.value, 0) >= 0:
-			return fmt.Errorf("%s holds a NUL character, which PostgreSQL text cannot store", f.name)
-		case !utf8.ValidString(*f.value):
-			return fmt.Errorf("%s is not valid UTF-8, which PostgreSQL text cannot store", f.name)
+	for _, f := range []struct{ name, value string }{
+		{"CallbackCommand", ev.Command},
+		{"RoomId", ev.RoomID},
+		{"ClientIP", ev.ClientIP},
+		{"OptPlatform", ev.OptPlatform},
+		{"request id", ev.RequestID},
+	} {
+		if err := checkString(f.name, f.value); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// marshalAccounts encodes the invitee list as a JSON array of strings, without HTML escaping
-// so that users reading the column see the accounts as sent.
-func marshalAccounts(accounts []string) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(accounts); err != nil {
-		return "", err
+// checkRowText refuses a row of t holding a string PostgreSQL text cannot hold, in a text
+// column or in a list. The error names the table and the column, never the value.
+func checkRowText(t *callback.Table, row callback.Row) error {
+	for i, v := range row {
+		var err error
+		switch v := v.(type) {
+		case string:
+			err = checkString(t.Name+"."+t.Columns[i].Name, v)
+		case []string:
+			for _, s := range v {
+				if err = checkString(t.Name+"."+t.Columns[i].Name, s); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	return nil
+}
+
+// checkString refuses s, the value of what name names, when it holds a NUL character or
+// invalid UTF-8.
+func checkString(name, s string) error {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return fmt.Errorf("%s holds a NUL character, which PostgreSQL text cannot store", name)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s is not valid UTF-8, which PostgreSQL text cannot store", name)
+	}
+	return nil
 }

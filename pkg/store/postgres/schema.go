@@ -4,21 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/roomhook/roomhook/pkg/callback"
 )
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
 // from the previous version and bumps this number; never edit a released schema in place.
-const schemaVersion = 1
+// Version 2 keys the archive by the body's SHA-256 as well, and adds the room lifecycle:
+// rooms' last four columns, room_members and room_seats.
+const schemaVersion = 2
 
 // schemaLockKey is the transaction-level advisory lock that serialises schema creation across
 // cold starts racing on a new database: "roomhook" in ASCII. It is held only while the schema
 // is created, never across transactions, so it also works behind a transaction-mode pooler.
 const schemaLockKey int64 = 0x726f6f6d686f6f6b
 
-// schemaV1 creates the tables of version 1, with the table and column names of the SQLite
-// store: they are a contract users query directly.
+// schemaV1 creates the tables of version 1 exactly as version 1 did, with the table and column
+// names of the SQLite store: they are a contract users query directly. A new database gets
+// them and then every later step (migrateV2), so that a new schema and a migrated one are the
+// same by construction.
 //
 // callback_events.event_time is NULL when the callback had no EventTime. NULLs are distinct in
 // a UNIQUE constraint, so such events (commands roomhook does not handle) are archived on every
@@ -75,10 +82,15 @@ var schemaV1 = []string{
 	)`,
 }
 
+// migrateHook, when set (by tests only), is called with the name of each statement of the
+// schema's creation and migration just before it runs.
+var migrateHook func(step string)
+
 // migrate brings the schema to schemaVersion in one transaction. The common case, a schema
-// already at this version, takes no lock; creating it takes schemaLockKey first, so that cold
-// starts racing on a new database do not both create the tables, and a failure leaves the
-// database as it was.
+// already at this version, takes no lock. Creating or migrating it takes schemaLockKey first
+// and reads the version again under it, so that cold starts racing on a new or an older
+// database create or migrate it once; PostgreSQL's DDL is transactional, so a failure (or the
+// context ending) leaves the database as it was.
 func (s *Store) migrate(ctx context.Context) error {
 	pc, err := s.pool.acquire(ctx)
 	if err != nil {
@@ -113,66 +125,217 @@ func (s *Store) migrate(ctx context.Context) error {
 			"create one, or set search_path in the URL or on the role")
 	}
 
-	exists, err := schemaExists(ctx, conn)
+	version, err := s.readVersion(ctx, conn)
 	if err != nil {
-		return wrapError(s.secrets, err, "postgres: read the schema")
+		return err
 	}
-	if !exists {
+	if version != schemaVersion {
 		lock := &params{}
 		lock.int8(schemaLockKey)
 		if _, err := exec(ctx, conn, `SELECT pg_advisory_xact_lock($1)`, lock); err != nil {
 			return wrapError(s.secrets, err, "postgres: lock the schema")
 		}
-		// Another cold start may have created the schema while this one waited.
-		if exists, err = schemaExists(ctx, conn); err != nil {
-			return wrapError(s.secrets, err, "postgres: read the schema")
+		// Another cold start may have created or migrated the schema while this one waited:
+		// under READ COMMITTED, each statement from here on sees what it committed.
+		if version, err = s.readVersion(ctx, conn); err != nil {
+			return err
 		}
 	}
-	if !exists {
-		createErr := func(err error) error {
+	fresh := version == 0
+	stepErr := func(err error) error {
+		if fresh {
 			return wrapError(s.secrets, err, fmt.Sprintf("postgres: create the schema in %q", *schema))
 		}
+		return wrapError(s.secrets, err, fmt.Sprintf("postgres: migrate the schema in %q from version %d to %d",
+			*schema, version, schemaVersion))
+	}
+	if version == 0 {
 		for _, stmt := range schemaV1 {
-			if _, err := exec(ctx, conn, stmt, nil); err != nil {
-				return createErr(err)
+			if err := step(ctx, conn, "create version 1", stmt, nil); err != nil {
+				return stepErr(err)
 			}
 		}
-		version := &params{}
-		version.int4(schemaVersion)
-		if _, err := exec(ctx, conn, `INSERT INTO roomhook_schema (version) VALUES ($1)`, version); err != nil {
-			return createErr(err)
+		v := &params{}
+		v.int4(1)
+		if err := step(ctx, conn, "create version 1", `INSERT INTO roomhook_schema (version) VALUES ($1)`, v); err != nil {
+			return stepErr(err)
 		}
-		if err := commit(ctx, conn); err != nil {
-			return createErr(err)
-		}
-		return nil
 	}
+	if version < 2 {
+		if err := migrateV2(ctx, conn); err != nil {
+			return stepErr(err)
+		}
+	}
+	if err := commit(ctx, conn); err != nil {
+		if version == schemaVersion {
+			return wrapError(s.secrets, err, "postgres: read the schema")
+		}
+		return stepErr(err)
+	}
+	return nil
+}
 
+// readVersion returns the schema version recorded in roomhook_schema, or 0 when there is no
+// roomhook_schema table in the search_path. A version this code does not know is an error.
+func (s *Store) readVersion(ctx context.Context, conn *pgconn.PgConn) (int64, error) {
+	exists, err := schemaExists(ctx, conn)
+	if err != nil {
+		return 0, wrapError(s.secrets, err, "postgres: read the schema")
+	}
+	if !exists {
+		return 0, nil
+	}
 	var version *int64
 	if err := query(ctx, conn, `SELECT max(version) FROM roomhook_schema`, nil, nil, func(r *row) error {
 		version = r.int8Ptr()
 		return nil
 	}); err != nil {
-		return wrapError(s.secrets, err, "postgres: read the schema version")
+		return 0, wrapError(s.secrets, err, "postgres: read the schema version")
 	}
 	switch {
 	case version == nil:
-		return errors.New("postgres: roomhook_schema is empty; the schema was not created by roomhook")
+		return 0, errors.New("postgres: roomhook_schema is empty; the schema was not created by roomhook")
 	case *version > schemaVersion:
-		return &storeError{
+		return 0, &storeError{
 			msg: fmt.Sprintf("%v: the database has version %d, this roomhook knows up to %d; upgrade roomhook",
 				ErrSchemaTooNew, *version, schemaVersion),
 			cause: ErrSchemaTooNew,
 		}
 	case *version < 1:
-		return fmt.Errorf("postgres: unknown schema version %d in roomhook_schema", *version)
+		return 0, fmt.Errorf("postgres: unknown schema version %d in roomhook_schema", *version)
 	}
-	// version == schemaVersion: nothing to do. Later versions add their steps here.
-	if err := commit(ctx, conn); err != nil {
-		return wrapError(s.secrets, err, "postgres: read the schema")
-	}
-	return nil
+	return *version, nil
 }
+
+// step runs one statement of the schema's creation or migration.
+func step(ctx context.Context, conn *pgconn.PgConn, name, sql string, p *params) error {
+	if migrateHook != nil {
+		migrateHook(name)
+	}
+	_, err := exec(ctx, conn, sql, p)
+	return err
+}
+
+// v1EventsKey is version 1's unique key of callback_events, replaced in version 2.
+const v1EventsKey = "sdk_app_id,callback_command,room_id,event_time"
+
+// eventsKey names version 2's unique key of callback_events, the archive key: room_id comes
+// before callback_command so that the projection's reads of a room's archived events (by
+// room, command and time) use it.
+const (
+	eventsKey        = "callback_events_key"
+	eventsKeyColumns = "sdk_app_id, room_id, callback_command, event_time, body_sha256"
+)
+
+// v1RoomColumns is how many columns rooms had in version 1: callback.RoomsTable's first ones.
+const v1RoomColumns = 24
+
+// migrateV2 is the step from version 1 to 2, inside migrate's transaction:
+//   - callback_events gains body_sha256, the SHA-256 of raw_body in lowercase hex, computed
+//     for every row already archived, so that an event archived by version 1 is still a
+//     duplicate when it is delivered again; the unique key becomes eventsKeyColumns;
+//   - rooms gains the columns callback.RoomsTable has after version 1's;
+//   - room_members and room_seats are created from callback's descriptors.
+//
+// Row ids and every other value stay as they are. Version 1's unique key is found in
+// pg_constraint by its columns rather than by the name PostgreSQL generated for it, and
+// dropped before the rows are filled, so that the update does not maintain its index.
+func migrateV2(ctx context.Context, conn *pgconn.PgConn) error {
+	if err := step(ctx, conn, "add body_sha256", `ALTER TABLE callback_events ADD COLUMN body_sha256 TEXT NULL`, nil); err != nil {
+		return err
+	}
+	var v1Keys []string
+	if err := query(ctx, conn, `SELECT con.conname FROM pg_catalog.pg_constraint con
+		WHERE con.conrelid = 'callback_events'::regclass AND con.contype = 'u'
+		AND array_to_string(ARRAY(
+			SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, n)
+			JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+			ORDER BY k.n), ',') = '`+v1EventsKey+`'`, nil, nil, func(r *row) error {
+		v1Keys = append(v1Keys, r.text())
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, name := range v1Keys {
+		if err := step(ctx, conn, "drop the version 1 key", `ALTER TABLE callback_events DROP CONSTRAINT `+quoteIdent(name), nil); err != nil {
+			return err
+		}
+	}
+	if err := step(ctx, conn, "fill body_sha256",
+		`UPDATE callback_events SET body_sha256 = encode(sha256(raw_body), 'hex')`, nil); err != nil {
+		return err
+	}
+	if err := step(ctx, conn, "add the version 2 key", `ALTER TABLE callback_events
+		ALTER COLUMN body_sha256 SET NOT NULL,
+		ADD CONSTRAINT `+eventsKey+` UNIQUE (`+eventsKeyColumns+`)`, nil); err != nil {
+		return err
+	}
+	var add []string
+	for _, c := range callback.RoomsTable.Columns[v1RoomColumns:] {
+		add = append(add, "ADD COLUMN "+columnDDL(callback.RoomsTable, c))
+	}
+	if err := step(ctx, conn, "add the rooms columns", `ALTER TABLE rooms `+strings.Join(add, ", "), nil); err != nil {
+		return err
+	}
+	for _, t := range []*callback.Table{callback.MembersTable, callback.SeatsTable} {
+		if err := step(ctx, conn, "create "+t.Name, createTableDDL(t), nil); err != nil {
+			return err
+		}
+	}
+	v := &params{}
+	v.int4(2)
+	return step(ctx, conn, "record version 2", `UPDATE roomhook_schema SET version = $1`, v)
+}
+
+// sqlTypes are the column types of each kind of value, PostgreSQL's choices in version 1.
+var sqlTypes = map[callback.ColumnKind]string{
+	callback.KindText: "TEXT",
+	callback.KindInt:  "BIGINT",
+	callback.KindBool: "BOOLEAN",
+	callback.KindList: "JSONB", // a JSON array of strings
+}
+
+// columnValues are the values a column may hold, where the domain fixes them.
+var columnValues = map[string][]string{
+	callback.MembersTable.Name + ".state": {callback.MemberIn, callback.MemberLeft},
+}
+
+// columnDDL is the definition of column c of table t.
+func columnDDL(t *callback.Table, c callback.Column) string {
+	def := c.Name + " " + sqlTypes[c.Kind]
+	if c.Nullable {
+		def += " NULL"
+	} else {
+		def += " NOT NULL"
+	}
+	if c.Kind == callback.KindList {
+		def += " CHECK (jsonb_typeof(" + c.Name + ") = 'array')"
+	}
+	if values := columnValues[t.Name+"."+c.Name]; values != nil {
+		quoted := make([]string, len(values))
+		for i, v := range values {
+			quoted[i] = quoteLiteral(v)
+		}
+		def += " CHECK (" + c.Name + " IN (" + strings.Join(quoted, ", ") + "))"
+	}
+	return def
+}
+
+// createTableDDL creates table t as its descriptor has it, the key as the primary key.
+func createTableDDL(t *callback.Table) string {
+	defs := make([]string, 0, len(t.Columns)+1)
+	for _, c := range t.Columns {
+		defs = append(defs, columnDDL(t, c))
+	}
+	defs = append(defs, "PRIMARY KEY ("+strings.Join(t.Names()[:t.Key], ", ")+")")
+	return "CREATE TABLE " + t.Name + " (\n\t" + strings.Join(defs, ",\n\t") + "\n)"
+}
+
+// quoteIdent quotes an identifier for SQL text.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// quoteLiteral quotes a string constant for SQL text.
+func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 // schemaExists reports whether roomhook_schema is in a schema of the search_path. It reads
 // pg_class with the statement's snapshot rather than asking to_regclass, whose catalog cache

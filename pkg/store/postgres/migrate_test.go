@@ -1,0 +1,295 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/postgres"
+	"github.com/roomhook/roomhook/pkg/store/storetest"
+	"github.com/roomhook/roomhook/pkg/store/storetest/v1store"
+)
+
+const v1App int64 = 1400123456
+
+// v1Schema returns a schema written by roomhook's version-1 code with v1store.Callbacks, and the
+// URL that reaches it.
+func v1Schema(t *testing.T) (schema, rawURL string) {
+	t.Helper()
+	schema, rawURL = freshSchema(t)
+	v1store.Write(t, rawURL, v1App, v1store.Callbacks())
+	if got := versions(t, schema); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("the version-1 store holds versions %v, want [1]", got)
+	}
+	return schema, rawURL
+}
+
+// snapshot returns every row of table as JSON, in a fixed order, without the columns named in
+// drop.
+func snapshot(t *testing.T, schema, table, order string, drop ...string) []string {
+	t.Helper()
+	expr := `to_jsonb(x)`
+	for _, c := range drop {
+		expr += ` - '` + c + `'`
+	}
+	rows, err := admin(t).Query(t.Context(), `SELECT (`+expr+`)::text FROM `+schema+`.`+table+` x ORDER BY `+order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// digests returns, for callback_events and rooms, the number of rows and a digest of their
+// values, columns and order.
+func digests(t *testing.T, schema string) string {
+	t.Helper()
+	var events, rooms string
+	err := admin(t).QueryRow(t.Context(), `SELECT
+		(SELECT count(*) || ' ' || md5(string_agg(md5(to_jsonb(x)::text), '' ORDER BY id)) FROM `+schema+`.callback_events x),
+		(SELECT count(*) || ' ' || md5(string_agg(md5(to_jsonb(x)::text), '' ORDER BY sdk_app_id, room_id)) FROM `+schema+`.rooms x)`).
+		Scan(&events, &rooms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "callback_events " + events + ", rooms " + rooms
+}
+
+// checkV1Intact checks that schema is still the version-1 store whose digests are want.
+func checkV1Intact(t *testing.T, schema, want string) {
+	t.Helper()
+	if got := versions(t, schema); len(got) != 1 || got[0] != 1 {
+		t.Errorf("roomhook_schema holds %v, want [1]", got)
+	}
+	if got := columns(t, schema, "callback_events"); strings.Contains(got, "body_sha256") {
+		t.Errorf("callback_events has body_sha256: %s", got)
+	}
+	if got := strings.Count(columns(t, schema, "rooms"), ","); got != 23 {
+		t.Errorf("rooms has %d columns, want version 1's 24", got+1)
+	}
+	if got := strings.Join(keys(t, schema), "; "); got != "callback_events PRIMARY KEY id; "+
+		"callback_events UNIQUE sdk_app_id,callback_command,room_id,event_time; rooms PRIMARY KEY sdk_app_id,room_id" {
+		t.Errorf("keys = %s, want version 1's", got)
+	}
+	if got := digests(t, schema); got != want {
+		t.Errorf("rows changed: %s, want %s", got, want)
+	}
+}
+
+// TestMigrationFromV1 opens, with several instances at once, a store version 1 wrote: the
+// schema becomes version 2 with every row kept, each v1 event delivered again is a duplicate
+// (one without EventTime is archived again), and new events project onto the v1 archive.
+func TestMigrationFromV1(t *testing.T) {
+	schema, u := v1Schema(t)
+	events, rooms := snapshot(t, schema, "callback_events", "id"), snapshot(t, schema, "rooms", "sdk_app_id, room_id")
+	if len(events) != len(v1store.Callbacks()) || len(rooms) != 2 {
+		t.Fatalf("the version-1 store has %d events and %d rooms, want %d and 2", len(events), len(rooms), len(v1store.Callbacks()))
+	}
+
+	stores, ok := storetest.OpenTogether(t, 6, func() (*postgres.Store, error) {
+		return postgres.Open(t.Context(), u, postgres.Options{Timeout: 30 * time.Second})
+	})
+	if !ok {
+		t.FailNow()
+	}
+	s := stores[0]
+	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
+		t.Errorf("roomhook_schema holds %v, want [2]", got)
+	}
+
+	// The shape is a new store's.
+	freshSchemaName, fresh := freshSchema(t)
+	open(t, fresh)
+	for _, table := range []string{"roomhook_schema", "callback_events", "rooms", "room_members", "room_seats"} {
+		if got, want := columns(t, schema, table), columns(t, freshSchemaName, table); got != want {
+			t.Errorf("columns of the migrated %s:\n got %s\nwant %s (a new store's)", table, got, want)
+		}
+	}
+	if got, want := strings.Join(keys(t, schema), "; "), strings.Join(keys(t, freshSchemaName), "; "); got != want {
+		t.Errorf("keys of the migrated store:\n got %s\nwant %s (a new store's)", got, want)
+	}
+
+	// Every row as it was, body_sha256 the body's.
+	if got := snapshot(t, schema, "callback_events", "id", "body_sha256"); strings.Join(got, "\n") != strings.Join(events, "\n") {
+		t.Errorf("callback_events after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(events, "\n"))
+	}
+	if got := snapshot(t, schema, "rooms", "sdk_app_id, room_id", "member_count", "member_count_at", "destroyed_at",
+		"destroy_operator_account"); strings.Join(got, "\n") != strings.Join(rooms, "\n") {
+		t.Errorf("rooms after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(rooms, "\n"))
+	}
+	db := admin(t)
+	var newColumns int
+	if err := db.QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.rooms WHERE member_count IS NOT NULL
+		OR member_count_at IS NOT NULL OR destroyed_at IS NOT NULL OR destroy_operator_account IS NOT NULL`).Scan(&newColumns); err != nil || newColumns != 0 {
+		t.Errorf("%d rooms with a version-2 column set (%v), want none", newColumns, err)
+	}
+	rows, err := db.Query(t.Context(), `SELECT raw_body, body_sha256 FROM `+schema+`.callback_events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var raw []byte
+		var digest string
+		if err := rows.Scan(&raw, &digest); err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(raw); digest != hex.EncodeToString(sum[:]) {
+			t.Errorf("body_sha256 %s is not the SHA-256 of %q", digest, raw)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Each v1 event delivered again, through the instances at once.
+	var mu sync.Mutex
+	outcomes := map[string]callback.Outcome{}
+	cbs := v1store.Callbacks()
+	storetest.Together(len(cbs), func(i int) {
+		ev, err := cbs[i].Event(v1App, time.Now())
+		if err != nil {
+			t.Errorf("callback %d: %v", i, err)
+			return
+		}
+		o, err := stores[i%len(stores)].Save(t.Context(), ev)
+		if err != nil {
+			t.Errorf("redelivery of callback %d (%s): %v", i, cbs[i].Command, err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		want := callback.OutcomeDuplicate
+		if ev.EventTime == 0 {
+			want = callback.OutcomeIgnored // no natural key: archived on every delivery
+		}
+		if o != want {
+			t.Errorf("redelivery of callback %d (%s) = %v, want %v", i, cbs[i].Command, o, want)
+		}
+		outcomes[cbs[i].Command] = o
+	})
+	var n int
+	if err := db.QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.callback_events`).Scan(&n); err != nil || n != len(events)+1 {
+		t.Errorf("%d archived events after the redelivery (%v), want %d (the one without EventTime again)", n, err, len(events)+1)
+	}
+
+	// New events project onto what version 1 archived: an update folds in v1's create and
+	// updates; a member event starts the member rows.
+	const t0 = 1703589922780
+	if o, err := s.Save(t.Context(), updateEvent(t, v1App, "v1-room-a", t0+10_000, map[string]any{"TakeSeatMode": "FreeToTake"})); err != nil || o != callback.OutcomeStored {
+		t.Fatalf("Save of a new update = %v, %v; want stored", o, err)
+	}
+	r, err := callback.ReadRoom(t.Context(), s, v1App, "v1-room-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Info.RoomName == nil || *r.Info.RoomName != "renamed in v1" || r.Info.CustomInfo == nil ||
+		*r.Info.CustomInfo != "custom via the other spelling" || r.Info.TakeSeatMode == nil || *r.Info.TakeSeatMode != "FreeToTake" ||
+		r.Info.IsVideoDisabled == nil || *r.Info.IsVideoDisabled || r.OperatorAccount == nil || *r.OperatorAccount != "v1-admin" ||
+		r.EventTime != t0+10_000 || r.MemberCount == nil || *r.MemberCount != 2 {
+		t.Errorf("room after a new update on the v1 archive: %+v", r)
+	}
+	if o, err := s.Save(t.Context(), enterEvent(t, v1App, "v1-room-a", t0+11_000, 3, "u9")); err != nil || o != callback.OutcomeStored {
+		t.Fatalf("Save of a new member enter = %v, %v; want stored", o, err)
+	}
+	members, err := callback.ReadMembers(t.Context(), s, v1App, "v1-room-a")
+	if err != nil || len(members) != 1 || members[0].MemberAccount != "u9" || members[0].State != callback.MemberIn {
+		t.Errorf("members after a new enter = %v, %v; want u9 in", members, err)
+	}
+	if r, err = callback.ReadRoom(t.Context(), s, v1App, "v1-room-a"); err != nil || r.MemberCount == nil || *r.MemberCount != 3 {
+		t.Errorf("member_count after a new enter: %+v, %v; want 3", r, err)
+	}
+
+	// Opening again is a no-op.
+	s2 := open(t, u)
+	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
+		t.Errorf("roomhook_schema holds %v after another open, want [2]", got)
+	}
+	if _, err := callback.ReadRoom(t.Context(), s2, v1App, "v1-room-b"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestMigrationFailureKeepsV1: a migration that fails leaves version 1 exactly as it was, and
+// the next cold start migrates.
+func TestMigrationFailureKeepsV1(t *testing.T) {
+	t.Run("a statement fails", func(t *testing.T) {
+		schema, u := v1Schema(t)
+		before := digests(t, schema)
+		db := admin(t)
+		if _, err := db.Exec(t.Context(), `CREATE TABLE `+schema+`.room_seats (id INTEGER)`); err != nil {
+			t.Fatal(err)
+		}
+		s, err := postgres.Open(t.Context(), u, postgres.Options{})
+		if err == nil {
+			s.Close()
+			t.Fatal("Open with someone else's room_seats table succeeded, want an error")
+		}
+		t.Logf("error: %v", err)
+		if !strings.Contains(err.Error(), "migrate the schema") || !strings.Contains(err.Error(), `"room_seats" already exists`) {
+			t.Errorf("err = %q, want it to say the migration failed on room_seats", err)
+		}
+		checkV1Intact(t, schema, before)
+		if _, err := db.Exec(t.Context(), `DROP TABLE `+schema+`.room_seats`); err != nil {
+			t.Fatal(err)
+		}
+		open(t, u)
+		if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
+			t.Errorf("roomhook_schema holds %v after the retry, want [2]", got)
+		}
+	})
+
+	t.Run("the context ends mid-migration", func(t *testing.T) {
+		schema, u := v1Schema(t)
+		// A large archive, so that filling body_sha256 takes a while.
+		db := admin(t)
+		if _, err := db.Exec(t.Context(), `INSERT INTO `+schema+`.callback_events
+			(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body)
+			SELECT 1, 'Group.CallbackAfterSendMsg', 'bulk', g, '', '', '', 0, convert_to(repeat('x', 2000) || g, 'UTF8')
+			FROM generate_series(1, 60000) g`); err != nil {
+			t.Fatal(err)
+		}
+		before := digests(t, schema)
+
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		var steps []string
+		postgres.SetMigrateHook(t, func(step string) {
+			steps = append(steps, step)
+			if step == "fill body_sha256" {
+				time.AfterFunc(50*time.Millisecond, cancel)
+			}
+		})
+		s, err := postgres.Open(ctx, u, postgres.Options{Timeout: time.Minute})
+		if err == nil {
+			s.Close()
+			t.Fatal("Open whose context ended during the migration succeeded, want an error")
+		}
+		t.Logf("error: %v; steps: %v", err, steps)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want it to match context.Canceled", err)
+		}
+		if last := steps[len(steps)-1]; last != "fill body_sha256" {
+			t.Fatalf("the migration reached %q before the context ended, want it stopped filling body_sha256 "+
+				"(make the archive larger)", last)
+		}
+		checkV1Intact(t, schema, before)
+		postgres.SetMigrateHook(t, nil)
+		open(t, u)
+		var bad int
+		if err := db.QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.callback_events
+			WHERE body_sha256 IS DISTINCT FROM encode(sha256(raw_body), 'hex')`).Scan(&bad); err != nil || bad != 0 {
+			t.Errorf("%d rows whose body_sha256 is not their body's (%v), want none", bad, err)
+		}
+	})
+}

@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
+)
+
+// roomTx is the projection's callback.Tx on a connection inside Save's transaction, for one
+// room. Save holds the room's advisory lock for the whole transaction; roomTx only reads and
+// writes rows. Its errors are *stepError, masked by Save.
+type roomTx struct {
+	conn *pgconn.PgConn
+	app  int64
+	room string
+}
+
+var _ callback.Tx = (*roomTx)(nil)
+
+// Get returns the row of t with key, or nil.
+func (x *roomTx) Get(ctx context.Context, t *callback.Table, key callback.Row) (callback.Row, error) {
+	if len(key) != t.Key {
+		return nil, &stepError{": read " + t.Name, fmt.Errorf("a key of %d values, want %d", len(key), t.Key)}
+	}
+	if err := checkRowText(t, key); err != nil { // the key's columns come first
+		return nil, &stepError{": read " + t.Name, err}
+	}
+	p := &params{}
+	for i, v := range key {
+		if err := p.value(t, t.Columns[i], v); err != nil {
+			return nil, &stepError{": read " + t.Name, err}
+		}
+	}
+	rows, err := readRows(ctx, x.conn, t, statementsOf(t).get, p)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return rows[0], nil
+}
+
+// RoomRows returns every row of t of the room.
+func (x *roomTx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, error) {
+	return readRows(ctx, x.conn, t, statementsOf(t).room, roomParams(x.app, x.room))
+}
+
+// Put inserts row (old == nil) or replaces every column of the stored row old, found by key.
+func (x *roomTx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) error {
+	fail := func(err error) error { return &stepError{": write " + t.Name, err} }
+	if len(row) != len(t.Columns) {
+		return fail(fmt.Errorf("a row of %d values, want %d", len(row), len(t.Columns)))
+	}
+	if err := checkRowText(t, row); err != nil {
+		return fail(err)
+	}
+	st := statementsOf(t)
+	sql, first := st.insert, 0
+	if old != nil {
+		// SET the columns after the key ($1 …), WHERE the key (the last parameters).
+		sql, first = st.update, t.Key
+	}
+	p := &params{}
+	for k := range row {
+		i := (first + k) % len(row)
+		if err := p.value(t, t.Columns[i], row[i]); err != nil {
+			return fail(err)
+		}
+	}
+	tag, err := exec(ctx, x.conn, sql, p)
+	if err != nil {
+		return fail(err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fail(fmt.Errorf("%d rows written, want 1", tag.RowsAffected()))
+	}
+	return nil
+}
+
+// Archived returns the room's archived events that match q.
+func (x *roomTx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.Archived, error) {
+	sql, p := archiveQuery(x.app, x.room, q)
+	var out []callback.Archived
+	err := query(ctx, x.conn, sql, p, archivedResultFormats, func(r *row) error {
+		out = append(out, callback.Archived{Command: r.text(), EventTime: r.int8(), Digest: r.text(), Raw: r.bytes()})
+		return nil
+	})
+	if err != nil {
+		return nil, &stepError{": read the archive", err}
+	}
+	return out, nil
+}
+
+// archivedResultFormats reads raw_body in binary, the rest as text.
+var archivedResultFormats = []int16{formatText, formatText, formatText, formatBinary}
+
+// archiveQuery returns the SELECT of the room's archived events that match q, and its
+// parameters. It uses the archive key's index (sdk_app_id, room_id, callback_command,
+// event_time, body_sha256).
+func archiveQuery(app int64, room string, q callback.ArchiveQuery) (string, *params) {
+	p := roomParams(app, room)
+	var where strings.Builder
+	where.WriteString(`sdk_app_id = $1 AND room_id = $2 AND callback_command IN (`)
+	for i, c := range q.Commands {
+		if i > 0 {
+			where.WriteString(", ")
+		}
+		p.text(c)
+		where.WriteString(placeholder(len(p.values)))
+	}
+	if len(q.Commands) == 0 {
+		where.WriteString("NULL")
+	}
+	where.WriteString(`) AND event_time IS NOT NULL`)
+	if q.From != 0 {
+		p.int8(q.From)
+		where.WriteString(` AND event_time >= ` + placeholder(len(p.values)))
+	}
+	if q.To != 0 {
+		p.int8(q.To)
+		where.WriteString(` AND event_time <= ` + placeholder(len(p.values)))
+	}
+	cond := where.String()
+	sql := `SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE ` + cond
+	if q.Newest {
+		sql += ` AND event_time = (SELECT max(event_time) FROM callback_events WHERE ` + cond + `)`
+	}
+	return sql, p
+}
+
+// roomParams are the parameters $1, $2 of a statement on one room.
+func roomParams(app int64, room string) *params {
+	p := &params{}
+	p.int8(app)
+	p.text(room)
+	return p
+}
+
+// readRows runs a SELECT of t's columns (statements' get or room) and decodes its rows.
+func readRows(ctx context.Context, conn *pgconn.PgConn, t *callback.Table, sql string, p *params) ([]callback.Row, error) {
+	var out []callback.Row
+	err := query(ctx, conn, sql, p, nil, func(r *row) error {
+		v := make(callback.Row, len(t.Columns))
+		for i, c := range t.Columns {
+			v[i] = r.column(t, c)
+		}
+		out = append(out, v)
+		return nil
+	})
+	if err != nil {
+		return nil, &stepError{": read " + t.Name, err}
+	}
+	return out, nil
+}
+
+// column reads the next column as a value of c's kind: nil for NULL, a string, an int64, a
+// bool or a []string. A NULL in a column that is not nullable is a problem.
+func (r *row) column(t *callback.Table, c callback.Column) any {
+	v, ok := r.value()
+	if !ok {
+		return nil
+	}
+	if v == nil {
+		if !c.Nullable {
+			r.fail(t.Name + "." + c.Name + ": unexpected NULL")
+		}
+		return nil
+	}
+	switch c.Kind {
+	case callback.KindText:
+		return string(v)
+	case callback.KindInt:
+		return r.parseInt(v)
+	case callback.KindBool:
+		return r.parseBool(v)
+	case callback.KindList:
+		var list []string
+		if err := json.Unmarshal(v, &list); err != nil {
+			r.fail(t.Name + "." + c.Name + " is not a JSON array of strings")
+			return nil
+		}
+		if list == nil {
+			list = []string{} // a stored [] is an empty list, not an absent one
+		}
+		return list
+	}
+	r.fail(t.Name + "." + c.Name + ": unknown kind")
+	return nil
+}
+
+// value adds v as the parameter of column c of t, typed by c's kind: nil is NULL, a list is
+// JSON text typed jsonb.
+func (p *params) value(t *callback.Table, c callback.Column, v any) error {
+	misfit := func() error {
+		return fmt.Errorf("%s.%s: a value of type %T does not fit", t.Name, c.Name, v)
+	}
+	if v == nil {
+		if !c.Nullable {
+			return misfit()
+		}
+		p.add(nil, kindOIDs[c.Kind], formatText)
+		return nil
+	}
+	switch c.Kind {
+	case callback.KindText:
+		s, ok := v.(string)
+		if !ok {
+			return misfit()
+		}
+		p.text(s)
+	case callback.KindInt:
+		n, ok := v.(int64)
+		if !ok {
+			return misfit()
+		}
+		p.int8(n)
+	case callback.KindBool:
+		b, ok := v.(bool)
+		if !ok {
+			return misfit()
+		}
+		p.boolPtr(&b)
+	case callback.KindList:
+		list, ok := v.([]string)
+		if !ok {
+			return misfit()
+		}
+		s, err := sqlrows.MarshalAccounts(list)
+		if err != nil {
+			return fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
+		}
+		p.jsonbPtr(&s)
+	default:
+		return misfit()
+	}
+	return nil
+}
+
+// kindOIDs are the parameter types of each kind of value.
+var kindOIDs = map[callback.ColumnKind]uint32{
+	callback.KindText: oidText,
+	callback.KindInt:  oidInt8,
+	callback.KindBool: oidBool,
+	callback.KindList: oidJSONB,
+}
+
+// statements are the SQL texts of one table, built once from its descriptor: get (by key),
+// room (every row of a room), insert, and update (SET the columns after the key, $1 …, WHERE
+// the key, the last parameters). JSONB columns are read back as their text.
+type statements struct {
+	get, room, insert, update string
+}
+
+// tableStatements holds the statements of callback.Tables, built at start and only read after.
+var tableStatements = func() map[*callback.Table]*statements {
+	m := make(map[*callback.Table]*statements, len(callback.Tables))
+	for _, t := range callback.Tables {
+		m[t] = buildStatements(t)
+	}
+	return m
+}()
+
+func statementsOf(t *callback.Table) *statements {
+	if st, ok := tableStatements[t]; ok {
+		return st
+	}
+	return buildStatements(t)
+}
+
+func buildStatements(t *callback.Table) *statements {
+	names := t.Names()
+	read := make([]string, len(names))
+	for i, c := range t.Columns {
+		read[i] = c.Name
+		if c.Kind == callback.KindList {
+			read[i] += "::text"
+		}
+	}
+	where := func(first int) string {
+		conds := make([]string, t.Key)
+		for i := range t.Key {
+			conds[i] = names[i] + " = " + placeholder(first+i)
+		}
+		return strings.Join(conds, " AND ")
+	}
+	values := make([]string, len(names))
+	for i := range names {
+		values[i] = placeholder(i + 1)
+	}
+	set := make([]string, 0, len(names)-t.Key)
+	for i, n := range names[t.Key:] {
+		set = append(set, n+" = "+placeholder(i+1))
+	}
+	selectFrom := `SELECT ` + strings.Join(read, ", ") + ` FROM ` + t.Name + ` WHERE `
+	st := &statements{
+		get:    selectFrom + where(1),
+		room:   selectFrom + `sdk_app_id = $1 AND room_id = $2`,
+		insert: `INSERT INTO ` + t.Name + ` (` + strings.Join(names, ", ") + `) VALUES (` + strings.Join(values, ", ") + `)`,
+		update: `UPDATE ` + t.Name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + where(len(set)+1),
+	}
+	return st
+}
+
+// placeholder is the n-th parameter, $n.
+func placeholder(n int) string { return "$" + strconv.Itoa(n) }
