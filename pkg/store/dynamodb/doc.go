@@ -62,45 +62,74 @@
 //
 // # Items
 //
-// Attribute names are snake_case of Tencent's field names, as the SQL backends name their
-// columns. Numbers are N, booleans BOOL, strings S, the raw body B. A field Tencent did not send
-// is an absent attribute (never NULL, never a zero). Times are stored as they arrive: RoomInfo
-// times in Unix seconds, event_time in Unix ms; received_at and updated_at are Unix ms.
+// Attribute names are the SQL backends' column names (snake_case of Tencent's field names); the
+// projection's items take theirs from the callback package's table
+// descriptors (rooms, room_members, room_seats). Numbers are N, booleans BOOL, strings S, lists
+// of strings L of S (order kept; [] is an empty list, absent is no list), the raw body B. A NULL
+// column is an absent attribute (never NULL, never a zero). Times are stored as they arrive:
+// RoomInfo times in Unix seconds, event times in Unix ms; received_at and updated_at are Unix ms.
+// Numbers in keys are zero-padded to 19 digits, so that keys sort as the numbers do.
 //
 // Schema version, one item:
 //
-//	pk = "SCHEMA", sk = "VERSION", version (N) = 1
+//	pk = "SCHEMA", sk = "VERSION", version (N) = 2,
+//	legacy_until (N; only in a table migrated from version 1, see Migration)
 //
 // Open writes it when it is missing (a new table) and refuses a table with a newer version
 // (ErrSchemaTooNew), so a later roomhook can migrate.
 //
-// Room projection, one item per SdkAppid + RoomId:
+// Room projection, one item per SdkAppid + RoomId (the rooms table):
 //
 //	pk = "ROOM#<sdkappid>#<room_id>", sk = "ROOM"
 //	sdk_app_id N, room_id S, room_name S, room_type S, owner_account S, max_member_count N,
 //	max_seat_count N, is_video_disabled BOOL, is_audio_disabled BOOL, is_message_disabled BOOL,
 //	is_screen_sharing_disabled BOOL, is_cloud_recording_disabled BOOL, custom_info S,
 //	schedule_start_time N, schedule_end_time N, room_status S, is_seat_enabled BOOL,
-//	take_seat_mode S, create_time N, operator_account S,
-//	schedule_invitee_list_account L of S (order kept; [] is an empty list, absent is no list),
-//	callback_command S (the command that last wrote it), event_time N, updated_at N
+//	take_seat_mode S, create_time N, operator_account S, schedule_invitee_list_account L,
+//	callback_command S, event_time N, updated_at N,
+//	member_count N, member_count_at N, destroyed_at N, destroy_operator_account S
 //
-// Event archive, one item per delivered callback, in the partition of its room:
+// Members, one item per SdkAppid + RoomId + member account (the room_members table), spread
+// over 16 partitions per room so that a busy room's member writes are not one partition key:
+//
+//	pk = "MEMBERS#<sdkappid>#<room_id>#<shard>", sk = "<member_account>"
+//	shard = FNV-1a (32 bits) of the account's UTF-8 bytes, modulo 16, in decimal (0 to 15)
+//	sdk_app_id N, room_id S, member_account S, state S ("in" or "left"), entered_at N, left_at N,
+//	leave_type S, leave_reason S, event_time N, updated_at N
+//
+// A room's members are 16 queries, one per shard (Reader.Rows, and a destroy, which ends every
+// member in the room). Accounts are at most 255 bytes and never empty (the core refuses others).
+//
+// Seats, one item per SdkAppid + RoomId + seat index (the room_seats table), in one partition
+// per room: a room has few seats, and seat changes are rare next to member traffic:
+//
+//	pk = "SEATS#<sdkappid>#<room_id>", sk = "<seat_index, 19 digits zero-padded>"
+//	sdk_app_id N, room_id S, seat_index N, member_account S, is_taken_disabled BOOL,
+//	is_video_disabled BOOL, is_audio_disabled BOOL, event_time N, updated_at N
+//
+// Event archive, one item per archived callback, in the partition of its room:
 //
 //	pk     = "ROOM#<sdkappid>#<room_id>"  (room_id may be empty)
-//	sk     = "EVENT#<event_time, 19 digits zero-padded>#<callback_command>"
+//	sk     = "EV#<callback_command>#<event_time, 19 digits>#<body_sha256>"
 //	         or, without EventTime, "EVENT#NOTIME#<gsi1sk>" (unique to the delivery)
 //	gsi1pk = "EVENTS#<sdkappid>"
 //	gsi1sk = "<archive time, Unix ns, 19 digits>#<26 random characters>"
 //	sdk_app_id N, callback_command S, room_id S, event_time N (absent without EventTime),
-//	client_ip S, opt_platform S, request_id S, received_at N,
+//	client_ip S, opt_platform S, request_id S, received_at N, body_sha256 S,
 //	raw_body B, raw_body_encoding S (absent, or "gzip")
 //
-// pk + sk is the archive's natural key SdkAppid + CallbackCommand + RoomId + EventTime: the
-// free-form parts (room id, command) each end a key, so distinct keys never collide. An event
-// without EventTime has no natural key; its sort key is unique, so every delivery is archived.
-// A room's partition thus holds its projection and its history:
-// Query pk = "ROOM#…" AND begins_with(sk, "EVENT#") lists the room's events by EventTime.
+// pk + sk is the archive's key SdkAppid + RoomId + CallbackCommand + EventTime + body_sha256
+// (the SHA-256 of the raw body, 64 lowercase hex digits): two different events of one room in
+// one millisecond are both kept, and a repeat of one event is a duplicate. The free-form parts
+// each end a key, or are followed only by parts of a fixed length (time, digest), so distinct
+// keys never collide. An event without EventTime has no natural key; its sort key is unique, so
+// every delivery is archived. A room's events of one command are thus one key range ordered by
+// EventTime: the projection reads them with a Query on pk and a range of sk (the newest: the
+// last key of the range, then the items at its time).
+//
+// Room lock, one item per room while a save holds it (see Saving without transactions):
+//
+//	pk = "ROOM#<sdkappid>#<room_id>", sk = "LOCK", owner S (a random token), expires_at N (Unix ms)
 //
 // Reader.Events lists an app's archive by querying gsi1 in gsi1sk order: the time this store
 // archived the item, moved forward by at least 1 ns per save within one process, so saves from
@@ -112,6 +141,29 @@
 // replaced byte could merge two keys. Any other invalid byte from another caller of Save would
 // be stored as U+FFFD. The raw body is binary and always exact.
 //
+// # Migration from version 1
+//
+// Version 1 keyed the archive on the command and EventTime alone, sk = "EVENT#<event_time, 19
+// digits>#<callback_command>", had no member or seat items and no body_sha256. Open migrates a
+// version 1 table in place without rewriting any item: it replaces the schema version item with
+// version 2 and legacy_until = the migration's time in Unix ms plus 10 minutes (for other
+// instances' clocks and the version 1 instances still finishing their requests), conditional on
+// the version read, so cold starts racing on one table agree on one item and one legacy_until.
+// The version 1 archive items stay where they are and Reader.Events lists them as before. While
+// legacy_until is set:
+//
+//   - the projection also reads the room's version 1 items (a Query on the room's partition for
+//     sk from "EVENT#<from>#" to "EVENT#<to>$", which leaves out EVENT#NOTIME#…, filtered on
+//     the commands), computing each body's SHA-256 as it reads them (a read limited to events after
+//     legacy_until skips this Query);
+//   - before archiving an event whose EventTime is at most legacy_until, Save reads the version
+//     1 item of its command and EventTime: when it exists and its body (gunzipped when
+//     raw_body_encoding is gzip) has the event's SHA-256, the event is a duplicate. Another body
+//     at that key is another event, archived with a version 2 key.
+//
+// Version 1 room items are version 2 room items whose four new attributes are absent; the next
+// event of the room folds its archive, version 1 items included, into them.
+//
 // # Item size
 //
 // DynamoDB refuses items over 400 KB; the core accepts bodies up to 1 MiB. When the archive item
@@ -120,28 +172,46 @@
 // byte for byte. A body still too large compressed (only incompressible data near 400 KB or
 // more; Tencent's callbacks are a few KB of JSON) fails Save with ErrItemTooLarge before anything
 // is written, so the handler answers 503 and logs the raw event for replay. The same error
-// refuses a room item over the limit (a CustomInfo of hundreds of KB).
+// refuses, before anything is written, a create or update whose own fields would make the room
+// item too large (a CustomInfo of hundreds of KB). A room item that only the fold of several
+// such events would make too large fails the save after the archive write, with the same error.
 //
 // # Saving without transactions
 //
-// Save makes two conditional PutItem calls, each idempotent:
+// Save uses no transaction (TransactWriteItems); every write is conditional and idempotent:
 //
-//  1. the archive item, if attribute_not_exists(pk); a failed condition means a duplicate;
-//  2. if the command is projected, the room item, if attribute_not_exists(pk) OR
-//     event_time < :t, also for a duplicate: when a delivery archived the event and died
-//     before step 2, the re-delivery completes the room.
+//  1. when the command is projected, take the room's lock: PutItem of the lock item if
+//     attribute_not_exists(pk) OR expires_at < now OR owner = this save's token, retried while
+//     another save holds it after jittered waits (2.5-5 ms at first, doubling up to 50-100 ms)
+//     until the save's context ends. The lease is the save's remaining time (its context's deadline) plus 1 s, within 3 s
+//     to 30 s (30 s without a deadline): with the function's default 1.5 s budget, 3 s;
+//  2. the archive item, if attribute_not_exists(pk); a failed condition (or, in a migrated
+//     table, the version 1 item holding the same body) means a duplicate;
+//  3. when the command is projected, the projection (callback.Project), also for a duplicate:
+//     when a delivery archived the event and died before projecting it, the re-delivery
+//     completes the rows. Its reads are strongly consistent GetItem and Query calls; each row
+//     it writes is a PutItem of the whole item, conditional on the stored item being the one it
+//     read (absent, or holding the same number and boolean attributes: event_time, updated_at,
+//     …), and refused once less than 250 ms of the lease is left;
+//  4. release the lock: DeleteItem if owner = this save's token, also after an error (within
+//     1 s of its own, whatever the save's context).
 //
-// Outcomes: step 1 duplicate → OutcomeDuplicate; step 2 written → OutcomeStored; step 2
-// refused → OutcomeStale, unless the room already holds this very event (same command and
-// EventTime, written by a racing re-delivery), which is OutcomeStored; no projection →
-// OutcomeIgnored. Concurrent copies of one event yield one Stored and the rest Duplicate. An
-// error may leave step 1 done without step 2; the caller answers with a failure, and the next
-// delivery or replay repairs the room. (If a retried step 1 finds the item its own lost first
-// attempt wrote, the outcome is Duplicate, and step 2 still completes the room.)
+// Outcomes: step 2 duplicate → OutcomeDuplicate; rows written → OutcomeStored; none →
+// OutcomeStale; a command not projected → OutcomeIgnored. Concurrent copies of one event are
+// serialised by the lock: one Stored, the rest Duplicate. An error may leave step 2 done without
+// step 3, or step 3 in part; the caller answers with a failure, and the next delivery or replay
+// completes the rows. (If a retried step 2 finds the item its own lost first attempt wrote, the
+// outcome is Duplicate, and step 3 still completes the rows.)
+//
+// A lock is only as good as its lease: an instance killed mid-save blocks its room's saves
+// for at most the rest of its lease (3 s by default), after which the next save takes the lock
+// over; those saves wait, and fail only at their own deadline. Leases are compared across
+// instances' clocks (synchronised on Lambda to a few ms). A save that outlived its lease
+// writes no row over one another save wrote since it read it (the conditions of step 3).
 //
 // # Consistency
 //
-// Reader.Room and Save's reads are strongly consistent. Reader.Events queries a global secondary
+// Reader.Rows and Save's reads are strongly consistent. Reader.Events queries a global secondary
 // index, which DynamoDB updates asynchronously: an event saved a moment ago (usually well under
 // a second) may be missing from the list. DynamoDB-compatible local servers are immediate.
 // Each app's archive is one index partition, good for roughly a thousand small writes a second
@@ -151,11 +221,11 @@
 //
 // The function needs, on the table's ARN:
 //
-//	dynamodb:DescribeTable, dynamodb:GetItem, dynamodb:PutItem
+//	dynamodb:DescribeTable, dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:Query
 //
 // plus dynamodb:CreateTable only if Open is to create a missing table. Tools reading the
 // archive (Reader.Events) need dynamodb:Query on the index, arn:…:table/TABLE/index/gsi1, and
-// Reader.Room needs dynamodb:GetItem.
+// Reader.Rows needs dynamodb:GetItem and dynamodb:Query on the table.
 //
 // # Requests
 //

@@ -71,6 +71,9 @@ type Store struct {
 	client api
 	table  string
 	conns  connTracker
+	// legacyUntil is the schema version item's legacy_until: 0 when the table holds no
+	// version 1 archive items; set by Open, read-only after.
+	legacyUntil int64
 
 	life   sync.RWMutex // held for reading by every call, for writing by Close
 	closed bool
@@ -80,7 +83,8 @@ type Store struct {
 }
 
 // Open opens the table a dynamodb:// URL names, creating it (on-demand billing) when it does
-// not exist and waiting until it is ACTIVE, then checks or writes its schema version item.
+// not exist and waiting until it is ACTIVE, then checks or writes its schema version item,
+// migrating a version 1 table in place ("Migration from version 1" in the package documentation).
 //
 // The URL is dynamodb://TABLE?region=REGION&endpoint=URL; see the package documentation.
 // Credentials and, without region=, the region come from the environment (see loadSettings:

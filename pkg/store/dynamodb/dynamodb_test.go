@@ -2,15 +2,21 @@ package dynamodb
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +26,7 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/storetest"
+	"github.com/roomhook/roomhook/pkg/store/storetest/v1store"
 )
 
 // testEnv names the variable holding the DynamoDB-compatible server the tests use.
@@ -163,76 +170,6 @@ func putItem(t *testing.T, table string, item map[string]types.AttributeValue) {
 	}
 }
 
-// TestRepairHalfApplied plays a delivery that archived the event and died before the room
-// write: the re-delivery is a duplicate, and it completes the room.
-func TestRepairHalfApplied(t *testing.T) {
-	s := open(t)
-	ev := storetest.SeedEvent()
-	item, err := archiveItem(ev, stamp(s.nextStamp()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	putItem(t, s.table, item)
-	if _, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID); !errors.Is(err, callback.ErrNotFound) {
-		t.Fatalf("Room after the half-applied save: %v, want ErrNotFound", err)
-	}
-
-	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
-		t.Fatalf("re-delivery: Save = %v, %v; want duplicate", o, err)
-	}
-	got, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID)
-	if err != nil {
-		t.Fatalf("Room after the repair: %v", err)
-	}
-	if got.Room.EventTime != ev.EventTime || *got.Room.RoomInfo.RoomName != *ev.Room.RoomInfo.RoomName ||
-		got.Room.CallbackCommand != ev.Command || len(got.Room.ScheduleInviteeList) != 2 {
-		t.Errorf("repaired room = %+v, want the seed's", got.Room)
-	}
-	evs, err := s.Events(t.Context(), ev.SdkAppID)
-	if err != nil || len(evs) != 1 {
-		t.Errorf("Events = %d items, %v; want 1", len(evs), err)
-	}
-
-	// The same when the room already holds an older event: the re-delivery moves it forward.
-	newer := storetest.SeedEvent()
-	newer.EventTime += 1000
-	newer.Room.EventTime = newer.EventTime
-	newer.Room.RoomInfo.RoomName = aws.String("newer name")
-	item, err = archiveItem(newer, stamp(s.nextStamp()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	putItem(t, s.table, item)
-	if o, err := s.Save(t.Context(), newer); err != nil || o != callback.OutcomeDuplicate {
-		t.Fatalf("re-delivery of the newer event: Save = %v, %v; want duplicate", o, err)
-	}
-	if got, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID); err != nil || got.Room.EventTime != newer.EventTime ||
-		*got.Room.RoomInfo.RoomName != "newer name" {
-		t.Errorf("Room after repairing the newer event = %+v, %v; want the newer event", got, err)
-	}
-}
-
-// TestRaceWithRedelivery plays the other order: a re-delivery of the event wrote the room
-// between this delivery's two steps. This delivery archived the event, so it is the one stored.
-func TestRaceWithRedelivery(t *testing.T) {
-	s := open(t)
-	ev := storetest.SeedEvent()
-	room, err := roomItem(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	putItem(t, s.table, room)
-	if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
-		t.Errorf("Save = %v, %v; want stored", o, err)
-	}
-	// Another command at the same EventTime is the room's state already: stale.
-	other := storetest.SeedEvent()
-	other.Command = "Room.CallbackAfterUpdateRoomInfo"
-	if o, err := s.Save(t.Context(), other); err != nil || o != callback.OutcomeStale {
-		t.Errorf("Save of another command at the same time = %v, %v; want stale", o, err)
-	}
-}
-
 func TestTableCreatedAndReused(t *testing.T) {
 	isolateAWS(t)
 	table := tableName()
@@ -285,8 +222,8 @@ func TestTableCreatedAndReused(t *testing.T) {
 	if _, err := s.Save(t.Context(), storetest.SeedEvent()); err == nil {
 		t.Error("Save after Close succeeded, want an error")
 	}
-	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err == nil {
-		t.Error("Room after Close succeeded, want an error")
+	if _, err := s.Rows(t.Context(), callback.RoomsTable, storetest.SeedSdkAppID, "tandy-test-rest"); err == nil {
+		t.Error("Rows after Close succeeded, want an error")
 	}
 
 	// Reopened: the same table, the same data.
@@ -294,10 +231,10 @@ func TestTableCreatedAndReused(t *testing.T) {
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
 		t.Errorf("Save after reopen = %v, %v; want duplicate", o, err)
 	}
-	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
-		t.Errorf("Room after reopen: %v", err)
+	if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+		t.Errorf("ReadRoom after reopen: %v", err)
 	}
-	checkVersionItem(t, table, "1")
+	checkVersionItem(t, table, "2")
 }
 
 // TestTableCreatedBeforehand opens a table created the way template.yaml creates it: the keys and
@@ -310,7 +247,7 @@ func TestTableCreatedBeforehand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openURL(t, storeURL(t, table))
-	checkVersionItem(t, table, "1")
+	checkVersionItem(t, table, "2")
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 		t.Errorf("Save = %v, %v", o, err)
 	}
@@ -336,7 +273,7 @@ func TestConcurrentOpen(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	checkVersionItem(t, table, "1")
+	checkVersionItem(t, table, "2")
 }
 
 func checkVersionItem(t *testing.T, table, want string) {
@@ -357,7 +294,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		wantErr error
 		wantMsg string
 	}{
-		{"newer", &types.AttributeValueMemberN{Value: "2"}, ErrSchemaTooNew, "version 2"},
+		{"newer", &types.AttributeValueMemberN{Value: "3"}, ErrSchemaTooNew, "version 3"},
 		{"zero", &types.AttributeValueMemberN{Value: "0"}, nil, "unknown schema version 0"},
 		{"not a number", &types.AttributeValueMemberS{Value: "1"}, nil, "no numeric version"},
 	} {
@@ -530,13 +467,13 @@ func archiveOverhead(t *testing.T, ev *callback.Event) int {
 func TestBigRawBodies(t *testing.T) {
 	s := open(t)
 	body := func(n int) []byte { // compressible, JSON-like, exactly n bytes
-		b := []byte(`{"CallbackCommand":"Room.CallbackAfterMemberEnter","Pad":"`)
+		b := []byte(`{"CallbackCommand":"Room.CallbackAfterSomethingNew","Pad":"`)
 		b = append(b, bytes.Repeat([]byte("x"), n-len(b)-2)...)
 		return append(b, '"', '}')
 	}
 	unknown := func(room string, raw []byte) *callback.Event {
 		return &callback.Event{
-			SdkAppID: storetest.SeedSdkAppID, Command: "Room.CallbackAfterMemberEnter", RoomID: room,
+			SdkAppID: storetest.SeedSdkAppID, Command: "Room.CallbackAfterSomethingNew", RoomID: room,
 			EventTime: 1703589923000, RequestID: "req-big", ReceivedAt: time.UnixMilli(1703589923456), Raw: raw,
 		}
 	}
@@ -581,8 +518,8 @@ func TestBigRawBodies(t *testing.T) {
 	}
 	// A room item over the limit is refused before anything is written.
 	huge := storetest.SeedEvent()
-	huge.RoomID, huge.Room.RoomInfo.RoomID = "huge", "huge"
-	huge.Room.RoomInfo.CustomInfo = aws.String(strings.Repeat("c", maxItemBytes))
+	huge.RoomID, created(huge).RoomInfo.RoomID = "huge", "huge"
+	created(huge).RoomInfo.CustomInfo = aws.String(strings.Repeat("c", maxItemBytes))
 	huge.Raw = body(maxItemBytes + 1000)
 	if _, err := s.Save(t.Context(), huge); !errors.Is(err, ErrItemTooLarge) {
 		t.Errorf("Save of a room over the limit: err = %v, want ErrItemTooLarge", err)
@@ -601,8 +538,8 @@ func TestBigRawBodies(t *testing.T) {
 				i, evs[i].RoomID, len(evs[i].Raw), want[i].RoomID, len(want[i].Raw))
 		}
 	}
-	if _, err := s.Room(t.Context(), huge.SdkAppID, "huge"); !errors.Is(err, callback.ErrNotFound) {
-		t.Errorf("Room of the refused event: %v, want ErrNotFound", err)
+	if _, err := callback.ReadRoom(t.Context(), s, huge.SdkAppID, "huge"); !errors.Is(err, callback.ErrNotFound) {
+		t.Errorf("ReadRoom of the refused event: %v, want ErrNotFound", err)
 	}
 }
 
@@ -610,10 +547,10 @@ func TestBigRawBodies(t *testing.T) {
 // server must accept them, so Save's own check is never more generous than the server.
 func TestItemSizeIsAnUpperBound(t *testing.T) {
 	s := open(t)
-	ev := storetest.SeedEvent()
-	ev.Room.RoomInfo.RoomName = aws.String("房间🙂")
-	ev.Room.ScheduleInviteeList = []string{"a", "用户", ""}
-	room, err := roomItem(ev)
+	row := callback.RoomRow{SdkAppID: storetest.SeedSdkAppID, Info: created(storetest.SeedEvent()).RoomInfo,
+		ScheduleInviteeList: []string{"a", "用户", ""}, CallbackCommand: callback.CommandCreateRoom, EventTime: 1, UpdatedAt: 2}
+	row.Info.RoomName = aws.String("房间🙂")
+	room, err := itemOf(callback.RoomsTable, row.Row())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,59 +566,6 @@ func TestItemSizeIsAnUpperBound(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "maximum allowed size") {
 		t.Errorf("PutItem of an item over 400 KB: %v, want the server to refuse it", err)
 	}
-}
-
-// TestItemLayout pins the keys, attribute names and types: they are a contract users query.
-func TestItemLayout(t *testing.T) {
-	s := open(t)
-	ev := storetest.SeedEvent()
-	if _, err := s.Save(t.Context(), ev); err != nil {
-		t.Fatal(err)
-	}
-	noTime := &callback.Event{SdkAppID: ev.SdkAppID, Command: "Group.CallbackAfterSendMsg", ReceivedAt: ev.ReceivedAt, Raw: []byte("{}")}
-	if _, err := s.Save(t.Context(), noTime); err != nil {
-		t.Fatal(err)
-	}
-
-	room := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "ROOM")
-	wantRoom := "pk:S sk:S sdk_app_id:N room_id:S room_name:S room_type:S owner_account:S max_member_count:N " +
-		"max_seat_count:N is_video_disabled:BOOL is_audio_disabled:BOOL is_message_disabled:BOOL " +
-		"is_screen_sharing_disabled:BOOL is_cloud_recording_disabled:BOOL custom_info:S " +
-		"schedule_start_time:N schedule_end_time:N room_status:S is_seat_enabled:BOOL take_seat_mode:S " +
-		"create_time:N operator_account:S schedule_invitee_list_account:L callback_command:S event_time:N updated_at:N"
-	checkLayout(t, "room item", room, wantRoom)
-	if inv := room[attrInvitees].(*types.AttributeValueMemberL).Value; len(inv) != 2 ||
-		inv[0].(*types.AttributeValueMemberS).Value != "user2" || inv[1].(*types.AttributeValueMemberS).Value != "user3" {
-		t.Errorf("schedule_invitee_list_account = %v, want [user2 user3]", inv)
-	}
-	if v := room[attrUpdatedAt].(*types.AttributeValueMemberN).Value; v != fmt.Sprint(ev.ReceivedAt.UnixMilli()) {
-		t.Errorf("updated_at = %s, want Unix ms %d", v, ev.ReceivedAt.UnixMilli())
-	}
-
-	archive := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "EVENT#0000001703589922780#Room.CallbackAfterCreateRoom")
-	wantArchive := "pk:S sk:S gsi1pk:S gsi1sk:S sdk_app_id:N callback_command:S room_id:S event_time:N " +
-		"client_ip:S opt_platform:S request_id:S received_at:N raw_body:B"
-	checkLayout(t, "archive item", archive, wantArchive)
-	if v := archive[attrGSI1PK].(*types.AttributeValueMemberS).Value; v != "EVENTS#1400123456" {
-		t.Errorf("gsi1pk = %q", v)
-	}
-	if v := archive[attrGSI1SK].(*types.AttributeValueMemberS).Value; len(v) != 19+1+26 || v[19] != '#' {
-		t.Errorf("gsi1sk = %q, want 19 digits, '#', 26 random characters", v)
-	}
-
-	// The event without EventTime: its own unique sort key, no event_time attribute.
-	out, err := rawClient(t).Query(t.Context(), &ddb.QueryInput{
-		TableName:              aws.String(s.table),
-		KeyConditionExpression: aws.String("pk = :p AND begins_with(sk, :s)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": attrS("ROOM#1400123456#"), ":s": attrS("EVENT#NOTIME#"),
-		},
-	})
-	if err != nil || len(out.Items) != 1 {
-		t.Fatalf("Query for the event without EventTime = %v, %v; want 1 item", out, err)
-	}
-	checkLayout(t, "archive item without EventTime", out.Items[0],
-		"pk:S sk:S gsi1pk:S gsi1sk:S sdk_app_id:N callback_command:S room_id:S client_ip:S opt_platform:S request_id:S received_at:N raw_body:B")
 }
 
 func checkLayout(t *testing.T, what string, item map[string]types.AttributeValue, want string) {
@@ -710,10 +594,13 @@ func TestSaveRejectsInconsistentEvent(t *testing.T) {
 	for name, mutate := range map[string]func(*callback.Event){
 		"room id":           func(ev *callback.Event) { ev.RoomID = "other" },
 		"event time":        func(ev *callback.Event) { ev.EventTime++ },
-		"room id not UTF-8": func(ev *callback.Event) { ev.RoomID, ev.Room.RoomInfo.RoomID = "r\xff", "r\xff" },
+		"room id not UTF-8": func(ev *callback.Event) { ev.RoomID, created(ev).RoomInfo.RoomID = "r\xff", "r\xff" },
 		"command not UTF-8": func(ev *callback.Event) { ev.Command = "Room.\xfe" },
-		"room id too long":  func(ev *callback.Event) { ev.RoomID = strings.Repeat("r", 2048); ev.Room.RoomInfo.RoomID = ev.RoomID },
-		"command too long":  func(ev *callback.Event) { ev.Command = strings.Repeat("c", 1024) },
+		"room id too long": func(ev *callback.Event) {
+			ev.RoomID = strings.Repeat("r", 2048)
+			created(ev).RoomInfo.RoomID = ev.RoomID
+		},
+		"command too long": func(ev *callback.Event) { ev.Command = strings.Repeat("c", 1024) },
 	} {
 		ev := storetest.SeedEvent()
 		mutate(ev)
@@ -843,4 +730,798 @@ func TestArchiveOrderSurvivesAStillClock(t *testing.T) {
 	if b <= a || stamp(a) >= stamp(b) {
 		t.Errorf("stamps %d, %d (%s, %s) do not increase", a, b, stamp(a), stamp(b))
 	}
+}
+
+// created returns ev's create-room payload.
+func created(ev *callback.Event) *callback.RoomCreated { return ev.Payload.(*callback.RoomCreated) }
+
+// t0 is the EventTime the tests' events start from.
+const t0 = 1703589922780
+
+// event builds the event of body as the core would: the payload parsed for a projected
+// command, the archive key from it or from the envelope.
+func event(t *testing.T, app int64, command, body string) *callback.Event {
+	t.Helper()
+	c := v1store.Callback{Command: command, Body: body, ClientIP: "198.51.100.7", OptPlatform: "Web"}
+	ev, err := c.Event(app, time.UnixMilli(t0+100_000))
+	if err != nil {
+		t.Fatalf("event %s %s: %v", command, body, err)
+	}
+	return ev
+}
+
+func enterBody(room string, at, count int64, members ...string) string {
+	return fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterMemberEnter","RoomId":%q,"MemberCount":%d,"Type":"Enter",`+
+		`"MemberList_Account":%s,"EventTime":%d}`, room, count, jsonList(members), at)
+}
+
+func leaveBody(room string, at, count int64, typ, reason string, members ...string) string {
+	return fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterMemberLeave","RoomId":%q,"MemberCount":%d,"Type":%q,`+
+		`"Reason":%q,"MemberList_Account":%s,"EventTime":%d}`, room, count, typ, reason, jsonList(members), at)
+}
+
+func jsonList(list []string) string {
+	quoted := make([]string, len(list))
+	for i, s := range list {
+		quoted[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(quoted, ",") + "]"
+}
+
+func mustSave(t *testing.T, s *Store, ev *callback.Event, want callback.Outcome) {
+	t.Helper()
+	if o, err := s.Save(t.Context(), ev); err != nil || o != want {
+		t.Fatalf("Save(%s at %d) = %v, %v; want %v", ev.Command, ev.EventTime, o, err, want)
+	}
+}
+
+// scanAll returns every item of table.
+func scanAll(t *testing.T, table string) []map[string]types.AttributeValue {
+	t.Helper()
+	in := &ddb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)}
+	var items []map[string]types.AttributeValue
+	for {
+		out, err := rawClient(t).Scan(t.Context(), in)
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		items = append(items, out.Items...)
+		if len(out.LastEvaluatedKey) == 0 {
+			return items
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// canon writes an item as a string that is equal for equal items.
+func canon(item map[string]types.AttributeValue) string {
+	names := make([]string, 0, len(item))
+	for n := range item {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s=%s;", n, canonValue(item[n]))
+	}
+	return b.String()
+}
+
+func canonValue(v types.AttributeValue) string {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return "S" + strconv.Quote(v.Value)
+	case *types.AttributeValueMemberN:
+		return "N" + v.Value
+	case *types.AttributeValueMemberB:
+		return "B" + hex.EncodeToString(v.Value)
+	case *types.AttributeValueMemberBOOL:
+		return fmt.Sprintf("BOOL%v", v.Value)
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberL:
+		parts := make([]string, len(v.Value))
+		for i, e := range v.Value {
+			parts[i] = canonValue(e)
+		}
+		return "L[" + strings.Join(parts, ",") + "]"
+	case *types.AttributeValueMemberM:
+		return "M{" + canon(v.Value) + "}"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func itemKey(item map[string]types.AttributeValue) string {
+	pk, _ := item[attrPK].(*types.AttributeValueMemberS)
+	sk, _ := item[attrSK].(*types.AttributeValueMemberS)
+	if pk == nil || sk == nil {
+		return "?"
+	}
+	return pk.Value + " | " + sk.Value
+}
+
+func str(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return fmt.Sprintf("(not a string: %v)", item[name])
+}
+
+func num(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
+		return v.Value
+	}
+	return fmt.Sprintf("(not a number: %v)", item[name])
+}
+
+// TestItemLayout pins the keys, attribute names and types of every kind of item: they are a
+// contract users query.
+func TestItemLayout(t *testing.T) {
+	s := open(t)
+	app := storetest.SeedSdkAppID
+	room := "tandy-test-rest"
+	seed := storetest.SeedEvent()
+	mustSave(t, s, seed, callback.OutcomeStored)
+	mustSave(t, s, event(t, app, callback.CommandMemberEnter, enterBody(room, t0+1000, 2, "user2", "user9")), callback.OutcomeStored)
+	mustSave(t, s, event(t, app, callback.CommandMemberLeave, leaveBody(room, t0+2000, 1, "Kicked", "spam", "user2")), callback.OutcomeStored)
+	mustSave(t, s, event(t, app, callback.CommandSeatChanged, `{"CallbackCommand":"Mic.CallbackAfterSeatInfoChanged","RoomId":"tandy-test-rest",`+
+		`"SeatList":[{"Index":3,"Member_Account":"user9","IsTakenDisabled":false,"IsVideoDisabled":true,"IsAudioDisabled":false},{"Index":12}],"EventTime":1703589925280}`),
+		callback.OutcomeStored)
+	mustSave(t, s, event(t, app, callback.CommandDestroyRoom, `{"CallbackCommand":"Room.CallbackAfterDestroyRoom","Operator_Account":"admin",`+
+		`"RoomId":"tandy-test-rest","EventTime":1703589926780}`), callback.OutcomeStored)
+	noTime := &callback.Event{SdkAppID: app, Command: "Group.CallbackAfterSendMsg", ReceivedAt: seed.ReceivedAt, Raw: []byte("{}")}
+	mustSave(t, s, noTime, callback.OutcomeIgnored)
+
+	schema := getItem(t, s.table, "SCHEMA", "VERSION")
+	checkLayout(t, "schema version item of a new table", schema, "pk:S sk:S version:N")
+	if v := num(schema, "version"); v != "2" {
+		t.Errorf("version = %s, want 2", v)
+	}
+
+	roomItem := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "ROOM")
+	checkLayout(t, "room item", roomItem, "pk:S sk:S sdk_app_id:N room_id:S room_name:S room_type:S owner_account:S max_member_count:N "+
+		"max_seat_count:N is_video_disabled:BOOL is_audio_disabled:BOOL is_message_disabled:BOOL "+
+		"is_screen_sharing_disabled:BOOL is_cloud_recording_disabled:BOOL custom_info:S "+
+		"schedule_start_time:N schedule_end_time:N room_status:S is_seat_enabled:BOOL take_seat_mode:S "+
+		"create_time:N operator_account:S schedule_invitee_list_account:L callback_command:S event_time:N updated_at:N "+
+		"member_count:N member_count_at:N destroyed_at:N destroy_operator_account:S")
+	if inv := roomItem["schedule_invitee_list_account"].(*types.AttributeValueMemberL).Value; len(inv) != 2 ||
+		inv[0].(*types.AttributeValueMemberS).Value != "user2" || inv[1].(*types.AttributeValueMemberS).Value != "user3" {
+		t.Errorf("schedule_invitee_list_account = %v, want [user2 user3]", inv)
+	}
+	for name, want := range map[string]string{"updated_at": fmt.Sprint(t0 + 100_000), "member_count": "1",
+		"member_count_at": fmt.Sprint(t0 + 2000), "destroyed_at": fmt.Sprint(t0 + 4000), "event_time": fmt.Sprint(t0 + 4000)} {
+		if got := num(roomItem, name); got != want {
+			t.Errorf("room %s = %s, want %s", name, got, want)
+		}
+	}
+	if got := str(roomItem, "callback_command"); got != callback.CommandDestroyRoom {
+		t.Errorf("room callback_command = %s", got)
+	}
+
+	// Member items: one partition of 16 per room, chosen by FNV-1a of the account.
+	if memberShard("user2") != 0 || memberShard("user9") != 1 {
+		t.Errorf("memberShard(user2, user9) = %d, %d; want 0, 1 (the documented hash)", memberShard("user2"), memberShard("user9"))
+	}
+	left := getItem(t, s.table, "MEMBERS#1400123456#tandy-test-rest#0", "user2")
+	checkLayout(t, "member item (left)", left, "pk:S sk:S sdk_app_id:N room_id:S member_account:S state:S "+
+		"entered_at:N left_at:N leave_type:S leave_reason:S event_time:N updated_at:N")
+	if str(left, "state") != "left" || str(left, "leave_type") != "Kicked" || str(left, "leave_reason") != "spam" ||
+		num(left, "left_at") != fmt.Sprint(t0+2000) || num(left, "entered_at") != fmt.Sprint(t0+1000) {
+		t.Errorf("member user2 = %s", canon(left))
+	}
+	ended := getItem(t, s.table, "MEMBERS#1400123456#tandy-test-rest#1", "user9")
+	checkLayout(t, "member item (ended by the destroy)", ended, "pk:S sk:S sdk_app_id:N room_id:S member_account:S state:S "+
+		"entered_at:N left_at:N leave_type:S event_time:N updated_at:N")
+	if str(ended, "leave_type") != "Destroyed" || num(ended, "left_at") != fmt.Sprint(t0+4000) {
+		t.Errorf("member user9 = %s", canon(ended))
+	}
+
+	seat := getItem(t, s.table, "SEATS#1400123456#tandy-test-rest", "0000000000000000003")
+	checkLayout(t, "seat item", seat, "pk:S sk:S sdk_app_id:N room_id:S seat_index:N member_account:S "+
+		"is_taken_disabled:BOOL is_video_disabled:BOOL is_audio_disabled:BOOL event_time:N updated_at:N")
+	checkLayout(t, "empty seat item", getItem(t, s.table, "SEATS#1400123456#tandy-test-rest", "0000000000000000012"),
+		"pk:S sk:S sdk_app_id:N room_id:S seat_index:N event_time:N updated_at:N")
+
+	wantArchive := "pk:S sk:S gsi1pk:S gsi1sk:S sdk_app_id:N callback_command:S room_id:S event_time:N " +
+		"client_ip:S opt_platform:S request_id:S received_at:N body_sha256:S raw_body:B"
+	archive := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest",
+		"EV#Room.CallbackAfterCreateRoom#0000001703589922780#"+seed.Digest())
+	checkLayout(t, "archive item", archive, wantArchive)
+	if v := str(archive, "body_sha256"); v != seed.Digest() || len(v) != 64 {
+		t.Errorf("body_sha256 = %q, want %s", v, seed.Digest())
+	}
+	if v := str(archive, attrGSI1PK); v != "EVENTS#1400123456" {
+		t.Errorf("gsi1pk = %q", v)
+	}
+	if v := str(archive, attrGSI1SK); len(v) != 19+1+26 || v[19] != '#' {
+		t.Errorf("gsi1sk = %q, want 19 digits, '#', 26 random characters", v)
+	}
+
+	// The event without EventTime: its own unique sort key, no event_time attribute.
+	out, err := rawClient(t).Query(t.Context(), &ddb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :p AND begins_with(sk, :s)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p": attrS("ROOM#1400123456#"), ":s": attrS("EVENT#NOTIME#"),
+		},
+	})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("Query for the event without EventTime = %v, %v; want 1 item", out, err)
+	}
+	checkLayout(t, "archive item without EventTime", out.Items[0],
+		"pk:S sk:S gsi1pk:S gsi1sk:S sdk_app_id:N callback_command:S room_id:S client_ip:S opt_platform:S request_id:S "+
+			"received_at:N body_sha256:S raw_body:B")
+
+	// Every save gave its lock back; a lock held looks like this.
+	if item := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "LOCK"); item != nil {
+		t.Errorf("a lock item is left after the saves: %s", canon(item))
+	}
+	before := time.Now().UnixMilli()
+	l, err := s.lockRoom(t.Context(), roomPK(app, room))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "LOCK")
+	checkLayout(t, "lock item", lock, "pk:S sk:S owner:S expires_at:N")
+	if exp, _ := strconv.ParseInt(num(lock, "expires_at"), 10, 64); exp < before+maxLease.Milliseconds() ||
+		exp > time.Now().Add(maxLease).UnixMilli() || len(str(lock, "owner")) != 26 {
+		t.Errorf("lock item %s: want a 26-character owner and a lease of %v from now", canon(lock), maxLease)
+	}
+	l.release(t.Context())
+	if item := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "LOCK"); item != nil {
+		t.Errorf("the lock item is left after release: %s", canon(item))
+	}
+
+	// Nothing else: every item is one of the above.
+	kinds := map[string]int{}
+	for _, item := range scanAll(t, s.table) {
+		pk, sk := str(item, attrPK), str(item, attrSK)
+		switch {
+		case pk == "SCHEMA":
+			kinds["schema"]++
+		case strings.HasPrefix(pk, "MEMBERS#"):
+			kinds["member"]++
+		case strings.HasPrefix(pk, "SEATS#"):
+			kinds["seat"]++
+		case sk == "ROOM":
+			kinds["room"]++
+		case strings.HasPrefix(sk, "EV#"), strings.HasPrefix(sk, "EVENT#NOTIME#"):
+			kinds["archive"]++
+		default:
+			t.Errorf("unexpected item %s", itemKey(item))
+		}
+	}
+	if want := map[string]int{"schema": 1, "room": 1, "member": 2, "seat": 2, "archive": 6}; !maps.Equal(kinds, want) {
+		t.Errorf("items by kind = %v, want %v", kinds, want)
+	}
+}
+
+// TestSaveInterruptedAfterArchive plays a delivery that archived its event and failed before
+// the rows were written (the instance died, the deadline passed): the save fails, the lock is
+// given back, and the re-delivery is a duplicate that completes the rows.
+func TestSaveInterruptedAfterArchive(t *testing.T) {
+	s := open(t)
+	app, room := storetest.SeedSdkAppID, "tandy-test-rest"
+	put := s.client.putItem
+	var broken atomic.Bool
+	s.client.putItem = func(ctx context.Context, in *ddb.PutItemInput, o ...func(*ddb.Options)) (*ddb.PutItemOutput, error) {
+		pk, sk := str(in.Item, attrPK), str(in.Item, attrSK)
+		if broken.Load() && (sk == roomSK || strings.HasPrefix(pk, membersPrefix) || strings.HasPrefix(pk, seatsPrefix)) {
+			return nil, errors.New("injected: the instance died")
+		}
+		return put(ctx, in, o...)
+	}
+	steps := []*callback.Event{
+		storetest.SeedEvent(),
+		event(t, app, callback.CommandMemberEnter, enterBody(room, t0+1000, 7, "user2", "user9")),
+	}
+	for _, ev := range steps {
+		broken.Store(true)
+		start := time.Now()
+		if o, err := s.Save(t.Context(), ev); err == nil || !strings.Contains(err.Error(), "injected") {
+			t.Fatalf("interrupted Save(%s) = %v, %v; want the injected error", ev.Command, o, err)
+		}
+		if item := getItem(t, s.table, roomPK(app, room), lockSK); item != nil {
+			t.Errorf("the failed save left its lock: %s", canon(item))
+		}
+		broken.Store(false)
+		mustSave(t, s, ev, callback.OutcomeDuplicate)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the failed save and the re-delivery took %v: the re-delivery waited for a lock", d)
+		}
+		mustSave(t, s, ev, callback.OutcomeDuplicate)
+	}
+	got, err := callback.ReadRoom(t.Context(), s, app, room)
+	if err != nil {
+		t.Fatalf("ReadRoom after the repair: %v", err)
+	}
+	seed := created(storetest.SeedEvent())
+	if got.EventTime != t0 || *got.Info.RoomName != *seed.RoomInfo.RoomName || len(got.ScheduleInviteeList) != 2 ||
+		got.MemberCount == nil || *got.MemberCount != 7 || *got.MemberCountAt != t0+1000 {
+		t.Errorf("repaired room = %+v, want the seed's with member_count 7", got)
+	}
+	members, err := callback.ReadMembers(t.Context(), s, app, room)
+	if err != nil || len(members) != 2 || members[0].State != callback.MemberIn || members[1].State != callback.MemberIn {
+		t.Errorf("repaired members = %v, %v; want user2 and user9 in", members, err)
+	}
+	if evs, err := s.Events(t.Context(), app); err != nil || len(evs) != 2 {
+		t.Errorf("Events = %d items, %v; want 2 (each event archived once)", len(evs), err)
+	}
+}
+
+// TestLock: a save takes over a lock whose lease ran out (an instance killed mid-save), waits
+// for a live one, gives up at its deadline without writing, and never deletes another's lock.
+func TestLock(t *testing.T) {
+	s := open(t)
+	app, room := storetest.SeedSdkAppID, "tandy-test-rest"
+	pk := roomPK(app, room)
+	putLock := func(owner string, expires time.Time) {
+		item := key(pk, lockSK)
+		item[attrOwner] = attrS(owner)
+		item[attrExpiresAt] = attrN(expires.UnixMilli())
+		putItem(t, s.table, item)
+	}
+	lockOwner := func() string {
+		item := getItem(t, s.table, pk, lockSK)
+		if item == nil {
+			return ""
+		}
+		return str(item, attrOwner)
+	}
+
+	// A stale lock is taken over at once.
+	putLock("killed-instance", time.Now().Add(-time.Millisecond))
+	start := time.Now()
+	mustSave(t, s, storetest.SeedEvent(), callback.OutcomeStored)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Save over a stale lock took %v", d)
+	}
+	if o := lockOwner(); o != "" {
+		t.Errorf("lock owner after the save = %q, want no lock", o)
+	}
+
+	// A live lock is waited for.
+	const hold = 600 * time.Millisecond
+	putLock("live-instance", time.Now().Add(hold))
+	start = time.Now()
+	mustSave(t, s, event(t, app, callback.CommandMemberEnter, enterBody(room, t0+1000, 1, "user2")), callback.OutcomeStored)
+	if d := time.Since(start); d < hold-50*time.Millisecond {
+		t.Errorf("Save under a live lock took %v, want it to wait about %v", d, hold)
+	}
+	if o := lockOwner(); o != "" {
+		t.Errorf("lock owner after the save = %q, want no lock", o)
+	}
+
+	// A lock outliving the save's deadline: the save fails and writes nothing.
+	putLock("live-instance", time.Now().Add(time.Minute))
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	ev := event(t, app, callback.CommandMemberEnter, enterBody(room, t0+2000, 2, "user3"))
+	if o, err := s.Save(ctx, ev); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Save under a lock to its deadline = %v, %v; want context.DeadlineExceeded", o, err)
+	}
+	if o := lockOwner(); o != "live-instance" {
+		t.Errorf("lock owner after the failed save = %q, want live-instance", o)
+	}
+	if evs, err := s.Events(t.Context(), app); err != nil || len(evs) != 2 {
+		t.Errorf("Events = %d items, %v; want 2 (the refused save archived nothing)", len(evs), err)
+	}
+
+	// A lock taken over after its lease is not given back by its first owner.
+	putLock("live-instance", time.Now().Add(-time.Millisecond))
+	l, err := s.lockRoom(t.Context(), pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putLock("next-instance", time.Now().Add(time.Minute))
+	l.release(t.Context())
+	if o := lockOwner(); o != "next-instance" {
+		t.Errorf("lock owner after a late release = %q, want next-instance", o)
+	}
+
+	// Taking a lock again with the same token succeeds (the SDK's retry of a write that
+	// succeeded but whose answer was lost).
+	if _, err := s.client.putItem(t.Context(), &ddb.PutItemInput{
+		TableName: aws.String(s.table), Item: map[string]types.AttributeValue{attrPK: attrS(pk), attrSK: attrS(lockSK),
+			attrOwner: attrS("next-instance"), attrExpiresAt: attrN(time.Now().Add(time.Minute).UnixMilli())},
+		ConditionExpression:      aws.String(condLockFree),
+		ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#o": attrOwner},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": attrN(time.Now().UnixMilli()), ":me": attrS("next-instance"),
+		},
+	}); err != nil {
+		t.Errorf("retaking one's own lock: %v", err)
+	}
+}
+
+func TestLeaseFor(t *testing.T) {
+	if d := leaseFor(context.Background()); d != maxLease {
+		t.Errorf("lease without a deadline = %v, want %v", d, maxLease)
+	}
+	for budget, want := range map[time.Duration]time.Duration{
+		500 * time.Millisecond: minLease, 1500 * time.Millisecond: minLease, 10 * time.Second: 11 * time.Second, time.Hour: maxLease,
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), budget)
+		if d := leaseFor(ctx); d > want || d < want-100*time.Millisecond {
+			t.Errorf("lease for a %v save = %v, want %v", budget, d, want)
+		}
+		cancel()
+	}
+}
+
+// TestPutConditions: a row is written only over the row the save read; a save whose lease ran
+// out writes nothing.
+func TestPutConditions(t *testing.T) {
+	s := open(t)
+	app, room := storetest.SeedSdkAppID, "tandy-test-rest"
+	mustSave(t, s, storetest.SeedEvent(), callback.OutcomeStored)
+	l, err := s.lockRoom(t.Context(), roomPK(app, room))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.release(t.Context())
+	x := &tx{s: s, app: app, room: room, lock: l}
+	k := callback.Row{app, room}
+	old, err := x.Get(t.Context(), callback.RoomsTable, k)
+	if err != nil || old == nil {
+		t.Fatalf("Get = %v, %v", old, err)
+	}
+	next := slices.Clone(old)
+	next[callback.RoomsTable.Index("room_name")] = "renamed"
+
+	// Another writer changed the row since it was read.
+	other := slices.Clone(old)
+	other[callback.RoomsTable.Index("member_count")] = int64(5)
+	item, err := itemOf(callback.RoomsTable, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	putItem(t, s.table, item)
+	if err := x.Put(t.Context(), callback.RoomsTable, old, next); err == nil || !strings.Contains(err.Error(), "changed during the save") {
+		t.Errorf("Put over a changed row: %v, want a refusal", err)
+	}
+	if err := x.Put(t.Context(), callback.RoomsTable, nil, next); err == nil {
+		t.Error("Put of a new row over a stored one succeeded")
+	}
+	cur, err := x.Get(t.Context(), callback.RoomsTable, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Put(t.Context(), callback.RoomsTable, cur, next); err != nil {
+		t.Errorf("Put over the row read: %v", err)
+	}
+	if got, err := x.Get(t.Context(), callback.RoomsTable, k); err != nil || !slices.EqualFunc(got, next, sameValue) {
+		t.Errorf("row after Put = %v, %v; want %v", got, err, next)
+	}
+
+	// A lease nearly over: nothing is written.
+	l.until = time.Now().Add(leaseGuard / 2)
+	if err := x.Put(t.Context(), callback.RoomsTable, next, old); err == nil || !strings.Contains(err.Error(), "lease") {
+		t.Errorf("Put after the lease: %v, want a refusal", err)
+	}
+	// A reader's Tx writes nothing.
+	if err := (&tx{s: s, app: app, room: room}).Put(t.Context(), callback.RoomsTable, next, old); err == nil {
+		t.Error("Put without a lock succeeded")
+	}
+}
+
+func sameValue(a, b any) bool {
+	la, okA := a.([]string)
+	lb, okB := b.([]string)
+	if okA || okB {
+		return okA && okB && slices.Equal(la, lb)
+	}
+	return a == b
+}
+
+// TestArchivedQueries: the archive as the projection reads it, version 2 items by command and
+// time range, the newest time, and version 1 items while the table holds them.
+func TestArchivedQueries(t *testing.T) {
+	s := open(t)
+	app, room := storetest.SeedSdkAppID, "arch"
+	enterA := event(t, app, callback.CommandMemberEnter, enterBody(room, t0, 1, "a"))
+	enterB := event(t, app, callback.CommandMemberEnter, enterBody(room, t0, 2, "b"))
+	enterC := event(t, app, callback.CommandMemberEnter, enterBody(room, t0+5, 3, "c"))
+	leave := event(t, app, callback.CommandMemberLeave, leaveBody(room, t0+5, 2, "Leave", "", "a"))
+	// A command of another name whose items fall in the enter command's key range.
+	foreign := &callback.Event{SdkAppID: app, Command: callback.CommandMemberEnter + "#0000001703589999999#x", RoomID: room,
+		EventTime: t0 + 10, ReceivedAt: time.UnixMilli(t0), Raw: []byte(`{"x":1}`)}
+	mustSave(t, s, foreign, callback.OutcomeIgnored)
+	for _, ev := range []*callback.Event{enterA, enterB, enterC, leave} {
+		mustSave(t, s, ev, callback.OutcomeStored)
+	}
+
+	x := &tx{s: s, app: app, room: room}
+	enter, leaveCmd := callback.CommandMemberEnter, callback.CommandMemberLeave
+	check := func(name string, q callback.ArchiveQuery, want ...*callback.Event) {
+		t.Helper()
+		got, err := x.Archived(t.Context(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		key := func(c string, at int64, d string) string { return fmt.Sprintf("%s@%d#%.8s", c, at, d) }
+		var g, w []string
+		for _, a := range got {
+			g = append(g, key(a.Command, a.EventTime, a.Digest))
+			if a.Digest != sha256Hex(a.Raw) {
+				t.Errorf("%s: %s has digest %s, its body %s", name, a.Command, a.Digest, sha256Hex(a.Raw))
+			}
+		}
+		for _, ev := range want {
+			w = append(w, key(ev.Command, ev.EventTime, ev.Digest()))
+		}
+		slices.Sort(g)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("%s = %v, want %v", name, g, w)
+		}
+	}
+	check("enters", callback.ArchiveQuery{Commands: []string{enter}}, enterA, enterB, enterC)
+	check("enters from t0+1", callback.ArchiveQuery{Commands: []string{enter}, From: t0 + 1}, enterC)
+	check("enters to t0", callback.ArchiveQuery{Commands: []string{enter}, To: t0}, enterA, enterB)
+	check("enters at t0+5", callback.ArchiveQuery{Commands: []string{enter}, From: t0 + 5, To: t0 + 5}, enterC)
+	check("newest member events", callback.ArchiveQuery{Commands: []string{enter, leaveCmd}, Newest: true}, enterC, leave)
+	check("newest enters to t0", callback.ArchiveQuery{Commands: []string{enter}, To: t0, Newest: true}, enterA, enterB)
+	check("destroys", callback.ArchiveQuery{Commands: []string{callback.CommandDestroyRoom}})
+	check("newest destroy", callback.ArchiveQuery{Commands: []string{callback.CommandDestroyRoom}, Newest: true})
+	check("empty range", callback.ArchiveQuery{Commands: []string{enter}, From: t0 + 6, To: t0 + 1})
+
+	// Version 1 items (their layout: sort key by time then command, no digest), one gzipped,
+	// one also archived by version 2, and one without EventTime that no query returns.
+	old := event(t, app, enter, enterBody(room, t0-100, 1, "old"))
+	oldLeave := event(t, app, leaveCmd, leaveBody(room, t0+5, 1, "Kicked", "", "b"))
+	v1Item := func(ev *callback.Event, sk string, gzipped bool) map[string]types.AttributeValue {
+		item := key(roomPK(app, room), sk)
+		item[attrGSI1PK], item[attrGSI1SK] = attrS(appPK(app)), attrS(stamp(s.nextStamp()))
+		item[attrSdkAppID], item[attrCommand], item[attrRoomID] = attrN(app), attrS(ev.Command), attrS(room)
+		if ev.EventTime != 0 {
+			item[attrEventTime] = attrN(ev.EventTime)
+		}
+		item[attrClientIP], item[attrOptPlatform], item[attrRequestID] = attrS(""), attrS(""), attrS("")
+		item[attrReceivedAt] = attrN(t0)
+		item[attrRawBody] = &types.AttributeValueMemberB{Value: ev.Raw}
+		if gzipped {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write(ev.Raw)
+			zw.Close()
+			item[attrRawBody] = &types.AttributeValueMemberB{Value: b.Bytes()}
+			item[attrRawBodyEncoding] = attrS(encodingGzip)
+		}
+		return item
+	}
+	putItem(t, s.table, v1Item(old, legacySK(old.EventTime, enter), true))
+	putItem(t, s.table, v1Item(oldLeave, legacySK(oldLeave.EventTime, leaveCmd), false))
+	putItem(t, s.table, v1Item(enterC, legacySK(enterC.EventTime, enter), false))
+	noTime := &callback.Event{SdkAppID: app, Command: enter, RoomID: room, Raw: []byte(`{}`)}
+	putItem(t, s.table, v1Item(noTime, noTimePrefix+stamp(s.nextStamp()), false))
+
+	check("enters, no version 1 items", callback.ArchiveQuery{Commands: []string{enter}}, enterA, enterB, enterC)
+	s.legacyUntil = t0 + 60_000
+	check("enters with version 1", callback.ArchiveQuery{Commands: []string{enter}}, old, enterA, enterB, enterC)
+	check("newest with version 1", callback.ArchiveQuery{Commands: []string{enter, leaveCmd}, Newest: true}, enterC, leave, oldLeave)
+	check("newest to t0-1 with version 1", callback.ArchiveQuery{Commands: []string{enter, leaveCmd}, To: t0 - 1, Newest: true}, old)
+	check("leaves from t0 with version 1", callback.ArchiveQuery{Commands: []string{leaveCmd}, From: t0}, leave, oldLeave)
+	s.legacyUntil = t0 - 1000 // version 1 items newer than legacy_until are not looked for
+	check("from past legacy_until", callback.ArchiveQuery{Commands: []string{leaveCmd}, From: t0}, leave)
+}
+
+// TestMemberShards: a room's member items spread over the 16 partitions, and every reader and
+// the destroy find them all.
+func TestMemberShards(t *testing.T) {
+	s := open(t)
+	app, room := storetest.SeedSdkAppID, "busy"
+	mustSave(t, s, event(t, app, callback.CommandCreateRoom,
+		`{"CallbackCommand":"Room.CallbackAfterCreateRoom","RoomInfo":{"RoomId":"busy"},"EventTime":1703589922780}`), callback.OutcomeStored)
+	var accounts []string
+	shards := map[int]bool{}
+	for i := range 48 {
+		a := fmt.Sprintf("member-%02d", i)
+		accounts = append(accounts, a)
+		shards[memberShard(a)] = true
+	}
+	if len(shards) < 12 {
+		t.Errorf("48 accounts fall in %d shards, want most of the 16", len(shards))
+	}
+	mustSave(t, s, event(t, app, callback.CommandMemberEnter, enterBody(room, t0+1, 48, accounts...)), callback.OutcomeStored)
+	partitions := map[string]int{}
+	for _, item := range scanAll(t, s.table) {
+		if pk := str(item, attrPK); strings.HasPrefix(pk, "MEMBERS#") {
+			partitions[pk]++
+			if want := membersPK(app, room, memberShard(str(item, attrSK))); pk != want {
+				t.Errorf("member %s in partition %s, want %s", str(item, attrSK), pk, want)
+			}
+		}
+	}
+	if len(partitions) != len(shards) {
+		t.Errorf("member items in %d partitions, want %d", len(partitions), len(shards))
+	}
+	mustSave(t, s, event(t, app, callback.CommandDestroyRoom,
+		`{"CallbackCommand":"Room.CallbackAfterDestroyRoom","RoomId":"busy","EventTime":1703589922790}`), callback.OutcomeStored)
+	members, err := callback.ReadMembers(t.Context(), s, app, room)
+	if err != nil || len(members) != 48 {
+		t.Fatalf("ReadMembers = %d rows, %v; want 48", len(members), err)
+	}
+	for _, m := range members {
+		if m.State != callback.MemberLeft || m.LeaveType == nil || *m.LeaveType != callback.LeaveDestroyed || *m.LeftAt != t0+10 {
+			t.Errorf("member %s after the destroy: %+v", m.MemberAccount, m)
+		}
+	}
+}
+
+// TestMigrationFromV1 opens a table written by roomhook's version-1 code (v1store builds and
+// runs it) with several cold starts at once: they agree on one migration, no item is changed,
+// the version 1 rows read back, every version 1 event delivered again is a duplicate (an event
+// without EventTime is archived again, as always) and completes the projection, and new events,
+// including one at a version 1 key with another body, are stored.
+func TestMigrationFromV1(t *testing.T) {
+	isolateAWS(t)
+	table := tableName()
+	dropTable(t, table)
+	u := storeURL(t, table)
+	const app = 1400123456
+	callbacks := v1store.Callbacks()
+	v1store.Write(t, u, app, callbacks)
+	checkVersionItem(t, table, "1")
+	before := map[string]string{}
+	for _, item := range scanAll(t, table) {
+		before[itemKey(item)] = canon(item)
+	}
+
+	start := time.Now()
+	stores, ok := storetest.OpenTogether(t, 4, func() (*Store, error) { return Open(t.Context(), u, Options{}) })
+	if !ok {
+		t.FailNow()
+	}
+	checkVersionItem(t, table, "2")
+	schema := getItem(t, table, schemaPK, schemaSK)
+	legacyUntil, _ := strconv.ParseInt(num(schema, attrLegacyUntil), 10, 64)
+	if lo, hi := start.Add(legacyMargin).UnixMilli(), time.Now().Add(legacyMargin).UnixMilli(); legacyUntil < lo || legacyUntil > hi {
+		t.Errorf("legacy_until = %d, want the migration's time plus %v (%d to %d)", legacyUntil, legacyMargin, lo, hi)
+	}
+	for i, s := range stores {
+		if s.legacyUntil != legacyUntil {
+			t.Errorf("cold start %d: legacy_until %d, want the one stored, %d", i, s.legacyUntil, legacyUntil)
+		}
+	}
+	// A later cold start reads the same.
+	s := openURL(t, u)
+	if s.legacyUntil != legacyUntil {
+		t.Errorf("a later cold start: legacy_until %d, want %d", s.legacyUntil, legacyUntil)
+	}
+
+	// No item was rewritten.
+	after := map[string]string{}
+	for _, item := range scanAll(t, table) {
+		after[itemKey(item)] = canon(item)
+	}
+	for k, v := range before {
+		if k == schemaPK+" | "+schemaSK {
+			continue
+		}
+		if after[k] != v {
+			t.Errorf("item %s changed by the migration:\n before %s\n after  %s", k, v, after[k])
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("%d items after the migration, %d before", len(after), len(before))
+	}
+
+	// The version 1 rooms read back, with the version 2 columns NULL; the archive reads back
+	// with each body's SHA-256.
+	a, err := callback.ReadRoom(t.Context(), s, app, "v1-room-a")
+	if err != nil || a.Info.RoomName == nil || *a.Info.RoomName != "v1 room A" || a.MemberCount != nil || a.DestroyedAt != nil {
+		t.Errorf("version 1 room A = %+v, %v", a, err)
+	}
+	evs, err := s.Events(t.Context(), app)
+	if err != nil || len(evs) != len(callbacks) {
+		t.Fatalf("Events after the migration = %d, %v; want %d", len(evs), err, len(callbacks))
+	}
+	for i, ev := range evs {
+		if string(ev.Raw) != callbacks[i].Body {
+			t.Errorf("event %d: body %s, want %s", i, ev.Raw, callbacks[i].Body)
+		}
+	}
+	arch, err := (&tx{s: s, app: app, room: "v1-room-a"}).Archived(t.Context(), callback.ArchiveQuery{
+		Commands: []string{callback.CommandCreateRoom, callback.CommandMemberEnter}})
+	if err != nil || len(arch) != 4 {
+		t.Errorf("Archived of version 1 room A = %d events, %v; want 4", len(arch), err)
+	}
+	for _, a := range arch {
+		if a.Digest != sha256Hex(a.Raw) {
+			t.Errorf("archived %s: digest %s, want the SHA-256 of its body", a.Command, a.Digest)
+		}
+	}
+
+	// Every version 1 event delivered again is a duplicate and completes the rows.
+	for i, c := range callbacks {
+		ev, err := c.Event(app, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := callback.OutcomeDuplicate
+		if ev.EventTime == 0 {
+			want = callback.OutcomeIgnored
+		}
+		if o, err := s.Save(t.Context(), ev); err != nil || o != want {
+			t.Errorf("re-delivery %d (%s): %v, %v; want %v", i, c.Command, o, err, want)
+		}
+	}
+	if evs, err := s.Events(t.Context(), app); err != nil || len(evs) != len(callbacks)+1 {
+		t.Errorf("Events after the re-deliveries = %d, %v; want %d", len(evs), err, len(callbacks)+1)
+	}
+	for _, item := range scanAll(t, table) {
+		if sk := str(item, attrSK); strings.HasPrefix(sk, eventPrefix) {
+			t.Errorf("a re-delivery archived %s again", itemKey(item))
+		}
+	}
+
+	// The rows are those a version 2 store makes of the same callbacks.
+	fresh := open(t)
+	for _, c := range callbacks {
+		ev, err := c.Event(app, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fresh.Save(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, room := range []string{"v1-room-a", "v1-room-b"} {
+		for _, tb := range callback.Tables {
+			got, want := rowsOf(t, s, tb, app, room), rowsOf(t, fresh, tb, app, room)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s of %s after the re-deliveries:\n got  %v\n want %v", tb.Name, room, got, want)
+			}
+		}
+	}
+	a, err = callback.ReadRoom(t.Context(), s, app, "v1-room-a")
+	if err != nil || *a.Info.RoomName != "renamed in v1" || *a.Info.CustomInfo != "custom via the other spelling" ||
+		a.MemberCount == nil || *a.MemberCount != 2 {
+		t.Errorf("room A after the re-deliveries = %+v, %v", a, err)
+	}
+
+	// New events: one at a version 1 key with another body, one later; both stored.
+	mustSave(t, s, event(t, app, callback.CommandMemberEnter, enterBody("v1-room-a", t0+2000, 9, "u9")), callback.OutcomeStored)
+	mustSave(t, s, event(t, app, callback.CommandMemberLeave, leaveBody("v1-room-a", t0+10_000, 8, "Leave", "bye", "u2")), callback.OutcomeStored)
+	members, err := callback.ReadMembers(t.Context(), s, app, "v1-room-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, m := range members {
+		states[m.MemberAccount] = m.State
+	}
+	if want := map[string]string{"144115233775727695": "in", "u2": "left", "u3": "left", "u9": "in"}; !maps.Equal(states, want) {
+		t.Errorf("members of room A = %v, want %v", states, want)
+	}
+	// Version 1 items are still there, unchanged.
+	final := map[string]string{}
+	for _, item := range scanAll(t, table) {
+		final[itemKey(item)] = canon(item)
+	}
+	for k, v := range before {
+		if strings.Contains(k, " | "+legacyPrefix) && final[k] != v {
+			t.Errorf("version 1 archive item %s changed", k)
+		}
+	}
+}
+
+// rowsOf returns the rows of t of one room as sorted strings, without updated_at (the time a
+// save wrote the row).
+func rowsOf(t *testing.T, s *Store, tb *callback.Table, app int64, room string) []string {
+	t.Helper()
+	rows, err := s.Rows(t.Context(), tb, app, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updated := tb.Index("updated_at")
+	var out []string
+	for _, r := range rows {
+		r[updated] = nil
+		out = append(out, fmt.Sprintf("%#v", r))
+	}
+	slices.Sort(out)
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -14,8 +15,8 @@ import (
 	"github.com/roomhook/roomhook/pkg/callback"
 )
 
-// Attribute names of event and room items: snake_case of Tencent's field names, as the SQL
-// backends name their columns. They are a contract users query directly.
+// Attribute names of archive items: the SQL backends' column names. They are a contract users
+// query directly. The projection's items take theirs from the callback table descriptors.
 const (
 	attrSdkAppID        = "sdk_app_id"
 	attrCommand         = "callback_command"
@@ -27,9 +28,7 @@ const (
 	attrReceivedAt      = "received_at"
 	attrRawBody         = "raw_body"
 	attrRawBodyEncoding = "raw_body_encoding"
-	attrOperator        = "operator_account"
-	attrInvitees        = "schedule_invitee_list_account"
-	attrUpdatedAt       = "updated_at"
+	attrBodySHA256      = "body_sha256"
 )
 
 // encodingGzip is the value of raw_body_encoding when raw_body holds the body gzip-compressed.
@@ -49,32 +48,71 @@ const (
 const (
 	roomPrefix     = "ROOM#"
 	roomSK         = "ROOM"
-	eventPrefix    = "EVENT#"
-	noTimePrefix   = "EVENT#NOTIME#"
+	lockSK         = "LOCK"
+	membersPrefix  = "MEMBERS#"
+	seatsPrefix    = "SEATS#"
+	eventPrefix    = "EV#"           // version 2 archive items
+	legacyPrefix   = "EVENT#"        // version 1 archive items (kept where they are)
+	noTimePrefix   = "EVENT#NOTIME#" // archive items without EventTime, both versions
 	appIndexPrefix = "EVENTS#"
+
+	// memberShards is the number of partitions a room's member items are spread over.
+	memberShards = 16
 )
 
-// roomPK is the partition key of a room's projection item and of its archive items.
+// roomPK is the partition key of a room's item, of its lock and of its archive items.
 func roomPK(app int64, roomID string) string {
 	return roomPrefix + strconv.FormatInt(app, 10) + "#" + roomID
 }
 
+// memberShard is the partition of a member's item: FNV-1a (32 bits) of the account's bytes,
+// modulo memberShards.
+func memberShard(account string) int {
+	h := fnv.New32a()
+	h.Write([]byte(account))
+	return int(h.Sum32() % memberShards)
+}
+
+// membersPK is the partition key of one shard of a room's member items. The shard, which holds
+// no '#', ends the key, so a room id holding '#' cannot make two keys alike.
+func membersPK(app int64, roomID string, shard int) string {
+	return membersPrefix + strconv.FormatInt(app, 10) + "#" + roomID + "#" + strconv.Itoa(shard)
+}
+
+// seatsPK is the partition key of a room's seat items.
+func seatsPK(app int64, roomID string) string {
+	return seatsPrefix + strconv.FormatInt(app, 10) + "#" + roomID
+}
+
+// seatSK is the sort key of a seat item: its index, zero-padded so that seats sort by index.
+func seatSK(index int64) string { return fmt.Sprintf("%019d", index) }
+
 // appPK is the index partition key listing an app's archive.
 func appPK(app int64) string { return appIndexPrefix + strconv.FormatInt(app, 10) }
+
+// timeKey is an EventTime as keys hold it: 19 digits, zero-padded, so strings sort as numbers.
+func timeKey(t int64) string { return fmt.Sprintf("%019d", t) }
 
 // stamp is an archive item's place in its app's archive: the store's clock in Unix ns,
 // zero-padded so that strings sort as numbers, and a random suffix so that two instances
 // writing in the same nanosecond still get distinct, stable positions.
 func stamp(ns int64) string { return fmt.Sprintf("%019d#%s", ns, rand.Text()) }
 
-// eventSK is the sort key of an archive item. With an EventTime it is the rest of the natural
-// key (EventTime zero-padded, then the command, which may hold any character and so comes last);
-// without one it is unique to this delivery, so that every delivery is archived.
+// eventSK is the sort key of a version 2 archive item: the command, EventTime and the body's
+// SHA-256, so that a room's events of one command are a range ordered by time. The time and
+// digest have a fixed length, so the key read from its end tells the command apart even if
+// it holds '#'. Without an EventTime the key is unique to this delivery, so that every
+// delivery is archived (as version 1 did).
 func eventSK(ev *callback.Event, stamp string) string {
 	if ev.EventTime == 0 {
 		return noTimePrefix + stamp
 	}
-	return fmt.Sprintf("%s%019d#%s", eventPrefix, ev.EventTime, ev.Command)
+	return eventPrefix + ev.Command + "#" + timeKey(ev.EventTime) + "#" + ev.Digest()
+}
+
+// legacySK is the sort key version 1 gave the archive item of command at EventTime t.
+func legacySK(t int64, command string) string {
+	return legacyPrefix + timeKey(t) + "#" + command
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {
@@ -91,10 +129,11 @@ func checkKeyParts(ev *callback.Event) error {
 	if !utf8.ValidString(ev.Command) {
 		return fmt.Errorf("dynamodb: save: Command is not valid UTF-8")
 	}
-	if len(roomPK(ev.SdkAppID, ev.RoomID)) > maxPartKeySize {
+	// The longest partition key of a room is its members' (a two-digit shard).
+	if len(membersPK(ev.SdkAppID, ev.RoomID, memberShards-1)) > maxPartKeySize {
 		return fmt.Errorf("dynamodb: save: RoomID of %d bytes is too long for a DynamoDB key", len(ev.RoomID))
 	}
-	if len(eventSK(ev, stamp(0))) > maxSortKeySize {
+	if len(eventSK(ev, stamp(0))) > maxSortKeySize || len(legacySK(ev.EventTime, ev.Command)) > maxSortKeySize {
 		return fmt.Errorf("dynamodb: save: Command of %d bytes is too long for a DynamoDB key", len(ev.Command))
 	}
 	return nil
@@ -121,6 +160,7 @@ func archiveItem(ev *callback.Event, st string) (map[string]types.AttributeValue
 	item[attrOptPlatform] = attrS(ev.OptPlatform)
 	item[attrRequestID] = attrS(ev.RequestID)
 	item[attrReceivedAt] = attrN(ev.ReceivedAt.UnixMilli())
+	item[attrBodySHA256] = attrS(ev.Digest())
 	item[attrRawBody] = &types.AttributeValueMemberB{Value: raw}
 	if itemSize(item) <= itemBudget {
 		return item, nil
@@ -143,84 +183,131 @@ func archiveItem(ev *callback.Event, st string) (map[string]types.AttributeValue
 	return item, nil
 }
 
-// Projected fields of RoomInfo, by type. roomItem writes them and decodeRoom reads them with the
-// same lists, so the two agree by construction.
-var (
-	roomStrings = []struct {
-		name string
-		get  func(*callback.RoomInfo) **string
-	}{
-		{"room_name", func(r *callback.RoomInfo) **string { return &r.RoomName }},
-		{"room_type", func(r *callback.RoomInfo) **string { return &r.RoomType }},
-		{"owner_account", func(r *callback.RoomInfo) **string { return &r.OwnerAccount }},
-		{"custom_info", func(r *callback.RoomInfo) **string { return &r.CustomInfo }},
-		{"room_status", func(r *callback.RoomInfo) **string { return &r.RoomStatus }},
-		{"take_seat_mode", func(r *callback.RoomInfo) **string { return &r.TakeSeatMode }},
+// rowKey returns the item key of the row of t whose key values are k.
+func rowKey(t *callback.Table, k callback.Row) (pk, sk string, err error) {
+	if len(k) < t.Key {
+		return "", "", fmt.Errorf("%s: a key of %d values, want %d", t.Name, len(k), t.Key)
 	}
-	roomInts = []struct {
-		name string
-		get  func(*callback.RoomInfo) **int64
-	}{
-		{"max_member_count", func(r *callback.RoomInfo) **int64 { return &r.MaxMemberCount }},
-		{"max_seat_count", func(r *callback.RoomInfo) **int64 { return &r.MaxSeatCount }},
-		{"schedule_start_time", func(r *callback.RoomInfo) **int64 { return &r.ScheduleStartTime }},
-		{"schedule_end_time", func(r *callback.RoomInfo) **int64 { return &r.ScheduleEndTime }},
-		{"create_time", func(r *callback.RoomInfo) **int64 { return &r.CreateTime }},
+	app, ok1 := k[0].(int64)
+	room, ok2 := k[1].(string)
+	if !ok1 || !ok2 {
+		return "", "", fmt.Errorf("%s: the key does not start with sdk_app_id and room_id", t.Name)
 	}
-	roomBools = []struct {
-		name string
-		get  func(*callback.RoomInfo) **bool
-	}{
-		{"is_video_disabled", func(r *callback.RoomInfo) **bool { return &r.IsVideoDisabled }},
-		{"is_audio_disabled", func(r *callback.RoomInfo) **bool { return &r.IsAudioDisabled }},
-		{"is_message_disabled", func(r *callback.RoomInfo) **bool { return &r.IsMessageDisabled }},
-		{"is_screen_sharing_disabled", func(r *callback.RoomInfo) **bool { return &r.IsScreenSharingDisabled }},
-		{"is_cloud_recording_disabled", func(r *callback.RoomInfo) **bool { return &r.IsCloudRecordingDisabled }},
-		{"is_seat_enabled", func(r *callback.RoomInfo) **bool { return &r.IsSeatEnabled }},
+	switch t {
+	case callback.RoomsTable:
+		return roomPK(app, room), roomSK, nil
+	case callback.MembersTable:
+		if account, ok := k[2].(string); ok && account != "" {
+			return membersPK(app, room, memberShard(account)), account, nil
+		}
+	case callback.SeatsTable:
+		if index, ok := k[2].(int64); ok {
+			return seatsPK(app, room), seatSK(index), nil
+		}
+	default:
+		return "", "", fmt.Errorf("no item layout for table %s", t.Name)
 	}
-)
+	return "", "", fmt.Errorf("%s: key column %s holds %T %v, not a key", t.Name, t.Columns[2].Name, k[2], k[2])
+}
 
-// roomItem builds the projection item of ev's room: the whole row, so that a newer event
-// replaces it entirely (fields the newer event lacks become absent, never merged). Absent fields
-// are absent attributes, not NULLs or zeros.
-func roomItem(ev *callback.Event) (map[string]types.AttributeValue, error) {
-	r := ev.Room
-	info := r.RoomInfo // a copy: the accessors below take its address
-	item := key(roomPK(ev.SdkAppID, ev.RoomID), roomSK)
-	item[attrSdkAppID] = attrN(ev.SdkAppID)
-	item[attrRoomID] = attrS(ev.RoomID)
-	for _, f := range roomStrings {
-		if p := *f.get(&info); p != nil {
-			item[f.name] = attrS(*p)
+// itemOf builds the item of a row of t: its key, and one attribute per column, named as the
+// column, absent when the value is nil (NULL).
+func itemOf(t *callback.Table, row callback.Row) (map[string]types.AttributeValue, error) {
+	if err := callback.CheckRow(t, row); err != nil {
+		return nil, err
+	}
+	pk, sk, err := rowKey(t, row)
+	if err != nil {
+		return nil, err
+	}
+	item := key(pk, sk)
+	for i, c := range t.Columns {
+		if row[i] == nil {
+			continue
 		}
-	}
-	for _, f := range roomInts {
-		if p := *f.get(&info); p != nil {
-			item[f.name] = attrN(*p)
-		}
-	}
-	for _, f := range roomBools {
-		if p := *f.get(&info); p != nil {
-			item[f.name] = &types.AttributeValueMemberBOOL{Value: *p}
-		}
-	}
-	if r.OperatorAccount != nil {
-		item[attrOperator] = attrS(*r.OperatorAccount)
-	}
-	if r.ScheduleInviteeList != nil {
-		list := make([]types.AttributeValue, len(r.ScheduleInviteeList))
-		for i, a := range r.ScheduleInviteeList {
-			list[i] = attrS(a)
-		}
-		item[attrInvitees] = &types.AttributeValueMemberL{Value: list}
-	}
-	item[attrCommand] = attrS(ev.Command)
-	item[attrEventTime] = attrN(ev.EventTime)
-	item[attrUpdatedAt] = attrN(ev.ReceivedAt.UnixMilli())
-	if size := itemSize(item); size > itemBudget {
-		return nil, fmt.Errorf("%w: the room item would be %d bytes; the limit is %d", ErrItemTooLarge, size, itemBudget)
+		item[c.Name] = attrOf(row[i])
 	}
 	return item, nil
+}
+
+// attrOf is a row value as an attribute: string S, int64 N, bool BOOL, []string L of S.
+func attrOf(v any) types.AttributeValue {
+	switch v := v.(type) {
+	case string:
+		return attrS(v)
+	case int64:
+		return attrN(v)
+	case bool:
+		return &types.AttributeValueMemberBOOL{Value: v}
+	case []string:
+		list := make([]types.AttributeValue, len(v))
+		for i, s := range v {
+			list[i] = attrS(s)
+		}
+		return &types.AttributeValueMemberL{Value: list}
+	}
+	panic(fmt.Sprintf("dynamodb: no attribute for a value of type %T", v)) // CheckRow let it through
+}
+
+// rowOf reads an item of t back into a row: absent (or NULL) attributes are nil.
+func rowOf(t *callback.Table, item map[string]types.AttributeValue) (callback.Row, error) {
+	d := decoder{item: item}
+	row := make(callback.Row, len(t.Columns))
+	for i, c := range t.Columns {
+		var v any
+		switch c.Kind {
+		case callback.KindText:
+			if p := d.optStr(c.Name); p != nil {
+				v = *p
+			}
+		case callback.KindInt:
+			if p := d.optInt(c.Name); p != nil {
+				v = *p
+			}
+		case callback.KindBool:
+			if p := d.optBool(c.Name); p != nil {
+				v = *p
+			}
+		case callback.KindList:
+			if l := d.optStrList(c.Name); l != nil {
+				v = l
+			}
+		}
+		if v == nil && !c.Nullable && d.err == nil {
+			d.missing(c.Name)
+		}
+		row[i] = v
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("%s item: %w", t.Name, d.err)
+	}
+	return row, nil
+}
+
+// checkRoomSize refuses, before anything is written, a life event whose own fields would make
+// the room item too large: archived, it would make every later fold of the room fail.
+func checkRoomSize(ev *callback.Event) error {
+	var row callback.RoomRow
+	switch pl := ev.Payload.(type) {
+	case *callback.RoomCreated:
+		row = callback.RoomRow{Info: pl.RoomInfo, OperatorAccount: pl.OperatorAccount,
+			ScheduleInviteeList: pl.ScheduleInviteeList}
+	case *callback.RoomUpdated:
+		row = callback.RoomRow{Info: pl.RoomInfo}
+	default:
+		return nil
+	}
+	big := int64(-1 << 63) // the longest number
+	row.SdkAppID, row.Info.RoomID, row.CallbackCommand = ev.SdkAppID, ev.RoomID, ev.Command
+	row.EventTime, row.UpdatedAt, row.MemberCount, row.MemberCountAt, row.DestroyedAt = big, big, &big, &big, &big
+	item, err := itemOf(callback.RoomsTable, row.Row())
+	if err != nil {
+		return fmt.Errorf("dynamodb: save: %w", err)
+	}
+	if size := itemSize(item); size > itemBudget {
+		return fmt.Errorf("%w: the room item would be %d bytes; the limit is %d", ErrItemTooLarge, size, itemBudget)
+	}
+	return nil
 }
 
 // itemSize estimates from above the size DynamoDB counts for item: attribute names plus values,

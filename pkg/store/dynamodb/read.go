@@ -15,29 +15,18 @@ import (
 	"github.com/roomhook/roomhook/pkg/callback"
 )
 
-// Room returns the projection of one room, or an error wrapping callback.ErrNotFound. The read
-// is strongly consistent: it sees every Save that returned before it.
-func (s *Store) Room(ctx context.Context, sdkAppID int64, roomID string) (*callback.RoomRecord, error) {
+// Rows returns the rows of t of one room: the room item, its member items (every shard) or its
+// seat items. The reads are strongly consistent: they see every Save that returned before.
+func (s *Store) Rows(ctx context.Context, t *callback.Table, sdkAppID int64, roomID string) ([]callback.Row, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
 	defer s.end()
-	out, err := s.client.getItem(ctx, &ddb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(roomPK(sdkAppID, roomID), roomSK),
-		ConsistentRead: aws.Bool(true),
-	})
+	rows, err := (&tx{s: s, app: sdkAppID, room: roomID}).RoomRows(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("dynamodb: read room: %w", err)
+		return nil, fmt.Errorf("dynamodb: room %q of app %d: %w", roomID, sdkAppID, err)
 	}
-	if out.Item == nil {
-		return nil, fmt.Errorf("dynamodb: room %q of app %d: %w", roomID, sdkAppID, callback.ErrNotFound)
-	}
-	rec, err := decodeRoom(out.Item, sdkAppID, roomID)
-	if err != nil {
-		return nil, fmt.Errorf("dynamodb: read room %q of app %d: %w", roomID, sdkAppID, err)
-	}
-	return rec, nil
+	return rows, nil
 }
 
 // Events returns the archive items of one app in archive order. An app with no items yields an
@@ -82,12 +71,11 @@ func (s *Store) Events(ctx context.Context, sdkAppID int64) ([]callback.Event, e
 	}
 }
 
-// decodeEvent reads an archive item back into an Event; Room stays nil.
+// decodeEvent reads an archive item (of either version) back into an Event; Payload stays nil.
 func decodeEvent(item map[string]types.AttributeValue) (callback.Event, error) {
 	var (
-		ev  callback.Event
-		d   = decoder{item: item}
-		enc *string
+		ev callback.Event
+		d  = decoder{item: item}
 	)
 	ev.SdkAppID = d.int(attrSdkAppID)
 	ev.Command = d.str(attrCommand)
@@ -99,23 +87,33 @@ func decodeEvent(item map[string]types.AttributeValue) (callback.Event, error) {
 	ev.OptPlatform = d.str(attrOptPlatform)
 	ev.RequestID = d.str(attrRequestID)
 	ev.ReceivedAt = millis(d.int(attrReceivedAt))
-	ev.Raw = d.bin(attrRawBody)
-	enc = d.optStr(attrRawBodyEncoding)
+	raw, err := rawBody(&d)
+	if err != nil {
+		return ev, err
+	}
+	ev.Raw = raw
+	return ev, nil
+}
+
+// rawBody reads raw_body, decompressed when raw_body_encoding says so, and every problem d
+// met before.
+func rawBody(d *decoder) ([]byte, error) {
+	raw := d.bin(attrRawBody)
+	enc := d.optStr(attrRawBodyEncoding)
 	if d.err != nil {
-		return ev, d.err
+		return nil, d.err
 	}
 	switch {
 	case enc == nil:
+		return raw, nil
 	case *enc == encodingGzip:
-		raw, err := gunzip(ev.Raw)
+		raw, err := gunzip(raw)
 		if err != nil {
-			return ev, fmt.Errorf("raw_body is not valid gzip: %w", err)
+			return nil, fmt.Errorf("raw_body is not valid gzip: %w", err)
 		}
-		ev.Raw = raw
-	default:
-		return ev, fmt.Errorf("unknown raw_body_encoding %q", *enc)
+		return raw, nil
 	}
-	return ev, nil
+	return nil, fmt.Errorf("unknown raw_body_encoding %q", *enc)
 }
 
 func gunzip(b []byte) ([]byte, error) {
@@ -134,32 +132,6 @@ func gunzip(b []byte) ([]byte, error) {
 		raw = []byte{}
 	}
 	return raw, zr.Close()
-}
-
-// decodeRoom reads a room item back; absent attributes are absent fields.
-func decodeRoom(item map[string]types.AttributeValue, sdkAppID int64, roomID string) (*callback.RoomRecord, error) {
-	d := decoder{item: item}
-	rec := &callback.RoomRecord{SdkAppID: sdkAppID}
-	r := &rec.Room
-	r.RoomInfo.RoomID = roomID
-	for _, f := range roomStrings {
-		*f.get(&r.RoomInfo) = d.optStr(f.name)
-	}
-	for _, f := range roomInts {
-		*f.get(&r.RoomInfo) = d.optInt(f.name)
-	}
-	for _, f := range roomBools {
-		*f.get(&r.RoomInfo) = d.optBool(f.name)
-	}
-	r.OperatorAccount = d.optStr(attrOperator)
-	r.ScheduleInviteeList = d.optStrList(attrInvitees)
-	r.CallbackCommand = d.str(attrCommand)
-	r.EventTime = d.int(attrEventTime)
-	rec.UpdatedAt = millis(d.int(attrUpdatedAt))
-	if d.err != nil {
-		return nil, d.err
-	}
-	return rec, nil
 }
 
 // decoder reads typed attributes from one item and keeps the first problem, so that callers

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,32 +13,24 @@ import (
 	"github.com/roomhook/roomhook/pkg/callback"
 )
 
-// Conditions of the two writes. An archive item is written only when its key is new; a room
-// item only when there is none or the stored one reflects a strictly older EventTime.
-const (
-	condNewItem   = "attribute_not_exists(pk)"
-	condNewerRoom = "attribute_not_exists(pk) OR event_time < :t"
-)
-
-// Save archives ev and, for a projected command, updates the room; see callback.Store for the
-// outcomes. DynamoDB has no transaction here (the design must run on servers without
-// TransactWriteItems), so Save makes two conditional, idempotent writes:
+// Save archives ev and, for a projected command, brings the room's rows up to date; see
+// callback.Store for the outcomes. DynamoDB has no transaction here (the design must run on
+// servers without TransactWriteItems), so Save makes conditional, idempotent writes under the
+// room's lock:
 //
-//  1. the archive item, only if its key is new; when it exists the event is a duplicate;
-//  2. when ev.Room is set, the room item, only if there is none or it reflects an older
-//     EventTime. This step runs for a duplicate too: if an earlier delivery archived the event
-//     and failed before step 2, the re-delivery completes it.
+//  1. when ev.Payload is set, take the room's lock (waiting while another save holds it);
+//  2. the archive item, only if its key is new; when it exists (or, in a migrated table, a
+//     version 1 item holds the same event) the event is a duplicate;
+//  3. when ev.Payload is set, callback.Project with the store's Tx, also for a duplicate: if an
+//     earlier delivery archived the event and failed before projecting it, the re-delivery
+//     completes the rows (a duplicate whose rows already reflect it writes nothing);
+//  4. give the lock back, whatever happened.
 //
-// A duplicate returns OutcomeDuplicate whatever step 2 did. Otherwise a written room is
-// OutcomeStored; a refused one is OutcomeStale, unless the stored room is this very event
-// (written by a re-delivery that raced this one), which is OutcomeStored.
-//
-// An error may leave step 1 done and step 2 not: the caller answers with a failure, and the
-// next delivery (or a replay) of the event repairs the room. Before either write, Save refuses
-// an inconsistent event, and an event too large for DynamoDB's item limit (ErrItemTooLarge).
-//
-// When ev.Room is set, ev.RoomID and ev.EventTime must equal Room.RoomInfo.RoomID and
-// Room.EventTime: the archive key and the projection must describe the same event.
+// A duplicate returns OutcomeDuplicate; otherwise rows written are OutcomeStored, none
+// OutcomeStale, and no payload OutcomeIgnored. An error may leave step 2 done and step 3 not,
+// or step 3 half done: the caller answers with a failure, and the next delivery (or a replay)
+// of the event completes it. Before any write, Save refuses an inconsistent event, and an event
+// too large for DynamoDB's item limit (ErrItemTooLarge).
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
 	if err := ev.Check(); err != nil {
 		return 0, fmt.Errorf("dynamodb: save: %w", err)
@@ -55,79 +46,99 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	if err != nil {
 		return 0, err
 	}
-	var room map[string]types.AttributeValue
-	if ev.Room != nil {
-		if room, err = roomItem(ev); err != nil {
-			return 0, err
-		}
+	if err := checkRoomSize(ev); err != nil {
+		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("dynamodb: save: %w", context.Cause(ctx))
 	}
-
-	// Step 1: the archive.
-	_, err = s.client.putItem(ctx, &ddb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                archive,
-		ConditionExpression: aws.String(condNewItem),
-	})
-	duplicate := false
+	o, err := s.save(ctx, ev, archive)
 	if err != nil {
-		if !isConditionFailed(err) {
-			return 0, fmt.Errorf("dynamodb: save: archive event: %w", err)
-		}
-		duplicate = true
+		return 0, fmt.Errorf("dynamodb: save: %w", err)
 	}
-	if ev.Room == nil {
+	return o, nil
+}
+
+func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string]types.AttributeValue) (callback.Outcome, error) {
+	pk := roomPK(ev.SdkAppID, ev.RoomID)
+	var lock *roomLock
+	if ev.Payload != nil {
+		var err error
+		if lock, err = s.lockRoom(ctx, pk); err != nil {
+			return 0, err
+		}
+		defer lock.release(ctx)
+	}
+
+	duplicate, err := s.archive(ctx, ev, archive)
+	if err != nil {
+		return 0, err
+	}
+	if ev.Payload == nil {
 		if duplicate {
 			return callback.OutcomeDuplicate, nil
 		}
 		return callback.OutcomeIgnored, nil
 	}
 
-	// Step 2: the room, also for a duplicate (the repair).
-	_, err = s.client.putItem(ctx, &ddb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      room,
-		ConditionExpression:       aws.String(condNewerRoom),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": attrN(ev.EventTime)},
-	})
+	changed, err := callback.Project(ctx, &tx{s: s, app: ev.SdkAppID, room: ev.RoomID, lock: lock}, ev)
 	switch {
-	case err != nil && !isConditionFailed(err):
-		return 0, fmt.Errorf("dynamodb: save: update room: %w", err)
+	case err != nil:
+		if ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
+			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+		}
+		return 0, err
 	case duplicate:
 		return callback.OutcomeDuplicate, nil
-	case err == nil:
-		return callback.OutcomeStored, nil
-	}
-
-	// This delivery archived the event but the room was not written: either the stored room
-	// is newer (or as new), or a re-delivery of this same event wrote it between our steps.
-	same, err := s.roomIsEvent(ctx, ev)
-	if err != nil {
-		return 0, fmt.Errorf("dynamodb: save: read room after a refused update: %w", err)
-	}
-	if same {
+	case changed:
 		return callback.OutcomeStored, nil
 	}
 	return callback.OutcomeStale, nil
 }
 
-// roomIsEvent reports whether ev's room item reflects ev itself: the same command and EventTime
-// in the same room of the same app is the same archive key, hence the same event.
-func (s *Store) roomIsEvent(ctx context.Context, ev *callback.Event) (bool, error) {
+// archive writes the archive item unless the event is already archived: its key exists, or,
+// in a table migrated from version 1, the version 1 item of its command and EventTime holds the
+// same body.
+func (s *Store) archive(ctx context.Context, ev *callback.Event, item map[string]types.AttributeValue) (duplicate bool, err error) {
+	if s.legacyUntil != 0 && ev.EventTime != 0 && ev.EventTime <= s.legacyUntil {
+		if dup, err := s.archivedByV1(ctx, ev); err != nil || dup {
+			return dup, err
+		}
+	}
+	_, err = s.client.putItem(ctx, &ddb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	switch {
+	case err == nil:
+		return false, nil
+	case isConditionFailed(err):
+		return true, nil
+	}
+	return false, fmt.Errorf("archive event: %w", err)
+}
+
+// archivedByV1 reports whether version 1 archived ev: its item (keyed by command and EventTime
+// alone) exists and holds a body with ev's digest.
+func (s *Store) archivedByV1(ctx context.Context, ev *callback.Event) (bool, error) {
 	out, err := s.client.getItem(ctx, &ddb.GetItemInput{
 		TableName:            aws.String(s.table),
-		Key:                  key(roomPK(ev.SdkAppID, ev.RoomID), roomSK),
+		Key:                  key(roomPK(ev.SdkAppID, ev.RoomID), legacySK(ev.EventTime, ev.Command)),
 		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("callback_command, event_time"),
+		ProjectionExpression: aws.String("raw_body, raw_body_encoding"),
 	})
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("read the version 1 archive: %w", err)
 	}
-	cmd, _ := out.Item[attrCommand].(*types.AttributeValueMemberS)
-	t, _ := out.Item[attrEventTime].(*types.AttributeValueMemberN)
-	return cmd != nil && t != nil && cmd.Value == ev.Command && t.Value == strconv.FormatInt(ev.EventTime, 10), nil
+	if out.Item == nil {
+		return false, nil
+	}
+	raw, err := rawBody(&decoder{item: out.Item})
+	if err != nil {
+		return false, fmt.Errorf("read the version 1 archive: %w", err)
+	}
+	return sha256Hex(raw) == ev.Digest(), nil
 }
 
 // nextStamp returns the archive position of the next event: the clock in Unix ns, moved on by

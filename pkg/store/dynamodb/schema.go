@@ -15,7 +15,12 @@ import (
 // schemaVersion is the version of the item layout described in the package documentation. A
 // change to it adds a migration step from the previous version and bumps this number; never
 // change a released layout in place.
-const schemaVersion = 1
+const schemaVersion = 2
+
+// legacyMargin is added to the migration's time to make legacy_until: it covers the clocks of
+// other instances and the version 1 instances still finishing their requests while version 2
+// is rolled out. Events up to legacy_until cost one more GetItem (the version 1 duplicate check).
+const legacyMargin = 10 * time.Minute
 
 // The table's key design: every key attribute is a string (S), the index projects ALL
 // attributes. The table definition in doc.go, template.yaml and the README must use exactly
@@ -38,6 +43,9 @@ const (
 	schemaPK    = "SCHEMA"
 	schemaSK    = "VERSION"
 	attrVersion = "version"
+	// attrLegacyUntil, on the schema version item, says that the table holds version 1 archive
+	// items, and up to which EventTime (Unix ms) a delivery may repeat one; see migrateInput.
+	attrLegacyUntil = "legacy_until"
 )
 
 // Polling while a table is being created: start fast for local servers, back off for DynamoDB.
@@ -176,8 +184,8 @@ func keyString(keys []types.KeySchemaElement) string {
 	return s + ")"
 }
 
-// schemaKey is the key of the schema version item. Room and event items start with "ROOM#",
-// so it cannot collide with them.
+// schemaKey is the key of the schema version item. Every other item's partition key starts with
+// "ROOM#", "MEMBERS#" or "SEATS#", so it cannot collide with them.
 func schemaKey() map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		attrPK: &types.AttributeValueMemberS{Value: schemaPK},
@@ -185,11 +193,16 @@ func schemaKey() map[string]types.AttributeValue {
 	}
 }
 
-// ensureSchemaVersion reads the schema version item and writes version 1 when there is none (a
-// table just created, by Open or by template.yaml). The write is conditional, so two cold
-// starts racing on a new table agree on one item.
+// ensureSchemaVersion reads the schema version item and brings the table to version 2:
+//   - no item (a table just created, by Open or by template.yaml): write version 2;
+//   - version 1: migrate (see migrate);
+//   - version 2: read legacy_until, if the table was migrated.
+//
+// Every write is conditional on what was read, so cold starts racing on one table agree on one
+// item: the loser reads what the winner wrote.
 func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
-	for attempt := 0; ; attempt++ {
+	const attempts = 3 // two writers at most can win against one reader: new, then migrated
+	for range attempts {
 		out, err := s.client.getItem(ctx, &ddb.GetItemInput{
 			TableName:      aws.String(s.table),
 			Key:            schemaKey(),
@@ -198,45 +211,82 @@ func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
 		if err != nil {
 			return fmt.Errorf("dynamodb: read the schema version of %s: %w", where, err)
 		}
-		if out.Item != nil {
-			return checkVersion(out.Item, where)
+		var put *ddb.PutItemInput
+		if out.Item == nil {
+			item := schemaKey()
+			item[attrVersion] = attrN(schemaVersion)
+			put = &ddb.PutItemInput{
+				TableName:           aws.String(s.table),
+				Item:                item,
+				ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			}
+		} else {
+			v, legacyUntil, err := readVersion(out.Item, where)
+			if err != nil {
+				return err
+			}
+			if v == schemaVersion {
+				s.legacyUntil = legacyUntil
+				return nil
+			}
+			put = migrateInput(s.table, v, time.Now())
 		}
-		if attempt > 0 {
-			return fmt.Errorf("dynamodb: the schema version item of %s vanished while it was written", where)
-		}
-		item := schemaKey()
-		item[attrVersion] = &types.AttributeValueMemberN{Value: strconv.Itoa(schemaVersion)}
-		_, err = s.client.putItem(ctx, &ddb.PutItemInput{
-			TableName:           aws.String(s.table),
-			Item:                item,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		})
+		_, err = s.client.putItem(ctx, put)
 		if err == nil {
+			if n, ok := put.Item[attrLegacyUntil].(*types.AttributeValueMemberN); ok {
+				s.legacyUntil, _ = strconv.ParseInt(n.Value, 10, 64)
+			}
 			return nil
 		}
-		var ccf *types.ConditionalCheckFailedException
-		if !errors.As(err, &ccf) {
+		if !isConditionFailed(err) {
 			return fmt.Errorf("dynamodb: write the schema version of %s: %w", where, err)
 		}
 		// Another instance wrote it first: read what it wrote.
 	}
+	return fmt.Errorf("dynamodb: the schema version item of %s kept changing while it was written", where)
 }
 
-// checkVersion accepts the version this code writes and refuses anything else.
-func checkVersion(item map[string]types.AttributeValue, where string) error {
+// migrateInput is the write that moves a table from version from (1) to 2. Version 2 moved the
+// archive items to new sort keys and added member and seat items; no item is rewritten: the
+// version 1 archive items stay where they are, and legacy_until (the migration's time plus
+// legacyMargin, Unix ms) tells every instance that they exist and up to which EventTime a
+// delivery may repeat one of them. The write is conditional on the version read, so racing
+// cold starts agree on one legacy_until.
+func migrateInput(table string, from int64, now time.Time) *ddb.PutItemInput {
+	item := schemaKey()
+	item[attrVersion] = attrN(schemaVersion)
+	item[attrLegacyUntil] = attrN(now.Add(legacyMargin).UnixMilli())
+	return &ddb.PutItemInput{
+		TableName:                 aws.String(table),
+		Item:                      item,
+		ConditionExpression:       aws.String("#v = :from"),
+		ExpressionAttributeNames:  map[string]string{"#v": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":from": attrN(from)},
+	}
+}
+
+// readVersion reads the schema version item: its version, which must be one this code knows,
+// and legacy_until (0 when absent).
+func readVersion(item map[string]types.AttributeValue, where string) (version, legacyUntil int64, err error) {
 	n, ok := item[attrVersion].(*types.AttributeValueMemberN)
 	if !ok {
-		return fmt.Errorf("dynamodb: the schema version item (pk=%s, sk=%s) of %s has no numeric version; "+
+		return 0, 0, fmt.Errorf("dynamodb: the schema version item (pk=%s, sk=%s) of %s has no numeric version; "+
 			"the table is not a roomhook table", schemaPK, schemaSK, where)
 	}
 	v, err := strconv.ParseInt(n.Value, 10, 64)
 	switch {
 	case err != nil || v < 1:
-		return fmt.Errorf("dynamodb: %s has unknown schema version %s", where, n.Value)
+		return 0, 0, fmt.Errorf("dynamodb: %s has unknown schema version %s", where, n.Value)
 	case v > schemaVersion:
-		return fmt.Errorf("%w: %s has version %d, this roomhook knows up to %d; upgrade roomhook",
+		return 0, 0, fmt.Errorf("%w: %s has version %d, this roomhook knows up to %d; upgrade roomhook",
 			ErrSchemaTooNew, where, v, schemaVersion)
 	}
-	// v == schemaVersion: nothing to do. Later versions add their steps here.
-	return nil
+	d := decoder{item: item}
+	if p := d.optInt(attrLegacyUntil); p != nil {
+		legacyUntil = *p
+	}
+	if d.err != nil {
+		return 0, 0, fmt.Errorf("dynamodb: the schema version item of %s: %w", where, d.err)
+	}
+	return v, legacyUntil, nil
 }

@@ -1,0 +1,117 @@
+package dynamodb
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// The room lock: one item per room, pk = the room's partition key, sk = "LOCK", holding the
+// owner's random token and the end of its lease. A save that projects takes it before it
+// archives and gives it back when it ends, whatever happened; see the package documentation.
+const (
+	attrOwner     = "owner"
+	attrExpiresAt = "expires_at"
+
+	// A lease lasts as long as the save may (its context's deadline) plus leaseSlack, within
+	// [minLease, maxLease]; a save without a deadline takes maxLease.
+	minLease   = 3 * time.Second
+	maxLease   = 30 * time.Second
+	leaseSlack = time.Second
+	// leaseGuard: a save stops writing rows when less than this is left of its lease.
+	leaseGuard = 250 * time.Millisecond
+
+	// Waiting for a lock another save holds: jittered waits from lockWaitFirst, doubling up to
+	// lockWaitMax, until the save's context ends.
+	lockWaitFirst = 5 * time.Millisecond
+	lockWaitMax   = 100 * time.Millisecond
+	// releaseTimeout bounds giving the lock back, also after the save's context ended.
+	releaseTimeout = time.Second
+)
+
+// condLockFree lets a save take a room's lock: there is none, its lease has run out, or it is
+// already this save's (its own write, retried by the SDK after a lost answer).
+const condLockFree = "attribute_not_exists(pk) OR #e < :now OR #o = :me"
+
+// roomLock is a lock a save holds.
+type roomLock struct {
+	s     *Store
+	pk    string
+	owner string
+	until time.Time // the end of the lease, by this process's clock
+}
+
+// leaseFor returns how long a lock taken for a save with ctx is held at most.
+func leaseFor(ctx context.Context) time.Duration {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return maxLease
+	}
+	return min(max(time.Until(d)+leaseSlack, minLease), maxLease)
+}
+
+// lockRoom takes the room's lock, waiting while another save holds it, until ctx ends.
+func (s *Store) lockRoom(ctx context.Context, pk string) (*roomLock, error) {
+	l := &roomLock{s: s, pk: pk, owner: rand.Text()}
+	lease := leaseFor(ctx)
+	wait := lockWaitFirst
+	for {
+		now := time.Now()
+		item := key(pk, lockSK)
+		item[attrOwner] = attrS(l.owner)
+		item[attrExpiresAt] = attrN(now.Add(lease).UnixMilli())
+		_, err := s.client.putItem(ctx, &ddb.PutItemInput{
+			TableName:                aws.String(s.table),
+			Item:                     item,
+			ConditionExpression:      aws.String(condLockFree),
+			ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#o": attrOwner},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":now": attrN(now.UnixMilli()), ":me": attrS(l.owner),
+			},
+		})
+		if err == nil {
+			l.until = now.Add(lease)
+			return l, nil
+		}
+		if !isConditionFailed(err) {
+			return nil, fmt.Errorf("lock the room: %w", err)
+		}
+		// Another save holds it: wait a little, at a random point so that waiters spread out.
+		t := time.NewTimer(wait/2 + mrand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("lock the room: another save holds it: %w", context.Cause(ctx))
+		case <-t.C:
+		}
+		wait = min(2*wait, lockWaitMax)
+	}
+}
+
+// check fails when the lease is (nearly) over: another save may hold the room by now.
+func (l *roomLock) check() error {
+	if time.Until(l.until) < leaseGuard {
+		return fmt.Errorf("the room lock's lease ran out during the save")
+	}
+	return nil
+}
+
+// release gives the lock back, unless another save has taken it over since. It runs also when
+// ctx has ended; a lock it cannot delete ends with its lease.
+func (l *roomLock) release(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	_, _ = l.s.client.deleteItem(ctx, &ddb.DeleteItemInput{
+		TableName:                 aws.String(l.s.table),
+		Key:                       key(l.pk, lockSK),
+		ConditionExpression:       aws.String("#o = :me"),
+		ExpressionAttributeNames:  map[string]string{"#o": attrOwner},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":me": attrS(l.owner)},
+	})
+}

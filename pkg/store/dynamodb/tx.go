@@ -1,0 +1,401 @@
+package dynamodb
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+)
+
+// tx is the callback.Tx of one save (or, without a lock, of a Reader call): the rows and
+// archive of one room, read strongly consistent.
+type tx struct {
+	s    *Store
+	app  int64
+	room string
+	lock *roomLock // nil for a reader: Put is refused
+}
+
+var _ callback.Tx = (*tx)(nil)
+
+// Get reads the row of t with key k, or nil.
+func (x *tx) Get(ctx context.Context, t *callback.Table, k callback.Row) (callback.Row, error) {
+	pk, sk, err := rowKey(t, k)
+	if err != nil {
+		return nil, err
+	}
+	out, err := x.s.client.getItem(ctx, &ddb.GetItemInput{
+		TableName:      aws.String(x.s.table),
+		Key:            key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.Name, err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	return rowOf(t, out.Item)
+}
+
+// Put writes the whole item of row, on the condition that the stored item is still old: absent
+// when old is nil, else holding old's values in every number and boolean column (event_time,
+// updated_at, …). The room lock already keeps other saves out; the condition keeps a save whose
+// lease ran out from overwriting what a later one wrote.
+func (x *tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) error {
+	if x.lock == nil {
+		return fmt.Errorf("write %s: not within a save", t.Name)
+	}
+	if err := x.lock.check(); err != nil {
+		return fmt.Errorf("write %s: %w", t.Name, err)
+	}
+	item, err := itemOf(t, row)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", t.Name, err)
+	}
+	if size := itemSize(item); size > itemBudget {
+		return fmt.Errorf("%w: the %s item would be %d bytes; the limit is %d", ErrItemTooLarge, t.Name, size, itemBudget)
+	}
+	in := &ddb.PutItemInput{TableName: aws.String(x.s.table), Item: item}
+	if old == nil {
+		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		if err := callback.CheckRow(t, old); err != nil {
+			return fmt.Errorf("write %s: %w", t.Name, err)
+		}
+		cond, names, values := unchanged(t, old)
+		in.ConditionExpression = aws.String(cond)
+		in.ExpressionAttributeNames = names
+		in.ExpressionAttributeValues = values
+	}
+	if _, err := x.s.client.putItem(ctx, in); err != nil {
+		if isConditionFailed(err) {
+			return fmt.Errorf("write %s: the stored row changed during the save (another save held the room?)", t.Name)
+		}
+		return fmt.Errorf("write %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+// unchanged is the condition that the stored item of a row still holds old's values in every
+// non-key number and boolean column: equal, or absent where old has NULL.
+func unchanged(t *callback.Table, old callback.Row) (string, map[string]string, map[string]types.AttributeValue) {
+	cond := "attribute_exists(pk)"
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	for i, c := range t.Columns[t.Key:] {
+		if c.Kind != callback.KindInt && c.Kind != callback.KindBool {
+			continue
+		}
+		n := "#c" + strconv.Itoa(i)
+		names[n] = c.Name
+		if v := old[t.Key+i]; v == nil {
+			cond += " AND attribute_not_exists(" + n + ")"
+		} else {
+			v1 := ":c" + strconv.Itoa(i)
+			values[v1] = attrOf(v)
+			cond += " AND " + n + " = " + v1
+		}
+	}
+	if len(values) == 0 {
+		values = nil
+	}
+	return cond, names, values
+}
+
+// RoomRows returns every row of t of the room: the room item, the member items of every shard,
+// or the seat items.
+func (x *tx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, error) {
+	var pks []string
+	switch t {
+	case callback.RoomsTable:
+		row, err := x.Get(ctx, t, callback.Row{x.app, x.room})
+		if err != nil || row == nil {
+			return nil, err
+		}
+		return []callback.Row{row}, nil
+	case callback.MembersTable:
+		for shard := range memberShards {
+			pks = append(pks, membersPK(x.app, x.room, shard))
+		}
+	case callback.SeatsTable:
+		pks = []string{seatsPK(x.app, x.room)}
+	default:
+		return nil, fmt.Errorf("no item layout for table %s", t.Name)
+	}
+	parts := make([][]map[string]types.AttributeValue, len(pks))
+	err := parallel(len(pks), func(i int) error {
+		var err error
+		parts[i], err = x.s.queryAll(ctx, &ddb.QueryInput{
+			KeyConditionExpression:    aws.String("pk = :p"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": attrS(pks[i])},
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.Name, err)
+	}
+	var rows []callback.Row
+	for _, items := range parts {
+		for _, item := range items {
+			row, err := rowOf(t, item)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// archivedAttrs are the attributes Archived reads of an archive item.
+const archivedAttrs = "callback_command, event_time, body_sha256, raw_body, raw_body_encoding"
+
+// Archived returns the room's archived events matching q: for each command, a range of the
+// version 2 sort keys (EV#<command>#<time>#<digest>); while the table holds version 1 items,
+// also the room's version 1 items (EVENT#<time>#<command>) in the time range. With q.Newest,
+// the greatest EventTime is found first (per command, the last key of its range), then only
+// the items at that time are read.
+func (x *tx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.Archived, error) {
+	from, to := q.From, q.To
+	if to == 0 {
+		to = math.MaxInt64
+	}
+	if from > to || len(q.Commands) == 0 {
+		return nil, nil
+	}
+	wanted := map[string]bool{}
+	for _, c := range q.Commands {
+		wanted[c] = true
+	}
+
+	legacy, err := x.legacy(ctx, from, to, wanted)
+	if err != nil {
+		return nil, err
+	}
+	if q.Newest {
+		// The greatest time: of the legacy items, and of each command's range.
+		newest := int64(math.MinInt64)
+		for _, a := range legacy {
+			newest = max(newest, a.EventTime)
+		}
+		times := make([]int64, len(q.Commands))
+		err := parallel(len(q.Commands), func(i int) error {
+			var err error
+			times[i], err = x.newestTime(ctx, q.Commands[i], from, to)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range times {
+			newest = max(newest, t)
+		}
+		if newest == math.MinInt64 {
+			return nil, nil
+		}
+		from, to = newest, newest
+		legacy = slices.DeleteFunc(legacy, func(a callback.Archived) bool { return a.EventTime != newest })
+	}
+
+	parts := make([][]callback.Archived, len(q.Commands))
+	err = parallel(len(q.Commands), func(i int) error {
+		c := q.Commands[i]
+		items, err := x.s.queryAll(ctx, rangeQuery(x.app, x.room, c, from, to, true))
+		if err != nil {
+			return fmt.Errorf("read the archive: %w", err)
+		}
+		for _, item := range items {
+			a, err := decodeArchived(item)
+			if err != nil {
+				return fmt.Errorf("read the archive: %w", err)
+			}
+			if a.Command == c { // a command holding '#' could fall in another's range
+				parts[i] = append(parts[i], a)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := legacy
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	// One event archived by both versions (a version 1 instance still running after the
+	// migration) is one event.
+	slices.SortFunc(out, func(a, b callback.Archived) int {
+		return cmp.Or(cmp.Compare(a.EventTime, b.EventTime), cmp.Compare(a.Command, b.Command), cmp.Compare(a.Digest, b.Digest))
+	})
+	return slices.CompactFunc(out, func(a, b callback.Archived) bool {
+		return a.EventTime == b.EventTime && a.Command == b.Command && a.Digest == b.Digest
+	}), nil
+}
+
+// rangeQuery selects the room's version 2 archive items of command with from <= EventTime <= to.
+// '$' follows '#', so the upper bound is past every digest at time to.
+func rangeQuery(app int64, room, command string, from, to int64, forward bool) *ddb.QueryInput {
+	prefix := eventPrefix + command + "#"
+	return &ddb.QueryInput{
+		KeyConditionExpression: aws.String("pk = :p AND sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p":  attrS(roomPK(app, room)),
+			":lo": attrS(prefix + timeKey(from) + "#"),
+			":hi": attrS(prefix + timeKey(to) + "$"),
+		},
+		ProjectionExpression: aws.String(archivedAttrs),
+		ScanIndexForward:     aws.Bool(forward),
+	}
+}
+
+// newestTime returns the greatest EventTime of the room's version 2 items of command within
+// [from, to], or math.MinInt64: the range read backwards until an item of that command.
+func (x *tx) newestTime(ctx context.Context, command string, from, to int64) (int64, error) {
+	in := rangeQuery(x.app, x.room, command, from, to, false)
+	in.ProjectionExpression = aws.String("callback_command, event_time")
+	in.Limit = aws.Int32(1)
+	for {
+		out, err := x.s.queryPage(ctx, in)
+		if err != nil {
+			return 0, fmt.Errorf("read the archive: %w", err)
+		}
+		for _, item := range out.Items {
+			d := decoder{item: item}
+			c, t := d.str(attrCommand), d.int(attrEventTime)
+			if d.err != nil {
+				return 0, fmt.Errorf("read the archive: %w", d.err)
+			}
+			if c == command {
+				return t, nil
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return math.MinInt64, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+		in.Limit = aws.Int32(16)
+	}
+}
+
+// legacy returns the room's version 1 archive items of the wanted commands with from <=
+// EventTime <= to, when the table holds any. Their sort keys start with the time, so the time
+// range is the key range (which leaves out EVENT#NOTIME#…) and the commands a filter.
+func (x *tx) legacy(ctx context.Context, from, to int64, wanted map[string]bool) ([]callback.Archived, error) {
+	if x.s.legacyUntil == 0 || from > x.s.legacyUntil {
+		return nil, nil
+	}
+	in := &ddb.QueryInput{
+		KeyConditionExpression: aws.String("pk = :p AND sk BETWEEN :lo AND :hi"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p":  attrS(roomPK(x.app, x.room)),
+			":lo": attrS(legacyPrefix + timeKey(max(from, 0)) + "#"),
+			":hi": attrS(legacyPrefix + timeKey(to) + "$"),
+		},
+		ProjectionExpression: aws.String(archivedAttrs),
+	}
+	filter := ""
+	i := 0
+	for c := range wanted {
+		v := ":c" + strconv.Itoa(i)
+		i++
+		if filter != "" {
+			filter += ", "
+		}
+		filter += v
+		in.ExpressionAttributeValues[v] = attrS(c)
+	}
+	in.FilterExpression = aws.String("callback_command IN (" + filter + ")")
+	items, err := x.s.queryAll(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("read the version 1 archive: %w", err)
+	}
+	var out []callback.Archived
+	for _, item := range items {
+		a, err := decodeArchived(item)
+		if err != nil {
+			return nil, fmt.Errorf("read the version 1 archive: %w", err)
+		}
+		if wanted[a.Command] && a.EventTime >= from && a.EventTime <= to {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// decodeArchived reads an archive item as the projection reads it back. A version 1 item has
+// no body_sha256: it is computed from the body.
+func decodeArchived(item map[string]types.AttributeValue) (callback.Archived, error) {
+	d := decoder{item: item}
+	a := callback.Archived{Command: d.str(attrCommand), EventTime: d.int(attrEventTime)}
+	digest := d.optStr(attrBodySHA256)
+	raw, err := rawBody(&d)
+	if err != nil {
+		return a, err
+	}
+	a.Raw = raw
+	if digest != nil {
+		a.Digest = *digest
+	} else {
+		a.Digest = sha256Hex(raw)
+	}
+	return a, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// queryAll runs in on the table, strongly consistent, and returns the items of every page.
+func (s *Store) queryAll(ctx context.Context, in *ddb.QueryInput) ([]map[string]types.AttributeValue, error) {
+	var items []map[string]types.AttributeValue
+	for {
+		out, err := s.queryPage(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, out.Items...)
+		if len(out.LastEvaluatedKey) == 0 {
+			return items, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// queryPage runs one page of in on the table, strongly consistent.
+func (s *Store) queryPage(ctx context.Context, in *ddb.QueryInput) (*ddb.QueryOutput, error) {
+	in.TableName = aws.String(s.table)
+	in.ConsistentRead = aws.Bool(true)
+	return s.client.query(ctx, in)
+}
+
+// parallel runs f(0) … f(n-1) at once and returns the first error.
+func parallel(n int, f func(i int) error) error {
+	if n == 1 {
+		return f(0)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
