@@ -38,21 +38,41 @@
 // # Setting up
 //
 // Create the database (CREATE DATABASE roomhook CHARACTER SET utf8mb4) and a user for the
-// function. The first start creates the tables and needs CREATE, SELECT, INSERT and UPDATE on
-// the database; later starts need only SELECT, INSERT and UPDATE, so CREATE may be revoked
-// once the tables exist. Cold starts racing on a new database are safe: every step is
-// idempotent, and no lock is taken.
+// function. The first start creates the tables and needs CREATE, ALTER, SELECT, INSERT and
+// UPDATE on the database; later starts need only SELECT, INSERT and UPDATE, so CREATE and
+// ALTER may be revoked once the tables exist, and must be granted again for the first start of
+// a roomhook release that changes the schema. Cold starts racing on a new database are safe:
+// every step is idempotent, and no lock is taken.
 //
 // # Schema
 //
-// Three InnoDB tables, named as in every SQL backend: roomhook_schema (the schema version,
-// one row), callback_events (the event archive, raw body verbatim in a LONGBLOB, unique on
-// sdk_app_id, callback_command, room_id, event_time) and rooms (the room projection, primary
-// key sdk_app_id, room_id). Times are integers as they arrive: EventTime, received_at and
-// updated_at in Unix milliseconds, the room's own times in Unix seconds. Booleans are
-// TINYINT(1). The invitee list is a JSON array in a MEDIUMTEXT column. Strings are utf8mb4
-// with a byte-exact, non-padding collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on
-// MySQL), so room ids compare exactly as sent: case, accents and trailing spaces all count.
+// InnoDB tables, named as in every SQL backend: roomhook_schema (the schema version, one row
+// per version the database has had; the highest counts), callback_events (the event archive,
+// raw body verbatim in a LONGBLOB with its SHA-256 in body_sha256, unique on sdk_app_id,
+// room_id, callback_command, event_time, body_sha256), rooms (the room projection, primary key
+// sdk_app_id, room_id), room_members (primary key sdk_app_id, room_id, member_account),
+// room_seats (primary key sdk_app_id, room_id, seat_index), and roomhook_room_locks, the room
+// lock of this store (see Concurrency; its saves column counts the projected events saved for
+// the room). Times are integers as they arrive: EventTime, received_at and updated_at in Unix
+// milliseconds, the room's own times in Unix seconds. Booleans are TINYINT(1), 0 or 1. The
+// invitee list is a JSON array in a MEDIUMTEXT column. Strings are utf8mb4 with a byte-exact,
+// non-padding collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL), so room ids
+// and member accounts compare exactly as sent: case, accents and trailing spaces all count.
+//
+// # Upgrading from schema version 1
+//
+// The first start of this release upgrades a version-1 database in place: it adds
+// body_sha256 and computes it for every archived row (in batches of a few hundred rows, each
+// committed, so a start that runs out of time leaves its progress to the next), adds the new
+// unique key before dropping the old one (the archive always has one), adds the rooms columns
+// and the new tables, and records version 2. No row is lost or changed, and an event archived
+// by version 1 is still a duplicate when delivered again. Every step is idempotent and no lock
+// is taken, so cold starts racing on the upgrade all succeed and one that died half-way is
+// completed by the next. Building the new unique key reads the whole archive: for an archive
+// of millions of rows, run the first start with a longer budget (ROOMHOOK_STORE_TIMEOUT; a cold
+// start may take four times it) so that it can finish. A version-1 instance still running
+// while the upgrade happens keeps working; the rows it archives afterwards have an empty
+// body_sha256, and a repeat of such an event delivered to this release is archived again.
 //
 // # Connections
 //
@@ -64,8 +84,22 @@
 //
 // # Concurrency
 //
-// Deliveries of the same event at the same moment are serialised by the archive's unique key:
-// exactly one is stored, the others are duplicates. InnoDB may pick one of the racing
-// transactions as a deadlock victim or time out its lock wait; Save then runs the whole
-// transaction again, up to 5 attempts with a short jittered backoff, while its context allows.
+// Every save of a projected event first locks its room's row of roomhook_room_locks (creating
+// it, or bumping its saves counter), in a READ COMMITTED transaction, before it archives the
+// event; so the saves of one room run one after the other, each reading what the one before
+// committed, and every save takes its locks in the same order. The lock is an ordinary InnoDB
+// row lock, held to the end of the transaction, rather than GET_LOCK: GET_LOCK belongs to a
+// session, so it would need a connection pinned around the transaction and a release on every
+// path; it is local to one server, so the nodes of a multi-primary Galera or Group Replication
+// cluster do not share it (and MariaDB refuses it when Galera replication is on). The lock row
+// changes with every save, so on such a cluster two saves of one room on different nodes
+// conflict at certification and one of them fails, to be run again. Saves of different rooms
+// do not wait for each other, and an event of a command that is not projected takes no lock.
+//
+// Deliveries of the same event at the same moment are serialised by the room's lock, or, for
+// a command not projected, by the archive's unique key: exactly one is stored, the others are
+// duplicates. InnoDB may pick one of the racing transactions as a deadlock victim or time out
+// its lock wait (after 3 seconds), and a cluster's certification may fail one; Save then runs
+// the whole transaction again, up to 5 attempts with a short jittered backoff, while its
+// context allows.
 package mysql

@@ -116,14 +116,20 @@ func connectError(ctx context.Context, where string, timeout time.Duration, err 
 	return fmt.Errorf("mysql: %s: cannot connect: %w", where, err)
 }
 
-// Server error numbers the store acts on; MySQL and MariaDB share them.
+// Server error numbers the store acts on; MySQL and MariaDB share them, but for the last.
 const (
-	erDBAccessDenied = 1044 // ER_DBACCESS_DENIED_ERROR
-	erAccessDenied   = 1045 // ER_ACCESS_DENIED_ERROR
-	erBadDB          = 1049 // ER_BAD_DB_ERROR
-	erNoSuchTable    = 1146 // ER_NO_SUCH_TABLE
-	erLockWait       = 1205 // ER_LOCK_WAIT_TIMEOUT
-	erDeadlock       = 1213 // ER_LOCK_DEADLOCK
+	erDBAccessDenied     = 1044 // ER_DBACCESS_DENIED_ERROR
+	erAccessDenied       = 1045 // ER_ACCESS_DENIED_ERROR
+	erBadDB              = 1049 // ER_BAD_DB_ERROR
+	erDupFieldName       = 1060 // ER_DUP_FIELDNAME: ADD COLUMN of a column that exists
+	erDupKeyName         = 1061 // ER_DUP_KEYNAME: ADD KEY of a key name that exists
+	erCantDropFieldOrKey = 1091 // ER_CANT_DROP_FIELD_OR_KEY: DROP INDEX of a key that does not exist
+	erNoSuchTable        = 1146 // ER_NO_SUCH_TABLE
+	erLockWait           = 1205 // ER_LOCK_WAIT_TIMEOUT
+	erDeadlock           = 1213 // ER_LOCK_DEADLOCK; also Galera's certification failure
+	// ER_TRANSACTION_ROLLBACK_DURING_COMMIT: MySQL Group Replication's certification failure,
+	// a transaction that conflicted with another member's and was rolled back.
+	erRollbackDuringCommit = 3101
 )
 
 // isServerError reports whether err is the server error number n.

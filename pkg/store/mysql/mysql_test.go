@@ -3,10 +3,13 @@ package mysql
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/storetest"
+	"github.com/roomhook/roomhook/pkg/store/storetest/v1store"
 )
 
 // The tests run against a real server named by ROOMHOOK_TEST_MYSQL, a store URL whose user may
@@ -137,27 +141,12 @@ func TestSchemaVersion(t *testing.T) {
 	_, name := open(t)
 	db := adminDB(t, name)
 
-	var versions []int64
-	rows, err := db.QueryContext(t.Context(), `SELECT version FROM roomhook_schema`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		versions = append(versions, v)
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(versions, []int64{1}) {
-		t.Errorf("roomhook_schema holds %v, want [1]", versions)
+	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{2}) {
+		t.Errorf("roomhook_schema holds %v, want [2]", versions)
 	}
 
-	rows, err = db.QueryContext(t.Context(), `SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, ROW_FORMAT
-		FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, name)
+	rows, err := db.QueryContext(t.Context(), `SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, ROW_FORMAT
+		FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?`, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,104 +168,222 @@ func TestSchemaVersion(t *testing.T) {
 			t.Errorf("%s: row format %s, want Dynamic", table, rowFormat)
 		}
 	}
-	if want := []string{"callback_events", "roomhook_schema", "rooms"}; !slices.Equal(tables, want) {
+	slices.Sort(tables)
+	want := []string{"callback_events", "room_members", "room_seats", "roomhook_room_locks", "roomhook_schema", "rooms"}
+	if !slices.Equal(tables, want) {
 		t.Errorf("tables %v, want %v", tables, want)
 	}
 }
 
 // TestColumns pins the table and column names (a contract users query directly, the same as
-// the SQLite store's) and the types chosen for them.
+// the other SQL stores'), the types chosen for them and the keys. The projection's tables are
+// checked against callback's descriptors: every column, in order, with its nullability.
 func TestColumns(t *testing.T) {
 	_, name := open(t)
 	db := adminDB(t, name)
 
-	want := map[string]string{
-		"callback_events": "id:bigint sdk_app_id:bigint callback_command:varchar(128) room_id:varchar(255) " +
-			"event_time:bigint client_ip:text opt_platform:text request_id:text received_at:bigint raw_body:longblob",
-		"rooms": "sdk_app_id:bigint room_id:varchar(255) room_name:mediumtext room_type:mediumtext " +
-			"owner_account:mediumtext max_member_count:bigint max_seat_count:bigint " +
-			"is_video_disabled:tinyint(1) is_audio_disabled:tinyint(1) is_message_disabled:tinyint(1) " +
-			"is_screen_sharing_disabled:tinyint(1) is_cloud_recording_disabled:tinyint(1) " +
-			"custom_info:mediumtext schedule_start_time:bigint schedule_end_time:bigint " +
-			"room_status:mediumtext is_seat_enabled:tinyint(1) take_seat_mode:mediumtext create_time:bigint " +
-			"operator_account:mediumtext schedule_invitee_list_account:mediumtext " +
-			"callback_command:varchar(128) event_time:bigint updated_at:bigint",
-		"roomhook_schema": "version:int",
+	// Each column as name:type:NULL or name:type:NOT NULL.
+	want := map[string][]string{
+		"callback_events": {"id:bigint:NOT NULL", "sdk_app_id:bigint:NOT NULL", "callback_command:varchar(128):NOT NULL",
+			"room_id:varchar(255):NOT NULL", "event_time:bigint:NULL", "client_ip:text:NOT NULL", "opt_platform:text:NOT NULL",
+			"request_id:text:NOT NULL", "received_at:bigint:NOT NULL", "raw_body:longblob:NOT NULL", "body_sha256:char(64):NOT NULL"},
+		"roomhook_schema": {"version:int:NOT NULL"},
+	}
+	for _, table := range []*callback.Table{callback.RoomsTable, callback.MembersTable, callback.SeatsTable, locksTable} {
+		for i, c := range table.Columns {
+			typ := map[callback.ColumnKind]string{callback.KindInt: "bigint", callback.KindBool: "tinyint(1)",
+				callback.KindText: "mediumtext", callback.KindList: "mediumtext"}[c.Kind]
+			switch {
+			case c.Kind == callback.KindText && i < table.Key:
+				typ = "varchar(255)"
+			case table == callback.RoomsTable && c.Name == "callback_command":
+				typ = "varchar(128)" // version 1's choice
+			}
+			null := "NOT NULL"
+			if c.Nullable {
+				null = "NULL"
+			}
+			want[table.Name] = append(want[table.Name], c.Name+":"+typ+":"+null)
+		}
 	}
 	for table, cols := range want {
-		rows, err := db.QueryContext(t.Context(), `SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
+		rows, err := db.QueryContext(t.Context(), `SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
 			WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, name, table)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
 		for rows.Next() {
-			var col, typ string
-			if err := rows.Scan(&col, &typ); err != nil {
+			var col, typ, nullable string
+			if err := rows.Scan(&col, &typ, &nullable); err != nil {
 				t.Fatal(err)
 			}
 			// MySQL 8 drops the display width of BIGINT and INT, MariaDB shows it.
 			typ = strings.TrimSuffix(strings.TrimSuffix(typ, "(20)"), "(11)")
-			got = append(got, col+":"+typ)
+			null := "NOT NULL"
+			if nullable == "YES" {
+				null = "NULL"
+			}
+			got = append(got, col+":"+typ+":"+null)
 		}
 		rows.Close()
-		if g := strings.Join(got, " "); g != cols {
-			t.Errorf("columns of %s:\n got %s\nwant %s", table, g, cols)
+		if !slices.Equal(got, cols) {
+			t.Errorf("columns of %s:\n got %s\nwant %s", table, strings.Join(got, " "), strings.Join(cols, " "))
 		}
 	}
 
-	// The archive key and the room key, as the semantics need them.
-	var keyCols string
-	err := db.QueryRowContext(t.Context(), `SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)
-		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'callback_events'
-		AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'`, name).Scan(&keyCols)
-	if err != nil || keyCols != "sdk_app_id,callback_command,room_id,event_time" {
-		t.Errorf("unique key of callback_events = %q (%v)", keyCols, err)
+	// The keys, as the semantics need them: the archive's (and no other unique key), and each
+	// table's primary key from its descriptor.
+	keys := map[string]string{
+		"callback_events.PRIMARY":               "id",
+		"callback_events." + archiveKeyV2:       "sdk_app_id,room_id,callback_command,event_time,body_sha256",
+		"roomhook_schema.PRIMARY":               "version",
+		callback.RoomsTable.Name + ".PRIMARY":   "sdk_app_id,room_id",
+		callback.MembersTable.Name + ".PRIMARY": strings.Join(callback.MembersTable.Names()[:callback.MembersTable.Key], ","),
+		callback.SeatsTable.Name + ".PRIMARY":   strings.Join(callback.SeatsTable.Names()[:callback.SeatsTable.Key], ","),
+		locksTable.Name + ".PRIMARY":            "sdk_app_id,room_id",
 	}
-	err = db.QueryRowContext(t.Context(), `SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)
-		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'rooms'
-		AND INDEX_NAME = 'PRIMARY'`, name).Scan(&keyCols)
-	if err != nil || keyCols != "sdk_app_id,room_id" {
-		t.Errorf("primary key of rooms = %q (%v)", keyCols, err)
+	rows, err := db.QueryContext(t.Context(), `SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE,
+		GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var table, index, cols string
+		var nonUnique int
+		if err := rows.Scan(&table, &index, &nonUnique, &cols); err != nil {
+			t.Fatal(err)
+		}
+		if nonUnique != 0 {
+			t.Errorf("index %s.%s is not unique; the store uses none", table, index)
+		}
+		got[table+"."+index] = cols
+	}
+	rows.Close()
+	if !maps.Equal(got, keys) {
+		t.Errorf("keys:\n got %v\nwant %v", got, keys)
+	}
+
+	// Text key columns compare byte for byte; body_sha256 is ASCII.
+	rows, err = db.QueryContext(t.Context(), `SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME, COLLATION_NAME
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND DATA_TYPE IN ('varchar', 'char')`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, col, charset, collation string
+		if err := rows.Scan(&table, &col, &charset, &collation); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case col == "body_sha256":
+			if charset != "ascii" || collation != "ascii_bin" {
+				t.Errorf("%s.%s: %s, %s; want ascii, ascii_bin", table, col, charset, collation)
+			}
+		case !slices.Contains(keyCollations, collation):
+			t.Errorf("%s.%s: collation %s, want one of %v", table, col, collation, keyCollations)
+		}
 	}
 }
 
 // TestStoredForm checks how values sit in the tables, for users who query them with SQL.
 func TestStoredForm(t *testing.T) {
 	s, name := open(t)
-	ev := storetest.SeedEvent()
-	ev.Room.ScheduleInviteeList = []string{"user2", "<user&3>"}
-	if _, err := s.Save(t.Context(), ev); err != nil {
-		t.Fatal(err)
+	saved := []*callback.Event{
+		event(t, callback.CommandCreateRoom, `{"CallbackCommand":"Room.CallbackAfterCreateRoom","RoomInfo":{"RoomId":"stored-form",`+
+			`"IsVideoDisabled":true,"IsAudioDisabled":false},"ScheduleInviteeList_Account":["user2","<user&3>"],"EventTime":1703589922780}`),
+		event(t, callback.CommandMemberEnter, `{"CallbackCommand":"Room.CallbackAfterMemberEnter","RoomId":"stored-form",`+
+			`"MemberCount":1,"Type":"Enter","MemberList_Account":["user2"],"EventTime":1703589923000}`),
+		event(t, callback.CommandSeatChanged, `{"CallbackCommand":"Mic.CallbackAfterSeatInfoChanged","RoomId":"stored-form",`+
+			`"SeatList":[{"Index":2,"Member_Account":"user2","IsTakenDisabled":false,"IsVideoDisabled":true}],"EventTime":1703589924000}`),
 	}
-	unknown := &callback.Event{SdkAppID: ev.SdkAppID, Command: "Group.CallbackAfterSendMsg", ReceivedAt: ev.ReceivedAt, Raw: nil}
+	for _, ev := range saved {
+		if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
+			t.Fatalf("Save(%s) = %v, %v; want stored", ev.Command, o, err)
+		}
+	}
+	unknown := &callback.Event{SdkAppID: storetest.SeedSdkAppID, Command: "Group.CallbackAfterSendMsg", ReceivedAt: testReceivedAt, Raw: nil}
 	if o, err := s.Save(t.Context(), unknown); err != nil || o != callback.OutcomeIgnored {
 		t.Fatalf("Save of an empty body = %v, %v", o, err)
 	}
 
 	db := adminDB(t, name)
+	now := testReceivedAt.UnixMilli()
 	var (
-		invitees                  string
-		video, eventTime, updated int64
-		receivedAt                int64
-		nullTimes, emptyBodies    int
+		invitees                      string
+		video, audio, eventTime       int64
+		updated, count, countAt       int64
+		destroyedAt                   sql.NullInt64
+		nullTimes, emptyBodies, saves int
+		state                         string
+		enteredAt, memberTime         int64
+		leftAt                        sql.NullInt64
+		seatAccount                   string
+		taken, seatVideo              int64
+		seatAudio                     sql.NullInt64
 	)
-	err := db.QueryRowContext(t.Context(), `SELECT schedule_invitee_list_account, is_video_disabled, event_time, updated_at FROM rooms`).
-		Scan(&invitees, &video, &eventTime, &updated)
+	err := db.QueryRowContext(t.Context(), `SELECT schedule_invitee_list_account, is_video_disabled, is_audio_disabled,
+		event_time, updated_at, member_count, member_count_at, destroyed_at FROM rooms`).
+		Scan(&invitees, &video, &audio, &eventTime, &updated, &count, &countAt, &destroyedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if invitees != `["user2","<user&3>"]` {
 		t.Errorf("schedule_invitee_list_account = %s, want a plain JSON array", invitees)
 	}
-	if video != 1 || eventTime != 1703589922780 || updated != ev.ReceivedAt.UnixMilli() {
-		t.Errorf("is_video_disabled, event_time, updated_at = %d, %d, %d", video, eventTime, updated)
+	if video != 1 || audio != 0 || eventTime != 1703589922780 || updated != now {
+		t.Errorf("is_video_disabled, is_audio_disabled, event_time, updated_at = %d, %d, %d, %d", video, audio, eventTime, updated)
 	}
-	if err := db.QueryRowContext(t.Context(), `SELECT received_at FROM callback_events ORDER BY id LIMIT 1`).Scan(&receivedAt); err != nil {
+	if count != 1 || countAt != 1703589923000 || destroyedAt.Valid {
+		t.Errorf("member_count, member_count_at, destroyed_at = %d, %d, %v", count, countAt, destroyedAt)
+	}
+	err = db.QueryRowContext(t.Context(), `SELECT state, entered_at, left_at, event_time FROM room_members
+		WHERE sdk_app_id = ? AND room_id = 'stored-form' AND member_account = 'user2'`, storetest.SeedSdkAppID).
+		Scan(&state, &enteredAt, &leftAt, &memberTime)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if receivedAt != ev.ReceivedAt.UnixMilli() {
-		t.Errorf("received_at = %d, want %d (Unix ms)", receivedAt, ev.ReceivedAt.UnixMilli())
+	if state != "in" || enteredAt != 1703589923000 || leftAt.Valid || memberTime != 1703589923000 {
+		t.Errorf("member state, entered_at, left_at, event_time = %s, %d, %v, %d", state, enteredAt, leftAt, memberTime)
+	}
+	err = db.QueryRowContext(t.Context(), `SELECT member_account, is_taken_disabled, is_video_disabled, is_audio_disabled
+		FROM room_seats WHERE seat_index = 2`).Scan(&seatAccount, &taken, &seatVideo, &seatAudio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seatAccount != "user2" || taken != 0 || seatVideo != 1 || seatAudio.Valid {
+		t.Errorf("seat = %s, %d, %d, %v; want user2, 0, 1, NULL", seatAccount, taken, seatVideo, seatAudio)
+	}
+	if err := db.QueryRowContext(t.Context(), `SELECT saves FROM roomhook_room_locks WHERE room_id = 'stored-form'`).Scan(&saves); err != nil || saves != 3 {
+		t.Errorf("roomhook_room_locks.saves = %d (%v), want 3", saves, err)
+	}
+
+	rows, err := db.QueryContext(t.Context(), `SELECT raw_body, body_sha256, received_at FROM callback_events ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var raw []byte
+		var digest string
+		var receivedAt int64
+		if err := rows.Scan(&raw, &digest, &receivedAt); err != nil {
+			t.Fatal(err)
+		}
+		if digest != sha256Hex(raw) {
+			t.Errorf("row %d: body_sha256 = %s, want the SHA-256 of raw_body, %s", n, digest, sha256Hex(raw))
+		}
+		if receivedAt != now {
+			t.Errorf("row %d: received_at = %d, want %d (Unix ms)", n, receivedAt, now)
+		}
+		n++
+	}
+	rows.Close()
+	if n != 4 {
+		t.Errorf("%d archive rows, want 4", n)
 	}
 	if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM callback_events WHERE event_time IS NULL AND room_id = ''`).Scan(&nullTimes); err != nil {
 		t.Fatal(err)
@@ -290,9 +397,19 @@ func TestStoredForm(t *testing.T) {
 	if emptyBodies != 1 {
 		t.Errorf("%d archive rows with an empty (not NULL) raw_body, want 1", emptyBodies)
 	}
-	evs, err := s.Events(t.Context(), ev.SdkAppID)
-	if err != nil || len(evs) != 2 || evs[1].Raw == nil || len(evs[1].Raw) != 0 {
-		t.Errorf("Events = %d rows, %v; want the second with an empty, non-nil Raw", len(evs), err)
+	evs, err := s.Events(t.Context(), storetest.SeedSdkAppID)
+	if err != nil || len(evs) != 4 || evs[3].Raw == nil || len(evs[3].Raw) != 0 {
+		t.Errorf("Events = %d rows, %v; want the fourth with an empty, non-nil Raw", len(evs), err)
+	}
+
+	// The CHECK constraints hold for writers other than roomhook.
+	for _, stmt := range []string{
+		`INSERT INTO room_members (sdk_app_id, room_id, member_account, state, event_time, updated_at) VALUES (1, 'r', 'm', 'IN', 1, 1)`,
+		`INSERT INTO room_seats (sdk_app_id, room_id, seat_index, is_taken_disabled, event_time, updated_at) VALUES (1, 'r', 0, 2, 1, 1)`,
+	} {
+		if _, err := db.ExecContext(t.Context(), stmt); err == nil {
+			t.Errorf("%s succeeded, want a CHECK violation", stmt)
+		}
 	}
 }
 
@@ -319,55 +436,55 @@ func TestSessionSettings(t *testing.T) {
 }
 
 // TestKeysAreByteExact saves rooms whose ids differ only in what a case-insensitive or padding
-// collation would ignore: each is a room of its own.
+// collation would ignore: each is a room of its own, with its own members.
 func TestKeysAreByteExact(t *testing.T) {
 	s, _ := open(t)
 	ids := []string{"room", "Room", "room ", "röom", "ro\u0308om", "room\t", "房间🚀", "房间🚀 "}
-	for _, id := range ids {
-		ev := storetest.SeedEvent()
-		ev.RoomID, ev.Room.RoomInfo.RoomID = id, id
-		ev.Room.RoomInfo.RoomName = &id
-		if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
+	for i, id := range ids {
+		if o, err := s.Save(t.Context(), createEvent(t, id, id, 1703589922780)); err != nil || o != callback.OutcomeStored {
 			t.Errorf("Save(room %q) = %v, %v; want stored", id, o, err)
 		}
+		enter := event(t, callback.CommandMemberEnter, jsonBody(t, map[string]any{
+			"CallbackCommand": callback.CommandMemberEnter, "RoomId": "room", "MemberCount": i + 1,
+			"MemberList_Account": []string{id}, "EventTime": 1703589923000 + i}))
+		if o, err := s.Save(t.Context(), enter); err != nil || o != callback.OutcomeStored {
+			t.Errorf("Save(member %q) = %v, %v; want stored", id, o, err)
+		}
 	}
 	for _, id := range ids {
-		r, err := s.Room(t.Context(), storetest.SeedSdkAppID, id)
-		if err != nil {
-			t.Errorf("Room(%q): %v", id, err)
-			continue
+		r := readRoom(t, s, id)
+		if r.Info.RoomName == nil || *r.Info.RoomName != id {
+			t.Errorf("room %q holds the name of another room", id)
 		}
-		if r.Room.RoomInfo.RoomName == nil || *r.Room.RoomInfo.RoomName != id {
-			t.Errorf("Room(%q) holds the name of another room", id)
-		}
+	}
+	members, err := callback.ReadMembers(t.Context(), s, storetest.SeedSdkAppID, "room")
+	if err != nil || len(members) != len(ids) {
+		t.Errorf("ReadMembers = %d rows, %v; want %d", len(members), err, len(ids))
 	}
 	evs, err := s.Events(t.Context(), storetest.SeedSdkAppID)
-	if err != nil || len(evs) != len(ids) {
-		t.Errorf("Events = %d rows, %v; want %d", len(evs), err, len(ids))
+	if err != nil || len(evs) != 2*len(ids) {
+		t.Errorf("Events = %d rows, %v; want %d", len(evs), err, 2*len(ids))
 	}
-	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "ROOM"); !errors.Is(err, callback.ErrNotFound) {
-		t.Errorf("Room(ROOM) = %v, want ErrNotFound", err)
+	if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "ROOM"); !errors.Is(err, callback.ErrNotFound) {
+		t.Errorf("ReadRoom(ROOM) = %v, want ErrNotFound", err)
 	}
 }
 
 func TestUnicodeRoundTrip(t *testing.T) {
 	s, name := open(t)
-	ev := storetest.SeedEvent()
-	ev.RoomID = "会议-🚀-Zoë-𝄞"
-	ev.Room.RoomInfo.RoomID = ev.RoomID
+	const roomID = "会议-🚀-Zoë-𝄞"
 	roomName := "周会 🎉👩‍👩‍👧‍👦 Zoë's «room» — 会议室 𝄞"
-	ev.Room.RoomInfo.RoomName = &roomName
-	ev.Room.ScheduleInviteeList = []string{"ユーザー🎉", "😀"}
+	invitees := []string{"ユーザー🎉", "😀"}
+	ev := event(t, callback.CommandCreateRoom, jsonBody(t, map[string]any{
+		"CallbackCommand": callback.CommandCreateRoom, "EventTime": 1703589922780,
+		"RoomInfo": map[string]any{"RoomId": roomID, "RoomName": roomName}, "ScheduleInviteeList_Account": invitees}))
 	ev.ClientIP, ev.OptPlatform, ev.RequestID = "🙂", "平台", "请求-1"
 	if _, err := s.Save(t.Context(), ev); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *r.Room.RoomInfo.RoomName != roomName || !slices.Equal(r.Room.ScheduleInviteeList, ev.Room.ScheduleInviteeList) {
-		t.Errorf("Room = %q, %q", *r.Room.RoomInfo.RoomName, r.Room.ScheduleInviteeList)
+	r := readRoom(t, s, roomID)
+	if *r.Info.RoomName != roomName || !slices.Equal(r.ScheduleInviteeList, invitees) {
+		t.Errorf("room = %q, %q", *r.Info.RoomName, r.ScheduleInviteeList)
 	}
 	evs, err := s.Events(t.Context(), ev.SdkAppID)
 	if err != nil || len(evs) != 1 || evs[0].RoomID != ev.RoomID || evs[0].ClientIP != "🙂" || evs[0].OptPlatform != "平台" {
@@ -400,12 +517,9 @@ func TestReopenKeepsData(t *testing.T) {
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
 		t.Errorf("Save after reopen = %v, %v; want duplicate", o, err)
 	}
-	if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
-		t.Errorf("Room after reopen: %v", err)
-	}
-	var n int
-	if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT count(*) FROM roomhook_schema`).Scan(&n); err != nil || n != 1 {
-		t.Errorf("roomhook_schema has %d rows (%v) after reopen, want 1", n, err)
+	readRoom(t, s, storetest.SeedEvent().RoomID)
+	if versions := schemaVersions(t, adminDB(t, name)); !slices.Equal(versions, []int64{2}) {
+		t.Errorf("roomhook_schema holds %v after reopen, want [2]", versions)
 	}
 }
 
@@ -419,9 +533,8 @@ func TestConcurrentColdStarts(t *testing.T) {
 			stores, _ := storetest.OpenTogether(t, 12, func() (*Store, error) {
 				return Open(t.Context(), u, Options{Timeout: 20 * time.Second})
 			})
-			var rows int
-			if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT count(*) FROM roomhook_schema`).Scan(&rows); err != nil || rows != 1 {
-				t.Errorf("roomhook_schema has %d rows (%v), want 1", rows, err)
+			if versions := schemaVersions(t, adminDB(t, name)); !slices.Equal(versions, []int64{2}) {
+				t.Errorf("roomhook_schema holds %v, want [2]", versions)
 			}
 			if stores[0] != nil {
 				if o, err := stores[0].Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
@@ -439,40 +552,59 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := adminDB(t, name).ExecContext(t.Context(), `UPDATE roomhook_schema SET version = 2`); err != nil {
+	if _, err := adminDB(t, name).ExecContext(t.Context(), `INSERT INTO roomhook_schema (version) VALUES (3)`); err != nil {
 		t.Fatal(err)
 	}
 
 	s, err = Open(t.Context(), u, Options{})
 	if err == nil {
 		s.Close()
-		t.Fatal("Open of a version 2 database succeeded, want an error")
+		t.Fatal("Open of a version 3 database succeeded, want an error")
 	}
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Errorf("err = %v, want ErrSchemaTooNew", err)
 	}
-	if !strings.Contains(err.Error(), "version 2") {
+	if !strings.Contains(err.Error(), "version 3") {
 		t.Errorf("err = %q, want it to name the version found", err)
 	}
 }
 
+// TestForeignTablesRefused: a database holding a table of one of roomhook's names that
+// roomhook did not create is refused before anything is changed.
 func TestForeignTablesRefused(t *testing.T) {
-	u, name := newDatabase(t)
-	if _, err := adminDB(t, name).ExecContext(t.Context(), `CREATE TABLE rooms (id INT)`); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), u, Options{})
-	if err == nil {
-		s.Close()
-		t.Fatal("Open of a database with someone else's rooms table succeeded, want an error")
-	}
-	if !strings.Contains(err.Error(), "rooms") {
-		t.Errorf("err = %q, want it to name the table", err)
-	}
-	var n int
-	if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT count(*) FROM information_schema.TABLES
-		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'roomhook_schema'`, name).Scan(&n); err != nil || n != 0 {
-		t.Errorf("roomhook_schema exists after a refused open (%d, %v)", n, err)
+	for table, ddl := range map[string]string{
+		"rooms":        `CREATE TABLE rooms (id INT)`,
+		"room_members": `CREATE TABLE room_members (sdk_app_id BIGINT, room_id VARCHAR(255), member VARCHAR(255))`,
+		"callback_events": `CREATE TABLE callback_events (id BIGINT, sdk_app_id BIGINT, callback_command VARCHAR(128),
+			room_id VARCHAR(255), event_time BIGINT, client_ip TEXT, opt_platform TEXT, request_id TEXT, received_at BIGINT,
+			raw_body LONGBLOB, note TEXT)`,
+	} {
+		t.Run(table, func(t *testing.T) {
+			u, name := newDatabase(t)
+			db := adminDB(t, name)
+			if _, err := db.ExecContext(t.Context(), ddl); err != nil {
+				t.Fatal(err)
+			}
+			before := shape(t, db, name)
+			s, err := Open(t.Context(), u, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open of a database with someone else's %s table succeeded, want an error", table)
+			}
+			if !strings.Contains(err.Error(), "table "+table+" ") {
+				t.Errorf("err = %q, want it to name the table", err)
+			}
+			var n int
+			if err := db.QueryRowContext(t.Context(), `SELECT count(*) FROM information_schema.TABLES
+				WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'roomhook_schema'`, name).Scan(&n); err != nil || n != 0 {
+				t.Errorf("roomhook_schema exists after a refused open (%d, %v)", n, err)
+			}
+			// Only version 1's CREATE TABLE IF NOT EXISTS ran: the foreign table is unchanged.
+			after := shape(t, db, name)
+			if got, want := tableShape(after, table), tableShape(before, table); got != want {
+				t.Errorf("the foreign table changed:\n%s\nwas\n%s", got, want)
+			}
+		})
 	}
 }
 
@@ -496,9 +628,8 @@ func TestInterruptedFirstStart(t *testing.T) {
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
 		t.Errorf("Save after completing the schema = %v, %v; want duplicate (the data was kept)", o, err)
 	}
-	var v int
-	if err := db.QueryRowContext(t.Context(), `SELECT version FROM roomhook_schema`).Scan(&v); err != nil || v != 1 {
-		t.Errorf("version = %d (%v), want 1", v, err)
+	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{2}) {
+		t.Errorf("roomhook_schema holds %v, want [2]", versions)
 	}
 }
 
@@ -749,16 +880,18 @@ func TestPoolDefaults(t *testing.T) {
 	if got := one.db.Stats().MaxOpenConnections; got != 1 {
 		t.Errorf("max_open_conns=1: MaxOpenConnections = %d, want 1", got)
 	}
-	// A burst of saves never opens more than the pool allows.
+	// A burst of saves never opens more than the pool allows, and a pool of one serves them
+	// all (a save needs one connection).
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev := storetest.SeedEvent()
-			ev.EventTime += int64(i)
-			ev.Room.EventTime = ev.EventTime
-			if _, err := s.Save(t.Context(), ev); err != nil {
+			st := s
+			if i%2 == 1 {
+				st = one
+			}
+			if _, err := st.Save(t.Context(), createEvent(t, "pool", fmt.Sprint("name ", i), 1703589922780+int64(i))); err != nil {
 				t.Errorf("Save: %v", err)
 			}
 		}()
@@ -778,15 +911,16 @@ func TestConcurrentDuplicatesStress(t *testing.T) {
 	stores := []*Store{openURL(t, wide), openURL(t, u), openURL(t, u), openURL(t, u), openURL(t, u)}
 	const copies, rounds = 16, 15
 	for round := range rounds {
+		at := int64(1703589922780 + round)
 		evs := make([]*callback.Event, copies)
 		for i := range evs {
-			ev := storetest.SeedEvent()
-			ev.EventTime += int64(round)
-			ev.Room.EventTime = ev.EventTime
-			ev.RequestID = fmt.Sprintf("round-%d-copy-%d", round, i)
-			if round%3 == 2 { // an unprojected command: the archive alone decides
-				ev.Command, ev.Room = "Room.CallbackAfterMemberEnter", nil
+			// A projected command takes the room's lock; an unprojected one leaves it to the
+			// archive's key alone.
+			ev := createEvent(t, "stress", fmt.Sprint("round ", round), at)
+			if round%3 == 2 {
+				ev = unknownEvent(t, "stress", at)
 			}
+			ev.RequestID = fmt.Sprintf("round-%d-copy-%d", round, i)
 			evs[i] = ev
 		}
 		outcomes := storetest.SaveTogether(t, copies, func(i int) (callback.Outcome, error) {
@@ -821,21 +955,18 @@ func TestConcurrentDuplicatesStress(t *testing.T) {
 	}
 }
 
-// TestConcurrentEventsForOneRoom delivers 16 different events for one room at once: every one
-// is archived, and the projection ends at the newest whatever the order they ran in.
+// TestConcurrentEventsForOneRoom delivers 16 different events for one room at once, through
+// 16 connections: every one is archived, each save took the room's lock in turn, and the room
+// ends at the newest whatever the order they ran in.
 func TestConcurrentEventsForOneRoom(t *testing.T) {
-	u, _ := newDatabase(t)
+	u, name := newDatabase(t)
 	s := openURL(t, withParam(u, "max_open_conns=16"))
 	const n = 16
-	base := storetest.SeedEvent().EventTime
+	const base = int64(1703589922780)
 	evs := make([]*callback.Event, n)
 	for i := range evs {
-		ev := storetest.SeedEvent()
-		ev.EventTime = base + int64((i*7)%n) // a permutation
-		ev.Room.EventTime = ev.EventTime
-		name := fmt.Sprint("name at ", ev.EventTime)
-		ev.Room.RoomInfo.RoomName = &name
-		evs[i] = ev
+		at := base + int64((i*7)%n) // a permutation
+		evs[i] = createEvent(t, "busy", fmt.Sprint("name at ", at), at)
 	}
 	outcomes := storetest.SaveTogether(t, n, func(i int) (callback.Outcome, error) {
 		return s.Save(t.Context(), evs[i])
@@ -843,15 +974,17 @@ func TestConcurrentEventsForOneRoom(t *testing.T) {
 	if outcomes[callback.OutcomeStored] < 1 || outcomes[callback.OutcomeStored]+outcomes[callback.OutcomeStale] != n {
 		t.Errorf("outcomes = %v, want %d stored or stale, at least one stored", outcomes, n)
 	}
-	r, err := s.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := base + n - 1; r.Room.EventTime != want || *r.Room.RoomInfo.RoomName != fmt.Sprint("name at ", want) {
-		t.Errorf("room at %d named %q, want the newest, %d", r.Room.EventTime, *r.Room.RoomInfo.RoomName, want)
+	r := readRoom(t, s, "busy")
+	if want := base + n - 1; r.EventTime != want || *r.Info.RoomName != fmt.Sprint("name at ", want) {
+		t.Errorf("room at %d named %q, want the newest, %d", r.EventTime, *r.Info.RoomName, want)
 	}
 	if evs, err := s.Events(t.Context(), storetest.SeedSdkAppID); err != nil || len(evs) != n {
 		t.Errorf("archive has %d rows (%v), want %d", len(evs), err, n)
+	}
+	var saves int
+	if err := adminDB(t, name).QueryRowContext(t.Context(), `SELECT saves FROM roomhook_room_locks
+		WHERE sdk_app_id = ? AND room_id = 'busy'`, storetest.SeedSdkAppID).Scan(&saves); err != nil || saves != n {
+		t.Errorf("roomhook_room_locks.saves = %d (%v), want %d: one per save", saves, err, n)
 	}
 }
 
@@ -867,7 +1000,7 @@ func TestSaveWaitsForAnotherWriter(t *testing.T) {
 	defer other.Rollback()
 	ev := storetest.SeedEvent()
 	if _, err := other.ExecContext(t.Context(), insertEventSQL, ev.SdkAppID, ev.Command, ev.RoomID, ev.EventTime,
-		"", "", "other-writer", int64(0), []byte("{}")); err != nil {
+		"", "", "other-writer", int64(0), ev.Raw, ev.Digest()); err != nil {
 		t.Fatal(err)
 	}
 
@@ -890,8 +1023,8 @@ func TestSaveWaitsForAnotherWriter(t *testing.T) {
 	if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeDuplicate {
 		t.Errorf("Save after the other commit = %v, %v; want duplicate", o, err)
 	}
-	if _, err := s.Room(t.Context(), ev.SdkAppID, ev.RoomID); !errors.Is(err, callback.ErrNotFound) {
-		t.Errorf("Room = %v; want ErrNotFound (the other writer archived only)", err)
+	if _, err := callback.ReadRoom(t.Context(), s, ev.SdkAppID, ev.RoomID); !errors.Is(err, callback.ErrNotFound) {
+		t.Errorf("ReadRoom = %v; want ErrNotFound (the other writer archived only)", err)
 	}
 }
 
@@ -914,7 +1047,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 	// Weigh the other transaction down, so that InnoDB picks Save as the victim.
 	for i := range 100 {
 		if _, err := other.ExecContext(t.Context(), insertEventSQL, int64(1400000002), "Filler", fmt.Sprint("filler-", i),
-			int64(i+1), "", "", "", int64(0), []byte("{}")); err != nil {
+			int64(i+1), "", "", "", int64(0), []byte("{}"), sha256Hex([]byte("{}"))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -923,9 +1056,8 @@ func TestDeadlockIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ev := storetest.SeedEvent()
-	ev.EventTime++
-	ev.Room.EventTime = ev.EventTime
+	ev := event(t, callback.CommandUpdateRoom, `{"CallbackCommand":"Room.CallbackAfterUpdateRoomInfo",`+
+		`"RoomInfo":{"RoomId":"`+seed.RoomID+`","RoomName":"renamed"},"EventTime":1703589923780}`)
 	type result struct {
 		o   callback.Outcome
 		err error
@@ -938,13 +1070,13 @@ func TestDeadlockIsRetried(t *testing.T) {
 		done <- result{o, err}
 	}()
 
-	// Wait until Save is at the room: it holds its archive key and needs the room's lock.
+	// Wait until Save is at the room: it holds its archive key and needs the room's row.
 	// PROCESSLIST is live, unlike INNODB_TRX, which InnoDB refreshes only now and then.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var waiting int
 		if err := admin.QueryRowContext(t.Context(), `SELECT count(*) FROM information_schema.PROCESSLIST
-			WHERE DB = ? AND INFO LIKE 'INSERT INTO rooms%'`, name).Scan(&waiting); err != nil {
+			WHERE DB = ? AND INFO LIKE 'UPDATE rooms SET%'`, name).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting > 0 {
@@ -957,7 +1089,7 @@ func TestDeadlockIsRetried(t *testing.T) {
 	}
 	// Close the cycle: the other transaction now wants the key Save holds.
 	if _, err := other.ExecContext(t.Context(), insertEventSQL, ev.SdkAppID, ev.Command, ev.RoomID, ev.EventTime,
-		"", "", "other-writer", int64(0), []byte("{}")); err != nil {
+		"", "", "other-writer", int64(0), ev.Raw, ev.Digest()); err != nil {
 		t.Fatalf("the other transaction was the deadlock victim (%v); the test wants Save to be", err)
 	}
 	if err := other.Commit(); err != nil {
@@ -1012,6 +1144,7 @@ func TestRetryable(t *testing.T) {
 	}{
 		{&driver.MySQLError{Number: erDeadlock, Message: "Deadlock found"}, true},
 		{fmt.Errorf("mysql: save: archive event: %w", &driver.MySQLError{Number: erLockWait}), true},
+		{fmt.Errorf("mysql: save: commit: %w", &driver.MySQLError{Number: erRollbackDuringCommit}), true},
 		{fmt.Errorf("wrapped: %w", driver.ErrInvalidConn), true},
 		{&driver.MySQLError{Number: 1406, Message: "Data too long"}, false},
 		{&driver.MySQLError{Number: 1062, Message: "Duplicate entry"}, false},
@@ -1024,8 +1157,8 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
-// TestLeastPrivileges checks the grants the documentation asks for: CREATE, SELECT, INSERT and
-// UPDATE for the first start, then SELECT, INSERT and UPDATE alone.
+// TestLeastPrivileges checks the grants the documentation asks for: CREATE, ALTER, SELECT,
+// INSERT and UPDATE for the first start, then SELECT, INSERT and UPDATE alone.
 func TestLeastPrivileges(t *testing.T) {
 	u, name := newDatabase(t)
 	admin := adminDB(t, "")
@@ -1053,37 +1186,214 @@ func TestLeastPrivileges(t *testing.T) {
 	at := strings.LastIndexByte(u, '@')
 	userURL := "mysql://" + user + ":" + password + "@" + u[at+1:]
 
-	// Without CREATE a new database cannot be set up, and the error says what is missing.
+	// Without CREATE, or without ALTER, a new database cannot be set up, and the error says
+	// what is missing.
 	grant("SELECT, INSERT, UPDATE")
-	if s, err := Open(t.Context(), userURL, Options{}); err == nil {
-		s.Close()
-		t.Fatal("first start without CREATE succeeded")
-	} else if !strings.Contains(err.Error(), "CREATE privilege") || strings.Contains(err.Error(), password) {
-		t.Errorf("first start without CREATE: %v", err)
+	for _, more := range []string{"", "CREATE"} {
+		if more != "" {
+			grant(more)
+		}
+		if s, err := Open(t.Context(), userURL, Options{}); err == nil {
+			s.Close()
+			t.Fatalf("first start with SELECT, INSERT, UPDATE and %q succeeded", more)
+		} else if !strings.Contains(err.Error(), "CREATE and ALTER privileges") || strings.Contains(err.Error(), password) {
+			t.Errorf("first start with SELECT, INSERT, UPDATE and %q: %v", more, err)
+		}
 	}
 
-	grant("CREATE")
+	grant("ALTER")
 	s, err := Open(t.Context(), userURL, Options{})
 	if err != nil {
-		t.Fatalf("first start with CREATE, SELECT, INSERT, UPDATE: %v", err)
+		t.Fatalf("first start with CREATE, ALTER, SELECT, INSERT, UPDATE: %v", err)
 	}
 	s.Close()
 
-	revoke("CREATE")
+	revoke("CREATE, ALTER")
 	s = openURL(t, userURL)
-	for _, ev := range []*callback.Event{storetest.SeedEvent(), storetest.SeedEvent()} {
+	for _, ev := range []*callback.Event{storetest.SeedEvent(), storetest.SeedEvent(), unknownEvent(t, "r", 0)} {
 		if _, err := s.Save(t.Context(), ev); err != nil {
 			t.Errorf("Save with SELECT, INSERT, UPDATE: %v", err)
 		}
 	}
-	newer := storetest.SeedEvent()
-	newer.EventTime++
-	newer.Room.EventTime = newer.EventTime
-	newer.Command = "Room.CallbackAfterUpdateRoomInfo"
-	if o, err := s.Save(t.Context(), newer); err != nil || o != callback.OutcomeStored {
-		t.Errorf("Save of a newer event with SELECT, INSERT, UPDATE = %v, %v", o, err)
+	update := event(t, callback.CommandUpdateRoom, `{"CallbackCommand":"Room.CallbackAfterUpdateRoomInfo",`+
+		`"RoomInfo":{"RoomId":"tandy-test-rest","RoomName":"renamed"},"EventTime":1703589923780}`)
+	enter := event(t, callback.CommandMemberEnter, `{"CallbackCommand":"Room.CallbackAfterMemberEnter",`+
+		`"RoomId":"tandy-test-rest","MemberCount":1,"MemberList_Account":["u1"],"EventTime":1703589923790}`)
+	seat := event(t, callback.CommandSeatChanged, `{"CallbackCommand":"Mic.CallbackAfterSeatInfoChanged",`+
+		`"RoomId":"tandy-test-rest","SeatList":[{"Index":0,"Member_Account":"u1"}],"EventTime":1703589923800}`)
+	for _, ev := range []*callback.Event{update, enter, seat} {
+		if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
+			t.Errorf("Save of %s with SELECT, INSERT, UPDATE = %v, %v", ev.Command, o, err)
+		}
 	}
-	if _, err := s.Room(t.Context(), newer.SdkAppID, newer.RoomID); err != nil {
-		t.Errorf("Room: %v", err)
+	if r := readRoom(t, s, "tandy-test-rest"); *r.Info.RoomName != "renamed" {
+		t.Errorf("room name %q, want renamed", *r.Info.RoomName)
+	}
+}
+
+// testReceivedAt is when the tests' events arrive.
+var testReceivedAt = time.Date(2024, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
+
+// event builds the event the core builds for a callback of the seed app with body (the payload
+// parsed from it, the archive key from the payload or the envelope).
+func event(t testing.TB, command, body string) *callback.Event {
+	t.Helper()
+	ev, err := v1store.Callback{Command: command, Body: body}.Event(storetest.SeedSdkAppID, testReceivedAt)
+	if err != nil {
+		t.Fatalf("event %s: %v", body, err)
+	}
+	ev.RequestID = "req-test"
+	return ev
+}
+
+// jsonBody encodes a callback body.
+func jsonBody(t testing.TB, v map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// createEvent is the create of room at eventTime, named name, with no other field.
+func createEvent(t testing.TB, room, name string, eventTime int64) *callback.Event {
+	t.Helper()
+	return event(t, callback.CommandCreateRoom, jsonBody(t, map[string]any{
+		"CallbackCommand": callback.CommandCreateRoom, "EventTime": eventTime,
+		"RoomInfo": map[string]any{"RoomId": room, "RoomName": name},
+	}))
+}
+
+// unknownEvent is a command roomhook does not project, of room at eventTime (0: none).
+func unknownEvent(t testing.TB, room string, eventTime int64) *callback.Event {
+	t.Helper()
+	body := map[string]any{"CallbackCommand": "Room.CallbackAfterSomethingNew", "RoomId": room}
+	if eventTime != 0 {
+		body["EventTime"] = eventTime
+	}
+	return event(t, "Room.CallbackAfterSomethingNew", jsonBody(t, body))
+}
+
+// readRoom reads the room row of the seed app's room.
+func readRoom(t testing.TB, s *Store, room string) *callback.RoomRow {
+	t.Helper()
+	r, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, room)
+	if err != nil {
+		t.Fatalf("ReadRoom(%q): %v", room, err)
+	}
+	return r
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// schemaVersions returns the rows of roomhook_schema, in order.
+func schemaVersions(t *testing.T, db *sql.DB) []int64 {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), `SELECT version FROM roomhook_schema ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var versions []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return versions
+}
+
+// TestRoomLockHolds holds a room's lock in another transaction: a projected save of that room
+// waits and gives up at its deadline having written nothing, while saves of another room and
+// of a command not projected (which takes no lock) go through; once the other transaction
+// ends, the save goes through too. Then the next save of a room must wait for the holder of
+// its lock to commit, and then read what the holder committed.
+func TestRoomLockHolds(t *testing.T) {
+	s, name := open(t)
+	admin := adminDB(t, name)
+	other, err := admin.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback()
+	if _, err := other.ExecContext(t.Context(), lockRoomSQL, storetest.SeedSdkAppID, "held"); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	start := time.Now()
+	o, err := s.Save(ctx, createEvent(t, "held", "first", 1703589922780))
+	cancel()
+	if err == nil {
+		t.Errorf("Save while another transaction holds the room's lock = %v, nil; want an error", o)
+	}
+	if took := time.Since(start); took < 250*time.Millisecond || took > 2*time.Second {
+		t.Errorf("Save gave up after %v, want about its 300ms deadline", took)
+	}
+	if evs, err := s.Events(t.Context(), storetest.SeedSdkAppID); err != nil || len(evs) != 0 {
+		t.Errorf("archive after a save that could not lock = %d rows, %v; want none", len(evs), err)
+	}
+	for _, ev := range []*callback.Event{createEvent(t, "free", "other room", 1703589922780), unknownEvent(t, "held", 1703589922780)} {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		if o, err := s.Save(ctx, ev); err != nil || o == callback.OutcomeDuplicate {
+			t.Errorf("Save(%s of %s) while another room is locked = %v, %v", ev.Command, ev.RoomID, o, err)
+		}
+		cancel()
+	}
+	if err := other.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := s.Save(t.Context(), createEvent(t, "held", "first", 1703589922780)); err != nil || o != callback.OutcomeStored {
+		t.Errorf("Save after the lock was freed = %v, %v; want stored", o, err)
+	}
+
+	// A save that holds the lock, archives a newer create of the room and stalls: the next
+	// save of the room waits for it, and then reads what it committed.
+	stalled, err := admin.BeginTx(t.Context(), &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Rollback()
+	if _, err := stalled.ExecContext(t.Context(), lockRoomSQL, storetest.SeedSdkAppID, "held"); err != nil {
+		t.Fatal(err)
+	}
+	newer := createEvent(t, "held", "archived by the holder", 1703589923280)
+	if _, err := stalled.ExecContext(t.Context(), insertEventSQL, newer.SdkAppID, newer.Command, newer.RoomID, newer.EventTime,
+		"", "", "holder", int64(0), newer.Raw, newer.Digest()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		update := event(t, callback.CommandUpdateRoom, `{"CallbackCommand":"Room.CallbackAfterUpdateRoomInfo",`+
+			`"RoomInfo":{"RoomId":"held","CustomInfo":"from the update"},"EventTime":1703589923780}`)
+		_, err := s.Save(ctx, update)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a save of the room ran while another held its lock (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := stalled.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Save after the holder committed: %v", err)
+	}
+	// The update folded the archive as the holder left it: the holder's create, then the update.
+	r := readRoom(t, s, "held")
+	if *r.Info.RoomName != "archived by the holder" || r.Info.CustomInfo == nil || *r.Info.CustomInfo != "from the update" {
+		t.Errorf("room = %q, %v; want the fold of the holder's create and the update", *r.Info.RoomName, r.Info.CustomInfo)
 	}
 }

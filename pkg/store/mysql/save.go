@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
@@ -21,59 +20,58 @@ import (
 // long as clientFoundRows is off, which parseURL guarantees) while every other error, a value
 // that does not fit for one, still fails the statement; INSERT IGNORE would hide those too.
 const insertEventSQL = `INSERT INTO callback_events
-	(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at,
+	raw_body, body_sha256)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON DUPLICATE KEY UPDATE id = id`
 
-// insertRoomSQL creates the room's row, or, when it exists, locks it and changes nothing
-// (0 rows affected). updateRoomSQL then replaces the whole row, absent fields included, but
-// only with a strictly newer event: the projection reflects the latest event, never a merge of
-// several, and never moves backwards when deliveries arrive out of order.
+// lockRoomSQL takes the room's lock until the transaction ends: it creates the room's row of
+// roomhook_room_locks, or waits for the lock on it and bumps its counter.
 //
-// Two plain statements instead of one upsert with VALUES(): that function is deprecated in
-// MySQL 8 and its replacement (a row alias) does not exist in MariaDB, while these run
-// unchanged on both. A new room, the common case, costs one statement.
-var (
-	insertRoomSQL = `INSERT INTO rooms (sdk_app_id, room_id, ` + strings.Join(sqlrows.RoomColumns, ", ") + `)
-	VALUES (?, ?` + strings.Repeat(", ?", len(sqlrows.RoomColumns)) + `)
-	ON DUPLICATE KEY UPDATE sdk_app_id = sdk_app_id`
+// MySQL and MariaDB have no transaction-scoped advisory lock. GET_LOCK is per session, so it
+// would need a connection pinned from before the transaction to after it and a release on
+// every path, it is per server (a multi-primary Galera or Group Replication cluster does not
+// share it), and MariaDB refuses it outright when Galera replication is on. A row lock has
+// none of these problems: InnoDB holds it to the end of the transaction, which releases it
+// whatever happens, behind any connection proxy; and since the row changes with every save, a
+// multi-primary cluster's certification sees two saves of one room on different nodes as a
+// conflict and fails one of them (Galera with a deadlock error, Group Replication with error
+// 3101), which Save runs again.
+const lockRoomSQL = `INSERT INTO roomhook_room_locks (sdk_app_id, room_id, saves) VALUES (?, ?, 1)
+	ON DUPLICATE KEY UPDATE saves = saves + 1`
 
-	updateRoomSQL = `UPDATE rooms SET ` + strings.Join(sqlrows.RoomColumns, " = ?, ") + ` = ?
-	WHERE sdk_app_id = ? AND room_id = ? AND event_time < ?`
-)
+// saveTxOptions: each statement of a save reads what was committed before it, in particular
+// what the previous holder of the room's lock committed.
+var saveTxOptions = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 
 // Retries of a whole Save. InnoDB may end one of several transactions that insert the same
-// key at the same moment with a deadlock, and a lock wait can time out; both leave nothing
-// written, and Save is idempotent, so the transaction is simply run again while the caller's
-// context allows.
+// key at the same moment with a deadlock, a lock wait (for the room's lock too) can time out,
+// and a multi-primary cluster fails a transaction that conflicts with another node's; each
+// leaves nothing written, and Save is idempotent, so the transaction is simply
+// run again while the caller's context allows.
 const (
 	maxAttempts  = 5
 	retryBackoff = 10 * time.Millisecond // before the second attempt; doubled each time, jittered
 )
 
-// Save archives ev and, for a projected command, updates the room, in one transaction; see
-// callback.Store for the outcomes. Concurrent deliveries of one event are serialised by the
-// archive's unique key: the first inserts it, the others wait for its lock and then find the
-// key, so exactly one of them is stored and the rest are duplicates.
+// Save archives ev and, for a projected command, brings the room's rows up to date, in one
+// transaction; see callback.Store for the outcomes.
 //
-// When ev.Room is set, ev.RoomID and ev.EventTime must equal Room.RoomInfo.RoomID and
-// Room.EventTime: the archive key and the projection must describe the same event. A mismatch
-// is a bug in the caller and returns an error without writing anything.
+// A projected event first takes its room's lock (lockRoomSQL), before the archive insert, so
+// that the saves of one room run one after the other, each reading what the one before
+// committed, and every save takes its locks in the same order. Concurrent deliveries of one
+// event are serialised by that lock, or, for a command not projected, by the archive's unique
+// key: the first inserts it, the others then find the key, so exactly one of them is stored
+// and the rest are duplicates.
+//
+// ev.Check must pass: a projected event whose archive key differs from its payload's is a bug
+// in the caller and returns an error without writing anything.
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
 	if err := ev.Check(); err != nil {
 		return 0, fmt.Errorf("mysql: save: %w", err)
 	}
-	var invitees sql.NullString
-	if ev.Room != nil && ev.Room.ScheduleInviteeList != nil {
-		b, err := sqlrows.MarshalAccounts(ev.Room.ScheduleInviteeList)
-		if err != nil {
-			return 0, fmt.Errorf("mysql: save: invitee list: %w", err)
-		}
-		invitees = sql.NullString{String: b, Valid: true}
-	}
-
 	for attempt := 1; ; attempt++ {
-		outcome, err := s.save(ctx, ev, invitees)
+		outcome, err := s.save(ctx, ev)
 		if err == nil {
 			return outcome, nil
 		}
@@ -97,29 +95,35 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 }
 
 // retryable reports whether a failed Save may simply be run again: InnoDB chose it as a
-// deadlock victim or its lock wait timed out (the transaction was rolled back), or the
-// connection broke. Running a Save again is safe even if a broken connection had committed
-// it: the repeat finds the key and is answered as a duplicate.
+// deadlock victim or its lock wait timed out, or a multi-primary cluster's certification
+// failed it (the transaction was rolled back), or the connection broke. Running a Save again
+// is safe even if a broken connection had committed it: the repeat finds the key and is
+// answered as a duplicate.
 func retryable(err error) bool {
-	return isServerError(err, erDeadlock) || isServerError(err, erLockWait) ||
+	return isServerError(err, erDeadlock) || isServerError(err, erLockWait) || isServerError(err, erRollbackDuringCommit) ||
 		errors.Is(err, sqldriver.ErrBadConn) || errors.Is(err, driver.ErrInvalidConn)
 }
 
 // save runs one attempt of Save.
-func (s *Store) save(ctx context.Context, ev *callback.Event, invitees sql.NullString) (callback.Outcome, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
+	tx, err := s.db.BeginTx(ctx, saveTxOptions)
 	if err != nil {
 		return 0, fmt.Errorf("mysql: save: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit
 
+	if ev.Payload != nil {
+		if _, err := tx.ExecContext(ctx, lockRoomSQL, ev.SdkAppID, ev.RoomID); err != nil {
+			return 0, fmt.Errorf("mysql: save: lock the room: %w", err)
+		}
+	}
 	raw := ev.Raw
 	if raw == nil {
 		raw = []byte{} // the driver binds a nil slice as NULL; an empty body is still a body
 	}
 	res, err := tx.ExecContext(ctx, insertEventSQL,
 		ev.SdkAppID, ev.Command, ev.RoomID, sqlrows.NullIfZero(ev.EventTime),
-		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw)
+		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw, ev.Digest())
 	if err != nil {
 		return 0, fmt.Errorf("mysql: save: archive event: %w", err)
 	}
@@ -127,33 +131,18 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, invitees sql.NullS
 		return 0, fmt.Errorf("mysql: save: archive event: %w", err)
 	} else if n == 0 {
 		// The key is already archived. Nothing was written; the deferred rollback ends the
-		// transaction and releases the lock on the existing row.
+		// transaction and releases its locks.
 		return callback.OutcomeDuplicate, nil
 	}
 
 	outcome := callback.OutcomeIgnored
-	if ev.Room != nil {
-		values := sqlrows.RoomValues(ev, invitees)
-		res, err := tx.ExecContext(ctx, insertRoomSQL, append([]any{ev.SdkAppID, ev.RoomID}, values...)...)
+	if ev.Payload != nil {
+		changed, err := callback.Project(ctx, &sqlrows.Tx{Conn: tx, App: ev.SdkAppID, Room: ev.RoomID}, ev)
 		if err != nil {
-			return 0, fmt.Errorf("mysql: save: update room: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("mysql: save: update room: %w", err)
-		}
-		if n == 0 {
-			// The room exists and is now locked by this transaction: replace it if older.
-			res, err = tx.ExecContext(ctx, updateRoomSQL, append(values, ev.SdkAppID, ev.RoomID, ev.EventTime)...)
-			if err != nil {
-				return 0, fmt.Errorf("mysql: save: update room: %w", err)
-			}
-			if n, err = res.RowsAffected(); err != nil {
-				return 0, fmt.Errorf("mysql: save: update room: %w", err)
-			}
+			return 0, fmt.Errorf("mysql: save: %w", err)
 		}
 		outcome = callback.OutcomeStale
-		if n > 0 {
+		if changed {
 			outcome = callback.OutcomeStored
 		}
 	}
