@@ -2,14 +2,17 @@
 // on a single database file, using the pure-Go modernc.org/sqlite driver so that the functions
 // build with CGO_ENABLED=0.
 //
-// The file holds three tables: roomhook_schema (the schema version), callback_events (the
-// event archive, one row per delivered callback, raw body verbatim) and rooms (the room
-// projection, one row per SdkAppid + RoomId). Column names are snake_case of Tencent's field
-// names; they are a contract users query directly, so they change only with a new schema
-// version.
+// The file holds roomhook_schema (the schema version, 2), callback_events (the event archive,
+// one row per delivered callback, raw body verbatim with its SHA-256) and the projection's
+// tables as callback.Tables describes them: rooms (one row per SdkAppid + RoomId), room_members
+// and room_seats. Column names are snake_case of Tencent's field names; they are a contract users
+// query directly, so they change only with a new schema version.
 //
 // Open creates the schema when the file is new: a file that does not exist yet is written whole
-// from an embedded image of a new store (newfile.go), an empty one gets the tables by SQL. The
+// from an embedded image of a new store (newfile.go), an empty one gets the tables by SQL. A
+// version 1 store is migrated in place, in one write transaction, by the first instance to open
+// it (schema.go); the archive is rebuilt, which takes seconds per hundred thousand events, so a
+// large store needs a longer Options.Timeout for that one open. The
 // database runs in WAL mode with a busy timeout so that another process (an operator's sqlite3
 // shell, a replay tool) can read the file while a function writes it. Inside one process every
 // call goes through a single connection: a SQLite file has one writer at a time anyway, and

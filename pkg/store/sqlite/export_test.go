@@ -25,3 +25,23 @@ func NoHardLinks(t testing.TB) {
 }
 
 var linkDefault = link
+
+// OnMigrationStatement runs f after each statement of the migration to schema version 2, until
+// the test ends. Set it before the stores of the test open.
+func OnMigrationStatement(t testing.TB, f func(stmt string)) {
+	migrationHook = f
+	t.Cleanup(func() { migrationHook = nil })
+}
+
+// Prepared returns how many statements s holds prepared.
+func Prepared(s *Store) int {
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	n := 0
+	for _, st := range s.stmts.byText {
+		if st != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -13,7 +13,7 @@ import (
 	"github.com/roomhook/roomhook/pkg/store/storetest"
 )
 
-var update = flag.Bool("update", false, "rewrite schema_v1.db from what migrate creates")
+var update = flag.Bool("update", false, "rewrite schema_v2.db from what migrate creates")
 
 // sqlCreated creates a store file with SQL statements, as migrate does for an empty file, and
 // returns its bytes once closed (checkpointed, WAL removed).
@@ -45,14 +45,14 @@ func sqlCreated(t *testing.T) []byte {
 func TestNewFileImage(t *testing.T) {
 	want := sqlCreated(t)
 	if *update {
-		if err := os.WriteFile("schema_v1.db", want, 0o644); err != nil {
+		if err := os.WriteFile("schema_v2.db", want, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("wrote schema_v1.db (%d bytes)", len(want))
+		t.Logf("wrote schema_v2.db (%d bytes)", len(want))
 		return
 	}
 	if !bytes.Equal(sqlite.NewFileImage, want) {
-		t.Fatalf("schema_v1.db (%d bytes) is not what migrate creates (%d bytes); after a schema or SQLite "+
+		t.Fatalf("schema_v2.db (%d bytes) is not what migrate creates (%d bytes); after a schema or SQLite "+
 			"change run: go test ./pkg/store/sqlite -run TestNewFileImage -update", len(sqlite.NewFileImage), len(want))
 	}
 	path := filepath.Join(t.TempDir(), "copy.db")
@@ -134,7 +134,7 @@ func TestOpenNewFileFromImage(t *testing.T) {
 			if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 				t.Fatalf("Save = %v, %v", o, err)
 			}
-			if _, err := s.Room(t.Context(), storetest.SeedSdkAppID, storetest.SeedEvent().RoomID); err != nil {
+			if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, storetest.SeedEvent().RoomID); err != nil {
 				t.Fatal(err)
 			}
 			if extra := leftovers(t, dir, "r.db"); len(extra) > 0 {

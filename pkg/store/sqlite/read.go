@@ -7,9 +7,10 @@ import (
 	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
-// Room returns the projection of one room, or an error wrapping callback.ErrNotFound.
-func (s *Store) Room(ctx context.Context, sdkAppID int64, roomID string) (*callback.RoomRecord, error) {
-	return sqlrows.Room(ctx, s.db, "sqlite", sdkAppID, roomID)
+// Rows returns the rows of t of one room (callback.ReadRoom, ReadMembers and ReadSeats decode
+// them); a room without rows yields an empty result, not an error.
+func (s *Store) Rows(ctx context.Context, t *callback.Table, sdkAppID int64, roomID string) ([]callback.Row, error) {
+	return sqlrows.Rows(ctx, s.db, "sqlite", t, sdkAppID, roomID)
 }
 
 // Events returns the archive rows of one app in the order they were archived. An app with no

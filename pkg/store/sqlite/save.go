@@ -4,64 +4,46 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
 const insertEventSQL = `INSERT INTO callback_events
-	(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (sdk_app_id, callback_command, room_id, event_time) DO NOTHING`
+	(sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body, body_sha256)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (sdk_app_id, room_id, callback_command, event_time, body_sha256) DO NOTHING`
 
-// upsertRoomSQL replaces the whole row, absent fields included, but only with a strictly newer
-// event: the projection reflects the latest create-room event, never a merge of several, and
-// never moves backwards when deliveries arrive out of order.
-var upsertRoomSQL = func() string {
-	set := make([]string, len(sqlrows.RoomColumns))
-	for i, c := range sqlrows.RoomColumns {
-		set[i] = c + " = excluded." + c
-	}
-	return `INSERT INTO rooms (sdk_app_id, room_id, ` + strings.Join(sqlrows.RoomColumns, ", ") + `)
-	VALUES (?, ?` + strings.Repeat(", ?", len(sqlrows.RoomColumns)) + `)
-	ON CONFLICT (sdk_app_id, room_id) DO UPDATE SET ` + strings.Join(set, ", ") + `
-	WHERE rooms.event_time < excluded.event_time`
-}()
-
-// Save archives ev and, for a projected command, updates the room, in one write transaction;
-// see callback.Store for the outcomes. The transaction takes SQLite's write lock at BEGIN, so
-// two processes delivering the same event are serialised and the second sees the first's row.
+// Save archives ev and, for a projected command, brings the room's rows up to date
+// (callback.Project), in one write transaction; see callback.Store for the outcomes.
 //
-// When ev.Room is set, ev.RoomID and ev.EventTime must equal Room.RoomInfo.RoomID and
-// Room.EventTime: the archive key and the projection must describe the same event. A mismatch
-// is a bug in the caller and returns an error without writing anything.
+// The transaction takes SQLite's write lock at BEGIN (_txlock=immediate), before the archive
+// insert: that lock is the room lock the projection needs, since no other save of any room
+// of the file runs until it commits. Two processes delivering the same event are serialised,
+// and the second sees the first's row.
+//
+// An event whose RoomID and EventTime disagree with its Payload (callback.Event.Check) is a
+// bug in the caller and returns an error without writing anything.
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
 	if err := ev.Check(); err != nil {
 		return 0, fmt.Errorf("sqlite: save: %w", err)
 	}
-	var invitees sql.NullString
-	if ev.Room != nil && ev.Room.ScheduleInviteeList != nil {
-		b, err := sqlrows.MarshalAccounts(ev.Room.ScheduleInviteeList)
-		if err != nil {
-			return 0, fmt.Errorf("sqlite: save: invitee list: %w", err)
-		}
-		invitees = sql.NullString{String: b, Valid: true}
-	}
 
+	s.stmts.preparePending(ctx, s.db)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: save: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit
+	conn := txConn{tx, &s.stmts}
 
 	raw := ev.Raw
 	if raw == nil {
 		raw = []byte{} // the driver binds a nil slice as NULL; an empty body is still a body
 	}
-	res, err := tx.StmtContext(ctx, s.insertEvent).ExecContext(ctx,
+	res, err := conn.ExecContext(ctx, insertEventSQL,
 		ev.SdkAppID, ev.Command, ev.RoomID, sqlrows.NullIfZero(ev.EventTime),
-		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw)
+		ev.ClientIP, ev.OptPlatform, ev.RequestID, ev.ReceivedAt.UnixMilli(), raw, ev.Digest())
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: save: archive event: %w", err)
 	}
@@ -77,18 +59,14 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	}
 
 	outcome := callback.OutcomeIgnored
-	if ev.Room != nil {
-		args := append([]any{ev.SdkAppID, ev.RoomID}, sqlrows.RoomValues(ev, invitees)...)
-		res, err := tx.StmtContext(ctx, s.upsertRoom).ExecContext(ctx, args...)
+	if ev.Payload != nil {
+		rows := &sqlrows.Tx{Conn: conn, App: ev.SdkAppID, Room: ev.RoomID}
+		changed, err := callback.Project(ctx, rows, ev)
 		if err != nil {
-			return 0, fmt.Errorf("sqlite: save: update room: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("sqlite: save: update room: %w", err)
+			return 0, fmt.Errorf("sqlite: save: %w", err)
 		}
 		outcome = callback.OutcomeStale
-		if n > 0 {
+		if changed {
 			outcome = callback.OutcomeStored
 		}
 	}
@@ -100,4 +78,25 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		return 0, fmt.Errorf("sqlite: save: commit: %w", err)
 	}
 	return outcome, nil
+}
+
+// txConn runs statements in tx: on the store's prepared statement for the text when there is
+// one, by the text otherwise.
+type txConn struct {
+	tx    *sql.Tx
+	stmts *statements
+}
+
+func (c txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := c.stmts.get(query); st != nil {
+		return c.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return c.tx.ExecContext(ctx, query, args...)
+}
+
+func (c txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := c.stmts.get(query); st != nil {
+		return c.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return c.tx.QueryContext(ctx, query, args...)
 }

@@ -2,16 +2,26 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
 	"fmt"
+	"strings"
+
+	"github.com/roomhook/roomhook/pkg/callback"
+
+	// The pure-Go driver registers itself as "sqlite"; no cgo is needed.
+	"modernc.org/sqlite"
 )
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
 // from the previous version and bumps this number; never edit a released schema in place.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // schemaV1 creates the tables of version 1. The table and column names are a contract: users
-// query them directly.
+// query them directly. Version 2 (migrateV2) is applied on top of them, to a new file as to a
+// version 1 store, so that both end up with the same tables.
 //
 // callback_events.event_time is NULL when the callback had no EventTime. NULLs are distinct in
 // a UNIQUE constraint, so such events (commands roomhook does not handle) are archived on every
@@ -62,11 +72,157 @@ var schemaV1 = []string{
 	)`,
 }
 
+// roomsV1Columns is how many of callback.RoomsTable's columns version 1 created; version 2
+// adds the others.
+const roomsV1Columns = 24
+
+// archiveV2 is callback_events as version 2 defines it, under the name it is built with
+// (schemaV2): version 1's columns in version 1's order, then body_sha256, the SHA-256 of
+// raw_body in lowercase hex. Its key is archiveKeyV2.
+const archiveV2 = `CREATE TABLE callback_events_v2 (
+		id               INTEGER PRIMARY KEY AUTOINCREMENT,
+		sdk_app_id       INTEGER NOT NULL,
+		callback_command TEXT    NOT NULL,
+		room_id          TEXT    NOT NULL DEFAULT '',
+		event_time       INTEGER NULL,
+		client_ip        TEXT    NOT NULL,
+		opt_platform     TEXT    NOT NULL,
+		request_id       TEXT    NOT NULL,
+		received_at      INTEGER NOT NULL,
+		raw_body         BLOB    NOT NULL,
+		body_sha256      TEXT    NOT NULL CHECK (length(body_sha256) = 64 AND body_sha256 NOT GLOB '*[^0-9a-f]*')
+	)`
+
+// archiveKeyV2 is the archive key of version 2: sdk_app_id, room_id, callback_command,
+// event_time, body_sha256, so that two different events of one room in one millisecond are both
+// kept while a repeat of one is still a duplicate; a NULL event_time still never collides.
+// It is a unique index rather than a UNIQUE constraint of the table so that the migration
+// builds it once the rows are copied, sorted in one pass, instead of inserting each row's
+// entry at its random place: half the time of a large migration.
+const archiveKeyV2 = `CREATE UNIQUE INDEX callback_events_key
+		ON callback_events (sdk_app_id, room_id, callback_command, event_time, body_sha256)`
+
+// archiveV1Columns are the columns callback_events had in version 1, in order.
+const archiveV1Columns = `id, sdk_app_id, callback_command, room_id, event_time, client_ip, opt_platform, request_id, received_at, raw_body`
+
+// sha256Func is the SQL function the migration computes body_sha256 with. It exists only in
+// this process's connections, so the schema never refers to it: other programs can still
+// write the file.
+const sha256Func = "roomhook_sha256"
+
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction(sha256Func, 1, sha256Hex)
+}
+
+// sha256Hex is sha256Func: the SHA-256 of a blob (or a text's bytes) in lowercase hex, as
+// callback.Event.Digest computes it.
+func sha256Hex(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	var sum [sha256.Size]byte
+	switch v := args[0].(type) {
+	case []byte:
+		sum = sha256.Sum256(v)
+	case string:
+		sum = sha256.Sum256([]byte(v))
+	default:
+		return nil, fmt.Errorf("%s: a value of type %T is not a body", sha256Func, v)
+	}
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// schemaV2 returns the statements of the step from version 1 to version 2, in order:
+//   - rooms gains the columns callback.RoomsTable lists after version 1's;
+//   - room_members and room_seats are created from their descriptors;
+//   - callback_events is rebuilt with body_sha256 and the new archive key (SQLite cannot drop
+//     a table's UNIQUE constraint): a new table, every row copied with its id and the hash
+//     of its raw_body, the AUTOINCREMENT counter carried over so that no id is ever given
+//     again, the old table dropped, the new one renamed and its key built;
+//   - the version becomes 2.
+//
+// The rename runs with legacy_alter_table on, so that views of the user's that select from
+// callback_events are left as they are (a modern rename checks every view and trigger, and
+// fails on those naming callback_events, which does not exist at that moment); they see the
+// new table by its name. The indexes and triggers the user put on callback_events, dropped
+// with the old table, are created again on the new one (migrateV2).
+func schemaV2() []string {
+	stmts := make([]string, 0, 16)
+	for _, c := range callback.RoomsTable.Columns[roomsV1Columns:] {
+		stmts = append(stmts, `ALTER TABLE rooms ADD COLUMN `+columnDef(callback.RoomsTable, c, 0))
+	}
+	stmts = append(stmts, createTable(callback.MembersTable), createTable(callback.SeatsTable),
+		archiveV2,
+		`INSERT INTO callback_events_v2 (`+archiveV1Columns+`, body_sha256)
+		SELECT `+archiveV1Columns+`, `+sha256Func+`(CAST(raw_body AS BLOB)) FROM callback_events ORDER BY id`,
+		// The new table's counter: the greater of the old one's and the largest id copied.
+		`DELETE FROM sqlite_sequence WHERE name = 'callback_events_v2'`,
+		`INSERT INTO sqlite_sequence (name, seq) SELECT 'callback_events_v2',
+		max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'callback_events'), 0),
+			coalesce((SELECT max(id) FROM callback_events_v2), 0))`,
+		`DROP TABLE callback_events`,
+		`PRAGMA legacy_alter_table = ON`,
+		`ALTER TABLE callback_events_v2 RENAME TO callback_events`,
+		`PRAGMA legacy_alter_table = OFF`,
+		archiveKeyV2,
+		`UPDATE roomhook_schema SET version = 2`,
+	)
+	return stmts
+}
+
+// checks are the constraints of a column beyond its kind, by table and column name.
+var checks = map[string]string{
+	"room_members.state": fmt.Sprintf("state IN ('%s', '%s')", callback.MemberIn, callback.MemberLeft),
+}
+
+// columnDef is the definition of column c of t in version 1's conventions: integers and
+// booleans INTEGER, texts and lists (JSON arrays) TEXT, NULL or NOT NULL as the column allows,
+// booleans checked to be 0 or 1. width > 0 aligns the definition in a CREATE TABLE: the name is
+// padded to width, the type to the longest type.
+func columnDef(t *callback.Table, c callback.Column, width int) string {
+	typ := "TEXT"
+	if c.Kind == callback.KindInt || c.Kind == callback.KindBool {
+		typ = "INTEGER"
+	}
+	def := c.Name + " " + typ
+	if width > 0 {
+		def = fmt.Sprintf("%-*s %-7s", width, c.Name, typ)
+	}
+	if c.Nullable {
+		def += " NULL"
+	} else {
+		def += " NOT NULL"
+	}
+	if c.Kind == callback.KindBool {
+		def += " CHECK (" + c.Name + " IN (0, 1))"
+	}
+	if check, ok := checks[t.Name+"."+c.Name]; ok {
+		def += " CHECK (" + check + ")"
+	}
+	return def
+}
+
+// createTable is the CREATE TABLE statement of t, laid out as version 1's are.
+func createTable(t *callback.Table) string {
+	width := 0
+	for _, c := range t.Columns {
+		width = max(width, len(c.Name))
+	}
+	var b strings.Builder
+	b.WriteString("CREATE TABLE " + t.Name + " (\n")
+	for _, c := range t.Columns {
+		b.WriteString("\t\t" + columnDef(t, c, width) + ",\n")
+	}
+	b.WriteString("\t\tPRIMARY KEY (" + strings.Join(t.Names()[:t.Key], ", ") + ")\n\t)")
+	return b.String()
+}
+
+// migrationHook, when set (tests), runs after each statement of the step to version 2.
+var migrationHook func(stmt string)
+
 // migrate brings the file to schemaVersion. An existing store at this version is only read
 // (no write lock, no transaction to commit): that is every cold start but the first, and the
-// file may be shared with other instances. A missing schema is created in one write
-// transaction, so that two cold starts racing on a new file cannot both create the tables, and
-// a failure leaves the file as it was.
+// file may be shared with other instances. Otherwise the schema is created, or migrated, in
+// one write transaction: the version is read again under the write lock, so that of several
+// cold starts racing on a new or older file one creates or migrates it and the others find
+// it done, and a failure (the context ending half-way included) leaves the file as it was.
 func (s *Store) migrate(ctx context.Context) error {
 	version, found, err := readVersion(ctx, s.db, s.path)
 	if err != nil {
@@ -82,30 +238,65 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	defer tx.Rollback() // a no-op after Commit
 
-	// Under the write lock, again: another instance may have created it meanwhile.
+	// Under the write lock, again: another instance may have created or migrated it meanwhile.
 	version, found, err = readVersion(ctx, tx, s.path)
 	if err != nil {
 		return err
 	}
+	what := "migrate"
 	if found {
 		if err := s.checkVersion(version); err != nil {
 			return err
 		}
-		// version == schemaVersion. Later versions add their migration steps here, under the
-		// write lock.
-		return tx.Commit()
+	} else {
+		what = "create schema in"
+		stmts := append([]string{`CREATE TABLE roomhook_schema (version INTEGER NOT NULL)`}, schemaV1...)
+		stmts = append(stmts, `INSERT INTO roomhook_schema (version) VALUES (1)`)
+		for _, stmt := range stmts {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
+			}
+		}
+		version.Int64 = 1
 	}
-	stmts := append([]string{`CREATE TABLE roomhook_schema (version INTEGER NOT NULL)`}, schemaV1...)
-	for _, stmt := range stmts {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
+	if version.Int64 < 2 {
+		if err := s.migrateV2(ctx, tx); err != nil {
+			return fmt.Errorf("sqlite: %s %q: schema version 2: %w", what, s.path, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO roomhook_schema (version) VALUES (?)`, schemaVersion); err != nil {
-		return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
-	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: create schema in %q: %w", s.path, err)
+		return fmt.Errorf("sqlite: %s %q: schema version %d: commit: %w", what, s.path, schemaVersion, err)
+	}
+	return nil
+}
+
+// migrateV2 runs the step from version 1 to version 2 (schemaV2) in tx, and creates again the
+// indexes and triggers the user had put on callback_events.
+func (s *Store) migrateV2(ctx context.Context, tx *sql.Tx) error {
+	var userObjects []string
+	rows, err := tx.QueryContext(ctx, `SELECT sql FROM sqlite_master
+		WHERE tbl_name = 'callback_events' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var stmt string
+		if err := rows.Scan(&stmt); err != nil {
+			rows.Close()
+			return err
+		}
+		userObjects = append(userObjects, stmt)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, stmt := range append(schemaV2(), userObjects...) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+		if migrationHook != nil {
+			migrationHook(stmt)
+		}
 	}
 	return nil
 }
@@ -133,7 +324,7 @@ func readVersion(ctx context.Context, q querier, path string) (version sql.NullI
 	return version, true, nil
 }
 
-// checkVersion accepts the version this code writes and refuses any other.
+// checkVersion accepts the versions this code reads or migrates (1 and 2) and refuses any other.
 func (s *Store) checkVersion(version sql.NullInt64) error {
 	switch {
 	case !version.Valid:

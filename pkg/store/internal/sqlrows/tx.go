@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -21,8 +22,10 @@ type Conn interface {
 // placeholders and store booleans as 0/1 and lists as JSON text (sqlite, mysql). The backend
 // begins the transaction and holds the room locked; Tx only reads and writes rows.
 type Tx struct {
-	Conn    Conn
-	Backend string // "sqlite", "mysql": the prefix of error messages
+	Conn Conn
+	// Backend is the prefix of error messages ("sqlite", "mysql"); empty, the messages have
+	// none, for a caller that wraps them in its own ("sqlite: save: …").
+	Backend string
 	App     int64
 	Room    string
 }
@@ -53,7 +56,7 @@ func (x *Tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) 
 		args = append(args[t.Key:], args[:t.Key]...) // SET the columns, WHERE the key
 	}
 	if _, err := x.Conn.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("%s: write %s: %w", x.Backend, t.Name, err)
+		return x.errorf("write %s: %w", t.Name, err)
 	}
 	return nil
 }
@@ -63,19 +66,19 @@ func (x *Tx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.
 	query, args := ArchiveQuery(x.App, x.Room, q)
 	rows, err := x.Conn.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: read the archive: %w", x.Backend, err)
+		return nil, x.errorf("read the archive: %w", err)
 	}
 	defer rows.Close()
 	var out []callback.Archived
 	for rows.Next() {
 		var a callback.Archived
 		if err := rows.Scan(&a.Command, &a.EventTime, &a.Digest, &a.Raw); err != nil {
-			return nil, fmt.Errorf("%s: read the archive: %w", x.Backend, err)
+			return nil, x.errorf("read the archive: %w", err)
 		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: read the archive: %w", x.Backend, err)
+		return nil, x.errorf("read the archive: %w", err)
 	}
 	return out, nil
 }
@@ -126,22 +129,31 @@ func (queryOnly) ExecContext(context.Context, string, ...any) (sql.Result, error
 	panic("sqlrows: a reader does not write")
 }
 
+// errorf is fmt.Errorf with the Backend prefix, when there is one.
+func (x *Tx) errorf(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	if x.Backend != "" {
+		err = fmt.Errorf("%s: %w", x.Backend, err)
+	}
+	return err
+}
+
 func (x *Tx) query(ctx context.Context, t *callback.Table, q string, args ...any) ([]callback.Row, error) {
 	rows, err := x.Conn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: read %s: %w", x.Backend, t.Name, err)
+		return nil, x.errorf("read %s: %w", t.Name, err)
 	}
 	defer rows.Close()
 	var out []callback.Row
 	for rows.Next() {
 		row, err := scanRow(t, rows)
 		if err != nil {
-			return nil, fmt.Errorf("%s: read %s: %w", x.Backend, t.Name, err)
+			return nil, x.errorf("read %s: %w", t.Name, err)
 		}
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("%s: read %s: %w", x.Backend, t.Name, err)
+		return nil, x.errorf("read %s: %w", t.Name, err)
 	}
 	return out, nil
 }
@@ -248,12 +260,18 @@ func statementsOf(t *callback.Table) *statements {
 	return actual.(*statements)
 }
 
-// Statements returns every SQL text Tx uses for the tables, so a backend can prepare them once.
+// Statements returns every SQL text Tx uses for the rows of the tables, each once (a table
+// keyed by the room alone reads its row and the room's rows with one text), so a backend can
+// prepare them once. The archive reads vary with the query (ArchiveQuery) and are not listed.
 func Statements() []string {
 	var out []string
 	for _, t := range callback.Tables {
 		st := statementsOf(t)
-		out = append(out, st.get, st.room, st.insert, st.update)
+		for _, q := range []string{st.get, st.room, st.insert, st.update} {
+			if !slices.Contains(out, q) {
+				out = append(out, q)
+			}
+		}
 	}
 	return out
 }
