@@ -4,8 +4,9 @@
 // (git archive, go build), runs it on loopback with ROOMHOOK_STORE set to the store under test,
 // and delivers callbacks to it over HTTP as Tencent would.
 //
-// It needs git, the repository's history down to Commit (a clean clone has it) and the Go
-// toolchain; the binary is built once per machine and kept in the temp directory.
+// It needs git, the repository's history down to Commit (a clean clone has it; a shallow one
+// does not, and the test says so) and the Go toolchain; the binary is built once per machine
+// and kept in the temp directory. It runs on Linux (the build lock is flock).
 package v1store
 
 import (
@@ -23,6 +24,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,6 +172,20 @@ func build(t testing.TB) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("v1store: %v", err)
 	}
+	// Test processes of several packages start at once (go test ./...): one builds, the others
+	// wait for it instead of building the same binary beside it.
+	lock, err := os.OpenFile(filepath.Join(dir, "build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatalf("v1store: %v", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatalf("v1store: lock the build: %v", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
 	src, err := os.MkdirTemp(dir, "src-")
 	if err != nil {
 		t.Fatalf("v1store: %v", err)
@@ -197,7 +213,6 @@ func build(t testing.TB) string {
 	if out, err := gobuild.CombinedOutput(); err != nil {
 		t.Fatalf("v1store: build the version-1 web function: %v\n%s", err, out)
 	}
-	// Several test processes may build at once: the last rename wins, each binary is whole.
 	if err := os.Rename(tmp, bin); err != nil {
 		t.Fatalf("v1store: %v", err)
 	}
