@@ -142,12 +142,12 @@ func requestsForEveryOutcome(app int64, signs *secretSigns, room string) []secre
 	far := strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
 	farSign := callback.Sign(secretToken, far)
 	*signs = append(*signs, farSign)
-	unknown := `{"CallbackCommand":"Room.CallbackAfterDestroyRoom","RoomId":"` + room + `","EventTime":5}`
+	unknown := `{"CallbackCommand":"Group.CallbackAfterSendMsg","RoomId":"` + room + `","EventTime":5}`
 	return []secretsRequest{
 		{"stored", "POST", q(nil), body(room, 2000), "stored"},
 		{"duplicate", "POST", q(nil), body(room, 2000), "duplicate"},
 		{"stale", "POST", q(nil), body(room, 1000), "stale"},
-		{"ignored", "POST", q(func(v url.Values) { v.Set("CallbackCommand", "Room.CallbackAfterDestroyRoom") }), unknown, "ignored"},
+		{"ignored", "POST", q(func(v url.Values) { v.Set("CallbackCommand", "Group.CallbackAfterSendMsg") }), unknown, "ignored"},
 		{"GET", "GET", q(nil), body(room, 3000), "rejected:method"},
 		{"too large", "POST", q(nil), `{"x":"` + strings.Repeat("a", callback.MaxBodyBytes) + `"}`, "rejected:too_large"},
 		{"repeated parameter", "POST", q(func(v url.Values) { v.Add("sdkappid", v.Get("SdkAppid")) }), body(room, 3000), "rejected:repeated_param"},
@@ -159,7 +159,7 @@ func requestsForEveryOutcome(app int64, signs *secretSigns, room string) []secre
 		{"Sign of another token", "POST", q(func(v url.Values) { v.Set("Sign", callback.Sign("other", v.Get("RequestTime"))) }), body(room, 3000), "rejected:sign_mismatch"},
 		{"contenttype", "POST", q(func(v url.Values) { v.Set("contenttype", "xml") }), body(room, 3000), "rejected:contenttype"},
 		{"command missing", "POST", q(func(v url.Values) { v.Del("CallbackCommand") }), body(room, 3000), "rejected:command_missing"},
-		{"command mismatch", "POST", q(func(v url.Values) { v.Set("CallbackCommand", "Room.CallbackAfterDestroyRoom") }), body(room, 3000), "rejected:command_mismatch"},
+		{"command mismatch", "POST", q(func(v url.Values) { v.Set("CallbackCommand", "Group.CallbackAfterSendMsg") }), body(room, 3000), "rejected:command_mismatch"},
 		{"body not JSON", "POST", q(nil), "RoomId=" + room, "rejected:body"},
 		{"field missing", "POST", q(nil), `{"CallbackCommand":"Room.CallbackAfterCreateRoom","RoomInfo":{},"EventTime":1}`, "rejected:field"},
 		{"field twice", "POST", q(nil), strings.Replace(body(room, 3000), `"RoomName":"n"`, `"RoomName":"n","RoomName":"m"`, 1), "rejected:"},

@@ -78,7 +78,7 @@ func TestOpen(t *testing.T) {
 			if o, err := b.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 				t.Errorf("Save = %v, %v; want stored", o, err)
 			}
-			if _, err := b.Room(t.Context(), storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
+			if _, err := callback.ReadRoom(t.Context(), b, storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
 				t.Errorf("Room: %v", err)
 			}
 		})
