@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -80,6 +81,69 @@ func TestDuplicateField(t *testing.T) {
 	}
 }
 
+// TestDuplicateFieldRoomFamily is TestDuplicateField for the other parsers' field sets: the
+// scanner, the reference and the table agree on where the first repeat is, inside RoomInfo and
+// inside each object of SeatList too.
+func TestDuplicateFieldRoomFamily(t *testing.T) {
+	sets := map[string]struct {
+		set   *fieldSet
+		probe *probe
+	}{
+		"update":  {updateRoomFields, updateRoomProbe},
+		"destroy": {destroyRoomFields, destroyProbe},
+		"members": {memberFields, membersProbe},
+		"seats":   {seatFields, seatsProbe},
+	}
+	tests := []struct {
+		name, set, body, want string
+	}{
+		{"seats: golden", "seats", string(golden(t, CommandSeatChanged)), ""},
+		{"seats: Index repeated in the second seat", "seats", `{"SeatList":[{"Index":1},{"Index":1,"Index":2}]}`, "SeatList[1].Index"},
+		{"seats: Index repeated, case variant", "seats", `{"SeatList":[{"Index":1,"index":2}]}`, "SeatList[0].Index"},
+		{"seats: Member_Account repeated, escaped", "seats", `{"SeatList":[{"Member_Account":"a","Member\u005fAccount":"b"}]}`, "SeatList[0].Member_Account"},
+		{"seats: Kelvin sign", "seats", `{"SeatList":[{},{},{"IsTakenDisabled":true,"IsTa` + "\u212a" + `enDisabled":false}]}`, "SeatList[2].IsTakenDisabled"},
+		{"seats: long s", "seats", `{"SeatList":[{"IsAudioDisabled":true,"I\u017fAudioDisabled":false}]}`, "SeatList[0].IsAudioDisabled"},
+		{"seats: elements not objects are counted, not read", "seats", `{"SeatList":[null,1,"x",[{"Index":1,"Index":2}],{"Index":1,"INDEX":2}]}`, "SeatList[4].Index"},
+		{"seats: SeatList an object is not read inside", "seats", `{"SeatList":{"Index":1,"Index":2}}`, ""},
+		{"seats: SeatList repeated", "seats", `{"SeatList":[],"seatlist":[]}`, "SeatList"},
+		{"seats: SeatList repeated, second not an array", "seats", `{"SeatList":[{"Index":1}],"SeatList":null}`, "SeatList"},
+		{"seats: the same Index in two seats is no repeated field", "seats", `{"SeatList":[{"Index":1},{"Index":1}]}`, ""},
+		{"seats: a repeat inside a seat comes before a later one", "seats", `{"SeatList":[{"Index":1,"Index":1}],"RoomId":"a","RoomId":"b"}`, "SeatList[0].Index"},
+		{"seats: unknown fields in a seat repeated", "seats", `{"SeatList":[{"X":1,"X":2,"Index":1}]}`, ""},
+		{"seats: nested objects in a seat are not read", "seats", `{"SeatList":[{"Extra":{"Index":1,"Index":2}}]}`, ""},
+		{"seats: whitespace everywhere", "seats", " { \"SeatList\" : [ { \"Index\" : 1 } , { \"Index\" :2 ,\n\"index\" : 3 } ] } ", "SeatList[1].Index"},
+		{"seats: RoomInfo is not a seat event's", "seats", `{"RoomInfo":{"RoomId":"a","RoomId":"b"},"RoomInfo":1}`, ""},
+		{"members: golden", "members", string(golden(t, CommandMemberEnter)), ""},
+		{"members: the list repeated", "members", `{"MemberList_Account":["a"],"memberlist_account":["b"]}`, "MemberList_Account"},
+		{"members: an account twice is no repeated field", "members", `{"MemberList_Account":["a","a"]}`, ""},
+		{"members: objects in the list are not read", "members", `{"MemberList_Account":[{"Type":1,"Type":2}]}`, ""},
+		{"members: Reason repeated", "members", `{"Reason":"a","REASON":"b"}`, "Reason"},
+		{"members: MemberCount repeated", "members", `{"MemberCount":1,"MemberCount":1}`, "MemberCount"},
+		{"update: golden", "update", string(golden(t, CommandUpdateRoom)), ""},
+		{"update: RoomInfo.RoomName repeated", "update", `{"RoomInfo":{"RoomId":"r","RoomName":"a","roomname":"b"}}`, "RoomInfo.RoomName"},
+		{"update: a create-only field repeated", "update", `{"RoomInfo":{"CreateTime":1,"CreateTime":2}}`, "RoomInfo.CreateTime"},
+		{"update: invitees are not an update's", "update", `{"ScheduleInviteeList_Account":[],"ScheduleInviteeList_Account":[]}`, ""},
+		{"update: a top-level RoomId is not an update's", "update", `{"RoomId":"a","RoomId":"b"}`, ""},
+		{"destroy: golden", "destroy", string(golden(t, CommandDestroyRoom)), ""},
+		{"destroy: RoomId repeated", "destroy", `{"RoomId":"a","roomId":"b"}`, "RoomId"},
+		{"destroy: RoomInfo is not a destroy's", "destroy", `{"RoomInfo":{"RoomId":"a","RoomId":"b"}}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !json.Valid([]byte(tt.body)) {
+				t.Fatalf("test body is not valid JSON: %s", tt.body)
+			}
+			s := sets[tt.set]
+			if got := duplicateField([]byte(tt.body), s.set); got != tt.want {
+				t.Errorf("scanner: got %q, want %q", got, tt.want)
+			}
+			if got := referenceDuplicate(t, []byte(tt.body), s.probe); got != tt.want {
+				t.Errorf("reference: got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestParseDuplicates checks that both parsers refuse a repeated field with ErrDuplicateField
 // naming it, before any problem with the values, and leave other repeats alone.
 func TestParseDuplicates(t *testing.T) {
@@ -113,29 +177,78 @@ func TestParseDuplicates(t *testing.T) {
 	}
 }
 
+// wireSets are the field sets of the projected commands' parsers, each with the wire type the
+// parser decodes into.
+var wireSets = []struct {
+	name string
+	set  *fieldSet
+	wire reflect.Type
+}{
+	{"create", createRoomFields, reflect.TypeFor[wireCreated]()},
+	{"update", updateRoomFields, reflect.TypeFor[wireUpdated]()},
+	{"destroy", destroyRoomFields, reflect.TypeFor[wireDestroyed]()},
+	{"members", memberFields, reflect.TypeFor[wireMembers]()},
+	{"seats", seatFields, reflect.TypeFor[wireSeats]()},
+}
+
 // TestFieldSetsMatchWireTypes keeps the scanner's names the ones the parser reads: the json tags
-// of the wire types, in order.
+// of the wire types, in order, at every level, read inside exactly where encoding/json decodes
+// an object (RoomInfo) or an array of objects (SeatList).
 func TestFieldSetsMatchWireTypes(t *testing.T) {
-	check := func(set *fieldSet, typ reflect.Type, nested string, inner reflect.Type) {
+	var check func(path string, set *fieldSet, typ reflect.Type)
+	check = func(path string, set *fieldSet, typ reflect.Type) {
 		t.Helper()
 		if got, want := set.names, tagNames(typ); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: scanner reads %v, parser %v", typ.Name(), got, want)
+			t.Fatalf("%s: scanner reads %v, parser %v", path, got, want)
 		}
-		if nested == "" {
-			if set.nested != -1 || set.inner != nil {
-				t.Errorf("%s: nothing is nested", typ.Name())
+		for i := range set.names {
+			ft := deref(typ.Field(i).Type)
+			switch {
+			case ft.Kind() == reflect.Struct:
+				if set.inner[i] == nil || set.array[i] {
+					t.Errorf("%s.%s: an object the parser reads inside, not scanned as one", path, set.names[i])
+					continue
+				}
+				check(path+"."+set.names[i], set.inner[i], ft)
+			case ft.Kind() == reflect.Slice && deref(ft.Elem()).Kind() == reflect.Struct:
+				if set.inner[i] == nil || !set.array[i] {
+					t.Errorf("%s.%s: an array of objects the parser reads inside, not scanned as one", path, set.names[i])
+					continue
+				}
+				check(path+"."+set.names[i]+"[]", set.inner[i], deref(ft.Elem()))
+			default:
+				if set.inner[i] != nil || set.array[i] {
+					t.Errorf("%s.%s: scanned inside, but the parser reads it whole", path, set.names[i])
+				}
 			}
-			return
-		}
-		if set.nested < 0 || set.names[set.nested] != nested || set.inner == nil {
-			t.Fatalf("%s: %s must be scanned inside", typ.Name(), nested)
-		}
-		if got, want := set.inner.names, tagNames(inner); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s.%s: scanner reads %v, parser %v", typ.Name(), nested, got, want)
 		}
 	}
-	check(createRoomFields, reflect.TypeFor[wireCreated](), "RoomInfo", reflect.TypeFor[wireRoomInfo]())
-	check(envelopeFields, reflect.TypeFor[wireEnvelope](), "RoomInfo", reflect.TypeFor[wireEnvelopeRoomInfo]())
+	for _, w := range wireSets {
+		check(w.name, w.set, w.wire)
+	}
+	// The nesting, stated by hand: what Tencent's bodies hold inside.
+	nested := map[string][]string{
+		"create": {"RoomInfo"}, "update": {"RoomInfo"}, "destroy": nil, "members": nil, "seats": {"SeatList[]"},
+	}
+	for _, w := range wireSets {
+		var got []string
+		for i, n := range w.set.names {
+			switch {
+			case w.set.inner[i] != nil && w.set.array[i]:
+				got = append(got, n+"[]")
+			case w.set.inner[i] != nil:
+				got = append(got, n)
+			}
+		}
+		if !reflect.DeepEqual(got, nested[w.name]) {
+			t.Errorf("%s: scanned inside %v, want %v", w.name, got, nested[w.name])
+		}
+	}
+	// The envelope reads RoomInfo raw, and only its RoomId inside.
+	check("envelope.RoomInfo", envelopeFields.inner[2], reflect.TypeFor[wireEnvelopeRoomInfo]())
+	if got, want := envelopeFields.names, tagNames(reflect.TypeFor[wireEnvelope]()); !reflect.DeepEqual(got, want) {
+		t.Errorf("envelope: scanner reads %v, parser %v", got, want)
+	}
 }
 
 func tagNames(typ reflect.Type) []string {
@@ -150,9 +263,12 @@ func tagNames(typ reflect.Type) []string {
 func TestDuplicateFieldAllocatesNothing(t *testing.T) {
 	body := []byte(seedBody)
 	escaped := []byte(`{"Room\u0049nfo":{"Room\u0049d":"r","Ca\u017ftomInfo":"x"},"EventTime":1,"Extra":{"EventTime":1}}`)
+	seats := golden(t, CommandSeatChanged)
+	members := golden(t, CommandMemberLeave)
 	if n := testing.AllocsPerRun(100, func() {
 		if duplicateField(body, createRoomFields) != "" || duplicateField(escaped, createRoomFields) != "" ||
-			duplicateField(body, envelopeFields) != "" {
+			duplicateField(body, envelopeFields) != "" || duplicateField(seats, seatFields) != "" ||
+			duplicateField(members, memberFields) != "" {
 			t.Fatal("false duplicate")
 		}
 	}); n != 0 {
@@ -162,35 +278,67 @@ func TestDuplicateFieldAllocatesNothing(t *testing.T) {
 
 // probe describes the fields of one object for the reference: a struct type built from the
 // wire type's tags, every field a *json.RawMessage, so that encoding/json itself says which
-// field a name fills.
+// field a name fills; inner holds, per field, the probe of the object it holds (or, array set,
+// of each object of the array it holds), or nil.
 type probe struct {
-	typ    reflect.Type
-	names  []string
-	nested int // index of the field scanned inside, or -1
-	inner  *probe
+	typ   reflect.Type
+	names []string
+	inner []*probe
+	array []bool
 }
 
-func newProbe(wire reflect.Type, nested string, inner *probe) *probe {
-	p := &probe{names: tagNames(wire), nested: -1, inner: inner}
+// probeOf builds the probe of a wire type: a field whose type is a struct is an object read
+// inside, a slice of structs an array of objects read inside.
+func probeOf(wire reflect.Type) *probe {
+	p := &probe{names: tagNames(wire)}
 	var fields []reflect.StructField
 	for i, name := range p.names {
 		fields = append(fields, reflect.StructField{
-			Name: "F" + string(rune('A'+i)),
+			Name: "F" + strconv.Itoa(i),
 			Type: reflect.TypeFor[*json.RawMessage](),
 			Tag:  reflect.StructTag(`json:"` + name + `"`),
 		})
-		if name == nested {
-			p.nested = i
+		ft := deref(wire.Field(i).Type)
+		var in *probe
+		arr := false
+		switch {
+		case ft.Kind() == reflect.Struct:
+			in = probeOf(ft)
+		case ft.Kind() == reflect.Slice && deref(ft.Elem()).Kind() == reflect.Struct:
+			in, arr = probeOf(deref(ft.Elem())), true
 		}
+		p.inner, p.array = append(p.inner, in), append(p.array, arr)
 	}
 	p.typ = reflect.StructOf(fields)
 	return p
 }
 
 var (
-	createRoomProbe = newProbe(reflect.TypeFor[wireCreated](), "RoomInfo", newProbe(reflect.TypeFor[wireRoomInfo](), "", nil))
-	envelopeProbe   = newProbe(reflect.TypeFor[wireEnvelope](), "RoomInfo", newProbe(reflect.TypeFor[wireEnvelopeRoomInfo](), "", nil))
+	createRoomProbe = probeOf(reflect.TypeFor[wireCreated]())
+	updateRoomProbe = probeOf(reflect.TypeFor[wireUpdated]())
+	destroyProbe    = probeOf(reflect.TypeFor[wireDestroyed]())
+	membersProbe    = probeOf(reflect.TypeFor[wireMembers]())
+	seatsProbe      = probeOf(reflect.TypeFor[wireSeats]())
+	envelopeProbe   = func() *probe {
+		p := probeOf(reflect.TypeFor[wireEnvelope]())
+		p.inner[2] = probeOf(reflect.TypeFor[wireEnvelopeRoomInfo]()) // RoomInfo, kept raw, read for its RoomId
+		return p
+	}()
 )
+
+// probes pairs each field set with its reference.
+var probes = []struct {
+	name  string
+	set   *fieldSet
+	probe *probe
+}{
+	{"create", createRoomFields, createRoomProbe},
+	{"update", updateRoomFields, updateRoomProbe},
+	{"destroy", destroyRoomFields, destroyProbe},
+	{"members", memberFields, membersProbe},
+	{"seats", seatFields, seatsProbe},
+	{"envelope", envelopeFields, envelopeProbe},
+}
 
 // field returns the index of the field encoding/json fills from a member named name, or -1.
 func (p *probe) field(t testing.TB, name string) int {
@@ -198,8 +346,13 @@ func (p *probe) field(t testing.TB, name string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p.fieldOfKey(t, string(key))
+}
+
+// fieldOfKey is field for a name given as a raw JSON string literal (escapes as written).
+func (p *probe) fieldOfKey(t testing.TB, key string) int {
 	v := reflect.New(p.typ)
-	if err := json.Unmarshal([]byte(`{`+string(key)+`:0}`), v.Interface()); err != nil {
+	if err := json.Unmarshal([]byte(`{`+key+`:0}`), v.Interface()); err != nil {
 		t.Fatal(err)
 	}
 	for i := range p.names {
@@ -243,15 +396,41 @@ func referenceObject(t testing.TB, dec *json.Decoder, p *probe) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k >= 0 && k == p.nested && tok == json.Delim('{') {
-			if d := referenceObject(t, dec, p.inner); d != "" {
+		switch {
+		case k >= 0 && p.inner[k] != nil && !p.array[k] && tok == json.Delim('{'):
+			if d := referenceObject(t, dec, p.inner[k]); d != "" {
 				return p.names[k] + "." + d
+			}
+		case k >= 0 && p.inner[k] != nil && p.array[k] && tok == json.Delim('['):
+			if d := referenceArray(t, dec, p.inner[k]); d != "" {
+				return p.names[k] + d
+			}
+		default:
+			skipTokens(t, dec, tok)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		t.Fatal(err)
+	}
+	return ""
+}
+
+// referenceArray reads the rest of an array whose '[' was read, each object in it with p.
+func referenceArray(t testing.TB, dec *json.Decoder, p *probe) string {
+	for i := 0; dec.More(); i++ {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok == json.Delim('{') {
+			if d := referenceObject(t, dec, p); d != "" {
+				return "[" + strconv.Itoa(i) + "]." + d
 			}
 			continue
 		}
 		skipTokens(t, dec, tok)
 	}
-	if _, err := dec.Token(); err != nil { // '}'
+	if _, err := dec.Token(); err != nil { // ']'
 		t.Fatal(err)
 	}
 	return ""
@@ -277,7 +456,7 @@ func skipTokens(t testing.TB, dec *json.Decoder, tok json.Token) {
 }
 
 // FuzzDuplicateField compares the scanner with the reference on every valid JSON document, for
-// both field sets, and checks that it never panics on anything else.
+// every parser's field set, and checks that it never panics on anything else.
 func FuzzDuplicateField(f *testing.F) {
 	for _, s := range []string{
 		seedBody,
@@ -292,17 +471,29 @@ func FuzzDuplicateField(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	for _, c := range goldenCommands {
+		f.Add(golden(f, c))
+	}
+	for _, s := range []string{
+		`{"SeatList":[{"Index":1},{"Index":1,"index":2}],"RoomId":"r"}`,
+		`{"SeatList":[null,1,[{"Index":1,"Index":2}],{"Member_Account":"a","Member\u005fAccount":"b"}]}`,
+		`{"SeatList":{"Index":1,"Index":2},"seatlist":[]}`,
+		`{"MemberList_Account":["a","a"],"memberlist_account":[{"x":1,"x":1}]}`,
+		`{"RoomInfo":{"RoomId":"r","RoomName":"a","roomname":"b"},"RoomId":"s"}`,
+	} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if !json.Valid(body) {
-			duplicateField(body, createRoomFields) // must not panic or hang
-			duplicateField(body, envelopeFields)
+			for _, p := range probes {
+				duplicateField(body, p.set) // must not panic or hang
+			}
 			return
 		}
-		if got, want := duplicateField(body, createRoomFields), referenceDuplicate(t, body, createRoomProbe); got != want {
-			t.Fatalf("create-room fields of %q: scanner %q, reference %q", body, got, want)
-		}
-		if got, want := duplicateField(body, envelopeFields), referenceDuplicate(t, body, envelopeProbe); got != want {
-			t.Fatalf("envelope fields of %q: scanner %q, reference %q", body, got, want)
+		for _, p := range probes {
+			if got, want := duplicateField(body, p.set), referenceDuplicate(t, body, p.probe); got != want {
+				t.Fatalf("%s fields of %q: scanner %q, reference %q", p.name, body, got, want)
+			}
 		}
 	})
 }

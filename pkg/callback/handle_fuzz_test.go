@@ -1,6 +1,7 @@
 package callback_test
 
 import (
+	"bytes"
 	"context"
 	"net/url"
 	"path/filepath"
@@ -91,9 +92,12 @@ func (fh *fuzzHarness) open(tb testing.TB) {
 //   - a 200 only for a request callbacktest.Judge admits: POST, SdkAppid ours, and (on the
 //     handler with tokens) Sign = callback.Sign(token, RequestTime) with RequestTime within
 //     the tolerance of the clock;
+//   - a 200 only for a body callbacktest.ReadBody admits for the command: one JSON object
+//     naming the query's command, with the fields a projected command requires;
 //   - a refused request leaves the archive as it was (read back through the Reader); an
-//     accepted one adds at most one row, holding the body verbatim, with the query's command,
-//     and a create-room leaves its room readable;
+//     accepted one adds at most one row, holding the body verbatim, with the query's command
+//     and, for a projected command, the body's RoomId and EventTime, and leaves the rows it
+//     names readable (the room, each listed member, each listed seat);
 //   - the token never appears in an answer.
 func FuzzHandle(f *testing.F) {
 	const (
@@ -127,6 +131,18 @@ func FuzzHandle(f *testing.F) {
 	} {
 		f.Add(s.method, s.app, s.cmd, s.ctype, s.sign, s.rtime, s.mode, s.skew, s.omit, s.extra, []byte(s.body))
 	}
+	// Every projected command's golden body, signed and not, and one a little broken.
+	for i, c := range []string{callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt,
+		callback.CommandDestroyRoom, callback.CommandMemberEnter, callback.CommandMemberLeave, callback.CommandSeatChanged} {
+		body := goldenBody(f, c)
+		f.Add("POST", "1400123456", c, "json", "", "", uint8(signToken|timeFromClock), int16(i), uint8(0), ids, body)
+		f.Add("POST", "1400000001", c, "json", "", "", uint8(noTokens), int16(0), uint8(omitSign|omitRequestTime), "", body)
+		f.Add("POST", "1400123456", c, "json", "", "", uint8(noTokens), int16(0), uint8(0), ids, bytes.Replace(body, []byte(`"EventTime"`), []byte(`"eventtime": 1, "EventTime"`), 1))
+	}
+	f.Add("POST", "1400123456", "Live.CallbackAfterCreateRoom", "json", "", "", uint8(noTokens), int16(0), uint8(0), ids,
+		[]byte(`{"CallbackCommand":"Live.CallbackAfterCreateRoom","RoomInfo":{"RoomId":"golden-room-7f3a","RoomType":"Live"},"EventTime":1703589999999}`))
+	f.Add("POST", "1400123456", "Group.CallbackAfterSendMsg", "json", "", "", uint8(noTokens), int16(0), uint8(0), ids,
+		[]byte(`{"CallbackCommand":"Group.CallbackAfterSendMsg","GroupId":"@TGS#1","RoomId":7}`))
 
 	fh := &fuzzHarness{dir: f.TempDir()}
 	fh.open(f)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,7 +48,8 @@ func seedRequest(signed bool) callback.Request {
 type fixture struct {
 	h     *callback.Handler
 	store *sqlite.Store
-	path  string // the SQLite file, when newFixture opened it
+	path  string         // the SQLite file, when newFixture opened it
+	saves *countingStore // the Store the handler was given, when newFixture opened it
 	logs  *bytes.Buffer
 }
 
@@ -59,9 +61,21 @@ func newFixture(t *testing.T, tokens ...string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := newFixtureWith(t, st, st, tokens...)
-	f.path = path
+	saves := &countingStore{Store: st}
+	f := newFixtureWith(t, saves, st, tokens...)
+	f.path, f.saves = path, saves
 	return f
+}
+
+// countingStore counts the calls of Save: a refused request must not reach the store at all.
+type countingStore struct {
+	callback.Store
+	calls atomic.Int64
+}
+
+func (c *countingStore) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
+	c.calls.Add(1)
+	return c.Store.Save(ctx, ev)
 }
 
 func newFixtureWith(t *testing.T, save callback.Store, st *sqlite.Store, tokens ...string) *fixture {
@@ -123,12 +137,12 @@ func TestDuplicateAndStale(t *testing.T) {
 	if n := len(f.events(t)); n != 2 {
 		t.Fatalf("archive rows = %d, want 2 (the duplicate is not archived, the older one is)", n)
 	}
-	room, err := f.store.Room(ctx, app, "tandy-test-rest")
+	room, err := callback.ReadRoom(ctx, f.store, app, "tandy-test-rest")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *room.Room.RoomInfo.RoomName != "tandy-test-rest" || room.Room.EventTime != 1703589922780 {
-		t.Fatalf("the older event moved the room backwards: %+v", room.Room)
+	if *room.Info.RoomName != "tandy-test-rest" || room.EventTime != 1703589922780 {
+		t.Fatalf("the older event moved the room backwards: %+v", room)
 	}
 	for _, want := range []string{`"outcome":"stored"`, `"outcome":"duplicate"`, `"outcome":"stale"`} {
 		if !strings.Contains(f.logs.String(), want) {
@@ -153,11 +167,11 @@ func TestStoredFieldsAndRaw(t *testing.T) {
 		ev.Command != createCmd || !ev.ReceivedAt.Equal(now) {
 		t.Fatalf("archived %+v", ev)
 	}
-	room, err := f.store.Room(context.Background(), app, "tandy-test-rest")
+	room, err := callback.ReadRoom(context.Background(), f.store, app, "tandy-test-rest")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := room.Room.ScheduleInviteeList; len(got) != 2 || got[0] != "user2" || got[1] != "user3" {
+	if got := room.ScheduleInviteeList; len(got) != 2 || got[0] != "user2" || got[1] != "user3" {
 		t.Fatalf("invitees = %v", got)
 	}
 }

@@ -69,6 +69,7 @@ func ParseSeats(body []byte) (*SeatsChanged, error) {
 		Seats:           make([]Seat, 0, len(*w.SeatList)),
 		EventTime:       eventTime,
 	}
+	at := make(map[int64]int, len(*w.SeatList)) // Index → its place in sc.Seats
 	for i, ws := range *w.SeatList {
 		if ws.Index == nil {
 			return nil, fieldError(fmt.Sprintf("SeatList[%d].Index", i), "missing")
@@ -90,10 +91,13 @@ func ParseSeats(body []byte) (*SeatsChanged, error) {
 				return nil, err
 			}
 		}
-		if prev := sc.seat(s.Index); prev != nil {
-			*prev = s
+		// A map, not sc.seat: a body under MaxBodyBytes can list tens of thousands of
+		// seats, and a scan per entry makes the parse quadratic.
+		if k, named := at[s.Index]; named {
+			sc.Seats[k] = s
 			continue
 		}
+		at[s.Index] = len(sc.Seats)
 		sc.Seats = append(sc.Seats, s)
 	}
 	return sc, nil

@@ -130,8 +130,9 @@ func decodePacket(body []byte) (Packet, error) {
 var paramNames = []string{"SdkAppid", "CallbackCommand", "contenttype", "ClientIP", "OptPlatform", "Sign", "RequestTime"}
 
 // Judge decides, without asking the Handler, whether a request may be answered 200: whether
-// it passes everything the handler checks before the body. It is deliberately simple and
-// strict, so a 200 it does not admit is a hole in the handler.
+// it passes everything the handler checks, the body's required fields included. It is
+// deliberately simple and strict, and it reads bodies on its own (ReadBody), so a 200 it does
+// not admit is a hole in the handler.
 type Judge struct {
 	Apps      []int64       // the handler's SdkAppIDs
 	Tokens    []string      // the handler's tokens; empty when signatures are not checked
@@ -146,7 +147,9 @@ type Judge struct {
 //   - SdkAppid is one of Apps written in decimal exactly;
 //   - with Tokens: RequestTime is decimal digits within Tolerance of Now, and Sign is exactly
 //     callback.Sign(token, RequestTime) for one of the tokens;
-//   - contenttype is absent or json (any case), CallbackCommand is present and not empty.
+//   - contenttype is absent or json (any case), CallbackCommand is present and not empty;
+//   - the body is one the command may carry (ReadBody): a JSON object naming the same
+//     command, with the fields a projected command requires.
 func (j Judge) Admits(req callback.Request) (bool, string) {
 	if req.Method != "POST" {
 		return false, "method " + strconv.Quote(req.Method)
@@ -202,6 +205,9 @@ func (j Judge) Admits(req callback.Request) (bool, string) {
 	if params["CallbackCommand"] == "" {
 		return false, "no CallbackCommand"
 	}
+	if _, why := ReadBody(params["CallbackCommand"], req.Body); why != "" {
+		return false, why
+	}
 	return true, ""
 }
 
@@ -253,7 +259,10 @@ func Query(pairs ...string) url.Values {
 //   - 405 exactly when the method is not POST;
 //   - a 200 only for a request judge admits;
 //   - a refusal leaves the archive as it was; a 200 adds at most one row, holding the body
-//     verbatim and the query's command, and after a create-room its room is readable.
+//     verbatim and the query's command, and for a projected command the RoomId and EventTime
+//     the body names; after it, the rows the event names are readable: the room after a
+//     create, an update or a destroy, each listed member after a member event, each listed
+//     seat after a seat change.
 func CheckOutcome(ctx context.Context, r callback.Reader, req callback.Request, status int, p Packet,
 	judge Judge, before, after map[int64][]callback.Event) error {
 	switch status {
@@ -297,9 +306,48 @@ func CheckOutcome(ctx context.Context, r callback.Reader, req callback.Request, 
 	if ev.Command != cmd {
 		return fmt.Errorf("archived command %q, the query says %q", ev.Command, cmd)
 	}
-	if ev.Command == callback.CommandCreateRoom {
-		if _, err := r.Room(ctx, ev.SdkAppID, ev.RoomID); err != nil {
-			return fmt.Errorf("create-room archived but its room is not readable: %w", err)
+	b, why := ReadBody(cmd, req.Body)
+	if why != "" {
+		return fmt.Errorf("answered 200 to a body the judge refuses: %s", why)
+	}
+	if !b.Projected {
+		return nil
+	}
+	if ev.RoomID != b.RoomID || ev.EventTime != b.EventTime {
+		return fmt.Errorf("archived under room %q at %d; the body says %q at %d", ev.RoomID, ev.EventTime, b.RoomID, b.EventTime)
+	}
+	switch ev.Command {
+	case cmdCreate, cmdUpdate, cmdUpdateAlt, cmdDestroy:
+		if _, err := callback.ReadRoom(ctx, r, ev.SdkAppID, ev.RoomID); err != nil {
+			return fmt.Errorf("%s archived but its room is not readable: %w", ev.Command, err)
+		}
+	case cmdEnter, cmdLeave:
+		rows, err := callback.ReadMembers(ctx, r, ev.SdkAppID, ev.RoomID)
+		if err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for _, m := range rows {
+			have[m.MemberAccount] = true
+		}
+		for _, a := range b.Accounts {
+			if !have[a] {
+				return fmt.Errorf("%s archived but member %q has no row", ev.Command, a)
+			}
+		}
+	case cmdSeat:
+		rows, err := callback.ReadSeats(ctx, r, ev.SdkAppID, ev.RoomID)
+		if err != nil {
+			return err
+		}
+		have := map[int64]bool{}
+		for _, s := range rows {
+			have[s.SeatIndex] = true
+		}
+		for _, i := range b.Seats {
+			if !have[i] {
+				return fmt.Errorf("%s archived but seat %d has no row", ev.Command, i)
+			}
 		}
 	}
 	return nil
