@@ -93,6 +93,9 @@ func ParsePayload(command string, body []byte) (Payload, error) {
 	return c.parse(body)
 }
 
+// isUpdate reports whether cmd is the update, in either spelling.
+func isUpdate(cmd string) bool { return cmd == CommandUpdateRoom || cmd == CommandUpdateRoomAlt }
+
 func rankOf(cmd string) int {
 	if c, ok := commands[cmd]; ok {
 		return c.rank

@@ -69,11 +69,13 @@ func ReadBody(command string, body []byte) (Body, string) {
 	if !ok {
 		return b, "body not a JSON object"
 	}
+	// The update's two spellings are one command, in the query and the body alike.
+	updates := map[string]bool{"Room.CallbackAfterUpdateRoomInfo": true, "Room.CallbackUpdateRoomInfo": true}
 	cmd, why := top.once("CallbackCommand")
 	if why != "" {
 		return b, why
 	}
-	if s, isString := str(cmd); !isString || s != command {
+	if s, isString := str(cmd); !isString || (s != command && !(updates[s] && updates[command])) {
 		return b, "body CallbackCommand " + string(cmd) + " is not the query's " + strconv.Quote(command)
 	}
 	if len(command) > maxCommand {
