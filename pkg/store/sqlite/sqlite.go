@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
-	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
 // The store proves at compile time that it is a complete backend.
@@ -149,9 +148,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// prepare prepares the archive insert and the statements of the projection's rows.
+// prepare prepares the archive insert, which every save runs. The projection's statements are
+// prepared once a save has run them (statements.get): a cold start that answers one callback
+// compiles only what it runs, once, as it would unprepared.
 func (s *Store) prepare(ctx context.Context) error {
-	return s.stmts.prepare(ctx, s.db, append([]string{insertEventSQL}, sqlrows.Statements()...))
+	return s.stmts.prepare(ctx, s.db, []string{insertEventSQL})
 }
 
 // trimWAL copies a large WAL into the database and truncates it to zero bytes.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -258,20 +257,4 @@ func statementsOf(t *callback.Table) *statements {
 	}
 	actual, _ := cache.LoadOrStore(t, st)
 	return actual.(*statements)
-}
-
-// Statements returns every SQL text Tx uses for the rows of the tables, each once (a table
-// keyed by the room alone reads its row and the room's rows with one text), so a backend can
-// prepare them once. The archive reads vary with the query (ArchiveQuery) and are not listed.
-func Statements() []string {
-	var out []string
-	for _, t := range callback.Tables {
-		st := statementsOf(t)
-		for _, q := range []string{st.get, st.room, st.insert, st.update} {
-			if !slices.Contains(out, q) {
-				out = append(out, q)
-			}
-		}
-	}
-	return out
 }
