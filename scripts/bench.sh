@@ -11,8 +11,9 @@
 #
 #   warm     go test -bench '^BenchmarkWarm(Product|Floor)$' -benchmem -count $BENCH_COUNT (5) in
 #            functions/lambda and functions/scf (warm_bench_test.go): the product's in-process
-#            path per event shape, signed, store a no-op, beside the floor's in the same run;
-#            medians; budget ns/op and allocs/op <= floor
+#            path per golden event (the create in every event shape, every other projected
+#            command in a function URL event), signed, store a no-op, beside the floor's for the
+#            same command in the same run; medians; budget ns/op and allocs/op <= floor
 #   cold     process start to first answer under RIE (Lambda) and net/rpc (SCF), SQLite store,
 #            median of $BENCH_COLD_N (21) interleaved starts against an existing SQLite file (and, reported, a new one);
 #            budget: median of the paired differences product - floor <= 2 ms; reported beside it,
@@ -21,7 +22,10 @@
 #            and per platform the sum of package init times before main (GODEBUG=inittrace=1)
 #   latency  p50/p99 of $BENCH_REQUESTS (1000) warm requests through RIE per store: SQLite,
 #            ROOMHOOK_TEST_POSTGRES, ROOMHOOK_TEST_MYSQL, ROOMHOOK_TEST_DYNAMODB (store URLs;
-#            unset = skipped, shown as SKIP); budget p99 <= 20 ms, cold first answer <= 100 ms
+#            unset = skipped, shown as SKIP), each the create of a new room, then as many of a
+#            mixed lifecycle load (rooms living functions/samples' story: every projected
+#            command in EventTime order, four rooms at a time; p50/p99 per command on stderr);
+#            budget p99 <= 20 ms for both, cold first answer <= 100 ms
 #   load     functions/web under a loopback Go load generator, 16 connections, $BENCH_DURATION
 #            (20s) timed, against SQLite and ROOMHOOK_TEST_POSTGRES: req/s, p99; RSS (VmRSS)
 #            after 100,000 requests within 10 % of after 10,000 and < 64 MB

@@ -10,6 +10,14 @@
 # status 200; 1 for another status or a function failure; 2 for usage and
 # tooling errors. Logs go to stderr.
 #
+# The bundled samples tell one room's story with every command roomhook
+# projects (create, update in both spellings, members entering and leaving, a
+# seat change, destroy): functions/lambda/events/functionurl-*.json,
+# functions/scf/events/functionurl-*.json and
+# functions/web/events/callback-*.json; the other Lambda and SCF samples are
+# the create in each event shape. Sent in EventTime order to one store they
+# leave the rows functions/samples spells out.
+#
 # For web, EVENT_FILE is the raw callback body (default:
 # functions/web/events/callback-create-room.json); it is POSTed the way
 # Tencent does, with Tencent's query string (signed when

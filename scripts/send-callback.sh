@@ -3,7 +3,8 @@
 #
 # Sends one Room callback to URL exactly as Tencent does: a POST of BODY_FILE
 # (default: functions/web/events/callback-create-room.json, the seed
-# create-room callback) with Content-Type application/json and Tencent's query
+# create-room callback; functions/web/events holds one sample of every command
+# roomhook projects) with Content-Type application/json and Tencent's query
 # string appended to URL — SdkAppid (the first of ROOMHOOK_SDKAPPID, default
 # 1400123456), CallbackCommand (the body's), contenttype=json, ClientIP
 # (-client-ip, default 127.0.0.1), OptPlatform (-opt-platform, default
@@ -20,6 +21,7 @@
 #   scripts/send-callback.sh https://service-xxxx.gz.apigw.tencentcs.com/release/callback
 #   ROOMHOOK_CALLBACK_TOKEN=… scripts/send-callback.sh https://abc123.execute-api.eu-west-1.amazonaws.com/callback
 #   scripts/send-callback.sh -json http://127.0.0.1:9000/ my-callback.json
+#   scripts/send-callback.sh http://127.0.0.1:9000/ functions/web/events/callback-member-enter.json
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then

@@ -369,10 +369,10 @@ func openReader(t *testing.T, storeURL string) *reader {
 	return &reader{s: s, r: s.(callback.Reader)}
 }
 
-// kept is what the store holds for one room of the app.
+// keptRoom is what the store holds for one room of the app.
 type keptRoom struct {
 	archive []callback.Event
-	room    *callback.RoomRecord
+	room    *callback.RoomRow
 }
 
 func (r *reader) room(t *testing.T, app int64, room string) keptRoom {
@@ -387,7 +387,7 @@ func (r *reader) room(t *testing.T, app int64, room string) keptRoom {
 			k.archive = append(k.archive, ev)
 		}
 	}
-	rec, err := r.r.Room(t.Context(), app, room)
+	rec, err := callback.ReadRoom(t.Context(), r.r, app, room)
 	switch {
 	case err == nil:
 		k.room = rec
@@ -417,8 +417,8 @@ func wantStored(t *testing.T, k keptRoom, body string, eventTime int64, what str
 	if k.room == nil {
 		t.Fatalf("%s: the room is missing", what)
 	}
-	if r := k.room.Room; r.EventTime != eventTime || r.RoomInfo.RoomName == nil || *r.RoomInfo.RoomName != faultRoomName {
-		t.Fatalf("%s: room at EventTime %d named %v, want %d %q", what, r.EventTime, r.RoomInfo.RoomName, eventTime, faultRoomName)
+	if r := k.room; r.EventTime != eventTime || r.Info.RoomName == nil || *r.Info.RoomName != faultRoomName {
+		t.Fatalf("%s: room at EventTime %d named %v, want %d %q", what, r.EventTime, r.Info.RoomName, eventTime, faultRoomName)
 	}
 }
 
@@ -433,7 +433,7 @@ func (r *reader) wantNoOrphans(t *testing.T, app int64) {
 		if ev.Command != callback.CommandCreateRoom {
 			continue
 		}
-		if _, err := r.r.Room(t.Context(), app, ev.RoomID); err != nil {
+		if _, err := callback.ReadRoom(t.Context(), r.r, app, ev.RoomID); err != nil {
 			t.Errorf("archived event of room %q without its room: %v", ev.RoomID, err)
 		}
 	}
@@ -470,9 +470,15 @@ type serverBackend struct {
 	// cut lands inside a Save: after the archive write, before what makes it durable (the
 	// COMMIT on SQL servers, the room write on DynamoDB).
 	cut faultproxy.Fault
-	// transactional: a failed Save leaves nothing. DynamoDB makes two conditional writes, so
-	// a failure between them leaves the archive item without the room, until a re-delivery.
+	// transactional: a failed Save leaves nothing. DynamoDB makes conditional writes one by
+	// one, so a failure between them leaves the archive item without the room, until a
+	// re-delivery.
 	transactional bool
+	// lease is how long a room lock a failed save's late request took may block the room:
+	// DynamoDB's lock lease (3 s with the faults' 500 ms budget, see pkg/store/dynamodb), which
+	// a lock write the proxy held past the save's deadline starts when it lands. The SQL
+	// servers' locks end with their transaction.
+	lease time.Duration
 }
 
 // serverBackends returns the servers whose variable is set.
@@ -541,10 +547,12 @@ func serverBackends(t *testing.T) []serverBackend {
 				v.RawQuery = q.Encode()
 				return v.String()
 			},
-			// Only the room write carries the condition value ":t". The whole HTTP request is
-			// held back and the connection reset, never half a request sent: a request cut in
-			// the middle crashes dynalite (its request error handler throws).
-			cut: faultproxy.CutHTTPRequest([]byte(`":t"`)),
+			// Only the room item carries the attribute room_type (the archive item holds the
+			// body as bytes, the lock item its owner and lease). The whole HTTP request is held
+			// back and the connection reset, never half a request sent: a request cut in the
+			// middle crashes dynalite (its request error handler throws).
+			cut:   faultproxy.CutHTTPRequest([]byte(`"room_type"`)),
+			lease: 3*time.Second + faultStoreTimeout,
 		})
 	}
 	return out
@@ -665,7 +673,13 @@ func runServerFaults(t *testing.T, b serverBackend, platform string, m *matrix) 
 			if err := proxy.Set(faultproxy.Pass()); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(time.Until(failedAt.Add(sf.settle)))
+			settle := sf.settle
+			if settle > 0 {
+				// A late lock write blocks the room for its lease; the next delivery waits it
+				// out, as Tencent's retry would come later.
+				settle += b.lease
+			}
+			time.Sleep(time.Until(failedAt.Add(settle)))
 			k := rd.room(t, app, room)
 			switch {
 			case b.transactional:

@@ -7,12 +7,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
 )
@@ -24,12 +26,12 @@ func lambdaCtx(id string) context.Context {
 // TestTranslateGolden checks what each golden event becomes: its source, and the request the
 // core sees (method, decoded query, body with base64 undone, the event's request id).
 func TestTranslateGolden(t *testing.T) {
-	wantQuery, err := url.ParseQuery(seedQuery)
-	if err != nil {
-		t.Fatal(err)
+	if s := samples.Get("create-room"); seedBody != s.Body || seedQuery != s.RawQuery() {
+		t.Fatal("seedBody and seedQuery are not the samples' create-room callback")
 	}
 	for _, g := range loadGoldens(t) {
 		t.Run(g.name, func(t *testing.T) {
+			wantQuery := g.sample().Query()
 			tr := translate(g.payload)
 			if tr.decodeErr != nil || tr.badBase64 {
 				t.Fatalf("decodeErr=%v badBase64=%v", tr.decodeErr, tr.badBase64)
@@ -39,6 +41,9 @@ func TestTranslateGolden(t *testing.T) {
 			}
 			if !strings.HasPrefix(g.name, tr.source.String()) && tr.source != sourceHTTPv1 {
 				t.Errorf("file %s is not named after its source %s", g.name, tr.source)
+			}
+			if g.variant != "create-room" && g.name != tr.source.String()+"-"+g.variant {
+				t.Errorf("file %s is not named <source>-<variant>: %s-%s", g.name, tr.source, g.variant)
 			}
 			if tr.multi != g.multi {
 				t.Errorf("multi = %v, want %v", tr.multi, g.multi)
@@ -50,8 +55,8 @@ func TestTranslateGolden(t *testing.T) {
 			if !reflect.DeepEqual(r.Query, wantQuery) {
 				t.Errorf("Query = %v, want %v", r.Query, wantQuery)
 			}
-			if string(r.Body) != seedBody {
-				t.Errorf("Body = %q, want the seed", r.Body)
+			if string(r.Body) != g.sample().Body {
+				t.Errorf("Body = %q, want the %s sample", r.Body, g.variant)
 			}
 			if r.RequestID != g.requestID {
 				t.Errorf("RequestID = %q, want %q", r.RequestID, g.requestID)
@@ -98,28 +103,39 @@ func openStore(t *testing.T) (*sqlite.Store, string) {
 	return st, path
 }
 
-// countRows counts the rows of the two tables DESIGN.md names, straight from the file.
-func countRows(t *testing.T, path string) (rooms, events int) {
+// rowCounts counts the rows of the tables DESIGN.md names, straight from the file.
+type rowCounts struct{ rooms, events, members, seats int }
+
+func countRows(t *testing.T, path string) rowCounts {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.QueryRow(`SELECT count(*) FROM rooms`).Scan(&rooms); err != nil {
-		t.Fatal(err)
+	var n rowCounts
+	for table, dst := range map[string]*int{"rooms": &n.rooms, "callback_events": &n.events, "room_members": &n.members, "room_seats": &n.seats} {
+		if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(dst); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := db.QueryRow(`SELECT count(*) FROM callback_events`).Scan(&events); err != nil {
-		t.Fatal(err)
-	}
-	return rooms, events
+	return n
+}
+
+// alone is what one accepted delivery of g's callback leaves in an empty store.
+func alone(g golden) rowCounts {
+	s := g.sample()
+	return rowCounts{rooms: s.Rooms, events: 1, members: s.Members, seats: s.Seats}
 }
 
 // TestRoundTrip sends every golden event through the adapter and a real handler on a real
 // SQLite store, twice (the second is a duplicate delivery): both are answered 200 with the
-// exact success packet in the caller's response shape, and one room and one archive row remain.
+// exact success packet in the caller's response shape, one archive row remains, and the rows
+// the callback projects into. Then the whole story, every golden into one store in reverse,
+// leaves the story's rows.
 func TestRoundTrip(t *testing.T) {
-	for _, g := range loadGoldens(t) {
+	files := loadGoldens(t)
+	for _, g := range files {
 		t.Run(g.name, func(t *testing.T) {
 			st, path := openStore(t)
 			a := newAdapter(t, st)
@@ -137,12 +153,15 @@ func TestRoundTrip(t *testing.T) {
 				}
 			}
 			ctx := context.Background()
-			room, err := st.Room(ctx, testAppID, seedRoomID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if room.Room.EventTime != 1703589922780 || room.Room.RoomInfo.OwnerAccount == nil || *room.Room.RoomInfo.OwnerAccount != "user3" {
-				t.Errorf("room row = %+v", room.Room)
+			s := g.sample()
+			if s.Command == callback.CommandCreateRoom {
+				room, err := callback.ReadRoom(ctx, st, testAppID, seedRoomID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if room.EventTime != 1703589922780 || room.Info.OwnerAccount == nil || *room.Info.OwnerAccount != "user3" {
+					t.Errorf("room row = %+v", room)
+				}
 			}
 			evs, err := st.Events(ctx, testAppID)
 			if err != nil {
@@ -153,42 +172,83 @@ func TestRoundTrip(t *testing.T) {
 			}
 			ev := evs[0]
 			if ev.RequestID != lambdaReqID+"0" || ev.ClientIP != "203.0.113.7" || ev.OptPlatform != "RESTAPI" ||
-				ev.Command != callback.CommandCreateRoom || string(ev.Raw) != seedBody {
+				ev.Command != s.Command || string(ev.Raw) != s.Body || ev.EventTime != s.EventTime || ev.RoomID != seedRoomID {
 				t.Errorf("archive row = %+v", ev)
 			}
-			if rooms, events := countRows(t, path); rooms != 1 || events != 1 {
-				t.Errorf("rows: rooms %d, callback_events %d; want 1 and 1", rooms, events)
+			if got, want := countRows(t, path), alone(g.golden); got != want {
+				t.Errorf("rows %+v, want %+v", got, want)
 			}
 		})
 	}
+	t.Run("the story in one store", func(t *testing.T) {
+		st, path := openStore(t)
+		a := newAdapter(t, st)
+		for i := range files {
+			g := files[len(files)-1-i]
+			out, err := a.Invoke(lambdaCtx(lambdaReqID), g.payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := parseResponse(t, out, g.source, g.multi); r.StatusCode != 200 || *r.Body != okPacket {
+				t.Fatalf("%s: status %d body %q", g.name, r.StatusCode, *r.Body)
+			}
+		}
+		got, err := samples.Read(context.Background(), st, testAppID, seedRoomID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := samples.Diff(got, samples.Want(testAppID)); d != "" {
+			t.Error(d)
+		}
+		if n := countRows(t, path); n.events != len(samples.Story) {
+			t.Errorf("%d archive rows, want one per callback of the story (%d)", n.events, len(samples.Story))
+		}
+	})
 }
 
-// mutation changes a golden event; it returns false when the shape cannot carry the change.
-type mutation func(m mutable) bool
+// mutation changes a golden event carrying sample s; it returns false when the shape cannot
+// carry the change.
+type mutation func(m mutable, s samples.Sample) bool
 
-func withQuery(ps []pair) mutation { return func(m mutable) bool { return m.setQuery(ps) } }
+func withQuery(ps []pair) mutation {
+	return func(m mutable, _ samples.Sample) bool { return m.setQuery(ps) }
+}
 
-func withExtra(ps ...pair) mutation { return withQuery(append(seedPairs(), ps...)) }
+// withOwnQuery sets the sample's own query string changed by f.
+func withOwnQuery(f func(ps []pair) []pair) mutation {
+	return func(m mutable, s samples.Sample) bool { return m.setQuery(f(queryPairs(s.RawQuery()))) }
+}
+
+func withExtra(ps ...pair) mutation {
+	return withOwnQuery(func(own []pair) []pair { return append(own, ps...) })
+}
 
 func withSeedParam(name, value string) mutation {
-	var ps []pair
-	for _, p := range seedPairs() {
-		if p.name == name {
-			p.value = value
+	return withOwnQuery(func(own []pair) []pair {
+		for i := range own {
+			if own[i].name == name {
+				own[i].value = value
+			}
 		}
-		ps = append(ps, p)
-	}
-	return withQuery(ps)
+		return own
+	})
 }
 
 func withoutParam(name string) mutation {
-	var ps []pair
-	for _, p := range seedPairs() {
-		if p.name != name {
-			ps = append(ps, p)
-		}
-	}
-	return withQuery(ps)
+	return withOwnQuery(func(own []pair) []pair {
+		return slices.DeleteFunc(own, func(p pair) bool { return p.name == name })
+	})
+}
+
+func withSigned(token string) mutation {
+	return withOwnQuery(func(own []pair) []pair {
+		rt := strconv.FormatInt(fixedNow.Unix(), 10)
+		return append(own, pair{"Sign", callback.Sign(token, rt)}, pair{"RequestTime", rt})
+	})
+}
+
+func withBody(f func(body string) string) mutation {
+	return func(m mutable, s samples.Sample) bool { m.setBody([]byte(f(s.Body))); return true }
 }
 
 // TestMutations runs changed golden events of every shape through a real handler and store.
@@ -204,9 +264,9 @@ func TestMutations(t *testing.T) {
 		wantHeader map[string]string
 		check      func(t *testing.T, ev callback.Event) // for accepted events
 	}{
-		{name: "method GET", mutate: func(m mutable) bool { m.setMethod("GET"); return true },
+		{name: "method GET", mutate: func(m mutable, _ samples.Sample) bool { m.setMethod("GET"); return true },
 			wantStatus: 405, wantHeader: map[string]string{"Allow": "POST"}},
-		{name: "method lowercase post", mutate: func(m mutable) bool { m.setMethod("post"); return true },
+		{name: "method lowercase post", mutate: func(m mutable, _ samples.Sample) bool { m.setMethod("post"); return true },
 			wantStatus: 405},
 		{name: "unknown SdkAppid", mutate: withSeedParam("SdkAppid", "1400999999"), wantStatus: 403},
 		{name: "no SdkAppid", mutate: withoutParam("SdkAppid"), wantStatus: 403},
@@ -214,65 +274,71 @@ func TestMutations(t *testing.T) {
 		{name: "repeated SdkAppid", mutate: withExtra(pair{"SdkAppid", "1400123456"}), wantStatus: 400},
 		{name: "repeated CallbackCommand", mutate: withExtra(pair{"CallbackCommand", "Room.CallbackAfterDestroyRoom"}), wantStatus: 400},
 		{name: "contenttype xml", mutate: withSeedParam("contenttype", "xml"), wantStatus: 400},
-		{name: "body not JSON", mutate: func(m mutable) bool { m.setBody([]byte("RoomId=tandy-test-rest")); return true }, wantStatus: 400},
-		{name: "empty body", mutate: func(m mutable) bool { m.setBody(nil); return true }, wantStatus: 400},
-		{name: "bad base64", mutate: func(m mutable) bool {
+		{name: "body not JSON", mutate: withBody(func(string) string { return "RoomId=tandy-test-rest" }), wantStatus: 400},
+		{name: "empty body", mutate: withBody(func(string) string { return "" }), wantStatus: 400},
+		{name: "bad base64", mutate: func(m mutable, _ samples.Sample) bool {
 			m["isBase64Encoded"], m["body"] = true, "eyJDYWxsYmFja0NvbW1hbmQi*not*base64"
 			return true
 		}, wantStatus: 400},
-		{name: "JSON body flagged base64", mutate: func(m mutable) bool {
-			m["isBase64Encoded"], m["body"] = true, seedBody
+		{name: "JSON body flagged base64", mutate: func(m mutable, s samples.Sample) bool {
+			m["isBase64Encoded"], m["body"] = true, s.Body
 			return true
 		}, wantStatus: 400},
-		{name: "base64 body", mutate: func(m mutable) bool {
+		{name: "base64 body", mutate: func(m mutable, s samples.Sample) bool {
 			m["isBase64Encoded"] = true
-			m.setBody([]byte(seedBody))
+			m.setBody([]byte(s.Body))
 			return true
 		}, wantStatus: 200},
-		{name: "values that need encoding", mutate: withQuery([]pair{
-			{"SdkAppid", "1400123456"}, {"CallbackCommand", "Room.CallbackAfterCreateRoom"},
-			{"contenttype", "json"}, {"ClientIP", "2001:db8::7"}, {"OptPlatform", "Web & Mac/中文+1"},
-		}), wantStatus: 200, check: func(t *testing.T, ev callback.Event) {
+		{name: "values that need encoding", mutate: func(m mutable, s samples.Sample) bool {
+			return m.setQuery([]pair{{"SdkAppid", "1400123456"}, {"CallbackCommand", s.Command},
+				{"contenttype", "json"}, {"ClientIP", "2001:db8::7"}, {"OptPlatform", "Web & Mac/中文+1"}})
+		}, wantStatus: 200, check: func(t *testing.T, ev callback.Event) {
 			if ev.ClientIP != "2001:db8::7" || ev.OptPlatform != "Web & Mac/中文+1" {
 				t.Errorf("stored ClientIP %q OptPlatform %q, want them decoded", ev.ClientIP, ev.OptPlatform)
 			}
 		}},
-		{name: "base64 body that is not UTF-8", mutate: func(m mutable) bool {
+		{name: "base64 body that is not UTF-8", mutate: func(m mutable, s samples.Sample) bool {
 			m["isBase64Encoded"] = true
-			m.setBody([]byte(strings.Replace(seedBody, `"admin"`, "\"adm\xffin\"", 1)))
+			m.setBody([]byte(strings.Replace(s.Body, `"Operator_Account":"`, "\"Operator_Account\":\"\xff", 1)))
 			return true
 		}, wantStatus: 400, wantCode: 40002},
-		{name: "base64 body of an array", mutate: func(m mutable) bool {
+		{name: "base64 body of an array", mutate: func(m mutable, s samples.Sample) bool {
 			m["isBase64Encoded"] = true
-			m.setBody([]byte(`[` + seedBody + `]`))
+			m.setBody([]byte(`[` + s.Body + `]`))
 			return true
 		}, wantStatus: 400, wantCode: 40002},
-		{name: "RoomId twice in the body", mutate: func(m mutable) bool {
-			m.setBody([]byte(strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","roomid":"other"`, 1)))
-			return true
-		}, wantStatus: 400, wantCode: 40008},
-		{name: "RoomId twice in a base64 body", mutate: func(m mutable) bool {
+		{name: "RoomId twice in the body", mutate: withBody(func(b string) string {
+			return strings.Replace(b, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","roomid":"other"`, 1)
+		}), wantStatus: 400, wantCode: 40008},
+		{name: "RoomId twice in a base64 body", mutate: func(m mutable, s samples.Sample) bool {
 			m["isBase64Encoded"] = true
-			m.setBody([]byte(strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","Room\u0049d":"other"`, 1)))
+			m.setBody([]byte(strings.Replace(s.Body, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","Room\u0049d":"other"`, 1)))
 			return true
 		}, wantStatus: 400, wantCode: 40008},
-		{name: "header names in other cases are not read", mutate: func(m mutable) bool {
+		{name: "the query names another command than the body", mutate: func(m mutable, s samples.Sample) bool {
+			other := callback.CommandDestroyRoom
+			if s.Command == other {
+				other = callback.CommandCreateRoom
+			}
+			return withSeedParam("CallbackCommand", other)(m, s)
+		}, wantStatus: 400},
+		{name: "header names in other cases are not read", mutate: func(m mutable, _ samples.Sample) bool {
 			if _, ok := m["multiValueHeaders"]; ok {
 				m["multiValueHeaders"] = map[string]any{"CONTENT-TYPE": []any{"text/xml"}, "content-type": []any{"text/plain"}}
 			}
 			m["headers"] = map[string]any{"CONTENT-TYPE": "text/xml", "Content-type": "text/plain", "X-SDKAPPID": "1"}
 			return true
 		}, wantStatus: 200},
-		{name: "signed", tokens: []string{testToken}, mutate: withQuery(signedPairs(testToken)), wantStatus: 200},
-		{name: "signed with the second token", tokens: []string{"old-token", testToken}, mutate: withQuery(signedPairs(testToken)), wantStatus: 200},
-		{name: "wrong Sign", tokens: []string{testToken}, mutate: withQuery(signedPairs("another-token")), wantStatus: 401},
-		{name: "unsigned with a token configured", tokens: []string{testToken}, mutate: func(m mutable) bool { return true }, wantStatus: 401},
+		{name: "signed", tokens: []string{testToken}, mutate: withSigned(testToken), wantStatus: 200},
+		{name: "signed with the second token", tokens: []string{"old-token", testToken}, mutate: withSigned(testToken), wantStatus: 200},
+		{name: "wrong Sign", tokens: []string{testToken}, mutate: withSigned("another-token"), wantStatus: 401},
+		{name: "unsigned with a token configured", tokens: []string{testToken}, mutate: func(mutable, samples.Sample) bool { return true }, wantStatus: 401},
 	}
 	for _, g := range loadGoldens(t) {
 		for _, c := range cases {
 			t.Run(g.name+"/"+c.name, func(t *testing.T) {
 				m := parseMutable(t, g.payload)
-				if !c.mutate(m) {
+				if !c.mutate(m, g.sample()) {
 					t.Skip("this shape cannot carry the change")
 				}
 				st, path := openStore(t)
@@ -290,21 +356,21 @@ func TestMutations(t *testing.T) {
 						t.Errorf("header %s = %q, want %q", k, got, v)
 					}
 				}
-				rooms, events := countRows(t, path)
+				n := countRows(t, path)
 				if c.wantStatus != 200 {
 					if status, code := r.packet(t); status != "FAIL" || code == 0 || (c.wantCode != 0 && code != c.wantCode) {
 						t.Errorf("packet %s/%d, want FAIL with code %d", status, code, c.wantCode)
 					}
-					if rooms != 0 || events != 0 {
-						t.Errorf("a rejected request left rows: rooms %d, callback_events %d", rooms, events)
+					if n != (rowCounts{}) {
+						t.Errorf("a rejected request left rows: %+v", n)
 					}
 					return
 				}
 				if *r.Body != okPacket {
 					t.Errorf("body %q, want %s", *r.Body, okPacket)
 				}
-				if rooms != 1 || events != 1 {
-					t.Errorf("rows: rooms %d, callback_events %d; want 1 and 1", rooms, events)
+				if want := alone(g.golden); n != want {
+					t.Errorf("rows %+v, want %+v", n, want)
 				}
 				if c.check != nil {
 					evs, err := st.Events(context.Background(), testAppID)

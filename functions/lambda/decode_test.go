@@ -86,7 +86,7 @@ func TestDecode(t *testing.T) {
 	for _, g := range loadGoldens(t) {
 		cases = append(cases, tcase{g.name, g.payload, true})
 		m := parseMutable(t, g.payload)
-		m.setQuery(signedPairs(testToken))
+		m.setQuery(g.signedPairs(testToken))
 		cases = append(cases, tcase{g.name + " signed", m.bytes(t), true})
 	}
 	for _, c := range cases {
@@ -151,7 +151,7 @@ func FuzzDecode(f *testing.F) {
 	for _, g := range loadGoldens(f) {
 		f.Add(g.payload)
 		m := parseMutable(f, g.payload)
-		m.setQuery(signedPairs(testToken))
+		m.setQuery(g.signedPairs(testToken))
 		f.Add(m.bytes(f))
 	}
 	for _, c := range decodeCases {

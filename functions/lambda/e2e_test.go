@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
 	"github.com/roomhook/roomhook/scripts/localinvoke"
@@ -57,9 +58,9 @@ func signedPairsAt(token string, at time.Time) []pair {
 }
 
 // TestEndToEnd builds bootstrap as it is deployed (CGO_ENABLED=0, -tags lambda.norpc) and runs
-// it under the real AWS Lambda Runtime Interface Emulator: every golden event and a set of
-// rejected ones go through one warm process, then the SQLite file it wrote is checked row by
-// row. Signature checks are exercised in a second instance with a token configured.
+// it under the real AWS Lambda Runtime Interface Emulator: every golden event (the seed in every
+// shape, and the samples' story, one event of each projected command) and a set of rejected
+// ones go through one warm process, then the SQLite file it wrote is checked row by row. Signature checks are exercised in a second instance with a token configured.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the function and the Runtime Interface Emulator; skipped with -short")
@@ -125,9 +126,11 @@ func TestEndToEnd(t *testing.T) {
 		)
 		path := runWarm(ctx, t, rie, bootstrap, nil, cases)
 
-		rooms, events := countRows(t, path)
-		if rooms != 2 || events != 3 {
-			t.Errorf("rows: rooms %d, callback_events %d; want 2 and 3 (duplicates and rejections leave none)", rooms, events)
+		// The seed room lived the samples' whole story (create to destroy), then was created
+		// again by the newer event; the second room is one create.
+		n := countRows(t, path)
+		if want := (rowCounts{rooms: 2, events: len(samples.Story) + 2, members: 2, seats: 3}); n != want {
+			t.Errorf("rows %+v, want %+v (duplicates and rejections leave none)", n, want)
 		}
 		st, err := sqlite.Open(ctx, path, sqlite.Options{})
 		if err != nil {
@@ -138,25 +141,35 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var keys []string
+		var keys, want []string
 		for _, ev := range evs {
 			keys = append(keys, ev.RoomID+"@"+strconv.FormatInt(ev.EventTime, 10))
 			if ev.RequestID == "" || ev.ClientIP != "203.0.113.7" || ev.OptPlatform != "RESTAPI" {
 				t.Errorf("archive row %+v", ev)
 			}
 		}
-		want := []string{"tandy-test-rest@1703589922780", "tandy-test-rest@1703589999000", "tandy-test-e2e-2@1703589922780"}
+		for _, g := range files {
+			if k := seedRoomID + "@" + strconv.FormatInt(g.sample().EventTime, 10); !slices.Contains(want, k) {
+				want = append(want, k)
+			}
+		}
+		want = append(want, "tandy-test-rest@1703589999000", "tandy-test-e2e-2@1703589922780")
 		if !slices.Equal(keys, want) {
 			t.Errorf("archive rows %v, want %v", keys, want)
 		}
-		room, err := st.Room(ctx, testAppID, seedRoomID)
+		got, err := samples.Read(ctx, st, testAppID, seedRoomID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if room.Room.EventTime != 1703589999000 {
-			t.Errorf("room %s reflects EventTime %d, want the newer 1703589999000", seedRoomID, room.Room.EventTime)
+		story := samples.Want(testAppID)
+		if d := samples.Diff(samples.Rows{Members: got.Members, Seats: got.Seats}, samples.Rows{Members: story.Members, Seats: story.Seats}); d != "" {
+			t.Errorf("the story's members and seats:\n%s", d)
 		}
-		if _, err := st.Room(ctx, testAppID, "tandy-test-e2e-2"); err != nil {
+		if r := got.Room; r == nil || r.EventTime != 1703589999000 || r.DestroyedAt != nil || r.CallbackCommand != callback.CommandCreateRoom ||
+			r.MemberCount == nil || *r.MemberCount != 1 {
+			t.Errorf("room %s: %+v, want the newer create's life (EventTime 1703589999000, not destroyed, the story's member count 1)", seedRoomID, r)
+		}
+		if _, err := callback.ReadRoom(ctx, st, testAppID, "tandy-test-e2e-2"); err != nil {
 			t.Errorf("second room: %v", err)
 		}
 	})
@@ -186,9 +199,8 @@ func TestEndToEnd(t *testing.T) {
 		)
 		path := runWarm(ctx, t, rie, bootstrap, []string{"ROOMHOOK_CALLBACK_TOKEN=" + token}, cases)
 
-		rooms, events := countRows(t, path)
-		if rooms != len(files) || events != len(files) {
-			t.Errorf("rows: rooms %d, callback_events %d; want %d of each", rooms, events, len(files))
+		if n := countRows(t, path); n != (rowCounts{rooms: len(files), events: len(files)}) {
+			t.Errorf("rows %+v, want %d rooms and archive rows", n, len(files))
 		}
 		st, err := sqlite.Open(ctx, path, sqlite.Options{})
 		if err != nil {

@@ -63,7 +63,7 @@ func FuzzInvoke(f *testing.F) {
 	for _, g := range loadGoldens(f) {
 		f.Add(g.payload, false)
 		m := parseMutable(f, g.payload)
-		m.setQuery(signedPairs(testToken))
+		m.setQuery(g.signedPairs(testToken))
 		f.Add(m.bytes(f), true)
 		m.setBody([]byte(`{"CallbackCommand":"Room.CallbackAfterCreateRoom","RoomInfo":{"RoomId":"a","roomid":"b"},"EventTime":1}`))
 		f.Add(m.bytes(f), true)

@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 )
 
-// The seed callback every golden event carries, exactly as the files hold it.
+// The seed callback the golden events of every shape carry, exactly as the files hold it; the
+// other function URL events carry the rest of the samples' story (functions/samples).
 const (
 	testAppID   = 1400123456
 	seedRoomID  = "tandy-test-rest"
@@ -38,18 +40,38 @@ type golden struct {
 	source    source
 	multi     bool   // ALB answer must use multiValueHeaders
 	requestID string // requestContext.requestId; "" for ALB, which has none
+	variant   string // the callback it carries: a variant of functions/samples' story
 }
 
 // goldens lists every file in events/; loadGoldens fails when a file is missing from it, so a
-// new sample cannot go untested.
+// new sample cannot go untested. Every shape carries the seed (create-room); function URL
+// events carry the rest of the story, one file per projected command, in EventTime order.
 var goldens = []golden{
-	{"alb-default", sourceALB, false, ""},
-	{"alb-multivalue", sourceALB, true, ""},
-	{"apigateway-http", sourceHTTP, false, "QWx3bGdsSoEF7Pg="},
-	{"apigateway-http-base64", sourceHTTP, false, "QWx4Hj2xSoEF9Bw="},
-	{"apigateway-http-payload1", sourceHTTPv1, false, "QWx5Tn1pSoEF3Kg="},
-	{"apigateway-rest", sourceREST, false, "6b0d5f7e-3c2a-4e8b-9d1f-2a7c4e6b8d90"},
-	{"functionurl-default", sourceFunctionURL, false, "0f3e2c1b-7a6d-4e59-8c4b-3a2f1e0d9c8b"},
+	{"alb-default", sourceALB, false, "", "create-room"},
+	{"alb-multivalue", sourceALB, true, "", "create-room"},
+	{"apigateway-http", sourceHTTP, false, "QWx3bGdsSoEF7Pg=", "create-room"},
+	{"apigateway-http-base64", sourceHTTP, false, "QWx4Hj2xSoEF9Bw=", "create-room"},
+	{"apigateway-http-payload1", sourceHTTPv1, false, "QWx5Tn1pSoEF3Kg=", "create-room"},
+	{"apigateway-rest", sourceREST, false, "6b0d5f7e-3c2a-4e8b-9d1f-2a7c4e6b8d90", "create-room"},
+	{"functionurl-default", sourceFunctionURL, false, "0f3e2c1b-7a6d-4e59-8c4b-3a2f1e0d9c8b", "create-room"},
+	{"functionurl-update-room", sourceFunctionURL, false, "e01b66a4-8f55-49c3-889b-8241c24ecf20", "update-room"},
+	{"functionurl-member-enter", sourceFunctionURL, false, "df33e0e9-f6cb-48c2-82b0-c9d00ea27ea3", "member-enter"},
+	{"functionurl-update-room-alt", sourceFunctionURL, false, "de48ff5e-a7af-4e3e-827d-5c95a6d78df8", "update-room-alt"},
+	{"functionurl-seat-changed", sourceFunctionURL, false, "0c0dd0bc-4b5f-4b5a-8fa8-ea299fdf5bd9", "seat-changed"},
+	{"functionurl-member-leave", sourceFunctionURL, false, "e947bcbf-c801-421d-84d5-9715c7cca1ff", "member-leave"},
+	{"functionurl-destroy-room", sourceFunctionURL, false, "431cf375-087d-457e-8a4d-e69541fbd618", "destroy-room"},
+}
+
+// sample is the callback the golden carries.
+func (g golden) sample() samples.Sample { return samples.Get(g.variant) }
+
+// pairs is the golden's query string, as Tencent sent it.
+func (g golden) pairs() []pair { return queryPairs(g.sample().RawQuery()) }
+
+// signedPairs is the golden's query with a Sign and RequestTime made with token at fixedNow.
+func (g golden) signedPairs(token string) []pair {
+	rt := strconv.FormatInt(fixedNow.Unix(), 10)
+	return append(g.pairs(), pair{"Sign", callback.Sign(token, rt)}, pair{"RequestTime", rt})
 }
 
 // goldenFile is a golden with its bytes.
@@ -197,9 +219,12 @@ func (r response) packet(t *testing.T) (status string, code int) {
 // pair is one query parameter as Tencent means it (decoded).
 type pair struct{ name, value string }
 
-func seedPairs() []pair {
+func seedPairs() []pair { return queryPairs(seedQuery) }
+
+// queryPairs splits a query string whose names and values need no decoding.
+func queryPairs(raw string) []pair {
 	var ps []pair
-	for _, kv := range strings.Split(seedQuery, "&") {
+	for _, kv := range strings.Split(raw, "&") {
 		k, v, _ := strings.Cut(kv, "=")
 		ps = append(ps, pair{k, v})
 	}

@@ -10,12 +10,13 @@ import (
 )
 
 // BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure: the product's whole in-process
-// path for one signed request per golden event shape (raw event bytes -> adapter -> method,
-// query and signature checks -> parse -> answer rendered), with a store that keeps nothing.
+// path for one signed request per golden event (raw event bytes -> adapter -> method, query and
+// signature checks -> parse -> answer rendered), with a store that keeps nothing: the create in
+// every shape, and every other projected command in a function URL event.
 func BenchmarkWarmProduct(b *testing.B) {
 	for _, g := range loadGoldens(b) {
 		m := parseMutable(b, g.payload)
-		if !m.setQuery(signedPairs(testToken)) {
+		if !m.setQuery(g.signedPairs(testToken)) {
 			continue
 		}
 		payload := m.bytes(b)
@@ -37,28 +38,33 @@ func BenchmarkWarmProduct(b *testing.B) {
 }
 
 // BenchmarkWarmFloor is the floor beside it (scripts/bench/floor/lambdafloor): aws-lambda-go's
-// typed decode of the same signed HTTP API 2.0 event, the body into the plain struct, and the
-// typed answer marshalled, through the same raw-bytes lambda.Handler interface.
+// typed decode of the same signed HTTP API 2.0 event, the body into the plain struct of its
+// command, and the typed answer marshalled, through the same raw-bytes lambda.Handler interface.
+// One sub-benchmark per callback of the samples' story, named by its variant: the create from
+// apigateway-http (the create's shapes all compare with it), every other command from its
+// function URL event (a 2.0 event too).
 func BenchmarkWarmFloor(b *testing.B) {
-	var payload []byte
-	for _, g := range loadGoldens(b) {
-		if g.name == "apigateway-http" {
-			m := parseMutable(b, g.payload)
-			m.setQuery(signedPairs(testToken))
-			payload = m.bytes(b)
-		}
-	}
 	h := lambda.NewHandler(lambdafloor.Handle)
 	ctx := lambdaCtx(lambdaReqID)
-	if out, _ := h.Invoke(ctx, payload); !okAnswer(out) {
-		b.Fatalf("floor: not an OK answer: %s", out)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		out, err := h.Invoke(ctx, payload)
-		if err != nil || len(out) == 0 {
-			b.Fatal(err)
+	for _, g := range loadGoldens(b) {
+		if g.name != "apigateway-http" && (g.variant == "create-room" || g.source != sourceFunctionURL) {
+			continue
 		}
+		m := parseMutable(b, g.payload)
+		m.setQuery(g.signedPairs(testToken))
+		payload := m.bytes(b)
+		if out, _ := h.Invoke(ctx, payload); !okAnswer(out) {
+			b.Fatalf("floor %s: not an OK answer: %s", g.name, out)
+		}
+		b.Run(g.variant, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := h.Invoke(ctx, payload)
+				if err != nil || len(out) == 0 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
 )
 
-// The seed callback every golden event carries, and what it is about.
+// The seed callback the golden events of every shape carry, and what it is about; the other
+// function URL events carry the rest of the samples' story (functions/samples).
 const (
 	testAppID     int64 = 1400123456
 	seedRoomID          = "tandy-test-rest"
@@ -32,6 +34,19 @@ var fixedNow = time.UnixMilli(seedEventTime).Add(time.Second)
 type golden struct {
 	name string // file name without .json
 	data []byte
+}
+
+// sample is the callback the golden event carries: the seed in every shape (apigateway-trigger,
+// functionurl-default, functionurl-base64), and in functionurl-<variant> that variant of the
+// samples' story.
+func (g golden) sample() samples.Sample { return sampleOf(g.name) }
+
+func sampleOf(name string) samples.Sample {
+	switch name {
+	case "apigateway-trigger", "functionurl-default", "functionurl-base64":
+		return samples.Get("create-room")
+	}
+	return samples.Get(strings.TrimPrefix(name, "functionurl-"))
 }
 
 // goldenEvents reads every sample in events/, in file name order.
@@ -189,6 +204,21 @@ func openStore(t testing.TB) (*sqlite.Store, string) {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st, path
+}
+
+// rowCounts is the number of rows of each table of a store.
+type rowCounts struct{ rooms, events, members, seats int }
+
+// counts counts the rows of every table in the SQLite file at path.
+func counts(t testing.TB, path string) rowCounts {
+	t.Helper()
+	return rowCounts{countRows(t, path, "rooms"), countRows(t, path, "callback_events"),
+		countRows(t, path, "room_members"), countRows(t, path, "room_seats")}
+}
+
+// alone is what one accepted delivery of s leaves in an empty store.
+func alone(s samples.Sample) rowCounts {
+	return rowCounts{rooms: s.Rooms, events: 1, members: s.Members, seats: s.Seats}
 }
 
 // countRows counts a table's rows in the SQLite file at path, through its own connection.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
 )
@@ -27,10 +28,17 @@ var seedQuery = url.Values{
 }
 
 func TestGoldenEventsDecode(t *testing.T) {
+	if s := samples.Get("create-room"); seedBody != s.Body || !reflect.DeepEqual(seedQuery, s.Query()) || seedEventTime != s.EventTime {
+		t.Fatal("seedBody, seedQuery and seedEventTime are not the samples' create-room callback")
+	}
 	want := map[string]callback.Request{
 		"apigateway-trigger":  {Method: "POST", Query: seedQuery, Body: []byte(seedBody), RequestID: "7d6fb2a4-9c1e-4e55-a0c4-3f7e2b6d1a90"},
 		"functionurl-default": {Method: "POST", Query: seedQuery, Body: []byte(seedBody)},
 		"functionurl-base64":  {Method: "POST", Query: seedQuery, Body: []byte(seedBody)},
+	}
+	// A function URL event of each other callback of the samples' story.
+	for _, s := range samples.Story[1:] {
+		want["functionurl-"+s.Variant] = callback.Request{Method: "POST", Query: s.Query(), Body: []byte(s.Body)}
 	}
 	for _, g := range goldenEvents(t) {
 		t.Run(g.name, func(t *testing.T) {
@@ -189,7 +197,9 @@ func TestUnknownShapes(t *testing.T) {
 	}
 }
 
-// TestRoundTrip sends each golden event through a real handler into a real SQLite store.
+// TestRoundTrip sends each golden event through a real handler into a real SQLite store: one
+// archive row, and the rows its callback projects into; then every golden event into one
+// store, which leaves the rows of the samples' story.
 func TestRoundTrip(t *testing.T) {
 	for _, g := range goldenEvents(t) {
 		t.Run(g.name, func(t *testing.T) {
@@ -202,19 +212,19 @@ func TestRoundTrip(t *testing.T) {
 			}
 			checkOK(t, out)
 
-			if n := countRows(t, path, "rooms"); n != 1 {
-				t.Errorf("rooms rows = %d, want 1", n)
+			s := g.sample()
+			if got, want := counts(t, path), alone(s); got != want {
+				t.Errorf("rows %+v, want %+v", got, want)
 			}
-			if n := countRows(t, path, "callback_events"); n != 1 {
-				t.Errorf("callback_events rows = %d, want 1", n)
-			}
-			rec, err := st.Room(ctx, testAppID, seedRoomID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rec.Room.EventTime != seedEventTime || deref(rec.Room.RoomInfo.OwnerAccount) != "user3" ||
-				!reflect.DeepEqual(rec.Room.ScheduleInviteeList, []string{"user2", "user3"}) {
-				t.Errorf("room = %+v", rec.Room)
+			if s.Command == callback.CommandCreateRoom {
+				room, err := callback.ReadRoom(ctx, st, testAppID, seedRoomID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if room.EventTime != seedEventTime || deref(room.Info.OwnerAccount) != "user3" ||
+					!reflect.DeepEqual(room.ScheduleInviteeList, []string{"user2", "user3"}) {
+					t.Errorf("room = %+v", room)
+				}
 			}
 			evs, err := st.Events(ctx, testAppID)
 			if err != nil {
@@ -224,8 +234,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("events = %d, want 1", len(evs))
 			}
 			e := evs[0]
-			if string(e.Raw) != seedBody || e.RequestID != "req-"+g.name || e.ClientIP != "203.0.113.7" ||
-				e.OptPlatform != "RESTAPI" || e.Command != callback.CommandCreateRoom || e.RoomID != seedRoomID || e.EventTime != seedEventTime {
+			if string(e.Raw) != s.Body || e.RequestID != "req-"+g.name || e.ClientIP != "203.0.113.7" ||
+				e.OptPlatform != "RESTAPI" || e.Command != s.Command || e.RoomID != seedRoomID || e.EventTime != s.EventTime {
 				t.Errorf("archived event = %+v (raw %s)", e, e.Raw)
 			}
 		})
@@ -241,8 +251,16 @@ func TestRoundTrip(t *testing.T) {
 			}
 			checkOK(t, out) // a duplicate is answered OK too
 		}
-		if r, e := countRows(t, path, "rooms"), countRows(t, path, "callback_events"); r != 1 || e != 1 {
-			t.Errorf("rows: rooms %d, callback_events %d; want 1 and 1 (same callback each time)", r, e)
+		// The seed three times is one event; the story's events are one each.
+		if e := countRows(t, path, "callback_events"); e != len(samples.Story) {
+			t.Errorf("callback_events rows %d, want %d (one per callback of the story)", e, len(samples.Story))
+		}
+		got, err := samples.Read(context.Background(), st, testAppID, seedRoomID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := samples.Diff(got, samples.Want(testAppID)); d != "" {
+			t.Error(d)
 		}
 	})
 }
@@ -314,6 +332,23 @@ func TestMutations(t *testing.T) {
 			sign(ev, testToken, fixedNow)
 			queryOf(ev)["Sign"] = true
 		}, wantStatus: 401},
+		{name: "member leave, signed", event: "functionurl-member-leave", tokens: []string{testToken}, mutate: func(ev map[string]any) { sign(ev, testToken, fixedNow) }, wantStatus: 200},
+		{name: "seat change, base64", event: "functionurl-seat-changed", mutate: func(ev map[string]any) {
+			ev["isBase64Encoded"] = true
+			setBody(ev, samples.Get("seat-changed").Body)
+		}, wantStatus: 200},
+		{name: "update in the other spelling, query names in other cases", event: "functionurl-update-room-alt", mutate: func(ev map[string]any) {
+			ev["queryString"] = map[string]any{"sdkappid": "1400123456", "CALLBACKCOMMAND": callback.CommandUpdateRoomAlt}
+		}, wantStatus: 200},
+		{name: "member enter named a leave by the query", event: "functionurl-member-enter", mutate: func(ev map[string]any) {
+			queryOf(ev)["CallbackCommand"] = callback.CommandMemberLeave
+		}, wantStatus: 400},
+		{name: "RoomId twice in a destroy", event: "functionurl-destroy-room", mutate: func(ev map[string]any) {
+			setBody(ev, strings.Replace(samples.Get("destroy-room").Body, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","ROOMID":"other"`, 1))
+		}, wantStatus: 400, wantCode: 40008},
+		{name: "member account too long", event: "functionurl-member-enter", mutate: func(ev map[string]any) {
+			setBody(ev, strings.Replace(samples.Get("member-enter").Body, `["user2",`, `["`+strings.Repeat("u", callback.MaxAccountBytes+1)+`",`, 1))
+		}, wantStatus: 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,10 +358,10 @@ func TestMutations(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Invoke returned an error: %v", err)
 			}
-			wantRows := 0
+			var wantRows rowCounts
 			if tt.wantStatus == http.StatusOK {
 				checkOK(t, out)
-				wantRows = 1
+				wantRows = alone(sampleOf(tt.event))
 			} else {
 				a := checkFail(t, out, tt.wantStatus)
 				if allow := a.Headers["Allow"]; (tt.wantStatus == 405) != (allow == "POST") {
@@ -336,8 +371,8 @@ func TestMutations(t *testing.T) {
 					t.Errorf("ErrorCode %d, want %d", p.ErrorCode, tt.wantCode)
 				}
 			}
-			if r, e := countRows(t, path, "rooms"), countRows(t, path, "callback_events"); r != wantRows || e != wantRows {
-				t.Errorf("rows: rooms %d, callback_events %d; want %d", r, e, wantRows)
+			if got := counts(t, path); got != wantRows {
+				t.Errorf("rows %+v, want %+v", got, wantRows)
 			}
 		})
 	}
@@ -363,7 +398,7 @@ func TestRender(t *testing.T) {
 }
 
 // TestGoldenEventsAreTencentShaped checks the samples themselves: the shape each source sends,
-// and the seed callback as the body.
+// and the callback of the samples' story the name says as the body.
 func TestGoldenEventsAreTencentShaped(t *testing.T) {
 	for _, g := range goldenEvents(t) {
 		t.Run(g.name, func(t *testing.T) {
@@ -388,8 +423,11 @@ func TestGoldenEventsAreTencentShaped(t *testing.T) {
 					t.Errorf("field %s missing", k)
 				}
 			}
-			if got := request(context.Background(), g.data).Body; !bytes.Equal(got, []byte(seedBody)) {
-				t.Errorf("body is not the seed callback: %s", got)
+			if got := request(context.Background(), g.data).Body; !bytes.Equal(got, []byte(g.sample().Body)) {
+				t.Errorf("body is not the %s callback: %s", g.sample().Variant, got)
+			}
+			if q, _ := ev["queryString"]; !strings.Contains(string(q), `"CallbackCommand": "`+g.sample().Command+`"`) {
+				t.Errorf("queryString does not name %s: %s", g.sample().Command, q)
 			}
 		})
 	}

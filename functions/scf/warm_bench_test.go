@@ -37,7 +37,8 @@ func signedEvent(b *testing.B, data []byte) []byte {
 
 // BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure on SCF: the raw event bytes
 // through the adapter and the core (checks including the signature, parse, answer) per
-// golden event shape, signed, with a store that keeps nothing.
+// golden event (the create in every shape, every other projected command in a function URL
+// event), signed, with a store that keeps nothing.
 func BenchmarkWarmProduct(b *testing.B) {
 	f := newFunction(b, nopStore{}, testToken)
 	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{RequestID: "bench"})
@@ -55,27 +56,32 @@ func BenchmarkWarmProduct(b *testing.B) {
 	}
 }
 
-// BenchmarkWarmFloor is the SCF floor's in-process work for the same signed API gateway
-// event, as cloudfunction.Start does it: decode into events.APIGatewayRequest, the handler
-// (body into the plain struct), marshal the typed answer.
+// BenchmarkWarmFloor is the SCF floor's in-process work for the same signed events, as
+// cloudfunction.Start does it: decode into events.APIGatewayRequest, the handler (body into the
+// plain struct of its command), marshal the typed answer. One sub-benchmark per callback of the
+// samples' story, named by its variant: the create from the API gateway trigger event, every
+// other command from its function URL event.
 func BenchmarkWarmFloor(b *testing.B) {
-	var ev []byte
-	for _, g := range goldenEvents(b) {
-		if g.name == "apigateway-trigger" {
-			ev = signedEvent(b, g.data)
-		}
-	}
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		var req events.APIGatewayRequest
-		if err := json.Unmarshal(ev, &req); err != nil {
-			b.Fatal(err)
+	for _, g := range goldenEvents(b) {
+		variant := g.sample().Variant
+		if g.name != "apigateway-trigger" && (variant == "create-room" || !strings.HasPrefix(g.name, "functionurl-")) {
+			continue
 		}
-		resp, _ := scffloor.Handle(ctx, req)
-		out, err := json.Marshal(resp)
-		if err != nil || !strings.Contains(string(out), `"statusCode":200`) {
-			b.Fatalf("%s %v", out, err)
-		}
+		ev := signedEvent(b, g.data)
+		b.Run(variant, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var req events.APIGatewayRequest
+				if err := json.Unmarshal(ev, &req); err != nil {
+					b.Fatal(err)
+				}
+				resp, _ := scffloor.Handle(ctx, req)
+				out, err := json.Marshal(resp)
+				if err != nil || !strings.Contains(string(out), `"statusCode":200`) {
+					b.Fatalf("%s %v", out, err)
+				}
+			}
+		})
 	}
 }

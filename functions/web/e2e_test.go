@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/sqlite"
 	"github.com/roomhook/roomhook/scripts/localinvoke"
@@ -64,6 +65,20 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if !ans.OK() || ans.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("seed: %d %s %v; want 200 and exactly %s", ans.StatusCode, ans.Body, ans.Header, okPacket)
+		}
+		// The rest of the samples' story: one callback of every other projected command.
+		for _, s := range samples.Story[1:] {
+			body, err := os.ReadFile(filepath.Join("events", "callback-"+s.Variant+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans, err := tencentcallback.Send(ctx, client, srv.URL()+"callback", tencentcallback.Callback{Body: body})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ans.OK() {
+				t.Errorf("%s: %d %s; want 200 and exactly %s", s.Variant, ans.StatusCode, ans.Body, okPacket)
+			}
 		}
 
 		rejected := []struct {
@@ -194,23 +209,34 @@ func TestEndToEnd(t *testing.T) {
 		if ev.ClientIP != tencentcallback.DefaultClientIP && ev.ClientIP != "203.0.113.7" {
 			t.Errorf("%s: ClientIP %q", ev.RoomID, ev.ClientIP)
 		}
-		if ev.RequestID == "" || ev.OptPlatform != "RESTAPI" || ev.Command != callback.CommandCreateRoom {
+		if ev.RequestID == "" || ev.OptPlatform != "RESTAPI" || (ev.RoomID != seedRoomID && ev.Command != callback.CommandCreateRoom) {
 			t.Errorf("archive row %+v", ev)
 		}
 		if ev.RoomID == "e2e-inflight" && ev.RequestID != "e2e-inflight-1" {
 			t.Errorf("in-flight request archived with request id %q, want the X-Scf-Request-Id header's", ev.RequestID)
 		}
-		if ev.RoomID == seedRoomID && !bytes.Equal(ev.Raw, seedBody) {
+		if ev.Command == callback.CommandCreateRoom && ev.RoomID == seedRoomID && !bytes.Equal(ev.Raw, seedBody) {
 			t.Errorf("seed archived as %q, want the body verbatim", ev.Raw)
 		}
 	}
-	want := []string{seedRoomID, "e2e-inflight", "e2e-signed"}
+	var want []string
+	for range samples.Story {
+		want = append(want, seedRoomID)
+	}
+	want = append(want, "e2e-inflight", "e2e-signed")
 	if !slices.Equal(rooms, want) {
 		t.Errorf("archived rooms %v, want %v (rejections and duplicates leave no row)", rooms, want)
 	}
 	for _, id := range want {
-		if _, err := st.Room(ctx, 1400123456, id); err != nil {
+		if _, err := callback.ReadRoom(ctx, st, 1400123456, id); err != nil {
 			t.Errorf("room %s: %v", id, err)
 		}
+	}
+	got, err := samples.Read(ctx, st, 1400123456, seedRoomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := samples.Diff(got, samples.Want(1400123456)); d != "" {
+		t.Errorf("the samples' story:\n%s", d)
 	}
 }

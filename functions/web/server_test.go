@@ -10,14 +10,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/coldstart"
+	"github.com/roomhook/roomhook/pkg/store/sqlite"
 )
 
 const (
@@ -173,6 +176,91 @@ func TestStatusTable(t *testing.T) {
 	if !strings.Contains(log.String(), `"outcome":"stored"`) || !strings.Contains(log.String(), `"outcome":"duplicate"`) {
 		t.Errorf("the core's log lines are missing:\n%s", log.String())
 	}
+}
+
+// TestSamples POSTs every sample of events/ (the samples' story, one callback of each projected
+// command) with the query string Tencent sends it with: each is answered 200 with the OK packet,
+// each alone leaves its rows, and the whole story, newest first and then again, leaves the
+// story's rows.
+func TestSamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("events", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	var want []string
+	for _, s := range samples.Story {
+		want = append(want, "callback-"+s.Variant)
+	}
+	slices.Sort(names)
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Fatalf("events/ holds %v, want one callback-<variant>.json per callback of the samples' story: %v", names, want)
+	}
+	send := func(t *testing.T, base string, s samples.Sample) {
+		t.Helper()
+		body, err := os.ReadFile(filepath.Join("events", "callback-"+s.Variant+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(body) != s.Body {
+			t.Fatalf("events/callback-%s.json is not the %s callback of functions/samples", s.Variant, s.Variant)
+		}
+		resp, answer := post(t, "POST", base+"/?"+s.RawQuery(), body)
+		if resp.StatusCode != 200 || string(answer) != okPacket {
+			t.Fatalf("%s: %d %s, want 200 %s", s.Variant, resp.StatusCode, answer, okPacket)
+		}
+	}
+	for _, s := range samples.Story {
+		t.Run(s.Variant, func(t *testing.T) {
+			dir := t.TempDir()
+			base, _ := serve(t, defaultLimits, "ROOMHOOK_STORE=sqlite://"+filepath.Join(dir, "web.db"))
+			send(t, base, s)
+			send(t, base, s) // a duplicate
+			st := openSQLite(t, filepath.Join(dir, "web.db"))
+			got, err := samples.Read(t.Context(), st, samples.AppID, samples.RoomID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r, m, se := got.Count(); r != s.Rooms || m != s.Members || se != s.Seats {
+				t.Errorf("rows: %d rooms, %d members, %d seats; want %d, %d, %d", r, m, se, s.Rooms, s.Members, s.Seats)
+			}
+			if evs, err := st.Events(t.Context(), samples.AppID); err != nil || len(evs) != 1 || string(evs[0].Raw) != s.Body || evs[0].Command != s.Command {
+				t.Errorf("archive: %v, %+v", err, evs)
+			}
+		})
+	}
+	t.Run("the story", func(t *testing.T) {
+		dir := t.TempDir()
+		base, _ := serve(t, defaultLimits, "ROOMHOOK_STORE=sqlite://"+filepath.Join(dir, "web.db"))
+		for i := range samples.Story {
+			send(t, base, samples.Story[len(samples.Story)-1-i])
+		}
+		for _, s := range samples.Story {
+			send(t, base, s)
+		}
+		got, err := samples.Read(t.Context(), openSQLite(t, filepath.Join(dir, "web.db")), samples.AppID, samples.RoomID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := samples.Diff(got, samples.Want(samples.AppID)); d != "" {
+			t.Error(d)
+		}
+	})
+}
+
+// openSQLite opens the SQLite store a server writes, for reading.
+func openSQLite(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), path, sqlite.Options{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 func TestRequestID(t *testing.T) {

@@ -2,6 +2,8 @@ package localinvoke
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -99,7 +101,9 @@ func (r procRef) kill() {
 // port (on any address), from /proc/net/tcp{,6} and /proc/PID/fd. A port
 // picked free may be taken by another process before ours binds it; a dial
 // would then reach the wrong server, this does not. known is false when
-// /proc cannot tell.
+// /proc cannot tell. A process that is gone (its /proc entry removed) holds
+// nothing: when it failed to bind because another process took the port,
+// the other's server must not be taken for its own.
 func listensOn(pid, port int) (owned, known bool) {
 	inodes := map[string]bool{}
 	readable := false
@@ -132,6 +136,9 @@ func listensOn(pid, port int) (owned, known bool) {
 	}
 	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
 	fds, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return false, true // the process exited (and was reaped) meanwhile
+	}
 	if err != nil {
 		return false, false
 	}

@@ -259,19 +259,44 @@ func (p *process) portTaken() bool {
 }
 
 // freeLoopbackPorts returns n distinct TCP ports free on 127.0.0.1 right
-// now. Another process may take one before ours binds it; callers retry.
+// now, none handed out by an earlier call in the last portQuarantine (runtimes
+// started side by side would otherwise be given one port twice: it is free
+// again until the first function binds it). Another process may still take
+// one before ours binds it; callers retry.
 func freeLoopbackPorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
-	for range n {
+	picked.Lock()
+	defer picked.Unlock()
+	now := time.Now()
+	for p, at := range picked.at {
+		if now.Sub(at) > portQuarantine {
+			delete(picked.at, p)
+		}
+	}
+	for tries := 0; len(ports) < n; tries++ {
 		l, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
 		if err != nil {
 			return nil, fmt.Errorf("localinvoke: pick a free port: %w", err)
 		}
 		defer l.Close() // keep it until all are picked, so they differ
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		p := l.Addr().(*net.TCPAddr).Port
+		if _, recent := picked.at[p]; recent && tries < 100 {
+			continue
+		}
+		picked.at[p] = now
+		ports = append(ports, p)
 	}
 	return ports, nil
 }
+
+// portQuarantine is how long a port freeLoopbackPorts handed out is not handed
+// out again.
+const portQuarantine = 30 * time.Second
+
+var picked = struct {
+	sync.Mutex
+	at map[int]time.Time
+}{at: map[int]time.Time{}}
 
 func loopbackAddr(port int) string {
 	return net.JoinHostPort(loopback, strconv.Itoa(port))

@@ -15,11 +15,15 @@
 // would have written. The handler checks no signature (the signature was checked when the
 // event first arrived; the log holds no Sign) and accepts the logged SdkAppid.
 //
-// Replay is idempotent: the store's key (SdkAppid + CallbackCommand + RoomId + EventTime)
-// makes a second replay of an event a duplicate that changes nothing. Events without EventTime
-// (only commands roomhook does not project) have no such key; replay checks them against the
-// destination's archive by request id, arrival time and body, so they too are saved at most
-// once.
+// Every command goes the same way: the core parses and projects it (rooms, room_members,
+// room_seats), and since the rows are the fold of each room's events in event order, replaying
+// late, out of order or twice leaves the rows the live deliveries would have left.
+//
+// Replay is idempotent: the store's key (SdkAppid + CallbackCommand + RoomId + EventTime + the
+// SHA-256 of the body) makes a second replay of an event a duplicate that changes nothing.
+// Events without EventTime (only commands roomhook does not project) have no such key; replay
+// checks them against the destination's archive by request id, arrival time and body, so they
+// too are saved at most once.
 //
 // With -from-store it re-feeds the archive of one store (its raw events, arrival times and
 // request ids) into another through the same path, e.g. to move from the SQLite default to a

@@ -77,7 +77,7 @@ func (r *replayer) replay(ctx context.Context, e entry) bool {
 	}
 
 	// One Handler per event: it serves the event's app only, checks no signature, and its
-	// clock is pinned to the original arrival, so the archive's received_at and the room's
+	// clock is pinned to the original arrival, so the archive's received_at and the rows'
 	// updated_at are what the live delivery would have written. Building one costs a map and
 	// a few fields.
 	rec := &outcomeRecorder{}
@@ -122,8 +122,8 @@ func untimedKey(command, roomID, requestID string, receivedAt time.Time, raw []b
 }
 
 // alreadyArchived reports whether an event without EventTime is already in the destination.
-// The store's key (SdkAppid + command + RoomId + EventTime) makes a repeat of any other event
-// a duplicate by itself; an event without EventTime has no natural key, and the store archives
+// The store's key (SdkAppid + command + RoomId + EventTime + body digest) makes a repeat of
+// any other event a duplicate by itself; an event without EventTime has no natural key, and the store archives
 // every delivery of it, so replaying the same log twice would archive it twice. Replay checks
 // such events against the destination's archive (request id, arrival time and body) instead.
 func (r *replayer) alreadyArchived(ctx context.Context, e entry) (bool, error) {

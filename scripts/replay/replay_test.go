@@ -6,8 +6,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/url"
 	"os"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store"
 )
@@ -49,8 +52,8 @@ type delivery struct {
 }
 
 // outage is the test's story: a store outage in the middle of a stream of deliveries, with a
-// retried event, an older one, commands roomhook does not project (one without EventTime), an
-// event whose body is hard to carry through a log line, and a forged request.
+// retried event, an older one, a destroy, a command roomhook does not project (without
+// EventTime), an event whose body is hard to carry through a log line, and a forged request.
 func outage() []delivery {
 	create := callback.CommandCreateRoom
 	hard := strings.Replace(createBody("周会-🚀 room\tc", "line\nbreak \"quoted\" <b>&amp; \u2028 \\ end", eventTime+2500), `"admin"`,
@@ -61,7 +64,7 @@ func outage() []delivery {
 		{"req-03", create, createBody("room-a", "a-v3", eventTime+3000), true, false},
 		{"req-04", create, createBody("room-a", "a-v3", eventTime+3000), true, false}, // Tencent's retry
 		{"req-05", create, createBody("room-a", "a-old", eventTime+500), true, false},
-		{"req-06", "Room.CallbackAfterDestroyRoom", `{"CallbackCommand":"Room.CallbackAfterDestroyRoom","Operator_Account":"admin","RoomId":"room-a","EventTime":` + strconv.FormatInt(eventTime+4000, 10) + `}`, true, false},
+		{"req-06", callback.CommandDestroyRoom, `{"CallbackCommand":"Room.CallbackAfterDestroyRoom","Operator_Account":"admin","RoomId":"room-a","EventTime":` + strconv.FormatInt(eventTime+4000, 10) + `}`, true, false},
 		{"req-07", "Group.CallbackAfterCreateGroup", `{"CallbackCommand":"Group.CallbackAfterCreateGroup","GroupId":"g1"}`, true, false},
 		{"req-08", create, createBody("forged", "forged", eventTime+5000), true, true},
 		{"req-09", create, hard, true, false},
@@ -70,7 +73,7 @@ func outage() []delivery {
 }
 
 // The outcomes the replay of outage's failed deliveries must report, in order.
-var wantOutcomes = []string{"stored", "stored", "duplicate", "stale", "ignored", "ignored", "stored"}
+var wantOutcomes = []string{"stored", "stored", "duplicate", "stale", "stored", "ignored", "stored"}
 
 // switchStore is the live function's store: working, or down (a closed store of the same
 // backend, which fails every Save with that backend's real error).
@@ -216,10 +219,48 @@ func closedStore(t *testing.T, rawURL string) callback.Store {
 
 // state is what a store holds for one app, the app id left out so stores of different apps
 // compare: the archive sorted by key (replay archives in another order than the live
-// deliveries), and every room.
+// deliveries), and the rows of every room it names, updated_at included (replay pins the
+// clock to the original arrival).
 type state struct {
 	Events []callback.Event
-	Rooms  map[string]callback.RoomRecord
+	Rooms  map[string]roomRows
+}
+
+// roomRows is one room's rows of each table, as row values; members and seats by key.
+type roomRows struct {
+	Room, Members, Seats []callback.Row
+}
+
+// readRoom reads one room's rows, the app left out.
+func readRoom(t *testing.T, r callback.Reader, app int64, roomID string) roomRows {
+	t.Helper()
+	ctx := context.Background()
+	var rr roomRows
+	room, err := callback.ReadRoom(ctx, r, app, roomID)
+	switch {
+	case err == nil:
+		room.SdkAppID = 0
+		rr.Room = append(rr.Room, room.Row())
+	case !errors.Is(err, callback.ErrNotFound):
+		t.Fatal(err)
+	}
+	members, err := callback.ReadMembers(ctx, r, app, roomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		m.SdkAppID = 0
+		rr.Members = append(rr.Members, m.Row())
+	}
+	seats, err := callback.ReadSeats(ctx, r, app, roomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range seats {
+		s.SdkAppID = 0
+		rr.Seats = append(rr.Seats, s.Row())
+	}
+	return rr
 }
 
 func readState(t *testing.T, rawURL string, app int64, sorted bool) state {
@@ -231,19 +272,14 @@ func readState(t *testing.T, rawURL string, app int64, sorted bool) state {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := state{Rooms: map[string]callback.RoomRecord{}}
+	st := state{Rooms: map[string]roomRows{}}
 	for _, ev := range evs {
 		ev.SdkAppID = 0
 		st.Events = append(st.Events, ev)
-		if ev.Command != callback.CommandCreateRoom {
+		if _, done := st.Rooms[ev.RoomID]; done || ev.RoomID == "" {
 			continue
 		}
-		room, err := r.Room(context.Background(), app, ev.RoomID)
-		if err != nil {
-			t.Fatalf("room %q: %v", ev.RoomID, err)
-		}
-		room.SdkAppID = 0
-		st.Rooms[ev.RoomID] = *room
+		st.Rooms[ev.RoomID] = readRoom(t, r, app, ev.RoomID)
 	}
 	if sorted {
 		slices.SortFunc(st.Events, func(a, b callback.Event) int {
@@ -259,17 +295,16 @@ func (s state) String() string {
 		fmt.Fprintf(&b, "  event %s %q t=%d req=%s at=%s ip=%s os=%s raw=%d bytes\n", ev.Command, ev.RoomID, ev.EventTime, ev.RequestID,
 			ev.ReceivedAt.Format(time.RFC3339Nano), ev.ClientIP, ev.OptPlatform, len(ev.Raw))
 	}
-	for id, r := range s.Rooms {
-		fmt.Fprintf(&b, "  room %q name=%v t=%d updated=%s\n", id, deref(r.Room.RoomInfo.RoomName), r.Room.EventTime, r.UpdatedAt.Format(time.RFC3339Nano))
+	ids := slices.Sorted(maps.Keys(s.Rooms))
+	for _, id := range ids {
+		r := s.Rooms[id]
+		for _, rows := range [][]callback.Row{r.Room, r.Members, r.Seats} {
+			for _, row := range rows {
+				fmt.Fprintf(&b, "  room %q: %v\n", id, row)
+			}
+		}
 	}
 	return b.String()
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return "<nil>"
-	}
-	return *p
 }
 
 // runReplay runs the command in-process with ROOMHOOK_STORE=storeURL.
@@ -308,7 +343,7 @@ func TestReplayAfterOutage(t *testing.T) {
 			deliver(t, refApp, ref, nil, outage())
 			ref.Close()
 			want := readState(t, refURL, refApp, true)
-			if len(want.Events) != 8 || len(want.Rooms) != 4 {
+			if len(want.Events) != 8 || len(want.Rooms) != 4 || len(want.Rooms["room-a"].Room) != 1 {
 				t.Fatalf("reference holds %d events and %d rooms, want 8 and 4:\n%s", len(want.Events), len(want.Rooms), want)
 			}
 
@@ -343,7 +378,7 @@ func TestReplayAfterOutage(t *testing.T) {
 			// The replay.
 			code, stdout, stderr = runReplay(t, b.url, exported)
 			words, summary = outcomes(t, stdout)
-			if code != exitOK || !slices.Equal(words, wantOutcomes) || summary != "replayed 7 events: stored=3 duplicate=1 stale=1 ignored=2 failed=0" {
+			if code != exitOK || !slices.Equal(words, wantOutcomes) || summary != "replayed 7 events: stored=4 duplicate=1 stale=1 ignored=1 failed=0" {
 				t.Fatalf("replay: exit %d, outcomes %v, want %v\n%s%s", code, words, wantOutcomes, stdout, stderr)
 			}
 			if !strings.Contains(stderr, "7 picked") {
@@ -353,8 +388,15 @@ func TestReplayAfterOutage(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("after the replay the store holds\n%swant (as if the store had never failed)\n%s", got, want)
 			}
-			if at := got.Rooms["room-a"].UpdatedAt; !at.Equal(arrival.Add(2 * time.Second).Truncate(time.Millisecond)) {
-				t.Errorf("room-a updated_at %s, want the arrival of req-03", at)
+			room, err := callback.RoomRowOf(got.Rooms["room-a"].Room[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at := room.UpdatedAt; at != arrival.Add(5*time.Second).UnixMilli() {
+				t.Errorf("room-a updated_at %d, want the arrival of req-06, its destroy (%d)", at, arrival.Add(5*time.Second).UnixMilli())
+			}
+			if room.DestroyedAt == nil || *room.DestroyedAt != eventTime+4000 || deref(room.Info.RoomName) != "a-v3" {
+				t.Errorf("room-a: %v, want a-v3 destroyed at %d", got.Rooms["room-a"].Room[0], eventTime+4000)
 			}
 
 			// A second replay changes nothing: every event is a duplicate, the one without
@@ -403,7 +445,7 @@ func TestReplayFromStore(t *testing.T) {
 				t.Fatalf("dry run: exit %d\n%s%s", code, stdout, stderr)
 			}
 			code, stdout, stderr = runReplay(t, d.url, "", args...)
-			if _, summary := outcomes(t, stdout); code != exitOK || summary != "replayed 8 events: stored=5 duplicate=0 stale=1 ignored=2 failed=0" {
+			if _, summary := outcomes(t, stdout); code != exitOK || summary != "replayed 8 events: stored=6 duplicate=0 stale=1 ignored=1 failed=0" {
 				t.Fatalf("copy: exit %d\n%s%s", code, stdout, stderr)
 			}
 			if got := readState(t, d.url, app, false); !reflect.DeepEqual(got, want) {
@@ -437,7 +479,7 @@ func TestReplayGzipFileAndStoreFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := runReplay(t, "sqlite://"+filepath.Join(dir, "live.db"), "", file)
-	if _, summary := outcomes(t, stdout); code != exitOK || summary != "replayed 7 events: stored=3 duplicate=1 stale=1 ignored=2 failed=0" {
+	if _, summary := outcomes(t, stdout); code != exitOK || summary != "replayed 7 events: stored=4 duplicate=1 stale=1 ignored=1 failed=0" {
 		t.Fatalf("gzip file: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -457,6 +499,68 @@ func TestReplayGzipFileAndStoreFailure(t *testing.T) {
 	if failed != 7 || r.summary() != "replayed 7 events: stored=0 duplicate=0 stale=0 ignored=0 failed=7" ||
 		strings.Count(out.String(), `error="rejected:store: `) != 6 {
 		t.Fatalf("failing store: %d failed\n%s%s", failed, out.String(), r.summary())
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
+// TestReplayEveryCommand replays one event of each projected command (the samples' story,
+// functions/samples), all delivered while the store was down but the create, and requires the
+// rows — rooms, room_members, room_seats — to be the story's and those of a store that never
+// failed; then copies the archive into a new SQLite store (-from-store), which holds the same.
+func TestReplayEveryCommand(t *testing.T) {
+	var ds []delivery
+	for i, s := range samples.Story {
+		ds = append(ds, delivery{fmt.Sprintf("story-%02d", i), s.Command, s.Body, i > 0, false})
+	}
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			app, refApp := freshApp(t), freshApp(t)
+			ref := open(t, b.url)
+			deliver(t, refApp, ref, nil, ds)
+			ref.Close()
+			want := readState(t, b.url, refApp, true)
+
+			live := open(t, b.url)
+			logText := deliver(t, app, live, closedStore(t, b.url), ds)
+			live.Close()
+			code, stdout, stderr := runReplay(t, b.url, asExported(t, logText))
+			words, summary := outcomes(t, stdout)
+			if code != exitOK || summary != "replayed 6 events: stored=6 duplicate=0 stale=0 ignored=0 failed=0" {
+				t.Fatalf("replay: exit %d, outcomes %v\n%s%s", code, words, stdout, stderr)
+			}
+			for i, line := range strings.Split(strings.TrimSpace(stdout), "\n")[:6] {
+				if s := samples.Story[i+1]; !strings.Contains(line, "command="+s.Command+" ") {
+					t.Errorf("line %d: %s, want the %s event", i, line, s.Command)
+				}
+			}
+			s := open(t, b.url)
+			got, err := samples.Read(context.Background(), s.(callback.Reader), app, samples.RoomID)
+			s.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := samples.Diff(got, samples.Want(app)); d != "" {
+				t.Fatalf("after the replay:\n%s", d)
+			}
+			if st := readState(t, b.url, app, true); !reflect.DeepEqual(st, want) {
+				t.Fatalf("after the replay the store holds\n%swant (as if the store had never failed)\n%s", st, want)
+			}
+
+			copyURL := "sqlite://" + filepath.Join(t.TempDir(), "copy.db")
+			code, stdout, stderr = runReplay(t, copyURL, "", "-from-store", b.url, "-app", strconv.FormatInt(app, 10))
+			if _, summary := outcomes(t, stdout); code != exitOK || summary != "replayed 7 events: stored=7 duplicate=0 stale=0 ignored=0 failed=0" {
+				t.Fatalf("copy: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if st := readState(t, copyURL, app, true); !reflect.DeepEqual(st, want) {
+				t.Fatalf("the copy holds\n%swant\n%s", st, want)
+			}
+		})
 	}
 }
 

@@ -16,13 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
+	"github.com/roomhook/roomhook/pkg/store/sqlite"
 	"github.com/roomhook/roomhook/scripts/localinvoke"
 	"github.com/roomhook/roomhook/scripts/tencentcallback"
 )
 
 // The web function the sender is tested against, built once: one instance without a token and
 // one with.
-var servers struct{ unsigned, signed string }
+var servers struct{ unsigned, signed, unsignedDB string }
 
 const (
 	token     = "sender-test-token"
@@ -73,6 +75,7 @@ func TestMain(m *testing.M) {
 		}
 		defer signed.Close()
 		servers.unsigned, servers.signed = unsigned.URL(), signed.URL()
+		servers.unsignedDB = filepath.Join(dir, "unsigned.db")
 		code := m.Run()
 		if code != 0 {
 			mu.Lock()
@@ -234,6 +237,45 @@ func TestScript(t *testing.T) {
 		if tt.wantCode == 0 && stdout.String() != "200 OK\n"+okPacket+"\n" {
 			t.Errorf("stdout %q", stdout.String())
 		}
+	}
+}
+
+// TestEveryCommand sends the web function's sample of every projected command (the samples'
+// story, functions/web/events/callback-<variant>.json), the last one through the script, each
+// answered OK, and finds the rows the story leaves — the room, its members and its seats — in
+// the function's SQLite store.
+func TestEveryCommand(t *testing.T) {
+	needServers(t)
+	for i, s := range samples.Story {
+		file := "../../functions/web/events/callback-" + s.Variant + ".json"
+		if i == len(samples.Story)-1 {
+			if _, err := exec.LookPath("bash"); err == nil {
+				cmd := exec.Command("bash", "../send-callback.sh", servers.unsigned, file)
+				cmd.Env = append(os.Environ(), "ROOMHOOK_CALLBACK_TOKEN=", "ROOMHOOK_SDKAPPID=")
+				out, err := cmd.CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "CallbackCommand="+s.Command+"&") {
+					t.Fatalf("send-callback.sh %s: %v\n%s", file, err, out)
+				}
+				continue
+			}
+		}
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{servers.unsigned, file}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+		if code != exitOK || stdout.String() != "200 OK\n"+okPacket+"\n" || !strings.Contains(stderr.String(), "CallbackCommand="+s.Command+"&") {
+			t.Fatalf("%s: exit %d\nstdout: %s\nstderr: %s", s.Variant, code, stdout.String(), stderr.String())
+		}
+	}
+	st, err := sqlite.Open(context.Background(), servers.unsignedDB, sqlite.Options{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := samples.Read(context.Background(), st, samples.AppID, samples.RoomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := samples.Diff(got, samples.Want(samples.AppID)); d != "" {
+		t.Error(d)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/roomhook/roomhook/functions/samples"
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/scripts/localinvoke"
 )
@@ -73,12 +74,16 @@ func newEventMaker(root string, scf bool) (*eventMaker, error) {
 	return &eventMaker{tmpl: m, body: body, scf: scf}, nil
 }
 
-func (e *eventMaker) next() []byte {
+func (e *eventMaker) next() []byte { return e.nextWith(callback.CommandCreateRoom, uniqueBody(e.body)) }
+
+// nextWith is the platform's event carrying body, a callback of command, signed now.
+func (e *eventMaker) nextWith(command, body string) []byte {
 	m := make(map[string]any, len(e.tmpl))
 	for k, v := range e.tmpl {
 		m[k] = v
 	}
 	q := signedQuery()
+	q.Set("CallbackCommand", command)
 	flat := map[string]string{}
 	for k := range q {
 		flat[k] = q.Get(k)
@@ -89,9 +94,53 @@ func (e *eventMaker) next() []byte {
 		m["rawQueryString"] = q.Encode()
 		m["queryStringParameters"] = flat
 	}
-	m["body"] = uniqueBody(e.body)
+	m["body"] = body
 	b, _ := json.Marshal(m)
 	return b
+}
+
+// lifecycleMaker makes the mixed lifecycle load: rooms living the samples' story
+// (functions/samples: create, update in both spellings, two members entering, a seat change, a
+// member kicked, destroy), each callback in EventTime order, four rooms at different stages at
+// any time, every room new.
+type lifecycleMaker struct {
+	ev    *eventMaker
+	rooms [4]struct {
+		id   string
+		base int64 // EventTime of the room's create
+		step int   // the next callback of the story
+	}
+	turn int
+}
+
+func newLifecycleMaker(ev *eventMaker) *lifecycleMaker {
+	l := &lifecycleMaker{ev: ev}
+	for i := range l.rooms {
+		l.rooms[i].step = i * len(samples.Story) / len(l.rooms) // staggered
+		l.newRoom(i)
+	}
+	return l
+}
+
+func (l *lifecycleMaker) newRoom(i int) {
+	n := seq.Add(1)
+	l.rooms[i].id = "bench-" + runID + "-lc-" + strconv.FormatInt(n, 10)
+	l.rooms[i].base = samples.Story[0].EventTime + n*1_000_000
+}
+
+// next returns the next callback of the next room, with its command.
+func (l *lifecycleMaker) next() (command string, event []byte) {
+	r := &l.rooms[l.turn%len(l.rooms)]
+	l.turn++
+	s := samples.Story[r.step]
+	body := strings.ReplaceAll(s.Body, strconv.Quote(samples.RoomID), strconv.Quote(r.id))
+	at := r.base + s.EventTime - samples.Story[0].EventTime
+	body = strings.Replace(body, `"EventTime":`+strconv.FormatInt(s.EventTime, 10), `"EventTime":`+strconv.FormatInt(at, 10), 1)
+	if r.step++; r.step == len(samples.Story) {
+		r.step = 0
+		l.newRoom((l.turn - 1) % len(l.rooms))
+	}
+	return s.Command, l.ev.nextWith(s.Command, body)
 }
 
 // binaries are the function binaries, built once per work directory.

@@ -9,8 +9,9 @@
 //	              BenchmarkWarmFloor) and compare medians
 //	cold          process start to first answer, product (SQLite) vs floor, under RIE and SCF's
 //	              net/rpc protocol, median of -n
-//	latency       warm answer latency p50/p99 through RIE per store backend, and the cold
-//	              first answer (connect + schema check) per backend
+//	latency       warm answer latency p50/p99 through RIE per store backend, creates and a
+//	              mixed lifecycle load of every projected command, and the cold first answer
+//	              (connect + schema check) per backend
 //	load          functions/web under a loopback Go load generator: req/s, p99, RSS
 //	size          binary and zip sizes, product vs floor
 //	sizepkg BIN   (analysis) an unstripped binary's file bytes by package

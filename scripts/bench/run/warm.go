@@ -8,12 +8,32 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/roomhook/roomhook/functions/samples"
 )
 
 var benchLine = regexp.MustCompile(`^Benchmark(Warm\S*?)(-\d+)?\s+\d+\s+([\d.]+) ns/op.*?\s(\d+) allocs/op`)
 
-// warm compares the medians of BenchmarkWarmProduct/<shape> with BenchmarkWarmFloor:
-// budget ns/op and allocs/op each ≤ the floor's.
+// variants are the callbacks of the samples' story (functions/samples) other than the create:
+// the floor has one sub-benchmark per variant (BenchmarkWarmFloor/<variant>), and a product
+// event shape named <source>-<variant> carries that variant; every other shape carries the
+// create, compared with BenchmarkWarmFloor/create-room.
+func variantOf(shape string) string {
+	best := ""
+	for _, s := range samples.Story[1:] {
+		if strings.HasSuffix(shape, "-"+s.Variant) && len(s.Variant) > len(best) {
+			best = s.Variant
+		}
+	}
+	if best == "" {
+		return samples.Story[0].Variant
+	}
+	return best
+}
+
+// warm compares the medians of BenchmarkWarmProduct/<shape> with the floor's for the same
+// callback, BenchmarkWarmFloor/<variant> (BenchmarkWarmFloor when the output has no
+// sub-benchmarks): budget ns/op and allocs/op each ≤ the floor's.
 func warm(file, label string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -33,10 +53,6 @@ func warm(file, label string) error {
 		ns[m[1]] = append(ns[m[1]], v)
 		allocs[m[1]] = append(allocs[m[1]], a)
 	}
-	floorNs, floorAllocs := median(ns["WarmFloor"]), median(allocs["WarmFloor"])
-	if len(ns["WarmFloor"]) == 0 {
-		return fmt.Errorf("%s: no BenchmarkWarmFloor lines", file)
-	}
 	var names []string
 	for k := range ns {
 		if strings.HasPrefix(k, "WarmProduct/") {
@@ -49,6 +65,14 @@ func warm(file, label string) error {
 	sort.Strings(names)
 	for _, k := range names {
 		shape := strings.TrimPrefix(k, "WarmProduct/")
+		fk := "WarmFloor/" + variantOf(shape)
+		if len(ns[fk]) == 0 {
+			fk = "WarmFloor"
+		}
+		if len(ns[fk]) == 0 {
+			return fmt.Errorf("%s: no BenchmarkWarmFloor lines for %s (%s)", file, shape, fk)
+		}
+		floorNs, floorAllocs := median(ns[fk]), median(allocs[fk])
 		p := median(ns[k])
 		row("warm "+label+" ns/op "+shape, fmt.Sprintf("%.0f", p), fmt.Sprintf("%.0f", floorNs), ratio(p, floorNs), "<= floor", p <= floorNs)
 		pa := median(allocs[k])

@@ -10,9 +10,9 @@ import (
 	"github.com/roomhook/roomhook/scripts/bench/floor"
 )
 
-// Handle decodes the body and answers the OK packet with status 200.
+// Handle decodes the body as the query's command and answers the OK packet with status 200.
 func Handle(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	floor.Decode(ev.Body)
+	floor.Decode(ev.QueryStringParameters["CallbackCommand"], ev.Body)
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: 200,
 		Headers:    map[string]string{"Content-Type": "application/json"},

@@ -10,9 +10,13 @@ import (
 	"github.com/roomhook/roomhook/scripts/bench/floor"
 )
 
-// Handle decodes the body and answers the OK packet with status 200.
+// Handle decodes the body as the query's command and answers the OK packet with status 200.
 func Handle(_ context.Context, ev events.APIGatewayRequest) (events.APIGatewayResponse, error) {
-	floor.Decode(ev.Body)
+	var command string
+	if c := ev.QueryString["CallbackCommand"]; len(c) > 0 {
+		command = c[0]
+	}
+	floor.Decode(command, ev.Body)
 	return events.APIGatewayResponse{
 		StatusCode: 200,
 		Headers:    map[string]string{"Content-Type": "application/json"},
