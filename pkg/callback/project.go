@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // The projection: what each command means for the rows, written once for every backend.
@@ -14,7 +15,8 @@ import (
 // is EventTime, then the command's rank (create, update, member enter, member leave, seat
 // change, destroy: a destroy ends what happened in its millisecond, a create starts it), then
 // the SHA-256 of the body in hex, which tells apart two different events of one command in the
-// same millisecond and is the same for every delivery of one event.
+// same millisecond and is the same for every delivery of one event, then the command's name
+// (one body under both spellings of the update).
 //
 // A backend does not know what a command means. Within one save it offers a Tx on the event's
 // room: rows to get and put, the room's rows of a table, and the room's archived events. It
@@ -54,6 +56,19 @@ type Tx interface {
 	Archived(ctx context.Context, q ArchiveQuery) ([]Archived, error)
 }
 
+// ConcurrentTx is a Tx whose calls may run at the same time, each an independent request (as
+// DynamoDB's are): Project then makes its independent reads, and its writes of different rows,
+// together instead of one after another. A SQL transaction runs one statement at a time and is
+// a plain Tx.
+type ConcurrentTx interface {
+	Tx
+	Concurrent() bool
+}
+
+// maxInFlight bounds the calls a save makes at once on a ConcurrentTx (a destroy ends every
+// member of a room).
+const maxInFlight = 16
+
 // Project brings the rows of ev's room up to date with ev, which the backend has archived in
 // the same save. changed reports whether any row was written; an event whose rows already
 // reflect it (a late event, a repeat) changes nothing. ev must carry a Payload.
@@ -62,7 +77,7 @@ func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
 		return false, errNoPayload
 	}
 	p := &projection{tx: tx, ev: ev, app: ev.SdkAppID, room: ev.RoomID, now: ev.ReceivedAt.UnixMilli()}
-	p.self = order{ev.EventTime, rankOf(ev.Command), ev.Digest()}
+	p.self = order{ev.EventTime, rankOf(ev.Command), ev.Digest(), ev.Command}
 	switch pl := ev.Payload.(type) {
 	case *RoomCreated, *RoomUpdated:
 		return p.life(ctx)
@@ -88,25 +103,20 @@ func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
 
 // order is an event's place in its room's fold.
 type order struct {
-	time   int64
-	rank   int
-	digest string
+	time    int64
+	rank    int
+	digest  string
+	command string // last: one body archived under the update's two spellings is two events
 }
 
 func (a order) compare(b order) int {
-	if c := cmp.Compare(a.time, b.time); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.rank, b.rank); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.digest, b.digest)
+	return cmp.Or(cmp.Compare(a.time, b.time), cmp.Compare(a.rank, b.rank),
+		cmp.Compare(a.digest, b.digest), cmp.Compare(a.command, b.command))
 }
 
 // parsed is an archived event read back: its order and its payload.
 type parsed struct {
 	order
-	command string
 	payload Payload
 }
 
@@ -117,6 +127,10 @@ type projection struct {
 	room string
 	now  int64 // updated_at of the rows this save writes
 	self order
+	// destroys are the EventTimes of the room's destroys, ascending, once loadDestroys read
+	// them (a room has few).
+	destroys []int64
+	loaded   bool
 }
 
 // archived reads the room's archived events matching q and parses them, in event order. An
@@ -130,9 +144,9 @@ func (p *projection) archived(ctx context.Context, q ArchiveQuery) ([]parsed, er
 	}
 	out := make([]parsed, 0, len(rows))
 	for _, a := range rows {
-		o := order{a.EventTime, rankOf(a.Command), a.Digest}
-		if a.Command == p.ev.Command && o == p.self {
-			out = append(out, parsed{o, a.Command, p.ev.Payload})
+		o := order{a.EventTime, rankOf(a.Command), a.Digest, a.Command}
+		if o == p.self {
+			out = append(out, parsed{o, p.ev.Payload})
 			continue
 		}
 		pl, err := ParsePayload(a.Command, a.Raw)
@@ -142,7 +156,7 @@ func (p *projection) archived(ctx context.Context, q ArchiveQuery) ([]parsed, er
 		if id, t := pl.Key(); id != p.room || t != a.EventTime {
 			continue // not an event of this room at this time, whatever the archive row says
 		}
-		out = append(out, parsed{o, a.Command, pl})
+		out = append(out, parsed{o, pl})
 	}
 	slices.SortFunc(out, func(a, b parsed) int { return a.compare(b.order) })
 	return out, nil
@@ -162,7 +176,16 @@ func (p *projection) put(ctx context.Context, t *Table, cur, row Row) (bool, err
 // life folds the room's creates, updates and destroys into its row, with the newest member
 // event's count.
 func (p *projection) life(ctx context.Context) (bool, error) {
-	events, err := p.archived(ctx, ArchiveQuery{Commands: lifeCommands})
+	var (
+		events    []parsed
+		count, at *int64
+		cur       Row
+	)
+	err := p.together(
+		func() (err error) { events, err = p.archived(ctx, ArchiveQuery{Commands: lifeCommands}); return err },
+		func() (err error) { count, at, err = p.newestCount(ctx); return err },
+		func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
+	)
 	if err != nil {
 		return false, err
 	}
@@ -170,14 +193,7 @@ func (p *projection) life(ctx context.Context) (bool, error) {
 	if row == nil {
 		return false, nil
 	}
-	if row.MemberCount, row.MemberCountAt, err = p.newestCount(ctx); err != nil {
-		return false, err
-	}
-	cur, err := p.tx.Get(ctx, RoomsTable, Row{p.app, p.room})
-	if err != nil {
-		return false, err
-	}
-	row.UpdatedAt = p.now
+	row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
 	return p.put(ctx, RoomsTable, cur, row.Row())
 }
 
@@ -220,7 +236,14 @@ func (p *projection) newestCount(ctx context.Context) (count, at *int64, err err
 // memberCount brings member_count up to date after a member event; a room without a row
 // gets none (its create will read the count).
 func (p *projection) memberCount(ctx context.Context) (bool, error) {
-	cur, err := p.tx.Get(ctx, RoomsTable, Row{p.app, p.room})
+	var (
+		cur       Row
+		count, at *int64
+	)
+	err := p.together(
+		func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
+		func() (err error) { count, at, err = p.newestCount(ctx); return err },
+	)
 	if err != nil || cur == nil {
 		return false, err
 	}
@@ -228,15 +251,12 @@ func (p *projection) memberCount(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if row.MemberCount, row.MemberCountAt, err = p.newestCount(ctx); err != nil {
-		return false, err
-	}
-	row.UpdatedAt = p.now
+	row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
 	return p.put(ctx, RoomsTable, cur, row.Row())
 }
 
-// memberState is what decides a member's row: its newest member event (enter or leave), the
-// time of its newest enter, and the first destroy after an enter.
+// memberState is what decides a member's row: its newest member event (enter or leave) and
+// the time of its newest enter; with the room's destroys, that is the whole row.
 type memberState struct {
 	newest    order
 	enter     bool    // newest is an enter
@@ -247,28 +267,36 @@ type memberState struct {
 
 // members applies a member event to the row of each member it lists.
 func (p *projection) members(ctx context.Context, pl *MembersChanged) (bool, error) {
-	enter := pl.Entered
-	changed := false
-	for _, account := range pl.Members {
-		cur, err := p.tx.Get(ctx, MembersTable, Row{p.app, p.room, account})
-		if err != nil {
-			return false, err
-		}
+	curs := make([]Row, len(pl.Members))
+	err := p.together(
+		func() error { return p.loadDestroys(ctx) },
+		func() error {
+			return p.each(len(curs), func(i int) (err error) {
+				curs[i], err = p.tx.Get(ctx, MembersTable, Row{p.app, p.room, pl.Members[i]})
+				return err
+			})
+		},
+	)
+	if err != nil {
+		return false, err
+	}
+	rows := make([]Row, len(curs))
+	for i, account := range pl.Members {
 		var st memberState
-		if cur != nil {
-			m, err := MemberRowOf(cur)
+		if curs[i] != nil {
+			m, err := MemberRowOf(curs[i])
 			if err != nil {
 				return false, err
 			}
-			st = stateOf(m)
+			st = p.stateOf(m)
 		}
 		next := st
-		if enter && (next.enteredAt == nil || *next.enteredAt < p.self.time) {
+		if pl.Entered && (next.enteredAt == nil || *next.enteredAt < p.self.time) {
 			next.enteredAt = ptrTo(p.self.time)
 		}
-		switch c := compareNewest(cur != nil, st, p.self, enter); {
+		switch c := compareNewest(curs[i] != nil, st, p.self); {
 		case c > 0:
-			next.newest, next.enter, next.leaveType, next.reason = p.self, enter, pl.Type, pl.Reason
+			next.newest, next.enter, next.leaveType, next.reason = p.self, pl.Entered, pl.Type, pl.Reason
 		case c == 0:
 			// The same time and kind as the stored newest: the archive tells which wins.
 			if next, err = p.tieMember(ctx, account, next); err != nil {
@@ -277,41 +305,35 @@ func (p *projection) members(ctx context.Context, pl *MembersChanged) (bool, err
 		}
 		row := &MemberRow{SdkAppID: p.app, RoomID: p.room, MemberAccount: account, EnteredAt: next.enteredAt,
 			UpdatedAt: p.now}
-		if next.enter {
-			end, err := p.firstDestroy(ctx, next.newest.time)
-			if err != nil {
-				return false, err
-			}
-			if end != nil {
-				row.State, row.LeftAt, row.LeaveType, row.EventTime = MemberLeft, end, ptrTo(LeaveDestroyed), *end
-			} else {
-				row.State, row.EventTime = MemberIn, next.newest.time
-			}
-		} else {
+		switch end := p.firstDestroy(next.newest.time); {
+		case !next.enter:
 			row.State, row.LeftAt, row.EventTime = MemberLeft, ptrTo(next.newest.time), next.newest.time
 			row.LeaveType, row.LeaveReason = next.leaveType, next.reason
+		case end != nil:
+			row.State, row.LeftAt, row.LeaveType, row.EventTime = MemberLeft, end, ptrTo(LeaveDestroyed), *end
+		default:
+			row.State, row.EventTime = MemberIn, next.newest.time
 		}
-		ok, err := p.put(ctx, MembersTable, cur, row.Row())
-		if err != nil {
-			return false, err
-		}
-		changed = changed || ok
+		rows[i] = row.Row()
 	}
-	return changed, nil
+	return p.putAll(ctx, MembersTable, curs, rows)
 }
 
 // stateOf reads the deciding state back from a stored member row. A row a destroy ended was
-// last decided by an enter, at entered_at; the digest of the stored newest is not kept, and
-// compareNewest asks the archive when it matters.
-func stateOf(m *MemberRow) memberState {
+// last decided by an enter, at entered_at: it is left, Destroyed, without a reason, at the
+// time of one of the room's destroys (a leave whose Type is "Destroyed" is told apart by
+// that). The digest of the stored newest is not kept; compareNewest asks the archive when it
+// matters.
+func (p *projection) stateOf(m *MemberRow) memberState {
 	st := memberState{enteredAt: m.EnteredAt}
 	switch {
 	case m.State == MemberIn:
-		st.newest, st.enter = order{m.EventTime, rankEnter, ""}, true
-	case m.LeaveType != nil && *m.LeaveType == LeaveDestroyed && m.LeaveReason == nil && m.EnteredAt != nil:
-		st.newest, st.enter = order{*m.EnteredAt, rankEnter, ""}, true
+		st.newest, st.enter = order{m.EventTime, rankEnter, "", ""}, true
+	case m.LeaveType != nil && *m.LeaveType == LeaveDestroyed && m.LeaveReason == nil && m.EnteredAt != nil &&
+		m.LeftAt != nil && slices.Contains(p.destroys, *m.LeftAt):
+		st.newest, st.enter = order{*m.EnteredAt, rankEnter, "", ""}, true
 	default:
-		st.newest, st.leaveType, st.reason = order{m.EventTime, rankLeave, ""}, m.LeaveType, m.LeaveReason
+		st.newest, st.leaveType, st.reason = order{m.EventTime, rankLeave, "", ""}, m.LeaveType, m.LeaveReason
 	}
 	return st
 }
@@ -319,18 +341,15 @@ func stateOf(m *MemberRow) memberState {
 // compareNewest compares the event being saved with the stored newest member event by time
 // and kind: > 0 when the event is newer, < 0 when older, 0 when both are of the same time and
 // kind (only the digests, which rows do not keep, can tell).
-func compareNewest(stored bool, st memberState, self order, enter bool) int {
+func compareNewest(stored bool, st memberState, self order) int {
 	if !stored {
 		return 1
 	}
-	if c := cmp.Compare(self.time, st.newest.time); c != 0 {
-		return c
-	}
-	return cmp.Compare(self.rank, st.newest.rank)
+	return cmp.Or(cmp.Compare(self.time, st.newest.time), cmp.Compare(self.rank, st.newest.rank))
 }
 
 // tieMember decides between member events of one kind at one time that list account: the
-// greatest digest wins. Two enters at one time leave the same row, so only leaves are read.
+// last in event order wins. Two enters at one time leave the same row, so only leaves are read.
 func (p *projection) tieMember(ctx context.Context, account string, st memberState) (memberState, error) {
 	if st.enter {
 		return st, nil
@@ -349,55 +368,77 @@ func (p *projection) tieMember(ctx context.Context, account string, st memberSta
 	return st, nil
 }
 
-// firstDestroy returns the EventTime of the room's first destroy at or after t (a destroy
-// sorts after the member events of its millisecond), or nil.
-func (p *projection) firstDestroy(ctx context.Context, t int64) (*int64, error) {
-	events, err := p.archived(ctx, ArchiveQuery{Commands: destroyCommands, From: t})
-	if err != nil || len(events) == 0 {
-		return nil, err
+// loadDestroys reads the EventTimes of the room's destroys, once per save.
+func (p *projection) loadDestroys(ctx context.Context) error {
+	if p.loaded {
+		return nil
 	}
-	return ptrTo(events[0].time), nil
+	events, err := p.archived(ctx, ArchiveQuery{Commands: destroyCommands})
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if n := len(p.destroys); n == 0 || p.destroys[n-1] != e.time {
+			p.destroys = append(p.destroys, e.time)
+		}
+	}
+	p.loaded = true
+	return nil
+}
+
+// firstDestroy returns the EventTime of the room's first destroy at or after t (a destroy
+// sorts after the member events of its millisecond), or nil. loadDestroys must have run.
+func (p *projection) firstDestroy(t int64) *int64 {
+	i, _ := slices.BinarySearch(p.destroys, t)
+	if i == len(p.destroys) {
+		return nil
+	}
+	return ptrTo(p.destroys[i])
 }
 
 // destroy ends, at t, every member the destroy finds in the room: those in since before t,
 // and those an already stored, later destroy ended after an enter before t.
 func (p *projection) destroy(ctx context.Context, t int64) (bool, error) {
-	rows, err := p.tx.RoomRows(ctx, MembersTable)
+	var rows []Row
+	err := p.together(
+		func() error { return p.loadDestroys(ctx) },
+		func() (err error) { rows, err = p.tx.RoomRows(ctx, MembersTable); return err },
+	)
 	if err != nil {
 		return false, err
 	}
-	changed := false
+	var curs, next []Row
 	for _, cur := range rows {
 		m, err := MemberRowOf(cur)
 		if err != nil {
 			return false, err
 		}
-		st := stateOf(m)
-		if !st.enter || st.newest.time > t || (m.State == MemberLeft && *m.LeftAt <= t) {
+		st := p.stateOf(m)
+		if !st.enter || st.newest.time > t || (m.State == MemberLeft && m.LeftAt != nil && *m.LeftAt <= t) {
 			continue
 		}
-		next := *m
-		next.State, next.LeftAt, next.LeaveType, next.LeaveReason, next.EventTime = MemberLeft, ptrTo(t), ptrTo(LeaveDestroyed), nil, t
-		next.UpdatedAt = p.now
-		ok, err := p.put(ctx, MembersTable, cur, next.Row())
-		if err != nil {
-			return false, err
-		}
-		changed = changed || ok
+		n := *m
+		n.State, n.LeftAt, n.LeaveType, n.LeaveReason, n.EventTime = MemberLeft, ptrTo(t), ptrTo(LeaveDestroyed), nil, t
+		n.UpdatedAt = p.now
+		curs, next = append(curs, cur), append(next, n.Row())
 	}
-	return changed, nil
+	return p.putAll(ctx, MembersTable, curs, next)
 }
 
 // seats gives each listed seat the values of its newest seat event.
 func (p *projection) seats(ctx context.Context, pl *SeatsChanged) (bool, error) {
-	changed := false
-	for _, seat := range pl.Seats {
-		cur, err := p.tx.Get(ctx, SeatsTable, Row{p.app, p.room, seat.Index})
-		if err != nil {
-			return false, err
-		}
+	curs := make([]Row, len(pl.Seats))
+	err := p.each(len(curs), func(i int) (err error) {
+		curs[i], err = p.tx.Get(ctx, SeatsTable, Row{p.app, p.room, pl.Seats[i].Index})
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	var olds, rows []Row
+	for i, seat := range pl.Seats {
 		win := &seat
-		if cur != nil {
+		if cur := curs[i]; cur != nil {
 			stored, err := SeatRowOf(cur)
 			if err != nil {
 				return false, err
@@ -406,7 +447,7 @@ func (p *projection) seats(ctx context.Context, pl *SeatsChanged) (bool, error) 
 			case stored.EventTime > p.self.time:
 				continue
 			case stored.EventTime == p.self.time:
-				// Two seat events of one millisecond list this seat: the greatest digest wins.
+				// Two seat events of one millisecond list this seat: the last in event order wins.
 				if win, err = p.tieSeat(ctx, seat.Index); err != nil {
 					return false, err
 				}
@@ -415,13 +456,9 @@ func (p *projection) seats(ctx context.Context, pl *SeatsChanged) (bool, error) 
 		row := &SeatRow{SdkAppID: p.app, RoomID: p.room, SeatIndex: seat.Index, MemberAccount: win.MemberAccount,
 			IsTakenDisabled: win.IsTakenDisabled, IsVideoDisabled: win.IsVideoDisabled,
 			IsAudioDisabled: win.IsAudioDisabled, EventTime: p.self.time, UpdatedAt: p.now}
-		ok, err := p.put(ctx, SeatsTable, cur, row.Row())
-		if err != nil {
-			return false, err
-		}
-		changed = changed || ok
+		olds, rows = append(olds, curs[i]), append(rows, row.Row())
 	}
-	return changed, nil
+	return p.putAll(ctx, SeatsTable, olds, rows)
 }
 
 // tieSeat returns the seat at index as the newest of the seat events at the saved event's time
@@ -437,6 +474,60 @@ func (p *projection) tieSeat(ctx context.Context, index int64) (*Seat, error) {
 		}
 	}
 	return nil, fmt.Errorf("seat %d of the event being saved is not in the archive", index)
+}
+
+// concurrent reports whether the Tx takes calls at the same time.
+func (p *projection) concurrent() bool {
+	c, ok := p.tx.(ConcurrentTx)
+	return ok && c.Concurrent()
+}
+
+// together runs fs, at the same time when the Tx allows it, else one after another; it returns
+// the first error.
+func (p *projection) together(fs ...func() error) error {
+	return p.each(len(fs), func(i int) error { return fs[i]() })
+}
+
+// each runs f(0) … f(n-1), at most maxInFlight at a time when the Tx allows it, else in order;
+// it returns the first error (the others still run to their end).
+func (p *projection) each(n int, f func(i int) error) error {
+	if n <= 1 || !p.concurrent() {
+		for i := range n {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxInFlight)
+	for i := range n {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putAll writes each of rows whose stored row (olds, aligned; nil when there is none) differs,
+// and reports whether any did.
+func (p *projection) putAll(ctx context.Context, t *Table, olds, rows []Row) (bool, error) {
+	wrote := make([]bool, len(rows))
+	err := p.each(len(rows), func(i int) (err error) {
+		wrote[i], err = p.put(ctx, t, olds[i], rows[i])
+		return err
+	})
+	return slices.Contains(wrote, true), err
 }
 
 func ptrTo[T any](v T) *T { return &v }

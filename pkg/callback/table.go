@@ -2,7 +2,7 @@ package callback
 
 // The projection's tables, described once. Every backend derives its statements, its item
 // attributes and its reads from these descriptors, so a column is named, typed and ordered in
-// one place; docs/stores.md documents each column.
+// one place; docs/tables.md documents each column.
 
 // ColumnKind is the type of a column's values, as the domain hands them to a backend.
 type ColumnKind uint8

@@ -10,11 +10,11 @@ import (
 // dozen at most (the archive reads vary in shape only: how many commands, which bounds).
 const maxPrepared = 64
 
-// statements are a store's prepared statements, by SQL text. Open prepares the archive insert
-// and every statement of the projection's rows (sqlrows.Statements). The archive reads the
-// projection builds vary with what it asks for; a text run unprepared is remembered and
-// prepared before the next save, so a warm store parses each shape once, while a cold start
-// that answers one callback does not prepare statements it may never run.
+// statements are a store's prepared statements, by SQL text. Open prepares the archive insert;
+// every other text (the projection's row statements and archive reads, which vary with what it
+// asks for) is remembered when it runs unprepared and prepared before the next save, so a warm
+// store parses each shape once, while a cold start that answers one callback does not prepare
+// statements it may never run.
 type statements struct {
 	mu      sync.Mutex
 	byText  map[string]*sql.Stmt // nil: preparing it failed, it runs unprepared

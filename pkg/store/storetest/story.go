@@ -219,6 +219,33 @@ func testSameMillisecond(t *testing.T, s Backend) {
 	checkSeats(t, s, room, &callback.SeatRow{SdkAppID: SeedSdkAppID, RoomID: room, SeatIndex: 2, MemberAccount: ptr(winner), EventTime: T + 1})
 }
 
+// testBothSpellings: one update body delivered under both of the update's spellings is two
+// events with one digest; the command's name orders them, so the row names the same one
+// whichever arrives first.
+func testBothSpellings(t *testing.T, s Backend) {
+	T := storyT
+	for _, room := range []string{"spelling-a", "spelling-b"} {
+		saveAll(t, s, createAt(room, T))
+		u := updateEvent(SeedSdkAppID, room, T+1, callback.RoomInfo{RoomName: ptr("one body, two names")})
+		alt := eventOf(SeedSdkAppID, callback.CommandUpdateRoomAlt, u.Raw)
+		first, second := u, alt
+		if room == "spelling-b" {
+			first, second = alt, u
+		}
+		mustSave(t, s, first, callback.OutcomeStored)
+		mustSave(t, s, second, map[bool]callback.Outcome{true: callback.OutcomeStored, false: callback.OutcomeStale}[second == alt])
+		got, err := callback.ReadRoom(t.Context(), s, SeedSdkAppID, room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// "Room.CallbackUpdateRoomInfo" sorts after "Room.CallbackAfterUpdateRoomInfo".
+		if got.CallbackCommand != callback.CommandUpdateRoomAlt || *got.Info.RoomName != "one body, two names" {
+			t.Errorf("room %q: callback_command %q, room_name %q; want %q, the update's name", room,
+				got.CallbackCommand, *got.Info.RoomName, callback.CommandUpdateRoomAlt)
+		}
+	}
+}
+
 func digest(ev *callback.Event) string {
 	sum := sha256.Sum256(ev.Raw)
 	return hex.EncodeToString(sum[:])
