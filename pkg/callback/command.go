@@ -1,5 +1,7 @@
 package callback
 
+import "slices"
+
 // The callback commands roomhook projects. Every other command is archived raw and answered
 // OK (see ParseEnvelope).
 const (
@@ -71,11 +73,16 @@ func parseEnter(b []byte) (*MembersChanged, error) {
 
 // The commands of each kind, as the projection asks the archive for them.
 var (
+	projectedCommands = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom,
+		CommandMemberEnter, CommandMemberLeave, CommandSeatChanged}
 	lifeCommands    = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom}
 	memberCommands  = []string{CommandMemberEnter, CommandMemberLeave}
 	destroyCommands = []string{CommandDestroyRoom}
 	seatCommands    = []string{CommandSeatChanged}
 )
+
+// ProjectedCommands returns the commands roomhook projects.
+func ProjectedCommands() []string { return slices.Clone(projectedCommands) }
 
 // Projected reports whether roomhook projects command.
 func Projected(command string) bool {

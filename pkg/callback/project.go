@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 )
 
 // The projection: what each command means for the rows, written once for every backend.
@@ -531,3 +532,37 @@ func (p *projection) putAll(ctx context.Context, t *Table, olds, rows []Row) (bo
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// Refold folds every projected event the archive of the Tx's room holds into the room's rows,
+// one after another; the order does not matter, since each save's projection already gives
+// the fold of everything archived. A store migrated from schema version 1 runs it once per
+// room whose archive holds events version 1 kept without projecting them (updates, destroys,
+// members, seats), so that the rows tell the whole story from the upgrade on. now is the
+// updated_at of the rows it writes. An archived body that does not parse as its command is
+// left out, as everywhere in the fold. It returns how many events changed a row.
+func Refold(ctx context.Context, tx Tx, app int64, room string, now time.Time) (int, error) {
+	archived, err := tx.Archived(ctx, ArchiveQuery{Commands: projectedCommands})
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	for _, a := range archived {
+		pl, err := ParsePayload(a.Command, a.Raw)
+		if err != nil || pl == nil {
+			continue
+		}
+		if id, t := pl.Key(); id != room || t != a.EventTime {
+			continue
+		}
+		ev := &Event{SdkAppID: app, Command: a.Command, RoomID: room, EventTime: a.EventTime,
+			ReceivedAt: now, Raw: a.Raw, Payload: pl}
+		ok, err := Project(ctx, tx, ev)
+		if err != nil {
+			return changed, err
+		}
+		if ok {
+			changed++
+		}
+	}
+	return changed, nil
+}

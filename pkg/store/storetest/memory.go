@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 )
@@ -177,7 +178,11 @@ func (x *memoryTx) RoomRows(_ context.Context, t *callback.Table) ([]callback.Ro
 
 func (x *memoryTx) Archived(_ context.Context, q callback.ArchiveQuery) ([]callback.Archived, error) {
 	var out []callback.Archived
-	for _, ev := range append(slices.Clone(x.m.events), *x.pending) {
+	events := x.m.events
+	if x.pending != nil {
+		events = append(slices.Clone(events), *x.pending)
+	}
+	for _, ev := range events {
 		if ev.SdkAppID != x.app || ev.RoomID != x.room || ev.EventTime == 0 || !slices.Contains(q.Commands, ev.Command) ||
 			(q.From != 0 && ev.EventTime < q.From) || (q.To != 0 && ev.EventTime > q.To) {
 			continue
@@ -189,4 +194,25 @@ func (x *memoryTx) Archived(_ context.Context, q callback.ArchiveQuery) ([]callb
 		out = slices.DeleteFunc(out, func(a callback.Archived) bool { return a.EventTime != newest })
 	}
 	return out, nil
+}
+
+// Refold runs callback.Refold on one room, as a store migrated from version 1 does for the
+// events version 1 archived without projecting.
+func (m *Memory) Refold(ctx context.Context, app int64, room string, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tx := &memoryTx{m: m, app: app, room: room, writes: map[*callback.Table]map[string]callback.Row{}}
+	n, err := callback.Refold(ctx, tx, app, room, now)
+	if err != nil {
+		return 0, err
+	}
+	for t, rows := range tx.writes {
+		if m.rows[t] == nil {
+			m.rows[t] = map[string]callback.Row{}
+		}
+		for k, r := range rows {
+			m.rows[t][k] = r
+		}
+	}
+	return n, nil
 }
