@@ -540,12 +540,29 @@ func ptrTo[T any](v T) *T { return &v }
 // members, seats), so that the rows tell the whole story from the upgrade on. now is the
 // updated_at of the rows it writes. An archived body that does not parse as its command is
 // left out, as everywhere in the fold. It returns how many events changed a row.
+//
+// It reads the room's archive once and each table's rows of the room once, folds the events
+// in memory (bufferedTx), and then writes each row that ends changed: a room's thousands of
+// events cost a handful of round trips, not several per event.
 func Refold(ctx context.Context, tx Tx, app int64, room string, now time.Time) (int, error) {
 	archived, err := tx.Archived(ctx, ArchiveQuery{Commands: projectedCommands})
 	if err != nil {
 		return 0, err
 	}
-	changed := 0
+	buf := newBufferedTx(tx, archived)
+	changed, err := refold(ctx, buf, archived, app, room, now)
+	if err != nil {
+		return changed, err
+	}
+	return changed, buf.flush(ctx)
+}
+
+// refold projects the archived events one after another. The room's row is folded from all
+// its creates, updates and destroys whichever of them is projected, so of the creates and
+// updates only the first is: projecting each would parse every one of them again each time
+// (a room's thousands of updates).
+func refold(ctx context.Context, tx Tx, archived []Archived, app int64, room string, now time.Time) (int, error) {
+	changed, lifeDone := 0, false
 	for _, a := range archived {
 		pl, err := ParsePayload(a.Command, a.Raw)
 		if err != nil || pl == nil {
@@ -553,6 +570,13 @@ func Refold(ctx context.Context, tx Tx, app int64, room string, now time.Time) (
 		}
 		if id, t := pl.Key(); id != room || t != a.EventTime {
 			continue
+		}
+		switch pl.(type) {
+		case *RoomCreated, *RoomUpdated:
+			if lifeDone {
+				continue
+			}
+			lifeDone = true
 		}
 		ev := &Event{SdkAppID: app, Command: a.Command, RoomID: room, EventTime: a.EventTime,
 			ReceivedAt: now, Raw: a.Raw, Payload: pl}

@@ -2,7 +2,7 @@
 // ahead of a deployment, with a budget of its own.
 //
 // A function migrates its store at cold start, in place, within its open budget (four times
-// ROOMHOOK_STORE_TIMEOUT). A large version-1 archive (from about 100,000 events on SQLite) takes
+// ROOMHOOK_STORE_TIMEOUT). A large version-1 archive (from about 20,000 events on a server) takes
 // longer than that to rewrite: each cold start would give up, roll back and try again. Run this
 // once first, from a machine that reaches the store:
 //

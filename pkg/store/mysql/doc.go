@@ -53,7 +53,7 @@
 // sdk_app_id, room_id), room_members (primary key sdk_app_id, room_id, member_account),
 // room_seats (primary key sdk_app_id, room_id, seat_index), and roomhook_room_locks, the room
 // lock of this store (see Concurrency; its saves column counts the projected events saved for
-// the room). Times are integers as they arrive: EventTime, received_at and updated_at in Unix
+// the room, and the refolds of an upgrade from version 1). Times are integers as they arrive: EventTime, received_at and updated_at in Unix
 // milliseconds, the room's own times in Unix seconds. Booleans are TINYINT(1), 0 or 1. The
 // invitee list is a JSON array in a MEDIUMTEXT column. Strings are utf8mb4 with a byte-exact,
 // non-padding collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL), so room ids
@@ -65,9 +65,13 @@
 // body_sha256 and computes it for every archived row (in batches of a few hundred rows, each
 // committed, so a start that runs out of time leaves its progress to the next), adds the new
 // unique key before dropping the old one (the archive always has one), adds the rooms columns
-// and the new tables, and records version 2. No row is lost or changed, and an event archived
-// by version 1 is still a duplicate when delivered again. Every step is idempotent and no lock
-// is taken, so cold starts racing on the upgrade all succeed and one that died half-way is
+// and the new tables, refolds every room whose archive holds projected events (callback.Refold:
+// its rows become the fold of all of them, those version 1 archived without projecting them
+// included; each room in a transaction holding its lock, as a save does, and a room that
+// already has a lock row is skipped), and records version 2. No archive row is lost or
+// changed, and an event archived by version 1 is still a duplicate when delivered again. Every
+// step is idempotent and no schema lock is taken, so cold starts racing on the upgrade all
+// succeed (two that refold one room leave the same rows) and one that died half-way is
 // completed by the next. Building the new unique key reads the whole archive: for an archive
 // of millions of rows, run the first start with a longer budget (ROOMHOOK_STORE_TIMEOUT; a cold
 // start may take four times it) so that it can finish. A version-1 instance still running

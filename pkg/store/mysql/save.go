@@ -82,15 +82,25 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 			return 0, err
 		}
 		s.retries.Add(1)
-		d := retryBackoff << (attempt - 1)
-		d = d/2 + rand.N(d/2) // spread out the transactions that collided
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return 0, fmt.Errorf("%w (gave up retrying: %w)", err, ctx.Err())
-		case <-t.C:
+		if perr := pause(ctx, attempt); perr != nil {
+			return 0, fmt.Errorf("%w (gave up retrying: %w)", err, perr)
 		}
+	}
+}
+
+// pause waits before the attempt after attempt of a transaction that collided with another:
+// retryBackoff, doubled each time, jittered so that the transactions that collided spread
+// out. It returns ctx's error if ctx ends first.
+func pause(ctx context.Context, attempt int) error {
+	d := retryBackoff << (attempt - 1)
+	d = d/2 + rand.N(d/2)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

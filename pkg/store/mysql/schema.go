@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
@@ -222,7 +224,8 @@ type step struct {
 // of the new tables. The order matters where another instance may already save with version
 // 2's code (it saw the version row of a start that finished): body_sha256 is filled before
 // version 2's key is built, version 2's key exists before version 1's is dropped (the archive
-// is never without a unique key), and version 2's tables exist before the version row.
+// is never without a unique key), and version 2's tables exist before the version row. The
+// last step refolds the rooms (refold), once the tables it writes exist.
 func v2Steps(collation string) []step {
 	steps := []step{
 		{stmt: addBodySHA256, expected: []uint16{erDupFieldName}},
@@ -242,7 +245,7 @@ func v2Steps(collation string) []step {
 	for _, t := range newTables {
 		steps = append(steps, step{stmt: fmt.Sprintf(createTable(t), collation)})
 	}
-	return steps
+	return append(steps, step{run: func(ctx context.Context, s *Store) error { return s.refold(ctx) }})
 }
 
 // take runs one step.
@@ -477,4 +480,122 @@ func anySlice(s []string) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// refold brings the rows of every room whose archive holds projected events up to the fold of
+// those events (callback.Refold): version 1 projected only the creates and archived the rest
+// raw (updates, destroys, members, seats). It is the last step before the version row, so an
+// instance saves with version 2's code only once every room is refolded.
+//
+// Each room is refolded in a transaction of its own that holds the room's lock, as a save
+// does (lockRoomSQL, which creates the room's row of roomhook_room_locks), so that it runs
+// one after the other with the saves of an instance that already found version 2 and with
+// the refold of another start. A room that has a lock row is therefore refolded already (or
+// saved by an instance that found the migration finished) and is left out, so that a start
+// that ran out of time leaves its progress to the next; racing starts may both refold a room
+// they listed before either locked it, which is harmless: the fold of the same archive gives
+// the same rows.
+func (s *Store) refold(ctx context.Context) error {
+	commands := callback.ProjectedCommands()
+	args := make([]any, len(commands))
+	for i, c := range commands {
+		args[i] = c
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT e.sdk_app_id, e.room_id FROM callback_events e
+		WHERE e.callback_command IN (?`+strings.Repeat(", ?", len(commands)-1)+`) AND e.event_time IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM roomhook_room_locks l WHERE l.sdk_app_id = e.sdk_app_id AND l.room_id = e.room_id)`,
+		args...)
+	if err != nil {
+		return fmt.Errorf("mysql: %s: upgrade the schema: list the rooms to refold: %w", s.where, err)
+	}
+	type room struct {
+		app int64
+		id  string
+	}
+	var rooms []room
+	for rows.Next() {
+		var r room
+		if err := rows.Scan(&r.app, &r.id); err != nil {
+			rows.Close()
+			return fmt.Errorf("mysql: %s: upgrade the schema: list the rooms to refold: %w", s.where, err)
+		}
+		rooms = append(rooms, r)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("mysql: %s: upgrade the schema: list the rooms to refold: %w", s.where, err)
+	}
+	now := time.Now()
+	for _, r := range rooms {
+		if err := s.refoldRoom(ctx, r.app, r.id, now); err != nil {
+			return fmt.Errorf("mysql: %s: upgrade the schema: refold room %q of app %d: %w", s.where, r.id, r.app, err)
+		}
+	}
+	return nil
+}
+
+// refoldRoom refolds one room in a transaction that holds its lock, run again, as a save is,
+// when it meets a deadlock, a lock wait timeout, a cluster's certification failure or a broken
+// connection.
+func (s *Store) refoldRoom(ctx context.Context, app int64, room string, now time.Time) error {
+	for attempt := 1; ; attempt++ {
+		err := s.refoldRoomOnce(ctx, app, room, now)
+		if err == nil || attempt == maxAttempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Store) refoldRoomOnce(ctx context.Context, app int64, room string, now time.Time) error {
+	tx, err := s.db.BeginTx(ctx, saveTxOptions)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, lockRoomSQL, app, room); err != nil {
+		return fmt.Errorf("lock the room: %w", err)
+	}
+	conn := &preparedTx{tx: tx, byText: map[string]*sql.Stmt{}}
+	if _, err := callback.Refold(ctx, &sqlrows.Tx{Conn: conn, App: app, Room: room}, app, room, now); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// preparedTx runs statements in tx, each text prepared once: the refold of a room writes its
+// rows with a few shapes of statement, which the driver would otherwise prepare and close for
+// every row (two round trips). The statements end with tx.
+type preparedTx struct {
+	tx     *sql.Tx
+	byText map[string]*sql.Stmt
+}
+
+func (p *preparedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.byText[query]; ok {
+		return st, nil
+	}
+	st, err := p.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.byText[query] = st
+	return st, nil
+}
+
+func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }

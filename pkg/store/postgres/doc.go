@@ -53,10 +53,12 @@
 // the others wait, then find version 2): callback_events gains body_sha256, computed for every
 // archived row so that an event archived before is still a duplicate when delivered again,
 // and its unique key becomes callback_events_key; rooms gains member_count, member_count_at,
-// destroyed_at and destroy_operator_account (NULL until the room's next event); room_members
-// and room_seats are created. Row ids and every other value are kept. The migration needs
-// the role that owns the tables, and it locks callback_events and rooms while it runs: saves
-// wait for it. It reads every archived body, so on a large archive it can outlast Open's
+// destroyed_at and destroy_operator_account; room_members and room_seats are created. Archive
+// rows keep their ids and every value. Then every room whose archive holds projected events
+// is refolded (callback.Refold): its rows become the fold of all of them, the updates,
+// destroys, member and seat events version 1 archived without projecting them included. The
+// migration needs the role that owns the tables, and it locks callback_events and rooms while
+// it runs: saves wait for it. It reads every archived body, so on a large archive it can outlast Open's
 // timeout (Options.Timeout; the functions give Open four times ROOMHOOK_STORE_TIMEOUT); it is
 // then rolled back whole, the database stays at version 1, and the next cold start tries
 // again. Give the first start of the new version a longer timeout to migrate such a database.

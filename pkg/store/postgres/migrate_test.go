@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +89,144 @@ func checkV1Intact(t *testing.T, schema, want string) {
 	}
 }
 
+// checkFold checks that the rows of r are the fold of every event of v1store.Callbacks: as a
+// new store holds them once it saved the same callbacks, updated_at aside, and as the story
+// the callbacks tell says (v1Story).
+func checkFold(t *testing.T, r callback.Reader) {
+	t.Helper()
+	if got, want := foldRows(t, r), v1Fold(t); !slices.Equal(got, want) {
+		t.Errorf("rows after the migration:\n%s\nwant the fold of the version-1 events (a new store fed them):\n%s",
+			strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := describeV1Rooms(t, r); !slices.Equal(got, v1Story) {
+		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1Story, "\n"))
+	}
+}
+
+// v1Rooms are the rooms v1store.Callbacks tells about.
+var v1Rooms = []string{"v1-room-a", "v1-room-b"}
+
+// foldRows returns the rows of every projection table for v1Rooms, one line per row in key
+// order, without updated_at (when a save wrote the row, not what the fold decides).
+func foldRows(t *testing.T, r callback.Reader) []string {
+	t.Helper()
+	var out []string
+	for _, room := range v1Rooms {
+		for _, table := range callback.Tables {
+			rows, err := r.Rows(t.Context(), table, v1App, room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, row := range rows {
+				var vals []string
+				for i, c := range table.Columns {
+					if c.Name != "updated_at" {
+						vals = append(vals, fmt.Sprintf("%s=%v", c.Name, row[i]))
+					}
+				}
+				lines = append(lines, table.Name+" "+strings.Join(vals, " "))
+			}
+			slices.Sort(lines)
+			out = append(out, lines...)
+		}
+	}
+	return out
+}
+
+// v1Fold returns foldRows of a new store that saved v1store.Callbacks(): the rows the fold of
+// every version-1 event gives.
+func v1Fold(t *testing.T) []string {
+	t.Helper()
+	_, u := freshSchema(t)
+	s := open(t, u)
+	for i, c := range v1store.Callbacks() {
+		ev, err := c.Event(v1App, testReceivedAt)
+		if err != nil {
+			t.Fatalf("callback %d: %v", i, err)
+		}
+		if _, err := s.Save(t.Context(), ev); err != nil {
+			t.Fatalf("callback %d (%s): %v", i, c.Command, err)
+		}
+	}
+	return foldRows(t, s)
+}
+
+// v1Story is what the rows say once every event of v1store.Callbacks is folded in: room A's
+// create overlaid by both updates, its count that of the leave, u2 and 144115233775727695 in,
+// u3 kicked, seats 0 and 1; room B created again and destroyed.
+var v1Story = []string{
+	"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 16, operator v1-admin, " +
+		"by Room.CallbackUpdateRoomInfo at t0+1500, members 2 at t0+3000, destroyed at - by -",
+	"v1-room-a member 144115233775727695: in, entered t0+2000, left - - -",
+	"v1-room-a member u2: in, entered t0+2000, left - - -",
+	"v1-room-a member u3: left, entered t0+2001, left t0+3000 Kicked spam",
+	"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
+	"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
+	"v1-room-b: name B again, custom -, video disabled <nil>, seats 8, operator 144115233775727695, " +
+		"by Room.CallbackAfterDestroyRoom at t0+4000, members <nil> at -, destroyed at t0+4000 by v1-admin",
+}
+
+// describeV1Rooms describes, in the words of the story v1store.Callbacks tells, what r holds
+// for v1Rooms: one line per room, member and seat, times relative to t0.
+func describeV1Rooms(t *testing.T, r callback.Reader) []string {
+	t.Helper()
+	at := func(p *int64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("t0%+d", *p-t0)
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "-"
+		}
+		return *p
+	}
+	var out []string
+	for _, id := range v1Rooms {
+		room, err := callback.ReadRoom(t.Context(), r, v1App, id)
+		if errors.Is(err, callback.ErrNotFound) {
+			out = append(out, id+": no row")
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := room.Info
+		out = append(out, fmt.Sprintf("%s: name %s, custom %s, video disabled %v, seats %v, operator %s, "+
+			"by %s at %s, members %v at %s, destroyed at %s by %s", id, str(i.RoomName), str(i.CustomInfo),
+			deref(i.IsVideoDisabled), deref(i.MaxSeatCount), str(room.OperatorAccount), room.CallbackCommand,
+			at(&room.EventTime), deref(room.MemberCount), at(room.MemberCountAt), at(room.DestroyedAt),
+			str(room.DestroyOperatorAccount)))
+		members, err := callback.ReadMembers(t.Context(), r, v1App, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			out = append(out, fmt.Sprintf("%s member %s: %s, entered %s, left %s %s %s", id, m.MemberAccount, m.State,
+				at(m.EnteredAt), at(m.LeftAt), str(m.LeaveType), str(m.LeaveReason)))
+		}
+		seats, err := callback.ReadSeats(t.Context(), r, v1App, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range seats {
+			out = append(out, fmt.Sprintf("%s seat %d: %s, taken disabled %v, video disabled %v, audio disabled %v, at %s",
+				id, st.SeatIndex, str(st.MemberAccount), deref(st.IsTakenDisabled), deref(st.IsVideoDisabled),
+				deref(st.IsAudioDisabled), at(&st.EventTime)))
+		}
+	}
+	return out
+}
+
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
 // TestMigrationFromV1 opens, with several instances at once, a store version 1 wrote: the
 // schema becomes version 2 with every row kept, each v1 event delivered again is a duplicate
 // (one without EventTime is archived again), and new events project onto the v1 archive.
@@ -120,20 +260,15 @@ func TestMigrationFromV1(t *testing.T) {
 		t.Errorf("keys of the migrated store:\n got %s\nwant %s (a new store's)", got, want)
 	}
 
-	// Every row as it was, body_sha256 the body's.
+	// Every archive row as it was, body_sha256 the body's.
 	if got := snapshot(t, schema, "callback_events", "id", "body_sha256"); strings.Join(got, "\n") != strings.Join(events, "\n") {
 		t.Errorf("callback_events after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(events, "\n"))
 	}
-	if got := snapshot(t, schema, "rooms", "sdk_app_id, room_id", "member_count", "member_count_at", "destroyed_at",
-		"destroy_operator_account"); strings.Join(got, "\n") != strings.Join(rooms, "\n") {
-		t.Errorf("rooms after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(rooms, "\n"))
-	}
+	// The rows are the fold of every event version 1 archived, those it did not project
+	// included: what a new store holds once it saved the same callbacks.
+	checkFold(t, s)
+	folded := foldRows(t, s)
 	db := admin(t)
-	var newColumns int
-	if err := db.QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.rooms WHERE member_count IS NOT NULL
-		OR member_count_at IS NOT NULL OR destroyed_at IS NOT NULL OR destroy_operator_account IS NOT NULL`).Scan(&newColumns); err != nil || newColumns != 0 {
-		t.Errorf("%d rooms with a version-2 column set (%v), want none", newColumns, err)
-	}
 	rows, err := db.Query(t.Context(), `SELECT raw_body, body_sha256 FROM `+schema+`.callback_events`)
 	if err != nil {
 		t.Fatal(err)
@@ -182,9 +317,12 @@ func TestMigrationFromV1(t *testing.T) {
 	if err := db.QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.callback_events`).Scan(&n); err != nil || n != len(events)+1 {
 		t.Errorf("%d archived events after the redelivery (%v), want %d (the one without EventTime again)", n, err, len(events)+1)
 	}
+	if got := foldRows(t, s); !slices.Equal(got, folded) {
+		t.Errorf("rows after the version-1 events again:\n%s\nwant them unchanged:\n%s", strings.Join(got, "\n"), strings.Join(folded, "\n"))
+	}
 
-	// New events project onto what version 1 archived: an update folds in v1's create and
-	// updates; a member event starts the member rows.
+	// New events fold in on top of what version 1 archived: an update over v1's create and
+	// updates, a member enter beside v1's members, a destroy that ends every member in.
 	const t0 = 1703589922780
 	if o, err := s.Save(t.Context(), updateEvent(t, v1App, "v1-room-a", t0+10_000, map[string]any{"TakeSeatMode": "FreeToTake"})); err != nil || o != callback.OutcomeStored {
 		t.Fatalf("Save of a new update = %v, %v; want stored", o, err)
@@ -202,12 +340,25 @@ func TestMigrationFromV1(t *testing.T) {
 	if o, err := s.Save(t.Context(), enterEvent(t, v1App, "v1-room-a", t0+11_000, 3, "u9")); err != nil || o != callback.OutcomeStored {
 		t.Fatalf("Save of a new member enter = %v, %v; want stored", o, err)
 	}
-	members, err := callback.ReadMembers(t.Context(), s, v1App, "v1-room-a")
-	if err != nil || len(members) != 1 || members[0].MemberAccount != "u9" || members[0].State != callback.MemberIn {
-		t.Errorf("members after a new enter = %v, %v; want u9 in", members, err)
-	}
 	if r, err = callback.ReadRoom(t.Context(), s, v1App, "v1-room-a"); err != nil || r.MemberCount == nil || *r.MemberCount != 3 {
 		t.Errorf("member_count after a new enter: %+v, %v; want 3", r, err)
+	}
+	if o, err := s.Save(t.Context(), destroyEvent(t, v1App, "v1-room-a", t0+12_000)); err != nil || o != callback.OutcomeStored {
+		t.Fatalf("Save of a new destroy = %v, %v; want stored", o, err)
+	}
+	want := []string{
+		"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 16, operator v1-admin, " +
+			"by Room.CallbackAfterDestroyRoom at t0+12000, members 3 at t0+11000, destroyed at t0+12000 by admin",
+		"v1-room-a member 144115233775727695: left, entered t0+2000, left t0+12000 Destroyed -",
+		"v1-room-a member u2: left, entered t0+2000, left t0+12000 Destroyed -",
+		"v1-room-a member u3: left, entered t0+2001, left t0+3000 Kicked spam",
+		"v1-room-a member u9: left, entered t0+11000, left t0+12000 Destroyed -",
+		"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
+		"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
+		v1Story[len(v1Story)-1],
+	}
+	if got := describeV1Rooms(t, s); !slices.Equal(got, want) {
+		t.Errorf("rows after new events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 
 	// Opening again is a no-op.
@@ -243,10 +394,38 @@ func TestMigrationFailureKeepsV1(t *testing.T) {
 		if _, err := db.Exec(t.Context(), `DROP TABLE `+schema+`.room_seats`); err != nil {
 			t.Fatal(err)
 		}
-		open(t, u)
+		checkFold(t, open(t, u))
 		if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
 			t.Errorf("roomhook_schema holds %v after the retry, want [2]", got)
 		}
+	})
+
+	t.Run("the context ends during the refold", func(t *testing.T) {
+		schema, u := v1Schema(t)
+		before := digests(t, schema)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		// Cancelled once the first room is refolded: its rows are rolled back with the rest.
+		rooms := 0
+		postgres.SetMigrateHook(t, func(step string) {
+			if step == "refold a room" {
+				if rooms++; rooms == 2 {
+					cancel()
+				}
+			}
+		})
+		s, err := postgres.Open(ctx, u, postgres.Options{Timeout: time.Minute})
+		if err == nil {
+			s.Close()
+			t.Fatal("Open whose context ended during the refold succeeded, want an error")
+		}
+		t.Logf("error: %v", err)
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "refold") {
+			t.Errorf("err = %v, want it to match context.Canceled and say the refold failed", err)
+		}
+		checkV1Intact(t, schema, before)
+		postgres.SetMigrateHook(t, nil)
+		checkFold(t, open(t, u))
 	})
 
 	t.Run("the context ends mid-migration", func(t *testing.T) {
@@ -285,7 +464,7 @@ func TestMigrationFailureKeepsV1(t *testing.T) {
 		}
 		checkV1Intact(t, schema, before)
 		postgres.SetMigrateHook(t, nil)
-		open(t, u)
+		checkFold(t, open(t, u))
 		var bad int
 		if err := db.QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.callback_events
 			WHERE body_sha256 IS DISTINCT FROM encode(sha256(raw_body), 'hex')`).Scan(&bad); err != nil || bad != 0 {

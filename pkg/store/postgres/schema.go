@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -235,9 +236,10 @@ const v1RoomColumns = 24
 //     for every row already archived, so that an event archived by version 1 is still a
 //     duplicate when it is delivered again; the unique key becomes eventsKeyColumns;
 //   - rooms gains the columns callback.RoomsTable has after version 1's;
-//   - room_members and room_seats are created from callback's descriptors.
+//   - room_members and room_seats are created from callback's descriptors;
+//   - the rooms whose archive holds projected events are refolded (refold).
 //
-// Row ids and every other value stay as they are. Version 1's unique key is found in
+// Archive row ids and every other archive value stay as they are. Version 1's unique key is found in
 // pg_constraint by its columns rather than by the name PostgreSQL generated for it, and
 // dropped before the rows are filled, so that the update does not maintain its index.
 func migrateV2(ctx context.Context, conn *pgconn.PgConn) error {
@@ -282,9 +284,58 @@ func migrateV2(ctx context.Context, conn *pgconn.PgConn) error {
 			return err
 		}
 	}
+	if err := refold(ctx, conn); err != nil {
+		return err
+	}
 	v := &params{}
 	v.int4(2)
 	return step(ctx, conn, "record version 2", `UPDATE roomhook_schema SET version = $1`, v)
+}
+
+// refold brings the rows of every room whose archive holds projected events up to the fold of
+// those events (callback.Refold), inside the migration's transaction: version 1 projected only
+// the creates and archived the rest raw (updates, destroys, members, seats). No save runs
+// meanwhile, so no room lock is needed: a version-2 instance saves only once it found version
+// 2, which it reads under the schema lock this transaction holds, and the ALTER TABLEs above
+// hold callback_events and rooms exclusively until the commit. A failure leaves version 1 as
+// it was. On a new schema there is no room to refold.
+func refold(ctx context.Context, conn *pgconn.PgConn) error {
+	if migrateHook != nil {
+		migrateHook("refold the rooms")
+	}
+	type room struct {
+		app int64
+		id  string
+	}
+	var rooms []room
+	p := &params{}
+	in := make([]string, 0, len(callback.ProjectedCommands()))
+	for _, c := range callback.ProjectedCommands() {
+		p.text(c)
+		in = append(in, placeholder(len(p.values)))
+	}
+	if err := query(ctx, conn, `SELECT DISTINCT sdk_app_id, room_id FROM callback_events
+		WHERE callback_command IN (`+strings.Join(in, ", ")+`) AND event_time IS NOT NULL`, p, nil,
+		func(r *row) error {
+			rooms = append(rooms, room{r.int8(), r.text()})
+			return nil
+		}); err != nil {
+		return fmt.Errorf("list the rooms to refold: %w", err)
+	}
+	now := time.Now()
+	for _, r := range rooms {
+		if migrateHook != nil {
+			migrateHook("refold a room")
+		}
+		if _, err := callback.Refold(ctx, &roomTx{conn: conn, app: r.app, room: r.id}, r.app, r.id, now); err != nil {
+			var se *stepError // roomTx's: name what it was doing
+			if errors.As(err, &se) {
+				err = fmt.Errorf("%s: %w", strings.TrimPrefix(se.step, ": "), se.err)
+			}
+			return fmt.Errorf("refold room %q of app %d: %w", r.id, r.app, err)
+		}
+	}
+	return nil
 }
 
 // sqlTypes are the column types of each kind of value, PostgreSQL's choices in version 1.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,9 +106,11 @@ func schemaOf(t *testing.T, db *sql.DB) [][]any {
 }
 
 // checkMigrated checks a store migrated from the version-1 store before: version 2, the same
-// tables and schema as a new store's, every version-1 row still there with its id and values,
-// body_sha256 the hash of each raw body, the room rows' new columns NULL.
-func checkMigrated(t *testing.T, db *sql.DB, before v1Snapshot) {
+// tables and schema as a new store's, every version-1 archive row still there with its id and
+// values, body_sha256 the hash of each raw body, and the projection's rows (rooms, members,
+// seats) the fold of every event version 1 archived: what a new store holds once it saved the
+// same callbacks (v1Fold), updated_at aside. r is a store open on the file.
+func checkMigrated(t *testing.T, db *sql.DB, r callback.Reader, before v1Snapshot) {
 	t.Helper()
 	if v := version(t, db); v != 2 {
 		t.Errorf("schema version %d after the migration, want 2", v)
@@ -127,9 +130,6 @@ func checkMigrated(t *testing.T, db *sql.DB, before v1Snapshot) {
 	if !reflect.DeepEqual(after.events, before.events) {
 		t.Errorf("archive rows changed:\n got %v\nwant %v", after.events, before.events)
 	}
-	if !reflect.DeepEqual(after.rooms, before.rooms) {
-		t.Errorf("room rows changed:\n got %v\nwant %v", after.rooms, before.rooms)
-	}
 	if !reflect.DeepEqual(after.sequence, before.sequence) {
 		t.Errorf("sqlite_sequence %v, want %v as version 1 left it", after.sequence, before.sequence)
 	}
@@ -138,15 +138,9 @@ func checkMigrated(t *testing.T, db *sql.DB, before v1Snapshot) {
 			t.Errorf("archive row %v: body_sha256 %v, want %s", r[0], r[2], want)
 		}
 	}
-	for _, r := range selectAll(t, db, `SELECT room_id, member_count, member_count_at, destroyed_at, destroy_operator_account FROM rooms`) {
-		if r[1] != nil || r[2] != nil || r[3] != nil || r[4] != nil {
-			t.Errorf("room %v: new columns %v after the migration, want NULL", r[0], r[1:])
-		}
-	}
-	for _, table := range []string{"room_members", "room_seats"} {
-		if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil || n != 0 {
-			t.Errorf("%s has %d rows, %v after the migration; want none", table, n, err)
-		}
+	if got, want := foldRows(t, r), v1Fold(t); !slices.Equal(got, want) {
+		t.Errorf("rows after the migration:\n%s\nwant the fold of the version-1 events (a new store fed them):\n%s",
+			strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	var check string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
@@ -154,10 +148,115 @@ func checkMigrated(t *testing.T, db *sql.DB, before v1Snapshot) {
 	}
 }
 
+// v1Rooms are the rooms v1store.Callbacks tells about.
+var v1Rooms = []string{"v1-room-a", "v1-room-b"}
+
+// foldRows returns the rows of every projection table for v1Rooms, one line per row in key
+// order, without updated_at (when a save wrote the row, not what the fold decides).
+func foldRows(t *testing.T, r callback.Reader) []string {
+	t.Helper()
+	var out []string
+	for _, room := range v1Rooms {
+		for _, table := range callback.Tables {
+			rows, err := r.Rows(t.Context(), table, v1App, room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, row := range rows {
+				var vals []string
+				for i, c := range table.Columns {
+					if c.Name != "updated_at" {
+						vals = append(vals, fmt.Sprintf("%s=%v", c.Name, row[i]))
+					}
+				}
+				lines = append(lines, table.Name+" "+strings.Join(vals, " "))
+			}
+			slices.Sort(lines)
+			out = append(out, lines...)
+		}
+	}
+	return out
+}
+
+// v1Fold returns foldRows of a new store that saved v1store.Callbacks(): the rows the fold of
+// every version-1 event gives.
+func v1Fold(t *testing.T) []string {
+	t.Helper()
+	s := open(t, filepath.Join(t.TempDir(), "fold.db"))
+	for i, c := range v1store.Callbacks() {
+		ev, err := c.Event(v1App, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		if err != nil {
+			t.Fatalf("callback %d: %v", i, err)
+		}
+		if _, err := s.Save(t.Context(), ev); err != nil {
+			t.Fatalf("callback %d (%s): %v", i, c.Command, err)
+		}
+	}
+	return foldRows(t, s)
+}
+
+// v1T0 is the EventTime v1store.Callbacks counts from.
+const v1T0 = 1703589922780
+
+// describeV1Rooms describes, in the words of the story v1store.Callbacks tells, what r holds
+// for v1Rooms: one line per room, member and seat, times relative to v1T0.
+func describeV1Rooms(t *testing.T, r callback.Reader) []string {
+	t.Helper()
+	at := func(p *int64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("t0%+d", *p-v1T0)
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "-"
+		}
+		return *p
+	}
+	var out []string
+	for _, id := range v1Rooms {
+		room, err := callback.ReadRoom(t.Context(), r, v1App, id)
+		if errors.Is(err, callback.ErrNotFound) {
+			out = append(out, id+": no row")
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := room.Info
+		out = append(out, fmt.Sprintf("%s: name %s, custom %s, video disabled %v, seats %v, operator %s, "+
+			"by %s at %s, members %v at %s, destroyed at %s by %s", id, str(i.RoomName), str(i.CustomInfo),
+			deref(i.IsVideoDisabled), deref(i.MaxSeatCount), str(room.OperatorAccount), room.CallbackCommand,
+			at(&room.EventTime), deref(room.MemberCount), at(room.MemberCountAt), at(room.DestroyedAt),
+			str(room.DestroyOperatorAccount)))
+		members, err := callback.ReadMembers(t.Context(), r, v1App, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			out = append(out, fmt.Sprintf("%s member %s: %s, entered %s, left %s %s %s", id, m.MemberAccount, m.State,
+				at(m.EnteredAt), at(m.LeftAt), str(m.LeaveType), str(m.LeaveReason)))
+		}
+		seats, err := callback.ReadSeats(t.Context(), r, v1App, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range seats {
+			out = append(out, fmt.Sprintf("%s seat %d: %s, taken disabled %v, video disabled %v, audio disabled %v, at %s",
+				id, st.SeatIndex, str(st.MemberAccount), deref(st.IsTakenDisabled), deref(st.IsVideoDisabled),
+				deref(st.IsAudioDisabled), at(&st.EventTime)))
+		}
+	}
+	return out
+}
+
 // TestMigrateFromV1 opens a store the version-1 code wrote with several stores at once, as
 // instances starting together after an upgrade: one migrates it, every one opens it, nothing
-// the version-1 code wrote is lost or changed, its events are still duplicates when delivered
-// again, and new events are projected with the archived ones.
+// the version-1 code archived is lost or changed, the rows become the fold of every archived
+// event (those version 1 archived without projecting them included), its events are still
+// duplicates when delivered again, and new events fold in on top.
 func TestMigrateFromV1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	db := writeV1(t, path)
@@ -182,10 +281,14 @@ func TestMigrateFromV1(t *testing.T) {
 	if m := migrated.Load(); m != 1 {
 		t.Errorf("%d of %d cold starts migrated the file, want 1", m, n)
 	}
-	checkMigrated(t, db, before)
+	checkMigrated(t, db, stores[0], before)
+	if got := describeV1Rooms(t, stores[0]); !slices.Equal(got, v1Story) {
+		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1Story, "\n"))
+	}
+	folded := foldRows(t, stores[0])
 
 	// Every version-1 event delivered again: a duplicate, or archived again when it has no
-	// EventTime (no key); never projected.
+	// EventTime (no key); the rows stay the fold.
 	receivedAt := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i, c := range v1store.Callbacks() {
 		ev, err := c.Event(v1App, receivedAt)
@@ -213,10 +316,11 @@ func TestMigrateFromV1(t *testing.T) {
 	if err != nil || len(evs) != len(before.events)+withoutTime {
 		t.Errorf("Events = %d rows, %v; want %d", len(evs), err, len(before.events)+withoutTime)
 	}
+	if got := foldRows(t, stores[0]); !slices.Equal(got, folded) {
+		t.Errorf("rows after the version-1 events again:\n%s\nwant them unchanged:\n%s", strings.Join(got, "\n"), strings.Join(folded, "\n"))
+	}
 
-	// New events: projected with the archived version-1 events they fold with, ids after the
-	// version-1 ones.
-	const t0 = 1703589922780
+	// New events: folded in with the archived version-1 events, ids after the version-1 ones.
 	s := stores[n-1]
 	for _, c := range []struct {
 		command, body string
@@ -224,9 +328,11 @@ func TestMigrateFromV1(t *testing.T) {
 	}{
 		// At a version-1 member event's key, another event: version 1 would have called it a
 		// duplicate.
-		{callback.CommandMemberEnter, fmt.Sprintf(`{"RoomId":"v1-room-a","MemberCount":4,"MemberList_Account":["u9"],"EventTime":%d}`, t0+2_000), callback.OutcomeStored},
-		{callback.CommandUpdateRoom, fmt.Sprintf(`{"RoomInfo":{"RoomId":"v1-room-a","MaxSeatCount":20},"EventTime":%d}`, t0+6_000), callback.OutcomeStored},
-		{callback.CommandSeatChanged, fmt.Sprintf(`{"RoomId":"v1-room-a","SeatList":[{"Index":3,"Member_Account":"u9"}],"EventTime":%d}`, t0+7_000), callback.OutcomeStored},
+		{callback.CommandMemberEnter, fmt.Sprintf(`{"RoomId":"v1-room-a","MemberCount":4,"MemberList_Account":["u9"],"EventTime":%d}`, v1T0+2_000), callback.OutcomeStored},
+		{callback.CommandUpdateRoom, fmt.Sprintf(`{"RoomInfo":{"RoomId":"v1-room-a","MaxSeatCount":20},"EventTime":%d}`, v1T0+6_000), callback.OutcomeStored},
+		{callback.CommandSeatChanged, fmt.Sprintf(`{"RoomId":"v1-room-a","SeatList":[{"Index":3,"Member_Account":"u9"}],"EventTime":%d}`, v1T0+7_000), callback.OutcomeStored},
+		// The destroy ends every member version 1 saw enter and the new one.
+		{callback.CommandDestroyRoom, fmt.Sprintf(`{"RoomId":"v1-room-a","Operator_Account":"v2-admin","EventTime":%d}`, v1T0+8_000), callback.OutcomeStored},
 	} {
 		ev := event(t, c.command, c.body)
 		ev.SdkAppID = v1App
@@ -234,24 +340,8 @@ func TestMigrateFromV1(t *testing.T) {
 			t.Errorf("new %s: Save = %v, %v; want %v", c.command, o, err, c.want)
 		}
 	}
-	room, err := callback.ReadRoom(t.Context(), s, v1App, "v1-room-a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The create, the two updates version 1 archived raw, and the new one, folded in order;
-	// the count of the newest member event, version 1's leave.
-	if got := fmt.Sprintf("%v %v %v %v %v %v", deref(room.Info.RoomName), deref(room.Info.CustomInfo),
-		deref(room.Info.IsVideoDisabled), deref(room.Info.MaxSeatCount), deref(room.MemberCount), deref(room.MemberCountAt)); got !=
-		fmt.Sprintf("renamed in v1 custom via the other spelling false 20 2 %d", t0+3_000) {
-		t.Errorf("room after the new update: %s", got)
-	}
-	members, err := callback.ReadMembers(t.Context(), s, v1App, "v1-room-a")
-	if err != nil || len(members) != 1 || members[0].MemberAccount != "u9" || members[0].State != callback.MemberIn {
-		t.Errorf("members after a new enter: %+v, %v; want u9 in", members, err)
-	}
-	seats, err := callback.ReadSeats(t.Context(), s, v1App, "v1-room-a")
-	if err != nil || len(seats) != 1 || seats[0].SeatIndex != 3 {
-		t.Errorf("seats after a new seat change: %+v, %v; want seat 3", seats, err)
+	if got := describeV1Rooms(t, s); !slices.Equal(got, v1StoryGoesOn) {
+		t.Errorf("rows after new events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1StoryGoesOn, "\n"))
 	}
 	var minNew int64
 	if err := db.QueryRow(`SELECT min(id) FROM callback_events WHERE received_at = ?`, receivedAt.UnixMilli()).Scan(&minNew); err != nil {
@@ -260,6 +350,36 @@ func TestMigrateFromV1(t *testing.T) {
 	if last := before.events[len(before.events)-1][0].(int64); minNew <= last {
 		t.Errorf("a new event got id %d, not after version 1's last, %d", minNew, last)
 	}
+}
+
+// v1Story is what the rows say once every event of v1store.Callbacks is folded in: room A's
+// create overlaid by both updates, its count that of the leave, u2 and 144115233775727695 in,
+// u3 kicked, seats 0 and 1; room B created again and destroyed.
+var v1Story = []string{
+	"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 16, operator v1-admin, " +
+		"by Room.CallbackUpdateRoomInfo at t0+1500, members 2 at t0+3000, destroyed at - by -",
+	"v1-room-a member 144115233775727695: in, entered t0+2000, left - - -",
+	"v1-room-a member u2: in, entered t0+2000, left - - -",
+	"v1-room-a member u3: left, entered t0+2001, left t0+3000 Kicked spam",
+	"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
+	"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
+	"v1-room-b: name B again, custom -, video disabled <nil>, seats 8, operator 144115233775727695, " +
+		"by Room.CallbackAfterDestroyRoom at t0+4000, members <nil> at -, destroyed at t0+4000 by v1-admin",
+}
+
+// v1StoryGoesOn is v1Story after TestMigrateFromV1's new events: u9 entered (at the time of a
+// version-1 enter), an update, u9 seated, and the destroy that ends every member in.
+var v1StoryGoesOn = []string{
+	"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 20, operator v1-admin, " +
+		"by Room.CallbackAfterDestroyRoom at t0+8000, members 2 at t0+3000, destroyed at t0+8000 by v2-admin",
+	"v1-room-a member 144115233775727695: left, entered t0+2000, left t0+8000 Destroyed -",
+	"v1-room-a member u2: left, entered t0+2000, left t0+8000 Destroyed -",
+	"v1-room-a member u3: left, entered t0+2001, left t0+3000 Kicked spam",
+	"v1-room-a member u9: left, entered t0+2000, left t0+8000 Destroyed -",
+	"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
+	"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
+	"v1-room-a seat 3: u9, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+7000",
+	v1Story[len(v1Story)-1],
 }
 
 func deref[T any](p *T) any {
@@ -283,7 +403,7 @@ func TestMigrateKeepsIDsIncreasing(t *testing.T) {
 	}
 	before := snapshotV1(t, db)
 	s := open(t, path)
-	checkMigrated(t, db, before)
+	checkMigrated(t, db, s, before)
 	ev := seedIn(t, "after-pruning", storetest.SeedEvent().EventTime)
 	if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
 		t.Fatalf("Save = %v, %v", o, err)
@@ -341,8 +461,7 @@ func TestMigrationFailureLeavesV1(t *testing.T) {
 			}
 
 			sqlite.OnMigrationStatement(t, nil)
-			open(t, path)
-			checkMigrated(t, db, before)
+			checkMigrated(t, db, open(t, path), before)
 		})
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 
 	// The pure-Go driver registers itself as "sqlite"; no cgo is needed.
 	"modernc.org/sqlite"
@@ -136,7 +138,7 @@ func sha256Hex(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, er
 //     a table's UNIQUE constraint): a new table, every row copied with its id and the hash
 //     of its raw_body, the AUTOINCREMENT counter carried over so that no id is ever given
 //     again, the old table dropped, the new one renamed and its key built;
-//   - the version becomes 2.
+//   - the version becomes 2 (migrateV2 refolds the rooms before it: see refold).
 //
 // The rename runs with legacy_alter_table on, so that views of the user's that select from
 // callback_events are left as they are (a modern rename checks every view and trigger, and
@@ -162,10 +164,13 @@ func schemaV2() []string {
 		`ALTER TABLE callback_events_v2 RENAME TO callback_events`,
 		`PRAGMA legacy_alter_table = OFF`,
 		archiveKeyV2,
-		`UPDATE roomhook_schema SET version = 2`,
+		recordV2,
 	)
 	return stmts
 }
+
+// recordV2 records version 2. migrateV2 runs it last, after the refold.
+const recordV2 = `UPDATE roomhook_schema SET version = 2`
 
 // checks are the constraints of a column beyond its kind, by table and column name.
 var checks = map[string]string{
@@ -270,8 +275,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// migrateV2 runs the step from version 1 to version 2 (schemaV2) in tx, and creates again the
-// indexes and triggers the user had put on callback_events.
+// migrateV2 runs the step from version 1 to version 2 (schemaV2) in tx, creates again the
+// indexes and triggers the user had put on callback_events, refolds the rooms (refold) and
+// records version 2.
 func (s *Store) migrateV2(ctx context.Context, tx *sql.Tx) error {
 	var userObjects []string
 	rows, err := tx.QueryContext(ctx, `SELECT sql FROM sqlite_master
@@ -290,7 +296,9 @@ func (s *Store) migrateV2(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	for _, stmt := range append(schemaV2(), userObjects...) {
+	stmts := schemaV2()
+	stmts = append(stmts[:len(stmts)-1], userObjects...) // recordV2 comes after the refold
+	for _, stmt := range stmts {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return err
 		}
@@ -298,7 +306,109 @@ func (s *Store) migrateV2(ctx context.Context, tx *sql.Tx) error {
 			migrationHook(stmt)
 		}
 	}
+	if err := refold(ctx, tx); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, recordV2); err != nil {
+		return err
+	}
+	if migrationHook != nil {
+		migrationHook(recordV2)
+	}
 	return nil
+}
+
+// refold brings the rows of every room whose archive holds projected events up to the fold of
+// those events (callback.Refold), in tx: version 1 projected only the creates and archived
+// the rest raw (updates, destroys, members, seats), so until now its rows told only part of
+// the story. It runs inside the migration's transaction, so a failure leaves version 1 as it
+// was; on a new store there is no room to refold.
+func refold(ctx context.Context, tx *sql.Tx) error {
+	rooms, err := projectedRooms(ctx, tx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	conn := &preparedTx{tx: tx, byText: map[string]*sql.Stmt{}}
+	for _, r := range rooms {
+		x := &sqlrows.Tx{Conn: conn, App: r.app, Room: r.room}
+		if _, err := callback.Refold(ctx, x, r.app, r.room, now); err != nil {
+			return fmt.Errorf("refold room %q of app %d: %w", r.room, r.app, err)
+		}
+		if migrationHook != nil {
+			migrationHook("refold " + r.room)
+		}
+	}
+	return nil
+}
+
+// preparedTx runs statements in tx, each text prepared once: the refold writes the rows of
+// every room with a few shapes of statement. The statements end with tx.
+type preparedTx struct {
+	tx     *sql.Tx
+	byText map[string]*sql.Stmt
+}
+
+func (p *preparedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.byText[query]; ok {
+		return st, nil
+	}
+	st, err := p.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.byText[query] = st
+	return st, nil
+}
+
+func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// room names a room of an app.
+type room struct {
+	app  int64
+	room string
+}
+
+// projectedRooms lists the rooms whose archive holds events of a projected command with an
+// EventTime (those the fold reads).
+func projectedRooms(ctx context.Context, tx *sql.Tx) ([]room, error) {
+	commands := callback.ProjectedCommands()
+	args := make([]any, len(commands))
+	for i, c := range commands {
+		args[i] = c
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT sdk_app_id, room_id FROM callback_events
+		WHERE callback_command IN (?`+strings.Repeat(", ?", len(commands)-1)+`) AND event_time IS NOT NULL`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list the rooms to refold: %w", err)
+	}
+	defer rows.Close()
+	var out []room
+	for rows.Next() {
+		var r room
+		if err := rows.Scan(&r.app, &r.room); err != nil {
+			return nil, fmt.Errorf("list the rooms to refold: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the rooms to refold: %w", err)
+	}
+	return out, nil
 }
 
 // querier is what readVersion needs of a *sql.DB or *sql.Tx.
