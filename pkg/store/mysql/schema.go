@@ -201,8 +201,12 @@ const (
 		ADD COLUMN body_sha256 CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '' AFTER raw_body`
 	// The backfill runs in batches of backfillBatch ids, each committed on its own, so that a
 	// cold start that runs out of time on a large archive leaves its progress to the next.
+	// IGNORE: a version-1 instance still running may archive again an event a version-2 one
+	// stored meanwhile (its insert leaves body_sha256 empty); filling in that copy's digest
+	// would collide with the version-2 row on the new key. The copy keeps '' and the migration
+	// goes on (one pass over the ids: nothing loops on it).
 	findBackfill = `SELECT MIN(id), MAX(id) FROM callback_events WHERE body_sha256 = ''`
-	backfill     = `UPDATE callback_events SET body_sha256 = SHA2(raw_body, 256)
+	backfill     = `UPDATE IGNORE callback_events SET body_sha256 = SHA2(raw_body, 256)
 		WHERE id >= ? AND id < ? AND body_sha256 = ''`
 	addArchiveKeyV2 = `ALTER TABLE callback_events ADD UNIQUE KEY ` + archiveKeyV2 +
 		` (sdk_app_id, room_id, callback_command, event_time, body_sha256)`
