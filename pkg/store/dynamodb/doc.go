@@ -110,8 +110,12 @@
 // Event archive, one item per archived callback, in the partition of its room:
 //
 //	pk     = "ROOM#<sdkappid>#<room_id>"  (room_id may be empty)
-//	sk     = "EV#<callback_command>#<event_time, 19 digits>#<body_sha256>"
+//	sk     = "EV#<group>#<event_time, 19 digits>#<callback_command>#<body_sha256>"
 //	         or, without EventTime, "EVENT#NOTIME#<gsi1sk>" (unique to the delivery)
+//	group  = "L" for Room.CallbackAfterCreateRoom, Room.CallbackAfterUpdateRoomInfo,
+//	         Room.CallbackUpdateRoomInfo and Room.CallbackAfterDestroyRoom; "M" for
+//	         Room.CallbackAfterMemberEnter and Room.CallbackAfterMemberLeave; "S" for
+//	         Mic.CallbackAfterSeatInfoChanged; "X" for every other command
 //	gsi1pk = "EVENTS#<sdkappid>"
 //	gsi1sk = "<archive time, Unix ns, 19 digits>#<26 random characters>"
 //	sdk_app_id N, callback_command S, room_id S, event_time N (absent without EventTime),
@@ -120,16 +124,27 @@
 //
 // pk + sk is the archive's key SdkAppid + RoomId + CallbackCommand + EventTime + body_sha256
 // (the SHA-256 of the raw body, 64 lowercase hex digits): two different events of one room in
-// one millisecond are both kept, and a repeat of one event is a duplicate. The free-form parts
-// each end a key, or are followed only by parts of a fixed length (time, digest), so distinct
-// keys never collide. An event without EventTime has no natural key; its sort key is unique, so
-// every delivery is archived. A room's events of one command are thus one key range ordered by
-// EventTime: the projection reads them with a Query on pk and a range of sk (the newest: the
-// last key of the range, then the items at its time).
+// one millisecond are both kept, and a repeat of one event is a duplicate. The group follows
+// from the command; the free-form parts each end a key, or are followed only by parts of a
+// fixed length (time, digest), so distinct keys never collide. An event without EventTime has
+// no natural key; its sort key is unique, so every delivery is archived.
+//
+// The groups are the commands the projection reads together, so each of its reads of the
+// archive is one Query on pk and a range of sk, ordered by EventTime: "EV#<group>#<from>#" to
+// "EV#<group>#<to>$", keeping only the commands asked for (filtered by the Query when they are
+// not the whole group, and checked again on reading). The newest events of some commands are
+// one backward Query reading a few whole items at a time, which pages on only while every
+// item read so far is at the greatest time found (or none of the commands asked for is found
+// yet).
 //
 // Room lock, one item per room while a save holds it (see Saving without transactions):
 //
 //	pk = "ROOM#<sdkappid>#<room_id>", sk = "LOCK", owner S (a random token), expires_at N (Unix ms)
+//
+// A duplicate delivery that wrote an event's rows first, for the delivery that archived it (see
+// Outcomes), one item with no other attribute, deleted by that delivery:
+//
+//	pk = "ROOM#<sdkappid>#<room_id>", sk = "PROJECTED#<the archive item's sk>"
 //
 // Reader.Events lists an app's archive by querying gsi1 in gsi1sk order: the time this store
 // archived the item, moved forward by at least 1 ns per save within one process, so saves from
@@ -180,34 +195,45 @@
 //
 // Save uses no transaction (TransactWriteItems); every write is conditional and idempotent:
 //
-//  1. when the command is projected, take the room's lock: PutItem of the lock item if
+//  1. the archive item, if attribute_not_exists(pk); a failed condition (or, in a migrated
+//     table, the version 1 item holding the same body) means a duplicate. At the same time,
+//     when the command is projected, take the room's lock: PutItem of the lock item if
 //     attribute_not_exists(pk) OR expires_at < now OR owner = this save's token, retried while
 //     another save holds it after jittered waits (2.5-5 ms at first, doubling up to 50-100 ms)
-//     until the save's context ends. The lease is the save's remaining time (its context's deadline) plus 1 s, within 3 s
-//     to 30 s (30 s without a deadline): with the function's default 1.5 s budget, 3 s;
-//  2. the archive item, if attribute_not_exists(pk); a failed condition (or, in a migrated
-//     table, the version 1 item holding the same body) means a duplicate;
-//  3. when the command is projected, the projection (callback.Project), also for a duplicate:
+//     until the save's context ends. The lease is the save's remaining time (its context's
+//     deadline) plus 1 s, within 3 s to 30 s (30 s without a deadline): with the function's
+//     default 1.5 s budget, 3 s. The projection only reads the archive, so a save holding the
+//     room that finds an event archived by a save still waiting for the lock folds a fact
+//     that is true; a save that fails to take the lock leaves its event archived, and the next
+//     delivery projects it (step 2);
+//  2. when the command is projected, the projection (callback.Project), also for a duplicate:
 //     when a delivery archived the event and died before projecting it, the re-delivery
-//     completes the rows. Its reads are strongly consistent GetItem and Query calls; each row
-//     it writes is a PutItem of the whole item, conditional on the stored item being the one it
-//     read (absent, or holding the same number and boolean attributes: event_time, updated_at,
-//     …), and refused once less than 250 ms of the lease is left;
-//  4. release the lock: DeleteItem if owner = this save's token, also after an error (within
-//     1 s of its own, whatever the save's context).
+//     completes the rows. Its reads are strongly consistent GetItem and Query calls, made at
+//     the same time where they do not depend on each other; each row it writes is a PutItem of
+//     the whole item, conditional on the stored item being the one it read (absent, or holding
+//     the same number and boolean attributes: event_time, updated_at, …), and refused once
+//     less than 250 ms of the lease is left;
+//  3. release the lock: DeleteItem if owner = this save's token, also after an error (within
+//     1 s of its own, whatever the save's context), before Save returns.
 //
-// Outcomes: step 2 duplicate → OutcomeDuplicate; rows written → OutcomeStored; none →
-// OutcomeStale; a command not projected → OutcomeIgnored. Concurrent copies of one event are
-// serialised by the lock: one Stored, the rest Duplicate. An error may leave step 2 done without
-// step 3, or step 3 in part; the caller answers with a failure, and the next delivery or replay
-// completes the rows. (If a retried step 2 finds the item its own lost first attempt wrote, the
-// outcome is Duplicate, and step 3 still completes the rows.)
+// Outcomes: step 1 duplicate → OutcomeDuplicate; rows written → OutcomeStored; none →
+// OutcomeStale; a command not projected → OutcomeIgnored. Concurrent copies of one event give
+// one Stored (or Stale) and the rest Duplicate: since the archive item is written before the
+// lock is held, a duplicate copy may take the room first and write the event's rows; it then
+// writes the PROJECTED# item before giving the lock back, and the copy that archived the event,
+// finding the rows already written, deletes that item (while it gives the lock back) and
+// answers Stored instead of Stale. (An item whose archiving save failed or died stays; it is
+// never read again.) An event another save folded first, archived while that save held the
+// room, answers Stale. An error may leave step 1 done without step 2, or step 2 in part; the
+// caller answers with a failure, and the next delivery or replay completes the rows. (If a
+// retried archive write finds the item its own lost first attempt wrote, the outcome is
+// Duplicate, and step 2 still completes the rows.)
 //
 // A lock is only as good as its lease: an instance killed mid-save blocks its room's saves
 // for at most the rest of its lease (3 s by default), after which the next save takes the lock
 // over; those saves wait, and fail only at their own deadline. Leases are compared across
 // instances' clocks (synchronised on Lambda to a few ms). A save that outlived its lease
-// writes no row over one another save wrote since it read it (the conditions of step 3).
+// writes no row over one another save wrote since it read it (the conditions of step 2).
 //
 // # Consistency
 //

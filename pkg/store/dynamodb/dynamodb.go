@@ -40,6 +40,10 @@ const (
 	requestTimeout        = 10 * time.Second
 	maxAttempts           = 3                      // one try and two retries
 	maxRetryBackoff       = 250 * time.Millisecond // a Save has ~1.5 s in all
+	// maxIdleConns keeps open as many connections as a save uses at once (a destroy reads a
+	// room's 16 member partitions together, and the projection makes up to 16 calls at once),
+	// so that the next save does not dial and shake hands again. The SDK keeps 10.
+	maxIdleConns = 32
 )
 
 // Errors Open and Save return, matched with errors.Is.
@@ -120,6 +124,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
 		WithTransportOptions(func(tr *http.Transport) {
 			tr.TLSHandshakeTimeout = tlsHandshakeTimeout
+			tr.MaxIdleConnsPerHost = maxIdleConns
+			tr.MaxIdleConns = max(tr.MaxIdleConns, maxIdleConns)
 			tr.ResponseHeaderTimeout = responseHeaderTimeout
 			tr.DialContext = s.conns.track(tr.DialContext)
 			if c := env.tlsConfig(); c != nil {

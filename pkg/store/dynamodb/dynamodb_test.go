@@ -926,8 +926,18 @@ func TestItemLayout(t *testing.T) {
 	wantArchive := "pk:S sk:S gsi1pk:S gsi1sk:S sdk_app_id:N callback_command:S room_id:S event_time:N " +
 		"client_ip:S opt_platform:S request_id:S received_at:N body_sha256:S raw_body:B"
 	archive := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest",
-		"EV#Room.CallbackAfterCreateRoom#0000001703589922780#"+seed.Digest())
+		"EV#L#0000001703589922780#Room.CallbackAfterCreateRoom#"+seed.Digest())
 	checkLayout(t, "archive item", archive, wantArchive)
+	for ev, want := range map[*callback.Event]string{
+		event(t, app, callback.CommandUpdateRoomAlt, `{"RoomInfo":{"RoomId":"r"},"EventTime":5}`): "EV#L#0000000000000000005#Room.CallbackUpdateRoomInfo#",
+		event(t, app, callback.CommandMemberLeave, leaveBody("r", 6, 0, "Leave", "", "u")):        "EV#M#0000000000000000006#Room.CallbackAfterMemberLeave#",
+		event(t, app, callback.CommandSeatChanged, `{"RoomId":"r","SeatList":[],"EventTime":7}`):  "EV#S#0000000000000000007#Mic.CallbackAfterSeatInfoChanged#",
+		{Command: "Room.CallbackAfterSomethingNew", EventTime: 8, Raw: []byte("{}")}:              "EV#X#0000000000000000008#Room.CallbackAfterSomethingNew#",
+	} {
+		if got := eventSK(ev, ""); got != want+ev.Digest() {
+			t.Errorf("archive sort key of %s = %q, want %q + its body's SHA-256", ev.Command, got, want)
+		}
+	}
 	if v := str(archive, "body_sha256"); v != seed.Digest() || len(v) != 64 {
 		t.Errorf("body_sha256 = %q, want %s", v, seed.Digest())
 	}
@@ -958,7 +968,7 @@ func TestItemLayout(t *testing.T) {
 		t.Errorf("a lock item is left after the saves: %s", canon(item))
 	}
 	before := time.Now().UnixMilli()
-	l, err := s.lockRoom(t.Context(), roomPK(app, room))
+	l, err := s.lockRoom(t.Context(), roomPK(app, room), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1050,6 +1060,73 @@ func TestSaveInterruptedAfterArchive(t *testing.T) {
 	}
 }
 
+// holdKey marks the context of a save whose lock requests TestDuplicateProjectsFirst holds back.
+type holdKey struct{}
+
+// TestDuplicateProjectsFirst plays the race that archiving while taking the lock opens: a
+// duplicate delivery takes the room before the delivery that archived the event, and writes its
+// rows. The duplicate answers OutcomeDuplicate, the archiving delivery OutcomeStored (not
+// OutcomeStale: the word the duplicate left says its rows were this event's), and no word is
+// left behind. A stale event leaves no word.
+func TestDuplicateProjectsFirst(t *testing.T) {
+	s := open(t)
+	app, room := storetest.SeedSdkAppID, "tandy-test-rest"
+	hold := make(chan struct{})
+	held := make(chan struct{}, 1)
+	put := s.client.putItem
+	s.client.putItem = func(ctx context.Context, in *ddb.PutItemInput, o ...func(*ddb.Options)) (*ddb.PutItemOutput, error) {
+		if ctx.Value(holdKey{}) != nil && str(in.Item, attrSK) == lockSK {
+			select {
+			case held <- struct{}{}:
+			default:
+			}
+			<-hold
+		}
+		return put(ctx, in, o...)
+	}
+	ev := storetest.SeedEvent()
+	type result struct {
+		o   callback.Outcome
+		err error
+	}
+	first := make(chan result)
+	go func() {
+		o, err := s.Save(context.WithValue(t.Context(), holdKey{}, true), ev)
+		first <- result{o, err}
+	}()
+	<-held
+	archiveKey := eventSK(ev, "")
+	for getItem(t, s.table, roomPK(app, room), archiveKey) == nil {
+		time.Sleep(time.Millisecond)
+	}
+	mustSave(t, s, storetest.SeedEvent(), callback.OutcomeDuplicate)
+	if getItem(t, s.table, roomPK(app, room), "PROJECTED#"+archiveKey) == nil {
+		t.Error("the duplicate that wrote the rows first left no word of it")
+	}
+	close(hold)
+	if r := <-first; r.err != nil || r.o != callback.OutcomeStored {
+		t.Errorf("the archiving delivery = %v, %v; want stored", r.o, r.err)
+	}
+	body := strings.Replace(string(ev.Raw), fmt.Sprint(ev.EventTime), fmt.Sprint(ev.EventTime-1), 1)
+	if body == string(ev.Raw) {
+		t.Fatal("test setup: the seed's body does not hold its EventTime")
+	}
+	stale, err := (&v1store.Callback{Command: ev.Command, Body: body}).Event(app, ev.ReceivedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, stale, callback.OutcomeStale)
+	mustSave(t, s, stale, callback.OutcomeDuplicate)
+	for _, item := range scanAll(t, s.table) {
+		if sk := str(item, attrSK); !strings.HasPrefix(sk, eventPrefix) && sk != roomSK && sk != "VERSION" {
+			t.Errorf("item left after the saves: %s", itemKey(item))
+		}
+	}
+	if r, err := callback.ReadRoom(t.Context(), s, app, room); err != nil || *r.Info.RoomName != *created(ev).RoomInfo.RoomName {
+		t.Errorf("room = %+v, %v; want the seed's", r, err)
+	}
+}
+
 // TestLock: a save takes over a lock whose lease ran out (an instance killed mid-save), waits
 // for a live one, gives up at its deadline without writing, and never deletes another's lock.
 func TestLock(t *testing.T) {
@@ -1093,7 +1170,9 @@ func TestLock(t *testing.T) {
 		t.Errorf("lock owner after the save = %q, want no lock", o)
 	}
 
-	// A lock outliving the save's deadline: the save fails and writes nothing.
+	// A lock outliving the save's deadline: the save fails and writes no row; its event is
+	// archived (the archive item and the lock are written at once), and the next delivery, a
+	// duplicate, projects it once the room is free.
 	putLock("live-instance", time.Now().Add(time.Minute))
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
@@ -1104,13 +1183,24 @@ func TestLock(t *testing.T) {
 	if o := lockOwner(); o != "live-instance" {
 		t.Errorf("lock owner after the failed save = %q, want live-instance", o)
 	}
-	if evs, err := s.Events(t.Context(), app); err != nil || len(evs) != 2 {
-		t.Errorf("Events = %d items, %v; want 2 (the refused save archived nothing)", len(evs), err)
+	if evs, err := s.Events(t.Context(), app); err != nil || len(evs) != 3 {
+		t.Errorf("Events = %d items, %v; want 3 (the refused save archived its event)", len(evs), err)
+	}
+	if ms, err := callback.ReadMembers(t.Context(), s, app, room); err != nil || len(ms) != 1 {
+		t.Errorf("members after the refused save = %v, %v; want only user2 (no row written)", ms, err)
+	}
+	putLock("live-instance", time.Now().Add(-time.Millisecond))
+	mustSave(t, s, ev, callback.OutcomeDuplicate)
+	if ms, err := callback.ReadMembers(t.Context(), s, app, room); err != nil || len(ms) != 2 {
+		t.Errorf("members after the re-delivery = %v, %v; want user2 and user3", ms, err)
+	}
+	if r, err := callback.ReadRoom(t.Context(), s, app, room); err != nil || r.MemberCount == nil || *r.MemberCount != 2 {
+		t.Errorf("room after the re-delivery = %+v, %v; want member_count 2", r, err)
 	}
 
 	// A lock taken over after its lease is not given back by its first owner.
 	putLock("live-instance", time.Now().Add(-time.Millisecond))
-	l, err := s.lockRoom(t.Context(), pk)
+	l, err := s.lockRoom(t.Context(), pk, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1156,7 +1246,7 @@ func TestPutConditions(t *testing.T) {
 	s := open(t)
 	app, room := storetest.SeedSdkAppID, "tandy-test-rest"
 	mustSave(t, s, storetest.SeedEvent(), callback.OutcomeStored)
-	l, err := s.lockRoom(t.Context(), roomPK(app, room))
+	l, err := s.lockRoom(t.Context(), roomPK(app, room), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1224,7 +1314,7 @@ func TestArchivedQueries(t *testing.T) {
 	enterB := event(t, app, callback.CommandMemberEnter, enterBody(room, t0, 2, "b"))
 	enterC := event(t, app, callback.CommandMemberEnter, enterBody(room, t0+5, 3, "c"))
 	leave := event(t, app, callback.CommandMemberLeave, leaveBody(room, t0+5, 2, "Leave", "", "a"))
-	// A command of another name whose items fall in the enter command's key range.
+	// A command of another name that starts like the enter command: another group.
 	foreign := &callback.Event{SdkAppID: app, Command: callback.CommandMemberEnter + "#0000001703589999999#x", RoomID: room,
 		EventTime: t0 + 10, ReceivedAt: time.UnixMilli(t0), Raw: []byte(`{"x":1}`)}
 	mustSave(t, s, foreign, callback.OutcomeIgnored)
@@ -1236,26 +1326,7 @@ func TestArchivedQueries(t *testing.T) {
 	enter, leaveCmd := callback.CommandMemberEnter, callback.CommandMemberLeave
 	check := func(name string, q callback.ArchiveQuery, want ...*callback.Event) {
 		t.Helper()
-		got, err := x.Archived(t.Context(), q)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		key := func(c string, at int64, d string) string { return fmt.Sprintf("%s@%d#%.8s", c, at, d) }
-		var g, w []string
-		for _, a := range got {
-			g = append(g, key(a.Command, a.EventTime, a.Digest))
-			if a.Digest != sha256Hex(a.Raw) {
-				t.Errorf("%s: %s has digest %s, its body %s", name, a.Command, a.Digest, sha256Hex(a.Raw))
-			}
-		}
-		for _, ev := range want {
-			w = append(w, key(ev.Command, ev.EventTime, ev.Digest()))
-		}
-		slices.Sort(g)
-		slices.Sort(w)
-		if !slices.Equal(g, w) {
-			t.Errorf("%s = %v, want %v", name, g, w)
-		}
+		checkArchived(t, x, name, q, want...)
 	}
 	check("enters", callback.ArchiveQuery{Commands: []string{enter}}, enterA, enterB, enterC)
 	check("enters from t0+1", callback.ArchiveQuery{Commands: []string{enter}, From: t0 + 1}, enterC)
@@ -1305,6 +1376,106 @@ func TestArchivedQueries(t *testing.T) {
 	check("leaves from t0 with version 1", callback.ArchiveQuery{Commands: []string{leaveCmd}, From: t0}, leave, oldLeave)
 	s.legacyUntil = t0 - 1000 // version 1 items newer than legacy_until are not looked for
 	check("from past legacy_until", callback.ArchiveQuery{Commands: []string{leaveCmd}, From: t0}, leave)
+}
+
+// checkArchived checks that x.Archived(q) returns the events want, in any order, each with the
+// SHA-256 of its body.
+func checkArchived(t *testing.T, x *tx, name string, q callback.ArchiveQuery, want ...*callback.Event) {
+	t.Helper()
+	got, err := x.Archived(t.Context(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	key := func(c string, at int64, d string) string { return fmt.Sprintf("%s@%d#%.8s", c, at, d) }
+	var g, w []string
+	for _, a := range got {
+		g = append(g, key(a.Command, a.EventTime, a.Digest))
+		if a.Digest != sha256Hex(a.Raw) {
+			t.Errorf("%s: %s has digest %s, its body %s", name, a.Command, a.Digest, sha256Hex(a.Raw))
+		}
+	}
+	for _, ev := range want {
+		w = append(w, key(ev.Command, ev.EventTime, ev.Digest()))
+	}
+	slices.Sort(g)
+	slices.Sort(w)
+	if !slices.Equal(g, w) {
+		t.Errorf("%s = %v, want %v", name, g, w)
+	}
+}
+
+// TestArchivedGroups: each query the projection makes is one Query on its group's key range,
+// which holds several commands: Archived returns only those asked for, and a newest read pages
+// on only while the items read all share the greatest time.
+func TestArchivedGroups(t *testing.T) {
+	s := open(t)
+	app, room := storetest.SeedSdkAppID, "groups"
+	var queries atomic.Int32
+	query := s.client.query
+	s.client.query = func(ctx context.Context, in *ddb.QueryInput, o ...func(*ddb.Options)) (*ddb.QueryOutput, error) {
+		queries.Add(1)
+		return query(ctx, in, o...)
+	}
+	life := func(command string, at int64, name string) *callback.Event {
+		info := fmt.Sprintf(`"RoomInfo":{"RoomId":%q,"RoomName":%q}`, room, name)
+		if command == callback.CommandDestroyRoom {
+			info = fmt.Sprintf(`"RoomId":%q`, room)
+		}
+		return event(t, app, command, fmt.Sprintf(`{"CallbackCommand":%q,%s,"EventTime":%d}`, command, info, at))
+	}
+	create := life(callback.CommandCreateRoom, t0, "a")
+	update := life(callback.CommandUpdateRoom, t0+3, "b")
+	updateAlt := life(callback.CommandUpdateRoomAlt, t0+3, "c")
+	destroy := life(callback.CommandDestroyRoom, t0+7, "")
+	enter := event(t, app, callback.CommandMemberEnter, enterBody(room, t0+1, 1, "a"))
+	unknown := func(command string, at int64) *callback.Event {
+		return &callback.Event{SdkAppID: app, Command: command, RoomID: room, EventTime: at,
+			ReceivedAt: time.UnixMilli(t0), Raw: []byte(`{"c":"` + command + `"}`)}
+	}
+	other1, other2 := unknown("Room.CallbackAfterSomethingNew", t0+10), unknown("Room.CallbackAfterSomethingNew#2", t0+10)
+	older := unknown("Room.CallbackAfterSomethingNew", t0+2)
+	for _, ev := range []*callback.Event{create, update, updateAlt, destroy, enter} {
+		if o, err := s.Save(t.Context(), ev); err != nil || (o != callback.OutcomeStored && o != callback.OutcomeStale) {
+			t.Fatalf("Save(%s) = %v, %v", ev.Command, o, err)
+		}
+	}
+	for _, ev := range []*callback.Event{other1, other2, older} {
+		mustSave(t, s, ev, callback.OutcomeIgnored)
+	}
+
+	x := &tx{s: s, app: app, room: room}
+	check := func(name string, q callback.ArchiveQuery, queriesWanted int32, want ...*callback.Event) {
+		t.Helper()
+		queries.Store(0)
+		checkArchived(t, x, name, q, want...)
+		if n := queries.Load(); n != queriesWanted {
+			t.Errorf("%s took %d Queries, want %d", name, n, queriesWanted)
+		}
+	}
+	lifeCommands := []string{callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt, callback.CommandDestroyRoom}
+	check("life", callback.ArchiveQuery{Commands: lifeCommands}, 1, create, update, updateAlt, destroy)
+	check("destroys from t0+1", callback.ArchiveQuery{Commands: []string{callback.CommandDestroyRoom}, From: t0 + 1}, 1, destroy)
+	check("updates to t0+3", callback.ArchiveQuery{Commands: []string{callback.CommandUpdateRoom}, To: t0 + 3}, 1, update)
+	check("newest create (past newer updates and a destroy)", callback.ArchiveQuery{Commands: []string{callback.CommandCreateRoom}, Newest: true}, 2, create)
+	check("newest life to t0+5", callback.ArchiveQuery{Commands: lifeCommands, To: t0 + 5, Newest: true}, 1, update, updateAlt)
+	check("life and members", callback.ArchiveQuery{Commands: []string{callback.CommandMemberEnter, callback.CommandDestroyRoom}}, 2, enter, destroy)
+	check("newest of life and members", callback.ArchiveQuery{Commands: []string{callback.CommandMemberEnter, callback.CommandCreateRoom}, Newest: true}, 3, enter)
+	check("another command", callback.ArchiveQuery{Commands: []string{other1.Command}}, 1, older, other1)
+	check("newest of another command", callback.ArchiveQuery{Commands: []string{other2.Command}, Newest: true}, 1, other2)
+	check("newest of both other commands", callback.ArchiveQuery{Commands: []string{other1.Command, other2.Command}, Newest: true}, 1, other1, other2)
+	check("seats", callback.ArchiveQuery{Commands: []string{callback.CommandSeatChanged}}, 1)
+
+	// Many member events at the newest time: the newest read pages on until an older item.
+	var at20 []*callback.Event
+	for i := range 2*newestPage + 1 {
+		ev := event(t, app, callback.CommandMemberLeave, leaveBody(room, t0+20, 0, "Leave", "", fmt.Sprintf("m%d", i)))
+		mustSave(t, s, ev, callback.OutcomeStored)
+		at20 = append(at20, ev)
+	}
+	members := []string{callback.CommandMemberEnter, callback.CommandMemberLeave}
+	check("newest member events, 9 at one time", callback.ArchiveQuery{Commands: members, Newest: true}, 3, at20...)
+	check("newest enter (past 9 newer leaves)", callback.ArchiveQuery{Commands: members[:1], Newest: true}, 3, enter)
+	check("newest member events to t0+19", callback.ArchiveQuery{Commands: members, To: t0 + 19, Newest: true}, 1, enter)
 }
 
 // TestMemberShards: a room's member items spread over the 16 partitions, and every reader and

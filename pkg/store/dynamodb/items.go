@@ -46,15 +46,16 @@ const (
 
 // Key layout; see the package documentation.
 const (
-	roomPrefix     = "ROOM#"
-	roomSK         = "ROOM"
-	lockSK         = "LOCK"
-	membersPrefix  = "MEMBERS#"
-	seatsPrefix    = "SEATS#"
-	eventPrefix    = "EV#"           // version 2 archive items
-	legacyPrefix   = "EVENT#"        // version 1 archive items (kept where they are)
-	noTimePrefix   = "EVENT#NOTIME#" // archive items without EventTime, both versions
-	appIndexPrefix = "EVENTS#"
+	roomPrefix      = "ROOM#"
+	roomSK          = "ROOM"
+	lockSK          = "LOCK"
+	membersPrefix   = "MEMBERS#"
+	seatsPrefix     = "SEATS#"
+	eventPrefix     = "EV#"           // version 2 archive items
+	projectedPrefix = "PROJECTED#"    // an event's rows written first by a duplicate delivery
+	legacyPrefix    = "EVENT#"        // version 1 archive items (kept where they are)
+	noTimePrefix    = "EVENT#NOTIME#" // archive items without EventTime, both versions
+	appIndexPrefix  = "EVENTS#"
 
 	// memberShards is the number of partitions a room's member items are spread over.
 	memberShards = 16
@@ -98,17 +99,54 @@ func timeKey(t int64) string { return fmt.Sprintf("%019d", t) }
 // writing in the same nanosecond still get distinct, stable positions.
 func stamp(ns int64) string { return fmt.Sprintf("%019d#%s", ns, rand.Text()) }
 
-// eventSK is the sort key of a version 2 archive item: the command, EventTime and the body's
-// SHA-256, so that a room's events of one command are a range ordered by time. The time and
-// digest have a fixed length, so the key read from its end tells the command apart even if
-// it holds '#'. Without an EventTime the key is unique to this delivery, so that every
-// delivery is archived (as version 1 did).
+// Archive groups: the projection reads a room's events of one group together (ArchiveQuery
+// asks for the commands of one group), so that each of its reads is one key range. The group is
+// a function of the command alone.
+const (
+	groupLife    = "L" // create, update (both spellings), destroy
+	groupMembers = "M" // member enter, member leave
+	groupSeats   = "S" // seat change
+	groupOther   = "X" // every other command
+)
+
+// commandGroups maps the projected commands to their group; any other command is groupOther.
+var commandGroups = map[string]string{
+	callback.CommandCreateRoom:    groupLife,
+	callback.CommandUpdateRoom:    groupLife,
+	callback.CommandUpdateRoomAlt: groupLife,
+	callback.CommandDestroyRoom:   groupLife,
+	callback.CommandMemberEnter:   groupMembers,
+	callback.CommandMemberLeave:   groupMembers,
+	callback.CommandSeatChanged:   groupSeats,
+}
+
+// groupOf returns the archive group of command.
+func groupOf(command string) string {
+	if g, ok := commandGroups[command]; ok {
+		return g
+	}
+	return groupOther
+}
+
+// groupPrefix starts the sort keys of a room's version 2 archive items of group g.
+func groupPrefix(g string) string { return eventPrefix + g + "#" }
+
+// eventSK is the sort key of a version 2 archive item: the command's group, EventTime, the
+// command and the body's SHA-256, so that a room's events of one group are one range ordered by
+// time. The group follows from the command, the time and digest have a fixed length, so the key
+// read from its end tells the command apart even if it holds '#'. Without an EventTime the key
+// is unique to this delivery, so that every delivery is archived (as version 1 did).
 func eventSK(ev *callback.Event, stamp string) string {
 	if ev.EventTime == 0 {
 		return noTimePrefix + stamp
 	}
-	return eventPrefix + ev.Command + "#" + timeKey(ev.EventTime) + "#" + ev.Digest()
+	return groupPrefix(groupOf(ev.Command)) + timeKey(ev.EventTime) + "#" + ev.Command + "#" + ev.Digest()
 }
+
+// projectedSK is the sort key of the item a duplicate delivery leaves when it wrote the rows of
+// an event before the delivery that archived it (see Store.save): the archive item's key after
+// projectedPrefix.
+func projectedSK(ev *callback.Event) string { return projectedPrefix + eventSK(ev, "") }
 
 // legacySK is the sort key version 1 gave the archive item of command at EventTime t.
 func legacySK(t int64, command string) string {
@@ -133,7 +171,8 @@ func checkKeyParts(ev *callback.Event) error {
 	if len(membersPK(ev.SdkAppID, ev.RoomID, memberShards-1)) > maxPartKeySize {
 		return fmt.Errorf("dynamodb: save: RoomID of %d bytes is too long for a DynamoDB key", len(ev.RoomID))
 	}
-	if len(eventSK(ev, stamp(0))) > maxSortKeySize || len(legacySK(ev.EventTime, ev.Command)) > maxSortKeySize {
+	if len(eventSK(ev, stamp(0))) > maxSortKeySize || len(projectedSK(ev)) > maxSortKeySize ||
+		len(legacySK(ev.EventTime, ev.Command)) > maxSortKeySize {
 		return fmt.Errorf("dynamodb: save: Command of %d bytes is too long for a DynamoDB key", len(ev.Command))
 	}
 	return nil

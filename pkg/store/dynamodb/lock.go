@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"time"
@@ -13,7 +14,7 @@ import (
 )
 
 // The room lock: one item per room, pk = the room's partition key, sk = "LOCK", holding the
-// owner's random token and the end of its lease. A save that projects takes it before it
+// owner's random token and the end of its lease. A save that projects takes it while it
 // archives and gives it back when it ends, whatever happened; see the package documentation.
 const (
 	attrOwner     = "owner"
@@ -56,8 +57,12 @@ func leaseFor(ctx context.Context) time.Duration {
 	return min(max(time.Until(d)+leaseSlack, minLease), maxLease)
 }
 
-// lockRoom takes the room's lock, waiting while another save holds it, until ctx ends.
-func (s *Store) lockRoom(ctx context.Context, pk string) (*roomLock, error) {
+// errLockAbandoned is lockRoom's error when the save gave up waiting for the lock.
+var errLockAbandoned = errors.New("lock the room: abandoned")
+
+// lockRoom takes the room's lock, waiting while another save holds it, until ctx ends or
+// abort is closed (nil: never).
+func (s *Store) lockRoom(ctx context.Context, pk string, abort <-chan struct{}) (*roomLock, error) {
 	l := &roomLock{s: s, pk: pk, owner: rand.Text()}
 	lease := leaseFor(ctx)
 	wait := lockWaitFirst
@@ -88,6 +93,9 @@ func (s *Store) lockRoom(ctx context.Context, pk string) (*roomLock, error) {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, fmt.Errorf("lock the room: another save holds it: %w", context.Cause(ctx))
+		case <-abort:
+			t.Stop()
+			return nil, errLockAbandoned
 		case <-t.C:
 		}
 		wait = min(2*wait, lockWaitMax)

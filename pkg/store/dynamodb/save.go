@@ -15,22 +15,22 @@ import (
 
 // Save archives ev and, for a projected command, brings the room's rows up to date; see
 // callback.Store for the outcomes. DynamoDB has no transaction here (the design must run on
-// servers without TransactWriteItems), so Save makes conditional, idempotent writes under the
-// room's lock:
+// servers without TransactWriteItems), so Save makes conditional, idempotent writes, the
+// projection's under the room's lock:
 //
-//  1. when ev.Payload is set, take the room's lock (waiting while another save holds it);
-//  2. the archive item, only if its key is new; when it exists (or, in a migrated table, a
-//     version 1 item holds the same event) the event is a duplicate;
-//  3. when ev.Payload is set, callback.Project with the store's Tx, also for a duplicate: if an
+//  1. the archive item, only if its key is new: when it exists (or, in a migrated table, a
+//     version 1 item holds the same event) the event is a duplicate; when ev.Payload is set, at
+//     the same time, take the room's lock (waiting while another save holds it);
+//  2. when ev.Payload is set, callback.Project with the store's Tx, also for a duplicate: if an
 //     earlier delivery archived the event and failed before projecting it, the re-delivery
 //     completes the rows (a duplicate whose rows already reflect it writes nothing);
-//  4. give the lock back, whatever happened.
+//  3. give the lock back, whatever happened.
 //
 // A duplicate returns OutcomeDuplicate; otherwise rows written are OutcomeStored, none
-// OutcomeStale, and no payload OutcomeIgnored. An error may leave step 2 done and step 3 not,
-// or step 3 half done: the caller answers with a failure, and the next delivery (or a replay)
-// of the event completes it. Before any write, Save refuses an inconsistent event, and an event
-// too large for DynamoDB's item limit (ErrItemTooLarge).
+// OutcomeStale, and no payload OutcomeIgnored. An error may leave step 1's archive item written
+// and step 2 not, or step 2 half done: the caller answers with a failure, and the next delivery
+// (or a replay) of the event completes it. Before any write, Save refuses an inconsistent
+// event, and an event too large for DynamoDB's item limit (ErrItemTooLarge).
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
 	if err := ev.Check(); err != nil {
 		return 0, fmt.Errorf("dynamodb: save: %w", err)
@@ -59,36 +59,90 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	return o, nil
 }
 
-func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string]types.AttributeValue) (callback.Outcome, error) {
-	pk := roomPK(ev.SdkAppID, ev.RoomID)
-	var lock *roomLock
-	if ev.Payload != nil {
-		var err error
-		if lock, err = s.lockRoom(ctx, pk); err != nil {
-			return 0, err
-		}
-		defer lock.release(ctx)
-	}
+// archived is what archiving an event found.
+type archived int
 
-	duplicate, err := s.archive(ctx, ev, archive)
-	if err != nil {
-		return 0, err
-	}
+const (
+	archivedNow archived = iota // this save wrote the archive item
+	archivedV2                  // a version 2 item holds the event: another delivery's
+	archivedV1                  // a version 1 item holds the event
+)
+
+func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string]types.AttributeValue) (callback.Outcome, error) {
 	if ev.Payload == nil {
-		if duplicate {
+		found, err := s.archive(ctx, ev, archive)
+		switch {
+		case err != nil:
+			return 0, err
+		case found != archivedNow:
 			return callback.OutcomeDuplicate, nil
 		}
 		return callback.OutcomeIgnored, nil
 	}
 
+	// The archive item and the lock at once: the projection only reads the archive, so a save
+	// holding the room that finds this event archived before this save holds it folds a fact
+	// that is true. A save that fails to take the lock leaves its event archived and not
+	// projected; the next delivery, a duplicate, projects it.
+	var (
+		lock    *roomLock
+		lockErr error
+		locked  = make(chan struct{})
+		abort   = make(chan struct{})
+	)
+	go func() {
+		defer close(locked)
+		lock, lockErr = s.lockRoom(ctx, roomPK(ev.SdkAppID, ev.RoomID), abort)
+	}()
+	found, err := s.archive(ctx, ev, archive)
+	if err != nil {
+		close(abort) // stop waiting for the lock
+	}
+	<-locked
+	if lockErr != nil && err == nil {
+		err = lockErr
+	}
+	if err != nil {
+		if lock != nil {
+			lock.release(ctx)
+		}
+		return 0, err
+	}
+
 	changed, err := callback.Project(ctx, &tx{s: s, app: ev.SdkAppID, room: ev.RoomID, lock: lock}, ev)
-	switch {
-	case err != nil:
+	if err != nil {
+		lock.release(ctx)
 		if ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 			err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 		}
 		return 0, err
-	case duplicate:
+	}
+	switch {
+	case found == archivedNow && !changed:
+		// The rows already reflect the event: it is stale, or a duplicate delivery that took
+		// the lock first wrote them, and left word of it. Look for that word (deleting it)
+		// while giving the lock back.
+		var first bool
+		_ = parallel(2, func(i int) error {
+			if i == 0 {
+				lock.release(ctx)
+			} else {
+				first = s.takeProjected(ctx, ev)
+			}
+			return nil
+		})
+		if first {
+			return callback.OutcomeStored, nil
+		}
+		return callback.OutcomeStale, nil
+	case found == archivedV2 && changed:
+		// This duplicate wrote the event's rows first: the delivery that archived it may still
+		// be waiting for the lock, and is to answer OutcomeStored, not OutcomeStale.
+		s.leaveProjected(ctx, ev)
+	}
+	lock.release(ctx)
+	switch {
+	case found != archivedNow:
 		return callback.OutcomeDuplicate, nil
 	case changed:
 		return callback.OutcomeStored, nil
@@ -96,27 +150,51 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string
 	return callback.OutcomeStale, nil
 }
 
+// leaveProjected writes the item saying that a duplicate delivery wrote ev's rows first. It
+// only decides the outcome the archiving delivery answers, so a failure is not the save's.
+func (s *Store) leaveProjected(ctx context.Context, ev *callback.Event) {
+	_, _ = s.client.putItem(ctx, &ddb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item:      key(roomPK(ev.SdkAppID, ev.RoomID), projectedSK(ev)),
+	})
+}
+
+// takeProjected deletes the item leaveProjected writes for ev and reports whether it was there.
+// It runs also when ctx has ended, like the lock's release.
+func (s *Store) takeProjected(ctx context.Context, ev *callback.Event) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	out, err := s.client.deleteItem(ctx, &ddb.DeleteItemInput{
+		TableName:    aws.String(s.table),
+		Key:          key(roomPK(ev.SdkAppID, ev.RoomID), projectedSK(ev)),
+		ReturnValues: types.ReturnValueAllOld,
+	})
+	return err == nil && len(out.Attributes) > 0
+}
+
 // archive writes the archive item unless the event is already archived: its key exists, or,
 // in a table migrated from version 1, the version 1 item of its command and EventTime holds the
 // same body.
-func (s *Store) archive(ctx context.Context, ev *callback.Event, item map[string]types.AttributeValue) (duplicate bool, err error) {
+func (s *Store) archive(ctx context.Context, ev *callback.Event, item map[string]types.AttributeValue) (archived, error) {
 	if s.legacyUntil != 0 && ev.EventTime != 0 && ev.EventTime <= s.legacyUntil {
-		if dup, err := s.archivedByV1(ctx, ev); err != nil || dup {
-			return dup, err
+		if dup, err := s.archivedByV1(ctx, ev); err != nil {
+			return 0, err
+		} else if dup {
+			return archivedV1, nil
 		}
 	}
-	_, err = s.client.putItem(ctx, &ddb.PutItemInput{
+	_, err := s.client.putItem(ctx, &ddb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	switch {
 	case err == nil:
-		return false, nil
+		return archivedNow, nil
 	case isConditionFailed(err):
-		return true, nil
+		return archivedV2, nil
 	}
-	return false, fmt.Errorf("archive event: %w", err)
+	return 0, fmt.Errorf("archive event: %w", err)
 }
 
 // archivedByV1 reports whether version 1 archived ev: its item (keyed by command and EventTime

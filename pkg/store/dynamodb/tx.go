@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,7 +28,11 @@ type tx struct {
 	lock *roomLock // nil for a reader: Put is refused
 }
 
-var _ callback.Tx = (*tx)(nil)
+var _ callback.ConcurrentTx = (*tx)(nil)
+
+// Concurrent reports that the Tx's calls may run at the same time: each is an independent
+// request, and a tx holds no mutable state (the lock's lease is set before the tx exists).
+func (x *tx) Concurrent() bool { return true }
 
 // Get reads the row of t with key k, or nil.
 func (x *tx) Get(ctx context.Context, t *callback.Table, k callback.Row) (callback.Row, error) {
@@ -162,11 +167,29 @@ func (x *tx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, e
 // archivedAttrs are the attributes Archived reads of an archive item.
 const archivedAttrs = "callback_command, event_time, body_sha256, raw_body, raw_body_encoding"
 
-// Archived returns the room's archived events matching q: for each command, a range of the
-// version 2 sort keys (EV#<command>#<time>#<digest>); while the table holds version 1 items,
-// also the room's version 1 items (EVENT#<time>#<command>) in the time range. With q.Newest,
-// the greatest EventTime is found first (per command, the last key of its range), then only
-// the items at that time are read.
+// newestPage is how many items a backward read for ArchiveQuery.Newest asks for at a time: the
+// newest time usually holds one event, and the next item, older, ends the read.
+const newestPage = 4
+
+// maxFilterValues bounds the commands a Query's filter lists (DynamoDB allows 100 in IN);
+// beyond it the commands are filtered here only.
+const maxFilterValues = 100
+
+// groupSizes is how many projected commands each group holds.
+var groupSizes = func() map[string]int {
+	n := map[string]int{}
+	for _, g := range commandGroups {
+		n[g]++
+	}
+	return n
+}()
+
+// Archived returns the room's archived events matching q. Each archive group of the commands
+// asked for (the projection asks for one group at a time) is one Query on the group's key
+// range, EV#<group>#<from>… to EV#<group>#<to>…, keeping only the commands asked for; with
+// q.Newest, a backward Query reading a few items at a time that stops at the first item older
+// than the newest one asked for. While the table holds version 1 items, a Query on those runs
+// at the same time.
 func (x *tx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.Archived, error) {
 	from, to := q.From, q.To
 	if to == 0 {
@@ -176,63 +199,52 @@ func (x *tx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.
 		return nil, nil
 	}
 	wanted := map[string]bool{}
+	byGroup := map[string][]string{}
+	var groups []string
 	for _, c := range q.Commands {
+		if wanted[c] {
+			continue
+		}
 		wanted[c] = true
+		g := groupOf(c)
+		if byGroup[g] == nil {
+			groups = append(groups, g)
+		}
+		byGroup[g] = append(byGroup[g], c)
 	}
 
-	legacy, err := x.legacy(ctx, from, to, wanted)
-	if err != nil {
-		return nil, err
+	// One read per group and, when the table may hold some, one of the version 1 items, at once.
+	reads := len(groups)
+	if x.s.legacyUntil != 0 && from <= x.s.legacyUntil {
+		reads++
 	}
-	if q.Newest {
-		// The greatest time: of the legacy items, and of each command's range.
-		newest := int64(math.MinInt64)
-		for _, a := range legacy {
-			newest = max(newest, a.EventTime)
+	parts := make([][]callback.Archived, reads)
+	err := parallel(reads, func(i int) error {
+		var err error
+		switch {
+		case i == len(groups):
+			parts[i], err = x.legacy(ctx, from, to, wanted)
+		case q.Newest:
+			parts[i], err = x.newestOfGroup(ctx, groups[i], wanted, from, to)
+		default:
+			parts[i], err = x.groupRange(ctx, groups[i], byGroup[groups[i]], from, to)
 		}
-		times := make([]int64, len(q.Commands))
-		err := parallel(len(q.Commands), func(i int) error {
-			var err error
-			times[i], err = x.newestTime(ctx, q.Commands[i], from, to)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range times {
-			newest = max(newest, t)
-		}
-		if newest == math.MinInt64 {
-			return nil, nil
-		}
-		from, to = newest, newest
-		legacy = slices.DeleteFunc(legacy, func(a callback.Archived) bool { return a.EventTime != newest })
-	}
-
-	parts := make([][]callback.Archived, len(q.Commands))
-	err = parallel(len(q.Commands), func(i int) error {
-		c := q.Commands[i]
-		items, err := x.s.queryAll(ctx, rangeQuery(x.app, x.room, c, from, to, true))
-		if err != nil {
-			return fmt.Errorf("read the archive: %w", err)
-		}
-		for _, item := range items {
-			a, err := decodeArchived(item)
-			if err != nil {
-				return fmt.Errorf("read the archive: %w", err)
-			}
-			if a.Command == c { // a command holding '#' could fall in another's range
-				parts[i] = append(parts[i], a)
-			}
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := legacy
+	var out []callback.Archived
 	for _, p := range parts {
 		out = append(out, p...)
+	}
+	if q.Newest {
+		// Each read returned the items at its greatest time; keep those at the greatest of all.
+		newest := int64(math.MinInt64)
+		for _, a := range out {
+			newest = max(newest, a.EventTime)
+		}
+		out = slices.DeleteFunc(out, func(a callback.Archived) bool { return a.EventTime != newest })
 	}
 	// One event archived by both versions (a version 1 instance still running after the
 	// migration) is one event.
@@ -244,10 +256,10 @@ func (x *tx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.
 	}), nil
 }
 
-// rangeQuery selects the room's version 2 archive items of command with from <= EventTime <= to.
-// '$' follows '#', so the upper bound is past every digest at time to.
-func rangeQuery(app int64, room, command string, from, to int64, forward bool) *ddb.QueryInput {
-	prefix := eventPrefix + command + "#"
+// groupQuery selects the room's version 2 archive items of group g with from <= EventTime <= to.
+// '$' follows '#', so the upper bound is past every command and digest at time to.
+func groupQuery(app int64, room, g string, from, to int64, forward bool) *ddb.QueryInput {
+	prefix := groupPrefix(g)
 	return &ddb.QueryInput{
 		KeyConditionExpression: aws.String("pk = :p AND sk BETWEEN :lo AND :hi"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -260,32 +272,74 @@ func rangeQuery(app int64, room, command string, from, to int64, forward bool) *
 	}
 }
 
-// newestTime returns the greatest EventTime of the room's version 2 items of command within
-// [from, to], or math.MinInt64: the range read backwards until an item of that command.
-func (x *tx) newestTime(ctx context.Context, command string, from, to int64) (int64, error) {
-	in := rangeQuery(x.app, x.room, command, from, to, false)
-	in.ProjectionExpression = aws.String("callback_command, event_time")
-	in.Limit = aws.Int32(1)
-	for {
-		out, err := x.s.queryPage(ctx, in)
-		if err != nil {
-			return 0, fmt.Errorf("read the archive: %w", err)
+// groupRange returns the room's version 2 archive items of commands, all of group g, with
+// from <= EventTime <= to. When the commands are not the whole group, the Query's filter
+// leaves the others on the server.
+func (x *tx) groupRange(ctx context.Context, g string, commands []string, from, to int64) ([]callback.Archived, error) {
+	in := groupQuery(x.app, x.room, g, from, to, true)
+	if (g == groupOther || len(commands) < groupSizes[g]) && len(commands) <= maxFilterValues {
+		names := make([]string, len(commands))
+		for i, c := range commands {
+			names[i] = ":c" + strconv.Itoa(i)
+			in.ExpressionAttributeValues[names[i]] = attrS(c)
 		}
-		for _, item := range out.Items {
+		in.FilterExpression = aws.String("callback_command IN (" + strings.Join(names, ", ") + ")")
+	}
+	items, err := x.s.queryAll(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("read the archive: %w", err)
+	}
+	var out []callback.Archived
+	for _, item := range items {
+		a, err := decodeArchived(item)
+		if err != nil {
+			return nil, fmt.Errorf("read the archive: %w", err)
+		}
+		if slices.Contains(commands, a.Command) && a.EventTime >= from && a.EventTime <= to {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// newestOfGroup returns the room's version 2 archive items of the wanted commands of group g
+// at the greatest EventTime within [from, to] that one of them has: the range read backwards,
+// newestPage items at a time, until an item older than the first wanted one (or the range's
+// start). Other commands' items are read and skipped, not filtered on the server, so that an
+// older one ends the read.
+func (x *tx) newestOfGroup(ctx context.Context, g string, wanted map[string]bool, from, to int64) ([]callback.Archived, error) {
+	in := groupQuery(x.app, x.room, g, from, to, false)
+	in.Limit = aws.Int32(newestPage)
+	var out []callback.Archived
+	newest := int64(math.MinInt64)
+	for {
+		page, err := x.s.queryPage(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("read the archive: %w", err)
+		}
+		for _, item := range page.Items {
 			d := decoder{item: item}
 			c, t := d.str(attrCommand), d.int(attrEventTime)
 			if d.err != nil {
-				return 0, fmt.Errorf("read the archive: %w", d.err)
+				return nil, fmt.Errorf("read the archive: %w", d.err)
 			}
-			if c == command {
-				return t, nil
+			if t < newest {
+				return out, nil
 			}
+			if !wanted[c] || t < from || t > to {
+				continue
+			}
+			a, err := decodeArchived(item)
+			if err != nil {
+				return nil, fmt.Errorf("read the archive: %w", err)
+			}
+			newest = t
+			out = append(out, a)
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return math.MinInt64, nil
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
 		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-		in.Limit = aws.Int32(16)
+		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
 }
 
