@@ -79,27 +79,56 @@ func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
 	}
 	p := &projection{tx: tx, ev: ev, app: ev.SdkAppID, room: ev.RoomID, now: ev.ReceivedAt.UnixMilli()}
 	p.self = order{ev.EventTime, rankOf(ev.Command), ev.Digest(), ev.Command}
+	var parts []part
 	switch pl := ev.Payload.(type) {
 	case *RoomCreated, *RoomUpdated:
-		return p.life(ctx)
+		parts = []part{p.life(ctx)}
 	case *RoomDestroyed:
-		lifeChanged, err := p.life(ctx)
-		if err != nil {
-			return false, err
-		}
-		membersChanged, err := p.destroy(ctx, ev.EventTime)
-		return lifeChanged || membersChanged, err
+		parts = []part{p.life(ctx), p.destroy(ctx, ev.EventTime)}
 	case *MembersChanged:
-		membersChanged, err := p.members(ctx, pl)
+		parts = []part{p.members(ctx, pl), p.memberCount(ctx)}
+	case *SeatsChanged:
+		parts = []part{p.seats(ctx, pl)}
+	default:
+		return false, fmt.Errorf("no projection for a payload of type %T", ev.Payload)
+	}
+	return p.run(ctx, parts)
+}
+
+// part is one part of what an event means for the rows: what it reads (every part's reads of
+// a save are made together), then the rows it works out from them.
+type part struct {
+	reads []func() error
+	rows  func() ([]write, error)
+}
+
+// write is one row a save writes; old is the stored row, nil when there is none.
+type write struct {
+	t        *Table
+	old, row Row
+}
+
+// run makes the parts' reads, works out their rows and writes those that differ from the
+// stored ones (updated_at aside); changed reports whether there were any.
+func (p *projection) run(ctx context.Context, parts []part) (bool, error) {
+	var reads []func() error
+	for _, st := range parts {
+		reads = append(reads, st.reads...)
+	}
+	if err := p.together(reads...); err != nil {
+		return false, err
+	}
+	var writes []write
+	for _, st := range parts {
+		w, err := st.rows()
 		if err != nil {
 			return false, err
 		}
-		countChanged, err := p.memberCount(ctx)
-		return membersChanged || countChanged, err
-	case *SeatsChanged:
-		return p.seats(ctx, pl)
+		writes = append(writes, w...)
 	}
-	return false, fmt.Errorf("no projection for a payload of type %T", ev.Payload)
+	writes = slices.DeleteFunc(writes, func(w write) bool { return w.old != nil && sameRow(w.t, w.old, w.row) })
+	err := p.each(len(writes), func(i int) error { return p.tx.Put(ctx, writes[i].t, writes[i].old, writes[i].row) })
+	return len(writes) > 0, err
 }
 
 // order is an event's place in its room's fold.
@@ -163,39 +192,29 @@ func (p *projection) archived(ctx context.Context, q ArchiveQuery) ([]parsed, er
 	return out, nil
 }
 
-// put writes row unless cur (the stored row, or nil) already holds the same values.
-func (p *projection) put(ctx context.Context, t *Table, cur, row Row) (bool, error) {
-	if cur != nil && sameRow(t, cur, row) {
-		return false, nil
-	}
-	if err := p.tx.Put(ctx, t, cur, row); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
 // life folds the room's creates, updates and destroys into its row, with the newest member
 // event's count.
-func (p *projection) life(ctx context.Context) (bool, error) {
+func (p *projection) life(ctx context.Context) part {
 	var (
 		events    []parsed
 		count, at *int64
 		cur       Row
 	)
-	err := p.together(
-		func() (err error) { events, err = p.archived(ctx, ArchiveQuery{Commands: lifeCommands}); return err },
-		func() (err error) { count, at, err = p.newestCount(ctx); return err },
-		func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
-	)
-	if err != nil {
-		return false, err
+	return part{
+		reads: []func() error{
+			func() (err error) { events, err = p.archived(ctx, ArchiveQuery{Commands: lifeCommands}); return err },
+			func() (err error) { count, at, err = p.newestCount(ctx); return err },
+			func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
+		},
+		rows: func() ([]write, error) {
+			row := foldLife(p.app, p.room, events)
+			if row == nil {
+				return nil, nil
+			}
+			row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
+			return []write{{RoomsTable, cur, row.Row()}}, nil
+		},
 	}
-	row := foldLife(p.app, p.room, events)
-	if row == nil {
-		return false, nil
-	}
-	row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
-	return p.put(ctx, RoomsTable, cur, row.Row())
 }
 
 // foldLife applies the room's life events in event order; nil when there are none.
@@ -236,24 +255,28 @@ func (p *projection) newestCount(ctx context.Context) (count, at *int64, err err
 
 // memberCount brings member_count up to date after a member event; a room without a row
 // gets none (its create will read the count).
-func (p *projection) memberCount(ctx context.Context) (bool, error) {
+func (p *projection) memberCount(ctx context.Context) part {
 	var (
 		cur       Row
 		count, at *int64
 	)
-	err := p.together(
-		func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
-		func() (err error) { count, at, err = p.newestCount(ctx); return err },
-	)
-	if err != nil || cur == nil {
-		return false, err
+	return part{
+		reads: []func() error{
+			func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
+			func() (err error) { count, at, err = p.newestCount(ctx); return err },
+		},
+		rows: func() ([]write, error) {
+			if cur == nil {
+				return nil, nil
+			}
+			row, err := RoomRowOf(cur)
+			if err != nil {
+				return nil, err
+			}
+			row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
+			return []write{{RoomsTable, cur, row.Row()}}, nil
+		},
 	}
-	row, err := RoomRowOf(cur)
-	if err != nil {
-		return false, err
-	}
-	row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
-	return p.put(ctx, RoomsTable, cur, row.Row())
 }
 
 // memberState is what decides a member's row: its newest member event (enter or leave) and
@@ -267,27 +290,31 @@ type memberState struct {
 }
 
 // members applies a member event to the row of each member it lists.
-func (p *projection) members(ctx context.Context, pl *MembersChanged) (bool, error) {
+func (p *projection) members(ctx context.Context, pl *MembersChanged) part {
 	curs := make([]Row, len(pl.Members))
-	err := p.together(
-		func() error { return p.loadDestroys(ctx) },
-		func() error {
-			return p.each(len(curs), func(i int) (err error) {
-				curs[i], err = p.tx.Get(ctx, MembersTable, Row{p.app, p.room, pl.Members[i]})
-				return err
-			})
+	return part{
+		reads: []func() error{
+			func() error { return p.loadDestroys(ctx) },
+			func() error {
+				return p.each(len(curs), func(i int) (err error) {
+					curs[i], err = p.tx.Get(ctx, MembersTable, Row{p.app, p.room, pl.Members[i]})
+					return err
+				})
+			},
 		},
-	)
-	if err != nil {
-		return false, err
+		rows: func() ([]write, error) { return p.memberRows(ctx, pl, curs) },
 	}
-	rows := make([]Row, len(curs))
+}
+
+// memberRows works out the row of each member pl lists, from its stored row (curs, aligned).
+func (p *projection) memberRows(ctx context.Context, pl *MembersChanged, curs []Row) ([]write, error) {
+	writes := make([]write, len(curs))
 	for i, account := range pl.Members {
 		var st memberState
 		if curs[i] != nil {
 			m, err := MemberRowOf(curs[i])
 			if err != nil {
-				return false, err
+				return nil, err
 			}
 			st = p.stateOf(m)
 		}
@@ -300,8 +327,9 @@ func (p *projection) members(ctx context.Context, pl *MembersChanged) (bool, err
 			next.newest, next.enter, next.leaveType, next.reason = p.self, pl.Entered, pl.Type, pl.Reason
 		case c == 0:
 			// The same time and kind as the stored newest: the archive tells which wins.
+			var err error
 			if next, err = p.tieMember(ctx, account, next); err != nil {
-				return false, err
+				return nil, err
 			}
 		}
 		row := &MemberRow{SdkAppID: p.app, RoomID: p.room, MemberAccount: account, EnteredAt: next.enteredAt,
@@ -315,9 +343,9 @@ func (p *projection) members(ctx context.Context, pl *MembersChanged) (bool, err
 		default:
 			row.State, row.EventTime = MemberIn, next.newest.time
 		}
-		rows[i] = row.Row()
+		writes[i] = write{MembersTable, curs[i], row.Row()}
 	}
-	return p.putAll(ctx, MembersTable, curs, rows)
+	return writes, nil
 }
 
 // stateOf reads the deciding state back from a stored member row. A row a destroy ended was
@@ -399,67 +427,72 @@ func (p *projection) firstDestroy(t int64) *int64 {
 
 // destroy ends, at t, every member the destroy finds in the room: those in since before t,
 // and those an already stored, later destroy ended after an enter before t.
-func (p *projection) destroy(ctx context.Context, t int64) (bool, error) {
+func (p *projection) destroy(ctx context.Context, t int64) part {
 	var rows []Row
-	err := p.together(
-		func() error { return p.loadDestroys(ctx) },
-		func() (err error) { rows, err = p.tx.RoomRows(ctx, MembersTable); return err },
-	)
-	if err != nil {
-		return false, err
+	return part{
+		reads: []func() error{
+			func() error { return p.loadDestroys(ctx) },
+			func() (err error) { rows, err = p.tx.RoomRows(ctx, MembersTable); return err },
+		},
+		rows: func() ([]write, error) {
+			var writes []write
+			for _, cur := range rows {
+				m, err := MemberRowOf(cur)
+				if err != nil {
+					return nil, err
+				}
+				st := p.stateOf(m)
+				if !st.enter || st.newest.time > t || (m.State == MemberLeft && m.LeftAt != nil && *m.LeftAt <= t) {
+					continue
+				}
+				n := *m
+				n.State, n.LeftAt, n.LeaveType, n.LeaveReason, n.EventTime = MemberLeft, ptrTo(t), ptrTo(LeaveDestroyed), nil, t
+				n.UpdatedAt = p.now
+				writes = append(writes, write{MembersTable, cur, n.Row()})
+			}
+			return writes, nil
+		},
 	}
-	var curs, next []Row
-	for _, cur := range rows {
-		m, err := MemberRowOf(cur)
-		if err != nil {
-			return false, err
-		}
-		st := p.stateOf(m)
-		if !st.enter || st.newest.time > t || (m.State == MemberLeft && m.LeftAt != nil && *m.LeftAt <= t) {
-			continue
-		}
-		n := *m
-		n.State, n.LeftAt, n.LeaveType, n.LeaveReason, n.EventTime = MemberLeft, ptrTo(t), ptrTo(LeaveDestroyed), nil, t
-		n.UpdatedAt = p.now
-		curs, next = append(curs, cur), append(next, n.Row())
-	}
-	return p.putAll(ctx, MembersTable, curs, next)
 }
 
 // seats gives each listed seat the values of its newest seat event.
-func (p *projection) seats(ctx context.Context, pl *SeatsChanged) (bool, error) {
+func (p *projection) seats(ctx context.Context, pl *SeatsChanged) part {
 	curs := make([]Row, len(pl.Seats))
-	err := p.each(len(curs), func(i int) (err error) {
-		curs[i], err = p.tx.Get(ctx, SeatsTable, Row{p.app, p.room, pl.Seats[i].Index})
-		return err
-	})
-	if err != nil {
-		return false, err
-	}
-	var olds, rows []Row
-	for i, seat := range pl.Seats {
-		win := &seat
-		if cur := curs[i]; cur != nil {
-			stored, err := SeatRowOf(cur)
-			if err != nil {
-				return false, err
-			}
-			switch {
-			case stored.EventTime > p.self.time:
-				continue
-			case stored.EventTime == p.self.time:
-				// Two seat events of one millisecond list this seat: the last in event order wins.
-				if win, err = p.tieSeat(ctx, seat.Index); err != nil {
-					return false, err
+	return part{
+		reads: []func() error{func() error {
+			return p.each(len(curs), func(i int) (err error) {
+				curs[i], err = p.tx.Get(ctx, SeatsTable, Row{p.app, p.room, pl.Seats[i].Index})
+				return err
+			})
+		}},
+		rows: func() ([]write, error) {
+			var writes []write
+			for i, seat := range pl.Seats {
+				win := &seat
+				if cur := curs[i]; cur != nil {
+					stored, err := SeatRowOf(cur)
+					if err != nil {
+						return nil, err
+					}
+					switch {
+					case stored.EventTime > p.self.time:
+						continue
+					case stored.EventTime == p.self.time:
+						// Two seat events of one millisecond list this seat: the last in event
+						// order wins.
+						if win, err = p.tieSeat(ctx, seat.Index); err != nil {
+							return nil, err
+						}
+					}
 				}
+				row := &SeatRow{SdkAppID: p.app, RoomID: p.room, SeatIndex: seat.Index, MemberAccount: win.MemberAccount,
+					IsTakenDisabled: win.IsTakenDisabled, IsVideoDisabled: win.IsVideoDisabled,
+					IsAudioDisabled: win.IsAudioDisabled, EventTime: p.self.time, UpdatedAt: p.now}
+				writes = append(writes, write{SeatsTable, curs[i], row.Row()})
 			}
-		}
-		row := &SeatRow{SdkAppID: p.app, RoomID: p.room, SeatIndex: seat.Index, MemberAccount: win.MemberAccount,
-			IsTakenDisabled: win.IsTakenDisabled, IsVideoDisabled: win.IsVideoDisabled,
-			IsAudioDisabled: win.IsAudioDisabled, EventTime: p.self.time, UpdatedAt: p.now}
-		olds, rows = append(olds, curs[i]), append(rows, row.Row())
+			return writes, nil
+		},
 	}
-	return p.putAll(ctx, SeatsTable, olds, rows)
 }
 
 // tieSeat returns the seat at index as the newest of the seat events at the saved event's time
@@ -518,17 +551,6 @@ func (p *projection) each(n int, f func(i int) error) error {
 		}
 	}
 	return nil
-}
-
-// putAll writes each of rows whose stored row (olds, aligned; nil when there is none) differs,
-// and reports whether any did.
-func (p *projection) putAll(ctx context.Context, t *Table, olds, rows []Row) (bool, error) {
-	wrote := make([]bool, len(rows))
-	err := p.each(len(rows), func(i int) (err error) {
-		wrote[i], err = p.put(ctx, t, olds[i], rows[i])
-		return err
-	})
-	return slices.Contains(wrote, true), err
 }
 
 func ptrTo[T any](v T) *T { return &v }
