@@ -90,14 +90,14 @@
 //	member_count N, member_count_at N, destroyed_at N, destroy_operator_account S
 //
 // Members, one item per SdkAppid + RoomId + member account (the room_members table), spread
-// over 16 partitions per room so that a busy room's member writes are not one partition key:
+// over 4 partitions per room so that a busy room's member writes are not one partition key:
 //
 //	pk = "MEMBERS#<sdkappid>#<room_id>#<shard>", sk = "<member_account>"
-//	shard = FNV-1a (32 bits) of the account's UTF-8 bytes, modulo 16, in decimal (0 to 15)
+//	shard = FNV-1a (32 bits) of the account's UTF-8 bytes, modulo 4, in decimal (0 to 3)
 //	sdk_app_id N, room_id S, member_account S, state S ("in" or "left"), entered_at N, left_at N,
 //	leave_type S, leave_reason S, event_time N, updated_at N
 //
-// A room's members are 16 queries, one per shard (Reader.Rows, and a destroy, which ends every
+// A room's members are 4 queries, one per shard (Reader.Rows, and a destroy, which ends every
 // member in the room). Accounts are at most 255 bytes and never empty (the core refuses others).
 //
 // Seats, one item per SdkAppid + RoomId + seat index (the room_seats table), in one partition

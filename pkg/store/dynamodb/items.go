@@ -58,7 +58,7 @@ const (
 	appIndexPrefix  = "EVENTS#"
 
 	// memberShards is the number of partitions a room's member items are spread over.
-	memberShards = 16
+	memberShards = 4
 )
 
 // roomPK is the partition key of a room's item, of its lock and of its archive items.
@@ -167,7 +167,7 @@ func checkKeyParts(ev *callback.Event) error {
 	if !utf8.ValidString(ev.Command) {
 		return fmt.Errorf("dynamodb: save: Command is not valid UTF-8")
 	}
-	// The longest partition key of a room is its members' (a two-digit shard).
+	// The longest partition key of a room is its members' (with the shard).
 	if len(membersPK(ev.SdkAppID, ev.RoomID, memberShards-1)) > maxPartKeySize {
 		return fmt.Errorf("dynamodb: save: RoomID of %d bytes is too long for a DynamoDB key", len(ev.RoomID))
 	}
