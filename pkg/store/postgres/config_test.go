@@ -182,25 +182,25 @@ func TestRowParams(t *testing.T) {
 func TestStatements(t *testing.T) {
 	st := statementsOf(callback.MembersTable)
 	for got, want := range map[string]string{
-		st.get: "SELECT sdk_app_id, room_id, member_account, state, entered_at, left_at, leave_type, leave_reason, " +
+		st.Get: "SELECT sdk_app_id, room_id, member_account, state, entered_at, left_at, leave_type, leave_reason, " +
 			"event_time, updated_at FROM room_members WHERE sdk_app_id = $1 AND room_id = $2 AND member_account = $3",
-		st.insert: "INSERT INTO room_members (sdk_app_id, room_id, member_account, state, entered_at, left_at, leave_type, " +
+		st.Insert: "INSERT INTO room_members (sdk_app_id, room_id, member_account, state, entered_at, left_at, leave_type, " +
 			"leave_reason, event_time, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-		st.update: "UPDATE room_members SET state = $1, entered_at = $2, left_at = $3, leave_type = $4, leave_reason = $5, " +
+		st.Update: "UPDATE room_members SET state = $1, entered_at = $2, left_at = $3, leave_type = $4, leave_reason = $5, " +
 			"event_time = $6, updated_at = $7 WHERE sdk_app_id = $8 AND room_id = $9 AND member_account = $10",
 	} {
 		if got != want {
 			t.Errorf("statement:\n got %s\nwant %s", got, want)
 		}
 	}
-	if st := statementsOf(callback.RoomsTable); !strings.Contains(st.room, "schedule_invitee_list_account::text") ||
-		!strings.HasSuffix(st.room, "FROM rooms WHERE sdk_app_id = $1 AND room_id = $2") {
-		t.Errorf("rooms of a room: %s", st.room)
+	if st := statementsOf(callback.RoomsTable); !strings.Contains(st.Room, "schedule_invitee_list_account::text") ||
+		!strings.HasSuffix(st.Room, "FROM rooms WHERE sdk_app_id = $1 AND room_id = $2") {
+		t.Errorf("rooms of a room: %s", st.Room)
 	}
 	q, p := archiveQuery(7, "r", callback.ArchiveQuery{Commands: []string{"a", "b"}, From: 5, To: 9, Newest: true})
 	want := "SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE sdk_app_id = $1 AND " +
 		"room_id = $2 AND callback_command IN ($3, $4) AND event_time IS NOT NULL AND event_time >= $5 AND event_time <= $6 " +
-		"AND event_time = (SELECT max(event_time) FROM callback_events WHERE sdk_app_id = $1 AND room_id = $2 AND " +
+		"AND event_time = (SELECT MAX(event_time) FROM callback_events WHERE sdk_app_id = $1 AND room_id = $2 AND " +
 		"callback_command IN ($3, $4) AND event_time IS NOT NULL AND event_time >= $5 AND event_time <= $6)"
 	if q != want || len(p.values) != 6 {
 		t.Errorf("archive query with %d parameters:\n got %s\nwant %s", len(p.values), q, want)

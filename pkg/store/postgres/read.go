@@ -26,7 +26,7 @@ func (s *Store) Rows(ctx context.Context, t *callback.Table, sdkAppID int64, roo
 	var rows []callback.Row
 	err := s.withConn(ctx, func(conn *pgconn.PgConn) error {
 		var err error
-		rows, err = readRows(ctx, conn, t, statementsOf(t).room, roomParams(sdkAppID, roomID))
+		rows, err = readRows(ctx, conn, t, statementsOf(t).Room, roomParams(sdkAppID, roomID))
 		return err
 	})
 	if err != nil {

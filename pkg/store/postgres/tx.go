@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqltext"
 )
 
 // roomTx is the projection's callback.Tx on a connection inside Save's transaction, for one
@@ -38,7 +38,7 @@ func (x *roomTx) Get(ctx context.Context, t *callback.Table, key callback.Row) (
 			return nil, &stepError{": read " + t.Name, err}
 		}
 	}
-	rows, err := readRows(ctx, x.conn, t, statementsOf(t).get, p)
+	rows, err := readRows(ctx, x.conn, t, statementsOf(t).Get, p)
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (x *roomTx) Get(ctx context.Context, t *callback.Table, key callback.Row) (
 
 // RoomRows returns every row of t of the room.
 func (x *roomTx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, error) {
-	return readRows(ctx, x.conn, t, statementsOf(t).room, roomParams(x.app, x.room))
+	return readRows(ctx, x.conn, t, statementsOf(t).Room, roomParams(x.app, x.room))
 }
 
 // Put inserts row (old == nil) or replaces every column of the stored row old, found by key.
@@ -60,10 +60,10 @@ func (x *roomTx) Put(ctx context.Context, t *callback.Table, old, row callback.R
 		return fail(err)
 	}
 	st := statementsOf(t)
-	sql, first := st.insert, 0
+	sql, first := st.Insert, 0
 	if old != nil {
 		// SET the columns after the key ($1 …), WHERE the key (the last parameters).
-		sql, first = st.update, t.Key
+		sql, first = st.Update, t.Key
 	}
 	p := &params{}
 	for k := range row {
@@ -99,38 +99,20 @@ func (x *roomTx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callb
 // archivedResultFormats reads raw_body in binary, the rest as text.
 var archivedResultFormats = []int16{formatText, formatText, formatText, formatBinary}
 
-// archiveQuery returns the SELECT of the room's archived events that match q, and its
-// parameters. It uses the archive key's index (sdk_app_id, room_id, callback_command,
-// event_time, body_sha256).
+// archiveQuery returns the SELECT of the room's archived events that match q
+// (sqltext.Dollar), and its parameters.
 func archiveQuery(app int64, room string, q callback.ArchiveQuery) (string, *params) {
-	p := roomParams(app, room)
-	var where strings.Builder
-	where.WriteString(`sdk_app_id = $1 AND room_id = $2 AND callback_command IN (`)
-	for i, c := range q.Commands {
-		if i > 0 {
-			where.WriteString(", ")
+	text, args := sqltext.Dollar.Archive(app, room, q)
+	p := &params{}
+	for _, v := range args {
+		switch v := v.(type) {
+		case int64:
+			p.int8(v)
+		case string:
+			p.text(v)
 		}
-		p.text(c)
-		where.WriteString(placeholder(len(p.values)))
 	}
-	if len(q.Commands) == 0 {
-		where.WriteString("NULL")
-	}
-	where.WriteString(`) AND event_time IS NOT NULL`)
-	if q.From != 0 {
-		p.int8(q.From)
-		where.WriteString(` AND event_time >= ` + placeholder(len(p.values)))
-	}
-	if q.To != 0 {
-		p.int8(q.To)
-		where.WriteString(` AND event_time <= ` + placeholder(len(p.values)))
-	}
-	cond := where.String()
-	sql := `SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE ` + cond
-	if q.Newest {
-		sql += ` AND event_time = (SELECT max(event_time) FROM callback_events WHERE ` + cond + `)`
-	}
-	return sql, p
+	return text, p
 }
 
 // roomParams are the parameters $1, $2 of a statement on one room.
@@ -249,61 +231,20 @@ var kindOIDs = map[callback.ColumnKind]uint32{
 	callback.KindList: oidJSONB,
 }
 
-// statements are the SQL texts of one table, built once from its descriptor: get (by key),
-// room (every row of a room), insert, and update (SET the columns after the key, $1 …, WHERE
-// the key, the last parameters). JSONB columns are read back as their text.
-type statements struct {
-	get, room, insert, update string
-}
-
 // tableStatements holds the statements of callback.Tables, built at start and only read after.
-var tableStatements = func() map[*callback.Table]*statements {
-	m := make(map[*callback.Table]*statements, len(callback.Tables))
+var tableStatements = func() map[*callback.Table]sqltext.Statements {
+	m := make(map[*callback.Table]sqltext.Statements, len(callback.Tables))
 	for _, t := range callback.Tables {
-		m[t] = buildStatements(t)
+		m[t] = sqltext.Dollar.Statements(t)
 	}
 	return m
 }()
 
-func statementsOf(t *callback.Table) *statements {
+func statementsOf(t *callback.Table) sqltext.Statements {
 	if st, ok := tableStatements[t]; ok {
 		return st
 	}
-	return buildStatements(t)
-}
-
-func buildStatements(t *callback.Table) *statements {
-	names := t.Names()
-	read := make([]string, len(names))
-	for i, c := range t.Columns {
-		read[i] = c.Name
-		if c.Kind == callback.KindList {
-			read[i] += "::text"
-		}
-	}
-	where := func(first int) string {
-		conds := make([]string, t.Key)
-		for i := range t.Key {
-			conds[i] = names[i] + " = " + placeholder(first+i)
-		}
-		return strings.Join(conds, " AND ")
-	}
-	values := make([]string, len(names))
-	for i := range names {
-		values[i] = placeholder(i + 1)
-	}
-	set := make([]string, 0, len(names)-t.Key)
-	for i, n := range names[t.Key:] {
-		set = append(set, n+" = "+placeholder(i+1))
-	}
-	selectFrom := `SELECT ` + strings.Join(read, ", ") + ` FROM ` + t.Name + ` WHERE `
-	st := &statements{
-		get:    selectFrom + where(1),
-		room:   selectFrom + `sdk_app_id = $1 AND room_id = $2`,
-		insert: `INSERT INTO ` + t.Name + ` (` + strings.Join(names, ", ") + `) VALUES (` + strings.Join(values, ", ") + `)`,
-		update: `UPDATE ` + t.Name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + where(len(set)+1),
-	}
-	return st
+	return sqltext.Dollar.Statements(t)
 }
 
 // placeholder is the n-th parameter, $n.

@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqltext"
 )
 
 // Conn is what Tx needs of a *sql.Tx (or of a wrapper that prepares statements once).
@@ -33,7 +33,7 @@ var _ callback.Tx = (*Tx)(nil)
 
 // Get returns the row of t with key, or nil.
 func (x *Tx) Get(ctx context.Context, t *callback.Table, key callback.Row) (callback.Row, error) {
-	rows, err := x.query(ctx, t, statementsOf(t).get, valuesOf(t, key)...)
+	rows, err := x.query(ctx, t, statementsOf(t).Get, valuesOf(t, key)...)
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
@@ -42,16 +42,16 @@ func (x *Tx) Get(ctx context.Context, t *callback.Table, key callback.Row) (call
 
 // RoomRows returns every row of t of the room.
 func (x *Tx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, error) {
-	return x.query(ctx, t, statementsOf(t).room, x.App, x.Room)
+	return x.query(ctx, t, statementsOf(t).Room, x.App, x.Room)
 }
 
 // Put inserts row (old == nil) or replaces the stored row old.
 func (x *Tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) error {
 	st := statementsOf(t)
 	args := valuesOf(t, row)
-	q := st.insert
+	q := st.Insert
 	if old != nil {
-		q = st.update
+		q = st.Update
 		args = append(args[t.Key:], args[:t.Key]...) // SET the columns, WHERE the key
 	}
 	if _, err := x.Conn.ExecContext(ctx, q, args...); err != nil {
@@ -82,37 +82,10 @@ func (x *Tx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callback.
 	return out, nil
 }
 
-// ArchiveQuery returns the SELECT of the room's archived events matching q, with "?"
-// placeholders, and its arguments. It reads callback_command, event_time, body_sha256 and
-// raw_body, and uses the archive's key index (sdk_app_id, room_id, callback_command,
-// event_time, body_sha256).
+// ArchiveQuery returns the SELECT of the room's archived events that match q, with "?"
+// placeholders, and its arguments (sqltext.Question).
 func ArchiveQuery(app int64, room string, q callback.ArchiveQuery) (string, []any) {
-	var where strings.Builder
-	args := []any{app, room}
-	where.WriteString(`sdk_app_id = ? AND room_id = ? AND callback_command IN (`)
-	for i, c := range q.Commands {
-		if i > 0 {
-			where.WriteString(", ")
-		}
-		where.WriteString("?")
-		args = append(args, c)
-	}
-	where.WriteString(") AND event_time IS NOT NULL")
-	if q.From != 0 {
-		where.WriteString(" AND event_time >= ?")
-		args = append(args, q.From)
-	}
-	if q.To != 0 {
-		where.WriteString(" AND event_time <= ?")
-		args = append(args, q.To)
-	}
-	cond := where.String()
-	query := `SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE ` + cond
-	if q.Newest {
-		query += ` AND event_time = (SELECT MAX(event_time) FROM callback_events WHERE ` + cond + `)`
-		args = append(args, args...)
-	}
-	return query, args
+	return sqltext.Question.Archive(app, room, q)
 }
 
 // Rows reads the rows of t of one room through db (the Reader's Rows).
@@ -228,33 +201,13 @@ func valuesOf(t *callback.Table, row callback.Row) []any {
 	return args
 }
 
-// statements are the SQL texts of one table, built once from its descriptor.
-type statements struct {
-	get, room, insert, update string
-}
+var cache sync.Map // *callback.Table → sqltext.Statements
 
-var cache sync.Map // *callback.Table → *statements
-
-func statementsOf(t *callback.Table) *statements {
+// statementsOf returns t's statements in the "?" dialect, built once.
+func statementsOf(t *callback.Table) sqltext.Statements {
 	if st, ok := cache.Load(t); ok {
-		return st.(*statements)
+		return st.(sqltext.Statements)
 	}
-	names := t.Names()
-	cols := strings.Join(names, ", ")
-	keyWhere := make([]string, t.Key)
-	for i := range t.Key {
-		keyWhere[i] = names[i] + " = ?"
-	}
-	set := make([]string, 0, len(names)-t.Key)
-	for _, n := range names[t.Key:] {
-		set = append(set, n+" = ?")
-	}
-	st := &statements{
-		get:    `SELECT ` + cols + ` FROM ` + t.Name + ` WHERE ` + strings.Join(keyWhere, " AND "),
-		room:   `SELECT ` + cols + ` FROM ` + t.Name + ` WHERE sdk_app_id = ? AND room_id = ?`,
-		insert: `INSERT INTO ` + t.Name + ` (` + cols + `) VALUES (?` + strings.Repeat(", ?", len(names)-1) + `)`,
-		update: `UPDATE ` + t.Name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + strings.Join(keyWhere, " AND "),
-	}
-	actual, _ := cache.LoadOrStore(t, st)
-	return actual.(*statements)
+	st, _ := cache.LoadOrStore(t, sqltext.Question.Statements(t))
+	return st.(sqltext.Statements)
 }
