@@ -12,12 +12,13 @@ import (
 // reachable from a type that is converted to an interface. *Store is a callback.Store, so a
 // *ddb.Client field would keep all ~60 DynamoDB operations with their serializers and
 // middleware stacks: several MB of binary that no roomhook request ever runs. Method values
-// hide the client's type from the store's type descriptor, so only these six are linked.
+// hide the client's type from the store's type descriptor, so only these seven are linked.
 type api struct {
 	getItem       func(context.Context, *ddb.GetItemInput, ...func(*ddb.Options)) (*ddb.GetItemOutput, error)
 	putItem       func(context.Context, *ddb.PutItemInput, ...func(*ddb.Options)) (*ddb.PutItemOutput, error)
 	deleteItem    func(context.Context, *ddb.DeleteItemInput, ...func(*ddb.Options)) (*ddb.DeleteItemOutput, error)
 	query         func(context.Context, *ddb.QueryInput, ...func(*ddb.Options)) (*ddb.QueryOutput, error)
+	scan          func(context.Context, *ddb.ScanInput, ...func(*ddb.Options)) (*ddb.ScanOutput, error) // the migration from version 1 only
 	describeTable func(context.Context, *ddb.DescribeTableInput, ...func(*ddb.Options)) (*ddb.DescribeTableOutput, error)
 	createTable   func(context.Context, *ddb.CreateTableInput, ...func(*ddb.Options)) (*ddb.CreateTableOutput, error)
 }
@@ -28,6 +29,7 @@ func newAPI(c *ddb.Client) api {
 		putItem:       c.PutItem,
 		deleteItem:    c.DeleteItem,
 		query:         c.Query,
+		scan:          c.Scan,
 		describeTable: c.DescribeTable,
 		createTable:   c.CreateTable,
 	}

@@ -159,13 +159,37 @@
 // # Migration from version 1
 //
 // Version 1 keyed the archive on the command and EventTime alone, sk = "EVENT#<event_time, 19
-// digits>#<callback_command>", had no member or seat items and no body_sha256. Open migrates a
-// version 1 table in place without rewriting any item: it replaces the schema version item with
-// version 2 and legacy_until = the migration's time in Unix ms plus 10 minutes (for other
-// instances' clocks and the version 1 instances still finishing their requests), conditional on
-// the version read, so cold starts racing on one table agree on one item and one legacy_until.
-// The version 1 archive items stay where they are and Reader.Events lists them as before. While
-// legacy_until is set:
+// digits>#<callback_command>", had no member or seat items and no body_sha256, and projected
+// only the creates: it archived updates, destroys, member enters and leaves and seat changes
+// without projecting them. Open migrates a version 1 table in place without rewriting any
+// archive item, in two steps:
+//
+//  1. the refold: one Scan of the table (paged, filtered on the server to version 1 archive
+//     items of projected commands with an EventTime, sk beginning "EVENT#" but not
+//     "EVENT#NOTIME#", reading only pk, sdk_app_id and room_id) lists the rooms whose version
+//     1 archive holds projected events; each of them, up to 8 at a time, is refolded under
+//     its room lock, as a save projects (callback.Refold: the room's archive, version 1 items
+//     included, folded into its room, member and seat items, each item that ends changed
+//     written as in step 2 of a save). The rows then are what a version 2 store holds that saved
+//     the same callbacks. A room whose fold would make an item too large (ErrItemTooLarge,
+//     only from bodies a version 2 Save refuses) keeps its version 1 rows;
+//  2. the schema version item becomes version 2 with legacy_until = the migration's time in
+//     Unix ms plus 10 minutes (for other instances' clocks and the version 1 instances still
+//     finishing their requests), conditional on the version read, so cold starts racing on
+//     one table agree on one item and one legacy_until.
+//
+// The version item says 2 only once every room is refolded: a cold start that fails or runs
+// out of time half-way leaves version 1, and the next one refolds again (a room already
+// refolded writes nothing). Racing cold starts each refold, taking turns on each room through
+// its lock. The refold costs a Scan of the whole table plus a few requests per room, within
+// Open's budget (Options.Timeout; a function's cold start allows four times
+// ROOMHOOK_STORE_TIMEOUT): migrate a large version 1 table ahead of the deployment, with
+// `ROOMHOOK_STORE='dynamodb://…' go run ./scripts/migrate -timeout 30m` (safe beside
+// starting functions, and to run again). An event a version 1 instance still running archives
+// after its room was refolded is not folded in by the migration.
+//
+// The version 1 archive items stay where they are and Reader.Events lists them as before.
+// While legacy_until is set:
 //
 //   - the projection also reads the room's version 1 items (a Query on the room's partition for
 //     sk from "EVENT#<from>#" to "EVENT#<to>$", which leaves out EVENT#NOTIME#…, filtered on
@@ -173,11 +197,12 @@
 //     legacy_until skips this Query);
 //   - before archiving an event whose EventTime is at most legacy_until, Save reads the version
 //     1 item of its command and EventTime: when it exists and its body (gunzipped when
-//     raw_body_encoding is gzip) has the event's SHA-256, the event is a duplicate. Another body
-//     at that key is another event, archived with a version 2 key.
+//     raw_body_encoding is gzip) has the event's SHA-256, the event is a duplicate (which
+//     still projects, as in step 2 of a save, and finds the rows already reflecting it).
+//     Another body at that key is another event, archived with a version 2 key.
 //
-// Version 1 room items are version 2 room items whose four new attributes are absent; the next
-// event of the room folds its archive, version 1 items included, into them.
+// Version 1 room items are version 2 room items whose four new attributes are absent until the
+// refold (or a later event of the room) sets them.
 //
 // # Item size
 //
@@ -249,7 +274,8 @@
 //
 //	dynamodb:DescribeTable, dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:Query
 //
-// plus dynamodb:CreateTable only if Open is to create a missing table. Tools reading the
+// plus dynamodb:CreateTable only if Open is to create a missing table, and dynamodb:Scan only
+// while Open migrates a version 1 table (see Migration from version 1). Tools reading the
 // archive (Reader.Events) need dynamodb:Query on the index, arn:…:table/TABLE/index/gsi1, and
 // Reader.Rows needs dynamodb:GetItem and dynamodb:Query on the table.
 //

@@ -1522,10 +1522,12 @@ func TestMemberShards(t *testing.T) {
 }
 
 // TestMigrationFromV1 opens a table written by roomhook's version-1 code (v1store builds and
-// runs it) with several cold starts at once: they agree on one migration, no item is changed,
-// the version 1 rows read back, every version 1 event delivered again is a duplicate (an event
-// without EventTime is archived again, as always) and completes the projection, and new events,
-// including one at a version 1 key with another body, are stored.
+// runs it) with several cold starts at once: they agree on one migration, no archive item is
+// changed, the rows become the fold of every event version 1 archived (those it archived
+// without projecting them included: what a new store holds once it saved the same callbacks),
+// every version 1 event delivered again is a duplicate (an event without EventTime is
+// archived again, as always) that changes no row, and new events, including one at a version
+// 1 key with another body, are stored and fold in on top.
 func TestMigrationFromV1(t *testing.T) {
 	isolateAWS(t)
 	table := tableName()
@@ -1539,6 +1541,7 @@ func TestMigrationFromV1(t *testing.T) {
 	for _, item := range scanAll(t, table) {
 		before[itemKey(item)] = canon(item)
 	}
+	fold := v1Fold(t, app)
 
 	start := time.Now()
 	stores, ok := storetest.OpenTogether(t, 4, func() (*Store, error) { return Open(t.Context(), u, Options{}) })
@@ -1562,29 +1565,35 @@ func TestMigrationFromV1(t *testing.T) {
 		t.Errorf("a later cold start: legacy_until %d, want %d", s.legacyUntil, legacyUntil)
 	}
 
-	// No item was rewritten.
-	after := map[string]string{}
-	for _, item := range scanAll(t, table) {
-		after[itemKey(item)] = canon(item)
+	// No archive item was rewritten; the only items written are the rows (no lock left).
+	checkV1ArchiveKept(t, table, before)
+
+	// The rows are the fold of every version 1 event: room A's create overlaid by both
+	// updates, its count that of the leave, u2 and 144115233775727695 in, u3 kicked, seats 0
+	// and 1; room B created again and destroyed.
+	checkFold(t, s, app, fold, "after the migration")
+	a, err := callback.ReadRoom(t.Context(), s, app, "v1-room-a")
+	if err != nil || *a.Info.RoomName != "renamed in v1" || *a.Info.CustomInfo != "custom via the other spelling" ||
+		*a.Info.IsVideoDisabled || a.CallbackCommand != callback.CommandUpdateRoomAlt || a.EventTime != t0+1_500 ||
+		a.MemberCount == nil || *a.MemberCount != 2 || *a.MemberCountAt != t0+3_000 || a.DestroyedAt != nil {
+		t.Errorf("room A after the migration = %+v, %v", a, err)
 	}
-	for k, v := range before {
-		if k == schemaPK+" | "+schemaSK {
-			continue
-		}
-		if after[k] != v {
-			t.Errorf("item %s changed by the migration:\n before %s\n after  %s", k, v, after[k])
-		}
+	b, err := callback.ReadRoom(t.Context(), s, app, "v1-room-b")
+	if err != nil || *b.Info.RoomName != "B again" || b.DestroyedAt == nil || *b.DestroyedAt != t0+4_000 ||
+		b.DestroyOperatorAccount == nil || *b.DestroyOperatorAccount != "v1-admin" {
+		t.Errorf("room B after the migration = %+v, %v", b, err)
 	}
-	if len(after) != len(before) {
-		t.Errorf("%d items after the migration, %d before", len(after), len(before))
+	checkMembers(t, s, app, "v1-room-a", map[string]string{
+		"u2":                 "in t0+2000",
+		"144115233775727695": "in t0+2000",
+		"u3":                 "left t0+2001 t0+3000 Kicked spam",
+	})
+	seats, err := callback.ReadSeats(t.Context(), s, app, "v1-room-a")
+	if err != nil || len(seats) != 2 || seats[0].SeatIndex != 0 || *seats[0].MemberAccount != "u2" ||
+		seats[1].SeatIndex != 1 || seats[1].MemberAccount != nil {
+		t.Errorf("seats of room A after the migration = %+v, %v", seats, err)
 	}
 
-	// The version 1 rooms read back, with the version 2 columns NULL; the archive reads back
-	// with each body's SHA-256.
-	a, err := callback.ReadRoom(t.Context(), s, app, "v1-room-a")
-	if err != nil || a.Info.RoomName == nil || *a.Info.RoomName != "v1 room A" || a.MemberCount != nil || a.DestroyedAt != nil {
-		t.Errorf("version 1 room A = %+v, %v", a, err)
-	}
 	evs, err := s.Events(t.Context(), app)
 	if err != nil || len(evs) != len(callbacks) {
 		t.Fatalf("Events after the migration = %d, %v; want %d", len(evs), err, len(callbacks))
@@ -1605,7 +1614,14 @@ func TestMigrationFromV1(t *testing.T) {
 		}
 	}
 
-	// Every version 1 event delivered again is a duplicate and completes the rows.
+	// Every version 1 event delivered again is a duplicate and changes no row, updated_at
+	// included.
+	rowsBefore := map[string][]string{}
+	for _, room := range v1Rooms {
+		for _, tb := range callback.Tables {
+			rowsBefore[room+" "+tb.Name] = fullRowsOf(t, s, tb, app, room)
+		}
+	}
 	for i, c := range callbacks {
 		ev, err := c.Event(app, time.Now())
 		if err != nil {
@@ -1615,7 +1631,7 @@ func TestMigrationFromV1(t *testing.T) {
 		if ev.EventTime == 0 {
 			want = callback.OutcomeIgnored
 		}
-		if o, err := s.Save(t.Context(), ev); err != nil || o != want {
+		if o, err := stores[i%len(stores)].Save(t.Context(), ev); err != nil || o != want {
 			t.Errorf("re-delivery %d (%s): %v, %v; want %v", i, c.Command, o, err, want)
 		}
 	}
@@ -1623,49 +1639,33 @@ func TestMigrationFromV1(t *testing.T) {
 		t.Errorf("Events after the re-deliveries = %d, %v; want %d", len(evs), err, len(callbacks)+1)
 	}
 	for _, item := range scanAll(t, table) {
-		if sk := str(item, attrSK); strings.HasPrefix(sk, eventPrefix) {
-			t.Errorf("a re-delivery archived %s again", itemKey(item))
+		if sk := str(item, attrSK); strings.HasPrefix(sk, eventPrefix) || strings.HasPrefix(sk, projectedPrefix) {
+			t.Errorf("a re-delivery wrote %s", itemKey(item))
 		}
 	}
-
-	// The rows are those a version 2 store makes of the same callbacks.
-	fresh := open(t)
-	for _, c := range callbacks {
-		ev, err := c.Event(app, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fresh.Save(t.Context(), ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, room := range []string{"v1-room-a", "v1-room-b"} {
+	for _, room := range v1Rooms {
 		for _, tb := range callback.Tables {
-			got, want := rowsOf(t, s, tb, app, room), rowsOf(t, fresh, tb, app, room)
-			if !slices.Equal(got, want) {
-				t.Errorf("%s of %s after the re-deliveries:\n got  %v\n want %v", tb.Name, room, got, want)
+			if got, want := fullRowsOf(t, s, tb, app, room), rowsBefore[room+" "+tb.Name]; !slices.Equal(got, want) {
+				t.Errorf("%s of %s changed by the re-deliveries:\n got  %v\n want %v", tb.Name, room, got, want)
 			}
 		}
 	}
-	a, err = callback.ReadRoom(t.Context(), s, app, "v1-room-a")
-	if err != nil || *a.Info.RoomName != "renamed in v1" || *a.Info.CustomInfo != "custom via the other spelling" ||
-		a.MemberCount == nil || *a.MemberCount != 2 {
-		t.Errorf("room A after the re-deliveries = %+v, %v", a, err)
-	}
 
-	// New events: one at a version 1 key with another body, one later; both stored.
+	// New events: one at a version 1 key with another body, then a destroy, which ends every
+	// member still in, those version 1 saw enter included.
 	mustSave(t, s, event(t, app, callback.CommandMemberEnter, enterBody("v1-room-a", t0+2000, 9, "u9")), callback.OutcomeStored)
-	mustSave(t, s, event(t, app, callback.CommandMemberLeave, leaveBody("v1-room-a", t0+10_000, 8, "Leave", "bye", "u2")), callback.OutcomeStored)
-	members, err := callback.ReadMembers(t.Context(), s, app, "v1-room-a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	states := map[string]string{}
-	for _, m := range members {
-		states[m.MemberAccount] = m.State
-	}
-	if want := map[string]string{"144115233775727695": "in", "u2": "left", "u3": "left", "u9": "in"}; !maps.Equal(states, want) {
-		t.Errorf("members of room A = %v, want %v", states, want)
+	mustSave(t, s, event(t, app, callback.CommandDestroyRoom,
+		fmt.Sprintf(`{"RoomId":"v1-room-a","Operator_Account":"v2-admin","EventTime":%d}`, t0+8_000)), callback.OutcomeStored)
+	checkMembers(t, s, app, "v1-room-a", map[string]string{
+		"u2":                 "left t0+2000 t0+8000 Destroyed -",
+		"144115233775727695": "left t0+2000 t0+8000 Destroyed -",
+		"u3":                 "left t0+2001 t0+3000 Kicked spam",
+		"u9":                 "left t0+2000 t0+8000 Destroyed -",
+	})
+	a, err = callback.ReadRoom(t.Context(), s, app, "v1-room-a")
+	if err != nil || a.DestroyedAt == nil || *a.DestroyedAt != t0+8_000 || *a.DestroyOperatorAccount != "v2-admin" ||
+		*a.Info.RoomName != "renamed in v1" {
+		t.Errorf("room A after its destroy = %+v, %v", a, err)
 	}
 	// Version 1 items are still there, unchanged.
 	final := map[string]string{}
@@ -1677,6 +1677,173 @@ func TestMigrationFromV1(t *testing.T) {
 			t.Errorf("version 1 archive item %s changed", k)
 		}
 	}
+}
+
+// TestMigrationInterruptedMidRefold: a cold start whose context ends after it refolded the
+// first room leaves version 1 (and no lock), and the next cold start refolds every room and
+// writes version 2; the rows are the fold of every version 1 event, as after one migration.
+func TestMigrationInterruptedMidRefold(t *testing.T) {
+	isolateAWS(t)
+	table := tableName()
+	dropTable(t, table)
+	u := storeURL(t, table)
+	const app = 1400123456
+	v1store.Write(t, u, app, v1store.Callbacks())
+	before := map[string]string{}
+	for _, item := range scanAll(t, table) {
+		before[itemKey(item)] = canon(item)
+	}
+	fold := v1Fold(t, app)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var refolded []string
+	refoldAtOnce, refoldHook = 1, func(_ int64, room string) {
+		refolded = append(refolded, room)
+		cancel()
+	}
+	t.Cleanup(func() { refoldAtOnce, refoldHook = 8, nil })
+	if s, err := Open(ctx, u, Options{}); err == nil {
+		s.Close()
+		t.Fatal("Open succeeded though its context ended during the refold")
+	} else if !errors.Is(err, context.Canceled) {
+		t.Errorf("Open = %v; want the end of its context", err)
+	}
+	if !slices.Equal(refolded, []string{"v1-room-a"}) {
+		t.Fatalf("refolded %v before the context ended, want [v1-room-a]", refolded)
+	}
+	checkVersionItem(t, table, "1")
+	checkV1ArchiveKept(t, table, before)
+	got := map[string]string{}
+	for _, item := range scanAll(t, table) {
+		got[itemKey(item)] = canon(item)
+	}
+	if k := "ROOM#1400123456#v1-room-b | ROOM"; got[k] != before[k] {
+		t.Errorf("room B, not refolded, changed:\n before %s\n after  %s", before[k], got[k])
+	}
+	refoldHook = nil
+	s := openURL(t, u)
+	checkVersionItem(t, table, "2")
+	if s.legacyUntil == 0 {
+		t.Error("legacy_until not set by the migration completed")
+	}
+	checkFold(t, s, app, fold, "after the migration completed")
+	checkV1ArchiveKept(t, table, before)
+}
+
+// v1Rooms are the rooms v1store.Callbacks tells about.
+var v1Rooms = []string{"v1-room-a", "v1-room-b"}
+
+// v1Fold returns rowsOf each table and room of v1Rooms in a new table whose store saved
+// v1store.Callbacks(): the rows the fold of every version 1 event gives.
+func v1Fold(t *testing.T, app int64) map[string][]string {
+	t.Helper()
+	fresh := open(t)
+	for i, c := range v1store.Callbacks() {
+		ev, err := c.Event(app, time.Now())
+		if err != nil {
+			t.Fatalf("callback %d: %v", i, err)
+		}
+		if _, err := fresh.Save(t.Context(), ev); err != nil {
+			t.Fatalf("callback %d (%s): %v", i, c.Command, err)
+		}
+	}
+	fold := map[string][]string{}
+	for _, room := range v1Rooms {
+		for _, tb := range callback.Tables {
+			fold[room+" "+tb.Name] = rowsOf(t, fresh, tb, app, room)
+		}
+	}
+	return fold
+}
+
+// checkFold checks that s holds the rows fold lists (v1Fold), updated_at aside.
+func checkFold(t *testing.T, s *Store, app int64, fold map[string][]string, when string) {
+	t.Helper()
+	for _, room := range v1Rooms {
+		for _, tb := range callback.Tables {
+			if got, want := rowsOf(t, s, tb, app, room), fold[room+" "+tb.Name]; !slices.Equal(got, want) {
+				t.Errorf("%s of %s %s:\n got  %v\n want the fold of the version 1 events (a new store fed them) %v",
+					tb.Name, room, when, got, want)
+			}
+		}
+	}
+}
+
+// checkV1ArchiveKept checks that every item of the version 1 table before is still there
+// unchanged, but for its room items and the schema version item, and that every other item
+// is a member or seat item.
+func checkV1ArchiveKept(t *testing.T, table string, before map[string]string) {
+	t.Helper()
+	after := map[string]string{}
+	for _, item := range scanAll(t, table) {
+		k := itemKey(item)
+		after[k] = canon(item)
+		if _, ok := before[k]; !ok {
+			if pk := str(item, attrPK); !strings.HasPrefix(pk, membersPrefix) && !strings.HasPrefix(pk, seatsPrefix) {
+				t.Errorf("the migration wrote item %s", k)
+			}
+		}
+	}
+	for k, v := range before {
+		if k == schemaPK+" | "+schemaSK || strings.HasSuffix(k, " | "+roomSK) {
+			if _, ok := after[k]; !ok {
+				t.Errorf("item %s deleted by the migration", k)
+			}
+			continue
+		}
+		if after[k] != v {
+			t.Errorf("item %s changed by the migration:\n before %s\n after  %s", k, v, after[k])
+		}
+	}
+}
+
+// checkMembers checks the members of a room: account → "state entered [left type reason]",
+// times relative to t0.
+func checkMembers(t *testing.T, s *Store, app int64, room string, want map[string]string) {
+	t.Helper()
+	members, err := callback.ReadMembers(t.Context(), s, app, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(p *int64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("t0%+d", *p-t0)
+	}
+	opt := func(p *string) string {
+		if p == nil {
+			return "-"
+		}
+		return *p
+	}
+	got := map[string]string{}
+	for _, m := range members {
+		d := m.State + " " + at(m.EnteredAt)
+		if m.State != callback.MemberIn || m.LeftAt != nil {
+			d += " " + at(m.LeftAt) + " " + opt(m.LeaveType) + " " + opt(m.LeaveReason)
+		}
+		got[m.MemberAccount] = d
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("members of %s = %v, want %v", room, got, want)
+	}
+}
+
+// fullRowsOf is rowsOf with updated_at.
+func fullRowsOf(t *testing.T, s *Store, tb *callback.Table, app int64, room string) []string {
+	t.Helper()
+	rows, err := s.Rows(t.Context(), tb, app, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%#v", r))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // rowsOf returns the rows of t of one room as sorted strings, without updated_at (the time a

@@ -195,7 +195,8 @@ func schemaKey() map[string]types.AttributeValue {
 
 // ensureSchemaVersion reads the schema version item and brings the table to version 2:
 //   - no item (a table just created, by Open or by template.yaml): write version 2;
-//   - version 1: migrate (see migrate);
+//   - version 1: refold the rooms whose version 1 archive holds projected events (refoldV1),
+//     then write version 2 (migrateInput);
 //   - version 2: read legacy_until, if the table was migrated.
 //
 // Every write is conditional on what was read, so cold starts racing on one table agree on one
@@ -230,12 +231,16 @@ func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
 				return nil
 			}
 			put = migrateInput(s.table, v, time.Now())
+			// Fold in what version 1 archived without projecting it, before the version item
+			// says 2: the store's Tx reads the version 1 items while legacyUntil is set.
+			s.legacyUntil = legacyUntilOf(put)
+			if err := s.refoldV1(ctx, where); err != nil {
+				return err
+			}
 		}
 		_, err = s.client.putItem(ctx, put)
 		if err == nil {
-			if n, ok := put.Item[attrLegacyUntil].(*types.AttributeValueMemberN); ok {
-				s.legacyUntil, _ = strconv.ParseInt(n.Value, 10, 64)
-			}
+			s.legacyUntil = legacyUntilOf(put)
 			return nil
 		}
 		if !isConditionFailed(err) {
@@ -246,9 +251,10 @@ func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
 	return fmt.Errorf("dynamodb: the schema version item of %s kept changing while it was written", where)
 }
 
-// migrateInput is the write that moves a table from version from (1) to 2. Version 2 moved the
-// archive items to new sort keys and added member and seat items; no item is rewritten: the
-// version 1 archive items stay where they are, and legacy_until (the migration's time plus
+// migrateInput is the write that moves a table from version from (1) to 2, once refoldV1 has
+// written the rows of the version 1 events. Version 2 moved the archive items to new sort keys
+// and added member and seat items; no archive item is rewritten: the version 1 archive items
+// stay where they are, and legacy_until (the migration's time plus
 // legacyMargin, Unix ms) tells every instance that they exist and up to which EventTime a
 // delivery may repeat one of them. The write is conditional on the version read, so racing
 // cold starts agree on one legacy_until.
@@ -263,6 +269,16 @@ func migrateInput(table string, from int64, now time.Time) *ddb.PutItemInput {
 		ExpressionAttributeNames:  map[string]string{"#v": attrVersion},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":from": attrN(from)},
 	}
+}
+
+// legacyUntilOf returns the legacy_until a write of the schema version item sets (0: none).
+func legacyUntilOf(put *ddb.PutItemInput) int64 {
+	n, ok := put.Item[attrLegacyUntil].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	v, _ := strconv.ParseInt(n.Value, 10, 64)
+	return v
 }
 
 // readVersion reads the schema version item: its version, which must be one this code knows,
