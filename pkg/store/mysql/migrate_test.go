@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -14,9 +13,6 @@ import (
 	"github.com/roomhook/roomhook/pkg/store/storetest"
 	"github.com/roomhook/roomhook/pkg/store/storetest/v1store"
 )
-
-// v1Time is the EventTime v1store.Callbacks counts from.
-const v1Time = 1703589922780
 
 // TestMigrateFromVersion1 writes a store with the released version-1 code, then opens it with
 // this code from several cold starts at once: the schema becomes version 2 and looks exactly
@@ -58,14 +54,14 @@ func TestMigrateFromVersion1(t *testing.T) {
 	// The rows are the fold of every event version 1 archived, those it did not project
 	// included: what a new store holds once it saved the same callbacks.
 	checkFold(t, s)
-	folded := foldRows(t, s)
+	folded := v1store.Rows(t, s, v1App)
 	checkKept := func(when string) {
 		t.Helper()
 		// The rows version 1 wrote come first; a redelivery may add one after them.
 		if got := dump(t, db, selectV1Events+` LIMIT ?`, len(v1Events)); !slices.Equal(got, v1Events) {
 			t.Errorf("%s: the archive changed:\n got %q\nwant %q", when, got, v1Events)
 		}
-		if got := foldRows(t, s); !slices.Equal(got, folded) {
+		if got := v1store.Rows(t, s, v1App); !slices.Equal(got, folded) {
 			t.Errorf("%s: rows changed:\n%s\nwant\n%s", when, strings.Join(got, "\n"), strings.Join(folded, "\n"))
 		}
 	}
@@ -96,13 +92,13 @@ func TestMigrateFromVersion1(t *testing.T) {
 	// version 1's members, and a destroy that ends every member in.
 	newEvents := []*callback.Event{
 		event(t, callback.CommandUpdateRoom, fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterUpdateRoomInfo",`+
-			`"RoomInfo":{"RoomId":"v1-room-a","RoomName":"renamed in v2"},"EventTime":%d}`, v1Time+6_000)),
+			`"RoomInfo":{"RoomId":"v1-room-a","RoomName":"renamed in v2"},"EventTime":%d}`, v1store.T0+6_000)),
 		event(t, callback.CommandMemberEnter, fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterMemberEnter",`+
-			`"RoomId":"v1-room-a","MemberCount":3,"MemberList_Account":["u9"],"EventTime":%d}`, v1Time+7_000)),
+			`"RoomId":"v1-room-a","MemberCount":3,"MemberList_Account":["u9"],"EventTime":%d}`, v1store.T0+7_000)),
 		event(t, callback.CommandUpdateRoom, fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterUpdateRoomInfo",`+
-			`"RoomInfo":{"RoomId":"v1-room-b","CustomInfo":"after the destroy"},"EventTime":%d}`, v1Time+8_000)),
+			`"RoomInfo":{"RoomId":"v1-room-b","CustomInfo":"after the destroy"},"EventTime":%d}`, v1store.T0+8_000)),
 		event(t, callback.CommandDestroyRoom, fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterDestroyRoom",`+
-			`"RoomId":"v1-room-a","Operator_Account":"v2-admin","EventTime":%d}`, v1Time+9_000)),
+			`"RoomId":"v1-room-a","Operator_Account":"v2-admin","EventTime":%d}`, v1store.T0+9_000)),
 	}
 	for _, ev := range newEvents {
 		if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
@@ -123,7 +119,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		"v1-room-b: name B again, custom after the destroy, video disabled <nil>, seats 8, operator 144115233775727695, " +
 			"by Room.CallbackAfterUpdateRoomInfo at t0+8000, members <nil> at -, destroyed at t0+4000 by v1-admin",
 	}
-	if got := describeV1Rooms(t, s); !slices.Equal(got, want) {
+	if got := v1store.Describe(t, s, v1App); !slices.Equal(got, want) {
 		t.Errorf("rows after new events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
@@ -133,139 +129,23 @@ const v1App = storetest.SeedSdkAppID
 
 // checkFold checks that the rows of r are the fold of every event of v1store.Callbacks: as a
 // new store holds them once it saved the same callbacks, updated_at aside, and as the story
-// the callbacks tell says (v1Story).
+// the callbacks tell says (v1store.Story).
 func checkFold(t *testing.T, r callback.Reader) {
 	t.Helper()
-	if got, want := foldRows(t, r), v1Fold(t); !slices.Equal(got, want) {
+	if got, want := v1store.Rows(t, r, v1App), v1Fold(t); !slices.Equal(got, want) {
 		t.Errorf("rows after the migration:\n%s\nwant the fold of the version-1 events (a new store fed them):\n%s",
 			strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if got := describeV1Rooms(t, r); !slices.Equal(got, v1Story) {
-		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1Story, "\n"))
+	if got := v1store.Describe(t, r, v1App); !slices.Equal(got, v1store.Story) {
+		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1store.Story, "\n"))
 	}
 }
 
-// v1Rooms are the rooms v1store.Callbacks tells about.
-var v1Rooms = []string{"v1-room-a", "v1-room-b"}
-
-// foldRows returns the rows of every projection table for v1Rooms, one line per row in key
-// order, without updated_at (when a save wrote the row, not what the fold decides).
-func foldRows(t *testing.T, r callback.Reader) []string {
-	t.Helper()
-	var out []string
-	for _, room := range v1Rooms {
-		for _, table := range callback.Tables {
-			rows, err := r.Rows(t.Context(), table, v1App, room)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lines []string
-			for _, row := range rows {
-				var vals []string
-				for i, c := range table.Columns {
-					if c.Name != "updated_at" {
-						vals = append(vals, fmt.Sprintf("%s=%v", c.Name, row[i]))
-					}
-				}
-				lines = append(lines, table.Name+" "+strings.Join(vals, " "))
-			}
-			slices.Sort(lines)
-			out = append(out, lines...)
-		}
-	}
-	return out
-}
-
-// v1Fold returns foldRows of a new store that saved v1store.Callbacks(): the rows the fold of
-// every version-1 event gives.
+// v1Fold returns v1store.Fold of a new store: the rows the fold of every version-1 event gives.
 func v1Fold(t *testing.T) []string {
 	t.Helper()
 	s, _ := open(t)
-	for i, c := range v1store.Callbacks() {
-		ev, err := c.Event(v1App, testReceivedAt)
-		if err != nil {
-			t.Fatalf("callback %d: %v", i, err)
-		}
-		if _, err := s.Save(t.Context(), ev); err != nil {
-			t.Fatalf("callback %d (%s): %v", i, c.Command, err)
-		}
-	}
-	return foldRows(t, s)
-}
-
-// v1Story is what the rows say once every event of v1store.Callbacks is folded in: room A's
-// create overlaid by both updates, its count that of the leave, u2 and 144115233775727695 in,
-// u3 kicked, seats 0 and 1; room B created again and destroyed.
-var v1Story = []string{
-	"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 16, operator v1-admin, " +
-		"by Room.CallbackUpdateRoomInfo at t0+1500, members 2 at t0+3000, destroyed at - by -",
-	"v1-room-a member 144115233775727695: in, entered t0+2000, left - - -",
-	"v1-room-a member u2: in, entered t0+2000, left - - -",
-	"v1-room-a member u3: left, entered t0+2001, left t0+3000 Kicked spam",
-	"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
-	"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
-	"v1-room-b: name B again, custom -, video disabled <nil>, seats 8, operator 144115233775727695, " +
-		"by Room.CallbackAfterDestroyRoom at t0+4000, members <nil> at -, destroyed at t0+4000 by v1-admin",
-}
-
-// describeV1Rooms describes, in the words of the story v1store.Callbacks tells, what r holds
-// for v1Rooms: one line per room, member and seat, times relative to v1Time.
-func describeV1Rooms(t *testing.T, r callback.Reader) []string {
-	t.Helper()
-	at := func(p *int64) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprintf("t0%+d", *p-v1Time)
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return "-"
-		}
-		return *p
-	}
-	var out []string
-	for _, id := range v1Rooms {
-		room, err := callback.ReadRoom(t.Context(), r, v1App, id)
-		if errors.Is(err, callback.ErrNotFound) {
-			out = append(out, id+": no row")
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := room.Info
-		out = append(out, fmt.Sprintf("%s: name %s, custom %s, video disabled %v, seats %v, operator %s, "+
-			"by %s at %s, members %v at %s, destroyed at %s by %s", id, str(i.RoomName), str(i.CustomInfo),
-			deref(i.IsVideoDisabled), deref(i.MaxSeatCount), str(room.OperatorAccount), room.CallbackCommand,
-			at(&room.EventTime), deref(room.MemberCount), at(room.MemberCountAt), at(room.DestroyedAt),
-			str(room.DestroyOperatorAccount)))
-		members, err := callback.ReadMembers(t.Context(), r, v1App, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range members {
-			out = append(out, fmt.Sprintf("%s member %s: %s, entered %s, left %s %s %s", id, m.MemberAccount, m.State,
-				at(m.EnteredAt), at(m.LeftAt), str(m.LeaveType), str(m.LeaveReason)))
-		}
-		seats, err := callback.ReadSeats(t.Context(), r, v1App, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range seats {
-			out = append(out, fmt.Sprintf("%s seat %d: %s, taken disabled %v, video disabled %v, audio disabled %v, at %s",
-				id, st.SeatIndex, str(st.MemberAccount), deref(st.IsTakenDisabled), deref(st.IsVideoDisabled),
-				deref(st.IsAudioDisabled), at(&st.EventTime)))
-		}
-	}
-	return out
-}
-
-func deref[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
+	return v1store.Fold(t, s, v1App)
 }
 
 // TestMigrationResumes plays a migration that died after each of its steps (and in the middle

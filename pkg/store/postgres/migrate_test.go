@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -91,140 +90,23 @@ func checkV1Intact(t *testing.T, schema, want string) {
 
 // checkFold checks that the rows of r are the fold of every event of v1store.Callbacks: as a
 // new store holds them once it saved the same callbacks, updated_at aside, and as the story
-// the callbacks tell says (v1Story).
+// the callbacks tell says (v1store.Story).
 func checkFold(t *testing.T, r callback.Reader) {
 	t.Helper()
-	if got, want := foldRows(t, r), v1Fold(t); !slices.Equal(got, want) {
+	if got, want := v1store.Rows(t, r, v1App), v1Fold(t); !slices.Equal(got, want) {
 		t.Errorf("rows after the migration:\n%s\nwant the fold of the version-1 events (a new store fed them):\n%s",
 			strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if got := describeV1Rooms(t, r); !slices.Equal(got, v1Story) {
-		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1Story, "\n"))
+	if got := v1store.Describe(t, r, v1App); !slices.Equal(got, v1store.Story) {
+		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1store.Story, "\n"))
 	}
 }
 
-// v1Rooms are the rooms v1store.Callbacks tells about.
-var v1Rooms = []string{"v1-room-a", "v1-room-b"}
-
-// foldRows returns the rows of every projection table for v1Rooms, one line per row in key
-// order, without updated_at (when a save wrote the row, not what the fold decides).
-func foldRows(t *testing.T, r callback.Reader) []string {
-	t.Helper()
-	var out []string
-	for _, room := range v1Rooms {
-		for _, table := range callback.Tables {
-			rows, err := r.Rows(t.Context(), table, v1App, room)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lines []string
-			for _, row := range rows {
-				var vals []string
-				for i, c := range table.Columns {
-					if c.Name != "updated_at" {
-						vals = append(vals, fmt.Sprintf("%s=%v", c.Name, row[i]))
-					}
-				}
-				lines = append(lines, table.Name+" "+strings.Join(vals, " "))
-			}
-			slices.Sort(lines)
-			out = append(out, lines...)
-		}
-	}
-	return out
-}
-
-// v1Fold returns foldRows of a new store that saved v1store.Callbacks(): the rows the fold of
-// every version-1 event gives.
+// v1Fold returns v1store.Fold of a new store: the rows the fold of every version-1 event gives.
 func v1Fold(t *testing.T) []string {
 	t.Helper()
 	_, u := freshSchema(t)
-	s := open(t, u)
-	for i, c := range v1store.Callbacks() {
-		ev, err := c.Event(v1App, testReceivedAt)
-		if err != nil {
-			t.Fatalf("callback %d: %v", i, err)
-		}
-		if _, err := s.Save(t.Context(), ev); err != nil {
-			t.Fatalf("callback %d (%s): %v", i, c.Command, err)
-		}
-	}
-	return foldRows(t, s)
-}
-
-// v1Story is what the rows say once every event of v1store.Callbacks is folded in: room A's
-// create overlaid by both updates, its count that of the leave, u2 and 144115233775727695 in,
-// u3 kicked, seats 0 and 1; room B created again and destroyed.
-var v1Story = []string{
-	"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 16, operator v1-admin, " +
-		"by Room.CallbackUpdateRoomInfo at t0+1500, members 2 at t0+3000, destroyed at - by -",
-	"v1-room-a member 144115233775727695: in, entered t0+2000, left - - -",
-	"v1-room-a member u2: in, entered t0+2000, left - - -",
-	"v1-room-a member u3: left, entered t0+2001, left t0+3000 Kicked spam",
-	"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
-	"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
-	"v1-room-b: name B again, custom -, video disabled <nil>, seats 8, operator 144115233775727695, " +
-		"by Room.CallbackAfterDestroyRoom at t0+4000, members <nil> at -, destroyed at t0+4000 by v1-admin",
-}
-
-// describeV1Rooms describes, in the words of the story v1store.Callbacks tells, what r holds
-// for v1Rooms: one line per room, member and seat, times relative to t0.
-func describeV1Rooms(t *testing.T, r callback.Reader) []string {
-	t.Helper()
-	at := func(p *int64) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprintf("t0%+d", *p-t0)
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return "-"
-		}
-		return *p
-	}
-	var out []string
-	for _, id := range v1Rooms {
-		room, err := callback.ReadRoom(t.Context(), r, v1App, id)
-		if errors.Is(err, callback.ErrNotFound) {
-			out = append(out, id+": no row")
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := room.Info
-		out = append(out, fmt.Sprintf("%s: name %s, custom %s, video disabled %v, seats %v, operator %s, "+
-			"by %s at %s, members %v at %s, destroyed at %s by %s", id, str(i.RoomName), str(i.CustomInfo),
-			deref(i.IsVideoDisabled), deref(i.MaxSeatCount), str(room.OperatorAccount), room.CallbackCommand,
-			at(&room.EventTime), deref(room.MemberCount), at(room.MemberCountAt), at(room.DestroyedAt),
-			str(room.DestroyOperatorAccount)))
-		members, err := callback.ReadMembers(t.Context(), r, v1App, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range members {
-			out = append(out, fmt.Sprintf("%s member %s: %s, entered %s, left %s %s %s", id, m.MemberAccount, m.State,
-				at(m.EnteredAt), at(m.LeftAt), str(m.LeaveType), str(m.LeaveReason)))
-		}
-		seats, err := callback.ReadSeats(t.Context(), r, v1App, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range seats {
-			out = append(out, fmt.Sprintf("%s seat %d: %s, taken disabled %v, video disabled %v, audio disabled %v, at %s",
-				id, st.SeatIndex, str(st.MemberAccount), deref(st.IsTakenDisabled), deref(st.IsVideoDisabled),
-				deref(st.IsAudioDisabled), at(&st.EventTime)))
-		}
-	}
-	return out
-}
-
-func deref[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
+	return v1store.Fold(t, open(t, u), v1App)
 }
 
 // TestMigrationFromV1 opens, with several instances at once, a store version 1 wrote: the
@@ -267,7 +149,7 @@ func TestMigrationFromV1(t *testing.T) {
 	// The rows are the fold of every event version 1 archived, those it did not project
 	// included: what a new store holds once it saved the same callbacks.
 	checkFold(t, s)
-	folded := foldRows(t, s)
+	folded := v1store.Rows(t, s, v1App)
 	db := admin(t)
 	rows, err := db.Query(t.Context(), `SELECT raw_body, body_sha256 FROM `+schema+`.callback_events`)
 	if err != nil {
@@ -317,7 +199,7 @@ func TestMigrationFromV1(t *testing.T) {
 	if err := db.QueryRow(t.Context(), `SELECT count(*) FROM `+schema+`.callback_events`).Scan(&n); err != nil || n != len(events)+1 {
 		t.Errorf("%d archived events after the redelivery (%v), want %d (the one without EventTime again)", n, err, len(events)+1)
 	}
-	if got := foldRows(t, s); !slices.Equal(got, folded) {
+	if got := v1store.Rows(t, s, v1App); !slices.Equal(got, folded) {
 		t.Errorf("rows after the version-1 events again:\n%s\nwant them unchanged:\n%s", strings.Join(got, "\n"), strings.Join(folded, "\n"))
 	}
 
@@ -355,9 +237,9 @@ func TestMigrationFromV1(t *testing.T) {
 		"v1-room-a member u9: left, entered t0+11000, left t0+12000 Destroyed -",
 		"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
 		"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
-		v1Story[len(v1Story)-1],
+		v1store.Story[len(v1store.Story)-1],
 	}
-	if got := describeV1Rooms(t, s); !slices.Equal(got, want) {
+	if got := v1store.Describe(t, s, v1App); !slices.Equal(got, want) {
 		t.Errorf("rows after new events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 

@@ -138,7 +138,7 @@ func checkMigrated(t *testing.T, db *sql.DB, r callback.Reader, before v1Snapsho
 			t.Errorf("archive row %v: body_sha256 %v, want %s", r[0], r[2], want)
 		}
 	}
-	if got, want := foldRows(t, r), v1Fold(t); !slices.Equal(got, want) {
+	if got, want := v1store.Rows(t, r, v1App), v1Fold(t); !slices.Equal(got, want) {
 		t.Errorf("rows after the migration:\n%s\nwant the fold of the version-1 events (a new store fed them):\n%s",
 			strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -148,108 +148,11 @@ func checkMigrated(t *testing.T, db *sql.DB, r callback.Reader, before v1Snapsho
 	}
 }
 
-// v1Rooms are the rooms v1store.Callbacks tells about.
-var v1Rooms = []string{"v1-room-a", "v1-room-b"}
-
-// foldRows returns the rows of every projection table for v1Rooms, one line per row in key
-// order, without updated_at (when a save wrote the row, not what the fold decides).
-func foldRows(t *testing.T, r callback.Reader) []string {
-	t.Helper()
-	var out []string
-	for _, room := range v1Rooms {
-		for _, table := range callback.Tables {
-			rows, err := r.Rows(t.Context(), table, v1App, room)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var lines []string
-			for _, row := range rows {
-				var vals []string
-				for i, c := range table.Columns {
-					if c.Name != "updated_at" {
-						vals = append(vals, fmt.Sprintf("%s=%v", c.Name, row[i]))
-					}
-				}
-				lines = append(lines, table.Name+" "+strings.Join(vals, " "))
-			}
-			slices.Sort(lines)
-			out = append(out, lines...)
-		}
-	}
-	return out
-}
-
-// v1Fold returns foldRows of a new store that saved v1store.Callbacks(): the rows the fold of
-// every version-1 event gives.
+// v1Fold returns v1store.Fold of a new store: the rows the fold of every version-1 event gives.
 func v1Fold(t *testing.T) []string {
 	t.Helper()
 	s := open(t, filepath.Join(t.TempDir(), "fold.db"))
-	for i, c := range v1store.Callbacks() {
-		ev, err := c.Event(v1App, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-		if err != nil {
-			t.Fatalf("callback %d: %v", i, err)
-		}
-		if _, err := s.Save(t.Context(), ev); err != nil {
-			t.Fatalf("callback %d (%s): %v", i, c.Command, err)
-		}
-	}
-	return foldRows(t, s)
-}
-
-// v1T0 is the EventTime v1store.Callbacks counts from.
-const v1T0 = 1703589922780
-
-// describeV1Rooms describes, in the words of the story v1store.Callbacks tells, what r holds
-// for v1Rooms: one line per room, member and seat, times relative to v1T0.
-func describeV1Rooms(t *testing.T, r callback.Reader) []string {
-	t.Helper()
-	at := func(p *int64) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprintf("t0%+d", *p-v1T0)
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return "-"
-		}
-		return *p
-	}
-	var out []string
-	for _, id := range v1Rooms {
-		room, err := callback.ReadRoom(t.Context(), r, v1App, id)
-		if errors.Is(err, callback.ErrNotFound) {
-			out = append(out, id+": no row")
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := room.Info
-		out = append(out, fmt.Sprintf("%s: name %s, custom %s, video disabled %v, seats %v, operator %s, "+
-			"by %s at %s, members %v at %s, destroyed at %s by %s", id, str(i.RoomName), str(i.CustomInfo),
-			deref(i.IsVideoDisabled), deref(i.MaxSeatCount), str(room.OperatorAccount), room.CallbackCommand,
-			at(&room.EventTime), deref(room.MemberCount), at(room.MemberCountAt), at(room.DestroyedAt),
-			str(room.DestroyOperatorAccount)))
-		members, err := callback.ReadMembers(t.Context(), r, v1App, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range members {
-			out = append(out, fmt.Sprintf("%s member %s: %s, entered %s, left %s %s %s", id, m.MemberAccount, m.State,
-				at(m.EnteredAt), at(m.LeftAt), str(m.LeaveType), str(m.LeaveReason)))
-		}
-		seats, err := callback.ReadSeats(t.Context(), r, v1App, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range seats {
-			out = append(out, fmt.Sprintf("%s seat %d: %s, taken disabled %v, video disabled %v, audio disabled %v, at %s",
-				id, st.SeatIndex, str(st.MemberAccount), deref(st.IsTakenDisabled), deref(st.IsVideoDisabled),
-				deref(st.IsAudioDisabled), at(&st.EventTime)))
-		}
-	}
-	return out
+	return v1store.Fold(t, s, v1App)
 }
 
 // TestMigrateFromV1 opens a store the version-1 code wrote with several stores at once, as
@@ -282,10 +185,10 @@ func TestMigrateFromV1(t *testing.T) {
 		t.Errorf("%d of %d cold starts migrated the file, want 1", m, n)
 	}
 	checkMigrated(t, db, stores[0], before)
-	if got := describeV1Rooms(t, stores[0]); !slices.Equal(got, v1Story) {
-		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1Story, "\n"))
+	if got := v1store.Describe(t, stores[0], v1App); !slices.Equal(got, v1store.Story) {
+		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1store.Story, "\n"))
 	}
-	folded := foldRows(t, stores[0])
+	folded := v1store.Rows(t, stores[0], v1App)
 
 	// Every version-1 event delivered again: a duplicate, or archived again when it has no
 	// EventTime (no key); the rows stay the fold.
@@ -316,7 +219,7 @@ func TestMigrateFromV1(t *testing.T) {
 	if err != nil || len(evs) != len(before.events)+withoutTime {
 		t.Errorf("Events = %d rows, %v; want %d", len(evs), err, len(before.events)+withoutTime)
 	}
-	if got := foldRows(t, stores[0]); !slices.Equal(got, folded) {
+	if got := v1store.Rows(t, stores[0], v1App); !slices.Equal(got, folded) {
 		t.Errorf("rows after the version-1 events again:\n%s\nwant them unchanged:\n%s", strings.Join(got, "\n"), strings.Join(folded, "\n"))
 	}
 
@@ -328,11 +231,11 @@ func TestMigrateFromV1(t *testing.T) {
 	}{
 		// At a version-1 member event's key, another event: version 1 would have called it a
 		// duplicate.
-		{callback.CommandMemberEnter, fmt.Sprintf(`{"RoomId":"v1-room-a","MemberCount":4,"MemberList_Account":["u9"],"EventTime":%d}`, v1T0+2_000), callback.OutcomeStored},
-		{callback.CommandUpdateRoom, fmt.Sprintf(`{"RoomInfo":{"RoomId":"v1-room-a","MaxSeatCount":20},"EventTime":%d}`, v1T0+6_000), callback.OutcomeStored},
-		{callback.CommandSeatChanged, fmt.Sprintf(`{"RoomId":"v1-room-a","SeatList":[{"Index":3,"Member_Account":"u9"}],"EventTime":%d}`, v1T0+7_000), callback.OutcomeStored},
+		{callback.CommandMemberEnter, fmt.Sprintf(`{"RoomId":"v1-room-a","MemberCount":4,"MemberList_Account":["u9"],"EventTime":%d}`, v1store.T0+2_000), callback.OutcomeStored},
+		{callback.CommandUpdateRoom, fmt.Sprintf(`{"RoomInfo":{"RoomId":"v1-room-a","MaxSeatCount":20},"EventTime":%d}`, v1store.T0+6_000), callback.OutcomeStored},
+		{callback.CommandSeatChanged, fmt.Sprintf(`{"RoomId":"v1-room-a","SeatList":[{"Index":3,"Member_Account":"u9"}],"EventTime":%d}`, v1store.T0+7_000), callback.OutcomeStored},
 		// The destroy ends every member version 1 saw enter and the new one.
-		{callback.CommandDestroyRoom, fmt.Sprintf(`{"RoomId":"v1-room-a","Operator_Account":"v2-admin","EventTime":%d}`, v1T0+8_000), callback.OutcomeStored},
+		{callback.CommandDestroyRoom, fmt.Sprintf(`{"RoomId":"v1-room-a","Operator_Account":"v2-admin","EventTime":%d}`, v1store.T0+8_000), callback.OutcomeStored},
 	} {
 		ev := event(t, c.command, c.body)
 		ev.SdkAppID = v1App
@@ -340,7 +243,7 @@ func TestMigrateFromV1(t *testing.T) {
 			t.Errorf("new %s: Save = %v, %v; want %v", c.command, o, err, c.want)
 		}
 	}
-	if got := describeV1Rooms(t, s); !slices.Equal(got, v1StoryGoesOn) {
+	if got := v1store.Describe(t, s, v1App); !slices.Equal(got, v1StoryGoesOn) {
 		t.Errorf("rows after new events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1StoryGoesOn, "\n"))
 	}
 	var minNew int64
@@ -352,22 +255,7 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 }
 
-// v1Story is what the rows say once every event of v1store.Callbacks is folded in: room A's
-// create overlaid by both updates, its count that of the leave, u2 and 144115233775727695 in,
-// u3 kicked, seats 0 and 1; room B created again and destroyed.
-var v1Story = []string{
-	"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 16, operator v1-admin, " +
-		"by Room.CallbackUpdateRoomInfo at t0+1500, members 2 at t0+3000, destroyed at - by -",
-	"v1-room-a member 144115233775727695: in, entered t0+2000, left - - -",
-	"v1-room-a member u2: in, entered t0+2000, left - - -",
-	"v1-room-a member u3: left, entered t0+2001, left t0+3000 Kicked spam",
-	"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
-	"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
-	"v1-room-b: name B again, custom -, video disabled <nil>, seats 8, operator 144115233775727695, " +
-		"by Room.CallbackAfterDestroyRoom at t0+4000, members <nil> at -, destroyed at t0+4000 by v1-admin",
-}
-
-// v1StoryGoesOn is v1Story after TestMigrateFromV1's new events: u9 entered (at the time of a
+// v1StoryGoesOn is v1store.Story after TestMigrateFromV1's new events: u9 entered (at the time of a
 // version-1 enter), an update, u9 seated, and the destroy that ends every member in.
 var v1StoryGoesOn = []string{
 	"v1-room-a: name renamed in v1, custom custom via the other spelling, video disabled false, seats 20, operator v1-admin, " +
@@ -379,14 +267,7 @@ var v1StoryGoesOn = []string{
 	"v1-room-a seat 0: u2, taken disabled false, video disabled true, audio disabled false, at t0+2500",
 	"v1-room-a seat 1: -, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+2500",
 	"v1-room-a seat 3: u9, taken disabled <nil>, video disabled <nil>, audio disabled <nil>, at t0+7000",
-	v1Story[len(v1Story)-1],
-}
-
-func deref[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
+	v1store.Story[len(v1store.Story)-1],
 }
 
 // TestMigrateKeepsIDsIncreasing: the rebuilt archive carries its AUTOINCREMENT counter over,
