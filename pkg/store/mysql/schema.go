@@ -561,45 +561,10 @@ func (s *Store) refoldRoomOnce(ctx context.Context, app int64, room string, now 
 	if _, err := tx.ExecContext(ctx, lockRoomSQL, app, room); err != nil {
 		return fmt.Errorf("lock the room: %w", err)
 	}
-	conn := &preparedTx{tx: tx, byText: map[string]*sql.Stmt{}}
+	conn := sqlrows.NewPrepared(tx)
 	if _, err := callback.Refold(ctx, &sqlrows.Tx{Conn: conn, App: app, Room: room}, app, room, now); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// preparedTx runs statements in tx, each text prepared once: the refold of a room writes its
-// rows with a few shapes of statement, which the driver would otherwise prepare and close for
-// every row (two round trips). The statements end with tx.
-type preparedTx struct {
-	tx     *sql.Tx
-	byText map[string]*sql.Stmt
-}
-
-func (p *preparedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := p.byText[query]; ok {
-		return st, nil
-	}
-	st, err := p.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	p.byText[query] = st
-	return st, nil
-}
-
-func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := p.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := p.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
-}

@@ -329,7 +329,7 @@ func refold(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	now := time.Now()
-	conn := &preparedTx{tx: tx, byText: map[string]*sql.Stmt{}}
+	conn := sqlrows.NewPrepared(tx)
 	for _, r := range rooms {
 		x := &sqlrows.Tx{Conn: conn, App: r.app, Room: r.room}
 		if _, err := callback.Refold(ctx, x, r.app, r.room, now); err != nil {
@@ -340,41 +340,6 @@ func refold(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return nil
-}
-
-// preparedTx runs statements in tx, each text prepared once: the refold writes the rows of
-// every room with a few shapes of statement. The statements end with tx.
-type preparedTx struct {
-	tx     *sql.Tx
-	byText map[string]*sql.Stmt
-}
-
-func (p *preparedTx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := p.byText[query]; ok {
-		return st, nil
-	}
-	st, err := p.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	p.byText[query] = st
-	return st, nil
-}
-
-func (p *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := p.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (p *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := p.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.QueryContext(ctx, args...)
 }
 
 // room names a room of an app.

@@ -211,3 +211,44 @@ func statementsOf(t *callback.Table) sqltext.Statements {
 	st, _ := cache.LoadOrStore(t, sqltext.Question.Statements(t))
 	return st.(sqltext.Statements)
 }
+
+// Prepared is a Conn on tx that prepares each text once: a migration's refold writes the rows of
+// every room with a few shapes of statement, which the driver would otherwise prepare and close
+// for every row. Its statements end with tx.
+type Prepared struct {
+	tx     *sql.Tx
+	byText map[string]*sql.Stmt
+}
+
+// NewPrepared returns a Prepared on tx.
+func NewPrepared(tx *sql.Tx) *Prepared { return &Prepared{tx: tx, byText: map[string]*sql.Stmt{}} }
+
+func (p *Prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.byText[query]; ok {
+		return st, nil
+	}
+	st, err := p.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.byText[query] = st
+	return st, nil
+}
+
+// ExecContext runs query's prepared statement.
+func (p *Prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryContext runs query's prepared statement.
+func (p *Prepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
