@@ -567,4 +567,3 @@ func (s *Store) refoldRoomOnce(ctx context.Context, app int64, room string, now 
 	}
 	return tx.Commit()
 }
-
