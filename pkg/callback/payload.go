@@ -98,14 +98,7 @@ func ParseCreateRoom(body []byte) (*RoomCreated, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.RoomInfo == nil {
-		return nil, fieldError("RoomInfo", "missing")
-	}
-	roomID, err := requiredID("RoomInfo.RoomId", w.RoomInfo.RoomID)
-	if err != nil {
-		return nil, err
-	}
-	eventTime, err := requiredTime(w.EventTime)
+	roomID, eventTime, err := roomInfoKey(w.RoomInfo, w.EventTime)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +197,20 @@ func decodeBody[W any](body []byte, fields *fieldSet) (*W, error) {
 		return nil, duplicateError(dup)
 	}
 	return w, nil
+}
+
+// roomInfoKey returns the archive key of a body whose room is RoomInfo's: RoomInfo.RoomId and
+// EventTime, both required.
+func roomInfoKey(ri *wireRoomInfo, t *lenientInt) (string, int64, error) {
+	if ri == nil {
+		return "", 0, fieldError("RoomInfo", "missing")
+	}
+	roomID, err := requiredID("RoomInfo.RoomId", ri.RoomID)
+	if err != nil {
+		return "", 0, err
+	}
+	eventTime, err := requiredTime(t)
+	return roomID, eventTime, err
 }
 
 // requiredID returns the required string id raw holds, or an error naming the field.

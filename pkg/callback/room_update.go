@@ -29,14 +29,7 @@ func ParseUpdateRoom(body []byte) (*RoomUpdated, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.RoomInfo == nil {
-		return nil, fieldError("RoomInfo", "missing")
-	}
-	roomID, err := requiredID("RoomInfo.RoomId", w.RoomInfo.RoomID)
-	if err != nil {
-		return nil, err
-	}
-	eventTime, err := requiredTime(w.EventTime)
+	roomID, eventTime, err := roomInfoKey(w.RoomInfo, w.EventTime)
 	if err != nil {
 		return nil, err
 	}
