@@ -19,6 +19,8 @@ type Column struct {
 	Name     string
 	Kind     ColumnKind
 	Nullable bool // a nil value (NULL, an absent attribute) is allowed
+	// Values, when set, are the only values the column holds (SQL backends check them).
+	Values []string
 }
 
 // Table describes one table of the projection: its columns in order, the first Key of them
@@ -105,7 +107,7 @@ var MembersTable = &Table{
 		col("sdk_app_id", KindInt),
 		col("room_id", KindText),
 		col("member_account", KindText),
-		col("state", KindText), // MemberIn or MemberLeft
+		{Name: "state", Kind: KindText, Values: []string{MemberIn, MemberLeft}},
 		null("entered_at", KindInt),
 		null("left_at", KindInt),
 		null("leave_type", KindText),

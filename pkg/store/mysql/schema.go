@@ -10,6 +10,7 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqltext"
 )
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
@@ -131,11 +132,6 @@ var schemaColumns = func() map[string][]string {
 	return m
 }()
 
-// checks are the CHECK constraints of the new tables beyond the 0/1 of every boolean.
-var checks = map[string]string{
-	"room_members.state": "state IN ('" + callback.MemberIn + "', '" + callback.MemberLeft + "')",
-}
-
 // columnType is the MySQL type of column i of t, following version 1's choices: BIGINT for
 // integers, TINYINT(1) for booleans, VARCHAR(255) for a text key column (room_id is at most
 // callback.MaxRoomIDBytes, member_account callback.MaxAccountBytes: bytes, so never more
@@ -158,19 +154,7 @@ func columnType(t *callback.Table, i int) string {
 // columnDef is the definition of column i of t, as in CREATE TABLE or ADD COLUMN.
 func columnDef(t *callback.Table, i int) string {
 	c := t.Columns[i]
-	def := c.Name + " " + columnType(t, i)
-	if c.Nullable {
-		def += " NULL"
-	} else {
-		def += " NOT NULL"
-	}
-	if c.Kind == callback.KindBool {
-		def += " CHECK (" + c.Name + " IN (0, 1))"
-	}
-	if check, ok := checks[t.Name+"."+c.Name]; ok {
-		def += " CHECK (" + check + ")"
-	}
-	return def
+	return c.Name + " " + columnType(t, i) + sqltext.Constraints(c, true, "")
 }
 
 // createTable is the CREATE TABLE IF NOT EXISTS of t; %s is one of keyCollations.

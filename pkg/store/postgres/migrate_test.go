@@ -93,13 +93,7 @@ func checkV1Intact(t *testing.T, schema, want string) {
 // the callbacks tell says (v1store.Story).
 func checkFold(t *testing.T, r callback.Reader) {
 	t.Helper()
-	if got, want := v1store.Rows(t, r, v1App), v1Fold(t); !slices.Equal(got, want) {
-		t.Errorf("rows after the migration:\n%s\nwant the fold of the version-1 events (a new store fed them):\n%s",
-			strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if got := v1store.Describe(t, r, v1App); !slices.Equal(got, v1store.Story) {
-		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(v1store.Story, "\n"))
-	}
+	v1store.Check(t, r, v1App, v1Fold(t))
 }
 
 // v1Fold returns v1store.Fold of a new store: the rows the fold of every version-1 event gives.

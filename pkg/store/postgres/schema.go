@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqltext"
 )
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
@@ -346,30 +347,13 @@ var sqlTypes = map[callback.ColumnKind]string{
 	callback.KindList: "JSONB", // a JSON array of strings
 }
 
-// columnValues are the values a column may hold, where the domain fixes them.
-var columnValues = map[string][]string{
-	callback.MembersTable.Name + ".state": {callback.MemberIn, callback.MemberLeft},
-}
-
 // columnDDL is the definition of column c of table t.
 func columnDDL(t *callback.Table, c callback.Column) string {
-	def := c.Name + " " + sqlTypes[c.Kind]
-	if c.Nullable {
-		def += " NULL"
-	} else {
-		def += " NOT NULL"
-	}
+	extra := ""
 	if c.Kind == callback.KindList {
-		def += " CHECK (jsonb_typeof(" + c.Name + ") = 'array')"
+		extra = "jsonb_typeof(" + c.Name + ") = 'array'"
 	}
-	if values := columnValues[t.Name+"."+c.Name]; values != nil {
-		quoted := make([]string, len(values))
-		for i, v := range values {
-			quoted[i] = quoteLiteral(v)
-		}
-		def += " CHECK (" + c.Name + " IN (" + strings.Join(quoted, ", ") + "))"
-	}
-	return def
+	return c.Name + " " + sqlTypes[c.Kind] + sqltext.Constraints(c, false, extra)
 }
 
 // createTableDDL creates table t as its descriptor has it, the key as the primary key.
@@ -384,9 +368,6 @@ func createTableDDL(t *callback.Table) string {
 
 // quoteIdent quotes an identifier for SQL text.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-// quoteLiteral quotes a string constant for SQL text.
-func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 // schemaExists reports whether roomhook_schema is in a schema of the search_path. It reads
 // pg_class with the statement's snapshot rather than asking to_regclass, whose catalog cache

@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqltext"
 
 	// The pure-Go driver registers itself as "sqlite"; no cgo is needed.
 	"modernc.org/sqlite"
@@ -172,11 +173,6 @@ func schemaV2() []string {
 // recordV2 records version 2. migrateV2 runs it last, after the refold.
 const recordV2 = `UPDATE roomhook_schema SET version = 2`
 
-// checks are the constraints of a column beyond its kind, by table and column name.
-var checks = map[string]string{
-	"room_members.state": fmt.Sprintf("state IN ('%s', '%s')", callback.MemberIn, callback.MemberLeft),
-}
-
 // columnDef is the definition of column c of t in version 1's conventions: integers and
 // booleans INTEGER, texts and lists (JSON arrays) TEXT, NULL or NOT NULL as the column allows,
 // booleans checked to be 0 or 1. width > 0 aligns the definition in a CREATE TABLE: the name is
@@ -190,18 +186,7 @@ func columnDef(t *callback.Table, c callback.Column, width int) string {
 	if width > 0 {
 		def = fmt.Sprintf("%-*s %-7s", width, c.Name, typ)
 	}
-	if c.Nullable {
-		def += " NULL"
-	} else {
-		def += " NOT NULL"
-	}
-	if c.Kind == callback.KindBool {
-		def += " CHECK (" + c.Name + " IN (0, 1))"
-	}
-	if check, ok := checks[t.Name+"."+c.Name]; ok {
-		def += " CHECK (" + check + ")"
-	}
-	return def
+	return def + sqltext.Constraints(c, true, "")
 }
 
 // createTable is the CREATE TABLE statement of t, laid out as version 1's are.

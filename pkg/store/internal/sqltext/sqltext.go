@@ -116,3 +116,27 @@ func (d Dialect) Archive(app int64, room string, q callback.ArchiveQuery) (strin
 	}
 	return text, args
 }
+
+// Constraints is what follows column c's type in its definition: NULL or NOT NULL, then its
+// CHECKs — 0 or 1 for a boolean stored as an integer (boolAsInt), the dialect's own check
+// (extra, "" for none), the values the domain allows (c.Values).
+func Constraints(c callback.Column, boolAsInt bool, extra string) string {
+	def := " NOT NULL"
+	if c.Nullable {
+		def = " NULL"
+	}
+	if boolAsInt && c.Kind == callback.KindBool {
+		def += " CHECK (" + c.Name + " IN (0, 1))"
+	}
+	if extra != "" {
+		def += " CHECK (" + extra + ")"
+	}
+	if len(c.Values) > 0 {
+		quoted := make([]string, len(c.Values))
+		for i, v := range c.Values {
+			quoted[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		}
+		def += " CHECK (" + c.Name + " IN (" + strings.Join(quoted, ", ") + "))"
+	}
+	return def
+}

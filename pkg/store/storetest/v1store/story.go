@@ -133,6 +133,20 @@ func Fold(t testing.TB, s interface {
 	return Rows(t, s, app)
 }
 
+// Check fails t unless r holds, for Rooms of app, the rows fold gives (Rows of a new store fed
+// Callbacks, updated_at aside) and the story Callbacks tell (Story): what a store migrated from
+// version 1 must hold.
+func Check(t testing.TB, r callback.Reader, app int64, fold []string) {
+	t.Helper()
+	if got := Rows(t, r, app); !slices.Equal(got, fold) {
+		t.Errorf("rows after the migration:\n%s\nwant the fold of the version-1 events (a new store fed them):\n%s",
+			strings.Join(got, "\n"), strings.Join(fold, "\n"))
+	}
+	if got := Describe(t, r, app); !slices.Equal(got, Story) {
+		t.Errorf("rows after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(Story, "\n"))
+	}
+}
+
 func deref[T any](p *T) any {
 	if p == nil {
 		return nil
