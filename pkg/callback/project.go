@@ -57,6 +57,27 @@ type Tx interface {
 	Archived(ctx context.Context, q ArchiveQuery) ([]Archived, error)
 }
 
+// Read is one read of a save, as data, so that a backend can make several in one exchange: a
+// row by key (Table and Key: Get), every row of the room in a table (Table alone: RoomRows) or
+// the room's archived events (Archive: Archived). The backend fills the result of its kind.
+type Read struct {
+	Table   *Table
+	Key     Row
+	Archive *ArchiveQuery
+
+	Row      Row        // Get's result
+	Rows     []Row      // RoomRows' result
+	Archived []Archived // Archived's result
+}
+
+// BatchTx is a Tx that makes several reads in one exchange with its database (PostgreSQL's
+// pipeline): Project hands it every first read of a save at once, which then costs one round
+// trip instead of one each. ReadAll fills each read as Get, RoomRows or Archived would.
+type BatchTx interface {
+	Tx
+	ReadAll(ctx context.Context, reads []*Read) error
+}
+
 // ConcurrentTx is a Tx whose calls may run at the same time, each an independent request (as
 // DynamoDB's are): Project then makes its independent reads, and its writes of different rows,
 // together instead of one after another. A SQL transaction runs one statement at a time and is
@@ -82,11 +103,11 @@ func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
 	var parts []part
 	switch pl := ev.Payload.(type) {
 	case *RoomCreated, *RoomUpdated:
-		parts = []part{p.life(ctx)}
+		parts = []part{p.life()}
 	case *RoomDestroyed:
-		parts = []part{p.life(ctx), p.destroy(ctx, ev.EventTime)}
+		parts = []part{p.life(), p.destroy(ev.EventTime)}
 	case *MembersChanged:
-		parts = []part{p.members(ctx, pl), p.memberCount(ctx)}
+		parts = []part{p.members(ctx, pl), p.memberCount()}
 	case *SeatsChanged:
 		parts = []part{p.seats(ctx, pl)}
 	default:
@@ -98,7 +119,7 @@ func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
 // part is one part of what an event means for the rows: what it reads (every part's reads of
 // a save are made together), then the rows it works out from them.
 type part struct {
-	reads []func() error
+	reads []*Read
 	rows  func() ([]write, error)
 }
 
@@ -111,11 +132,11 @@ type write struct {
 // run makes the parts' reads, works out their rows and writes those that differ from the
 // stored ones (updated_at aside); changed reports whether there were any.
 func (p *projection) run(ctx context.Context, parts []part) (bool, error) {
-	var reads []func() error
+	var reads []*Read
 	for _, st := range parts {
 		reads = append(reads, st.reads...)
 	}
-	if err := p.together(reads...); err != nil {
+	if err := p.read(ctx, reads); err != nil {
 		return false, err
 	}
 	var writes []write
@@ -157,10 +178,9 @@ type projection struct {
 	room string
 	now  int64 // updated_at of the rows this save writes
 	self order
-	// destroys are the EventTimes of the room's destroys, ascending, once loadDestroys read
+	// destroys are the EventTimes of the room's destroys, ascending, once setDestroys kept
 	// them (a room has few).
 	destroys []int64
-	loaded   bool
 }
 
 // archived reads the room's archived events matching q and parses them, in event order. An
@@ -172,6 +192,11 @@ func (p *projection) archived(ctx context.Context, q ArchiveQuery) ([]parsed, er
 	if err != nil {
 		return nil, err
 	}
+	return p.parse(rows), nil
+}
+
+// parse parses archived events read back, as archived does.
+func (p *projection) parse(rows []Archived) []parsed {
 	out := make([]parsed, 0, len(rows))
 	for _, a := range rows {
 		o := order{a.EventTime, rankOf(a.Command), a.Digest, a.Command}
@@ -189,30 +214,25 @@ func (p *projection) archived(ctx context.Context, q ArchiveQuery) ([]parsed, er
 		out = append(out, parsed{o, pl})
 	}
 	slices.SortFunc(out, func(a, b parsed) int { return a.compare(b.order) })
-	return out, nil
+	return out
 }
 
 // life folds the room's creates, updates and destroys into its row, with the newest member
 // event's count.
-func (p *projection) life(ctx context.Context) part {
-	var (
-		events    []parsed
-		count, at *int64
-		cur       Row
-	)
+func (p *projection) life() part {
+	events := &Read{Archive: &ArchiveQuery{Commands: lifeCommands}}
+	newest := p.newestMember()
+	cur := &Read{Table: RoomsTable, Key: Row{p.app, p.room}}
 	return part{
-		reads: []func() error{
-			func() (err error) { events, err = p.archived(ctx, ArchiveQuery{Commands: lifeCommands}); return err },
-			func() (err error) { count, at, err = p.newestCount(ctx); return err },
-			func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
-		},
+		reads: []*Read{events, newest, cur},
 		rows: func() ([]write, error) {
-			row := foldLife(p.app, p.room, events)
+			row := foldLife(p.app, p.room, p.parse(events.Archived))
 			if row == nil {
 				return nil, nil
 			}
-			row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
-			return []write{{RoomsTable, cur, row.Row()}}, nil
+			row.MemberCount, row.MemberCountAt = p.newestCount(newest)
+			row.UpdatedAt = p.now
+			return []write{{RoomsTable, cur.Row, row.Row()}}, nil
 		},
 	}
 }
@@ -243,38 +263,40 @@ func foldLife(app int64, room string, events []parsed) *RoomRow {
 	return row
 }
 
-// newestCount returns the MemberCount and EventTime of the room's newest member event.
-func (p *projection) newestCount(ctx context.Context) (count, at *int64, err error) {
-	events, err := p.archived(ctx, ArchiveQuery{Commands: memberCommands, Newest: true})
-	if err != nil || len(events) == 0 {
-		return nil, nil, err
+// newestMember reads the room's newest member event.
+func (p *projection) newestMember() *Read {
+	return &Read{Archive: &ArchiveQuery{Commands: memberCommands, Newest: true}}
+}
+
+// newestCount returns the MemberCount and EventTime of the room's newest member event, read by
+// newestMember.
+func (p *projection) newestCount(newest *Read) (count, at *int64) {
+	events := p.parse(newest.Archived)
+	if len(events) == 0 {
+		return nil, nil
 	}
-	newest := events[len(events)-1]
-	return newest.payload.(*MembersChanged).MemberCount, ptrTo(newest.time), nil
+	last := events[len(events)-1]
+	return last.payload.(*MembersChanged).MemberCount, ptrTo(last.time)
 }
 
 // memberCount brings member_count up to date after a member event; a room without a row
 // gets none (its create will read the count).
-func (p *projection) memberCount(ctx context.Context) part {
-	var (
-		cur       Row
-		count, at *int64
-	)
+func (p *projection) memberCount() part {
+	cur := &Read{Table: RoomsTable, Key: Row{p.app, p.room}}
+	newest := p.newestMember()
 	return part{
-		reads: []func() error{
-			func() (err error) { cur, err = p.tx.Get(ctx, RoomsTable, Row{p.app, p.room}); return err },
-			func() (err error) { count, at, err = p.newestCount(ctx); return err },
-		},
+		reads: []*Read{cur, newest},
 		rows: func() ([]write, error) {
-			if cur == nil {
+			if cur.Row == nil {
 				return nil, nil
 			}
-			row, err := RoomRowOf(cur)
+			row, err := RoomRowOf(cur.Row)
 			if err != nil {
 				return nil, err
 			}
-			row.MemberCount, row.MemberCountAt, row.UpdatedAt = count, at, p.now
-			return []write{{RoomsTable, cur, row.Row()}}, nil
+			row.MemberCount, row.MemberCountAt = p.newestCount(newest)
+			row.UpdatedAt = p.now
+			return []write{{RoomsTable, cur.Row, row.Row()}}, nil
 		},
 	}
 }
@@ -291,28 +313,28 @@ type memberState struct {
 
 // members applies a member event to the row of each member it lists.
 func (p *projection) members(ctx context.Context, pl *MembersChanged) part {
-	curs := make([]Row, len(pl.Members))
+	destroys := p.destroysRead()
+	curs := make([]*Read, len(pl.Members))
+	for i, account := range pl.Members {
+		curs[i] = &Read{Table: MembersTable, Key: Row{p.app, p.room, account}}
+	}
 	return part{
-		reads: []func() error{
-			func() error { return p.loadDestroys(ctx) },
-			func() error {
-				return p.each(len(curs), func(i int) (err error) {
-					curs[i], err = p.tx.Get(ctx, MembersTable, Row{p.app, p.room, pl.Members[i]})
-					return err
-				})
-			},
+		reads: append([]*Read{destroys}, curs...),
+		rows: func() ([]write, error) {
+			p.setDestroys(destroys)
+			return p.memberRows(ctx, pl, curs)
 		},
-		rows: func() ([]write, error) { return p.memberRows(ctx, pl, curs) },
 	}
 }
 
 // memberRows works out the row of each member pl lists, from its stored row (curs, aligned).
-func (p *projection) memberRows(ctx context.Context, pl *MembersChanged, curs []Row) ([]write, error) {
+func (p *projection) memberRows(ctx context.Context, pl *MembersChanged, curs []*Read) ([]write, error) {
 	writes := make([]write, len(curs))
 	for i, account := range pl.Members {
 		var st memberState
-		if curs[i] != nil {
-			m, err := MemberRowOf(curs[i])
+		cur := curs[i].Row
+		if cur != nil {
+			m, err := MemberRowOf(cur)
 			if err != nil {
 				return nil, err
 			}
@@ -322,7 +344,7 @@ func (p *projection) memberRows(ctx context.Context, pl *MembersChanged, curs []
 		if pl.Entered && (next.enteredAt == nil || *next.enteredAt < p.self.time) {
 			next.enteredAt = ptrTo(p.self.time)
 		}
-		switch c := compareNewest(curs[i] != nil, st, p.self); {
+		switch c := compareNewest(cur != nil, st, p.self); {
 		case c > 0:
 			next.newest, next.enter, next.leaveType, next.reason = p.self, pl.Entered, pl.Type, pl.Reason
 		case c == 0:
@@ -343,7 +365,7 @@ func (p *projection) memberRows(ctx context.Context, pl *MembersChanged, curs []
 		default:
 			row.State, row.EventTime = MemberIn, next.newest.time
 		}
-		writes[i] = write{MembersTable, curs[i], row.Row()}
+		writes[i] = write{MembersTable, cur, row.Row()}
 	}
 	return writes, nil
 }
@@ -397,26 +419,23 @@ func (p *projection) tieMember(ctx context.Context, account string, st memberSta
 	return st, nil
 }
 
-// loadDestroys reads the EventTimes of the room's destroys, once per save.
-func (p *projection) loadDestroys(ctx context.Context) error {
-	if p.loaded {
-		return nil
-	}
-	events, err := p.archived(ctx, ArchiveQuery{Commands: destroyCommands})
-	if err != nil {
-		return err
-	}
-	for _, e := range events {
+// destroysRead reads the room's destroys, for setDestroys.
+func (p *projection) destroysRead() *Read {
+	return &Read{Archive: &ArchiveQuery{Commands: destroyCommands}}
+}
+
+// setDestroys keeps the EventTimes of the room's destroys, read by destroysRead.
+func (p *projection) setDestroys(r *Read) {
+	p.destroys = p.destroys[:0]
+	for _, e := range p.parse(r.Archived) {
 		if n := len(p.destroys); n == 0 || p.destroys[n-1] != e.time {
 			p.destroys = append(p.destroys, e.time)
 		}
 	}
-	p.loaded = true
-	return nil
 }
 
 // firstDestroy returns the EventTime of the room's first destroy at or after t (a destroy
-// sorts after the member events of its millisecond), or nil. loadDestroys must have run.
+// sorts after the member events of its millisecond), or nil. setDestroys must have run.
 func (p *projection) firstDestroy(t int64) *int64 {
 	i, _ := slices.BinarySearch(p.destroys, t)
 	if i == len(p.destroys) {
@@ -427,16 +446,15 @@ func (p *projection) firstDestroy(t int64) *int64 {
 
 // destroy ends, at t, every member the destroy finds in the room: those in since before t,
 // and those an already stored, later destroy ended after an enter before t.
-func (p *projection) destroy(ctx context.Context, t int64) part {
-	var rows []Row
+func (p *projection) destroy(t int64) part {
+	destroys := p.destroysRead()
+	members := &Read{Table: MembersTable}
 	return part{
-		reads: []func() error{
-			func() error { return p.loadDestroys(ctx) },
-			func() (err error) { rows, err = p.tx.RoomRows(ctx, MembersTable); return err },
-		},
+		reads: []*Read{destroys, members},
 		rows: func() ([]write, error) {
+			p.setDestroys(destroys)
 			var writes []write
-			for _, cur := range rows {
+			for _, cur := range members.Rows {
 				m, err := MemberRowOf(cur)
 				if err != nil {
 					return nil, err
@@ -457,19 +475,17 @@ func (p *projection) destroy(ctx context.Context, t int64) part {
 
 // seats gives each listed seat the values of its newest seat event.
 func (p *projection) seats(ctx context.Context, pl *SeatsChanged) part {
-	curs := make([]Row, len(pl.Seats))
+	curs := make([]*Read, len(pl.Seats))
+	for i, seat := range pl.Seats {
+		curs[i] = &Read{Table: SeatsTable, Key: Row{p.app, p.room, seat.Index}}
+	}
 	return part{
-		reads: []func() error{func() error {
-			return p.each(len(curs), func(i int) (err error) {
-				curs[i], err = p.tx.Get(ctx, SeatsTable, Row{p.app, p.room, pl.Seats[i].Index})
-				return err
-			})
-		}},
+		reads: curs,
 		rows: func() ([]write, error) {
 			var writes []write
 			for i, seat := range pl.Seats {
 				win := &seat
-				if cur := curs[i]; cur != nil {
+				if cur := curs[i].Row; cur != nil {
 					stored, err := SeatRowOf(cur)
 					if err != nil {
 						return nil, err
@@ -488,7 +504,7 @@ func (p *projection) seats(ctx context.Context, pl *SeatsChanged) part {
 				row := &SeatRow{SdkAppID: p.app, RoomID: p.room, SeatIndex: seat.Index, MemberAccount: win.MemberAccount,
 					IsTakenDisabled: win.IsTakenDisabled, IsVideoDisabled: win.IsVideoDisabled,
 					IsAudioDisabled: win.IsAudioDisabled, EventTime: p.self.time, UpdatedAt: p.now}
-				writes = append(writes, write{SeatsTable, curs[i], row.Row()})
+				writes = append(writes, write{SeatsTable, curs[i].Row, row.Row()})
 			}
 			return writes, nil
 		},
@@ -516,10 +532,26 @@ func (p *projection) concurrent() bool {
 	return ok && c.Concurrent()
 }
 
-// together runs fs, at the same time when the Tx allows it, else one after another; it returns
-// the first error.
-func (p *projection) together(fs ...func() error) error {
-	return p.each(len(fs), func(i int) error { return fs[i]() })
+// read makes reads: in one exchange when the Tx batches, at the same time when it takes calls
+// at once, else one after another. It returns the first error.
+func (p *projection) read(ctx context.Context, reads []*Read) error {
+	if b, ok := p.tx.(BatchTx); ok && len(reads) > 1 {
+		return b.ReadAll(ctx, reads)
+	}
+	return p.each(len(reads), func(i int) error { return ReadOne(ctx, p.tx, reads[i]) })
+}
+
+// ReadOne makes r with tx's Get, RoomRows or Archived, filling its result.
+func ReadOne(ctx context.Context, tx Tx, r *Read) (err error) {
+	switch {
+	case r.Archive != nil:
+		r.Archived, err = tx.Archived(ctx, *r.Archive)
+	case r.Key != nil:
+		r.Row, err = tx.Get(ctx, r.Table, r.Key)
+	default:
+		r.Rows, err = tx.RoomRows(ctx, r.Table)
+	}
+	return err
 }
 
 // each runs f(0) … f(n-1), at most maxInFlight at a time when the Tx allows it, else in order;

@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
 // The store proves at compile time that it is a complete backend.
@@ -52,6 +54,9 @@ type Store struct {
 	db      *sql.DB
 	where   string       // host:port and database, for error messages
 	retries atomic.Int64 // Save attempts run again after a deadlock or lock timeout, for tests
+	// stmts are Save's statements, prepared on the server once each is known: a prepared
+	// statement is one round trip, an unprepared one with parameters two (prepare, execute).
+	stmts sqlrows.Statements
 }
 
 // Open connects to the database the mysql:// URL names, checks that it is reachable and creates
@@ -77,7 +82,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		// NewConnector only checks the TLS name, which parseURL already did.
 		return nil, fmt.Errorf("mysql: %s: %w", cfg.where(), err)
 	}
-	db := sql.OpenDB(connector)
+	db := sql.OpenDB(readCommitted{connector})
 	db.SetMaxOpenConns(cfg.maxOpenConns)
 	db.SetMaxIdleConns(min(cfg.maxOpenConns, DefaultMaxOpenConns))
 	db.SetConnMaxIdleTime(connMaxIdleTime)
@@ -93,6 +98,33 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// readCommitted is the driver's connector, whose every connection runs its transactions at
+// READ COMMITTED: each statement of a save then reads what was committed before it, in
+// particular what the previous holder of the room's lock committed. Set once per connection,
+// rather than with each BEGIN (the driver would send it as a statement of its own, one more
+// round trip per save); the SET SESSION TRANSACTION form is MySQL's and MariaDB's alike, where
+// the variable's name is not (transaction_isolation, tx_isolation).
+type readCommitted struct{ sqldriver.Connector }
+
+const setReadCommittedSQL = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+
+func (c readCommitted) Connect(ctx context.Context) (sqldriver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(sqldriver.ExecerContext)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("the driver's connection cannot run a statement")
+	}
+	if _, err := ex.ExecContext(ctx, setReadCommittedSQL, nil); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }
 
 // connectError explains a failed first connection. The driver's own errors name the user but

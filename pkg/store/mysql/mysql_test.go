@@ -433,6 +433,17 @@ func TestSessionSettings(t *testing.T) {
 	if client != "utf8mb4" || conn != "utf8mb4" || results != "utf8mb4" {
 		t.Errorf("character sets = %s, %s, %s; want utf8mb4", client, conn, results)
 	}
+	// Saves rely on READ COMMITTED, set per connection rather than per BEGIN. MySQL 8 and
+	// MariaDB 11.1 name the variable transaction_isolation; MariaDB before 11.1 tx_isolation.
+	var isolation string
+	for _, v := range []string{"transaction_isolation", "tx_isolation"} {
+		if err = s.db.QueryRowContext(t.Context(), `SELECT @@SESSION.`+v).Scan(&isolation); err == nil {
+			break
+		}
+	}
+	if err != nil || isolation != "READ-COMMITTED" {
+		t.Errorf("isolation = %q, %v; want READ-COMMITTED", isolation, err)
+	}
 }
 
 // TestKeysAreByteExact saves rooms whose ids differ only in what a case-insensitive or padding

@@ -41,8 +41,9 @@ const lockRoomSQL = `INSERT INTO roomhook_room_locks (sdk_app_id, room_id, saves
 	ON DUPLICATE KEY UPDATE saves = saves + 1`
 
 // saveTxOptions: each statement of a save reads what was committed before it, in particular
-// what the previous holder of the room's lock committed.
-var saveTxOptions = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+// what the previous holder of the room's lock committed. The level is every connection's own
+// (readCommitted), so BEGIN asks for none.
+var saveTxOptions = &sql.TxOptions{}
 
 // Retries of a whole Save. InnoDB may end one of several transactions that insert the same
 // key at the same moment with a deadlock, a lock wait (for the room's lock too) can time out,
@@ -116,11 +117,13 @@ func retryable(err error) bool {
 
 // save runs one attempt of Save.
 func (s *Store) save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
-	tx, err := s.db.BeginTx(ctx, saveTxOptions)
+	s.stmts.PreparePending(ctx, s.db)
+	sqlTx, err := s.db.BeginTx(ctx, saveTxOptions)
 	if err != nil {
 		return 0, fmt.Errorf("mysql: save: %w", err)
 	}
-	defer tx.Rollback() // a no-op after Commit
+	defer sqlTx.Rollback() // a no-op after Commit
+	tx := sqlrows.StmtConn{Tx: sqlTx, Stmts: &s.stmts}
 
 	if ev.Payload != nil {
 		if _, err := tx.ExecContext(ctx, lockRoomSQL, ev.SdkAppID, ev.RoomID); err != nil {
@@ -156,7 +159,7 @@ func (s *Store) save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 			outcome = callback.OutcomeStored
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return 0, fmt.Errorf("mysql: save: commit: %w", err)
 	}
 	return outcome, nil

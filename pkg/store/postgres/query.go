@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -112,20 +114,110 @@ func query(ctx context.Context, conn *pgconn.PgConn, sql string, p *params, resu
 	if p == nil {
 		p = &params{}
 	}
-	rr := conn.ExecParams(ctx, sql, p.values, p.oids, p.formats, resultFormats)
+	_, err := readResult(conn.ExecParams(ctx, sql, p.values, p.oids, p.formats, resultFormats), scan)
+	return err
+}
+
+// readResult reads rr to its end, calling scan (when not nil) with each row, and returns the
+// command tag. The statement's error comes first, then scan's.
+func readResult(rr *pgconn.ResultReader, scan func(r *row) error) (pgconn.CommandTag, error) {
 	var scanErr error
 	for rr.NextRow() {
-		if scanErr == nil {
+		if scanErr == nil && scan != nil {
 			r := &row{values: rr.Values()}
 			if scanErr = scan(r); scanErr == nil {
 				scanErr = r.done()
 			}
 		}
 	}
-	if _, err := rr.Close(); err != nil {
-		return err
+	tag, err := rr.Close()
+	if err != nil {
+		return tag, err
 	}
-	return scanErr
+	return tag, scanErr
+}
+
+// batch is statements sent in one round trip: pgconn's ExecBatch writes every statement's
+// extended-protocol messages and one Sync, and the server runs them in order; after an error
+// it skips the rest up to the Sync. Inside a transaction (a batch may begin one) an error
+// leaves the transaction aborted, for the caller's rollback.
+type batch struct {
+	b     pgconn.Batch
+	steps []batchStep
+}
+
+type batchStep struct {
+	name  string             // the step an error is reported as (stepError.step)
+	scan  func(r *row) error // nil: the statement's rows, if any, are not read
+	check func(tag pgconn.CommandTag) error
+}
+
+// add queues a statement; scan reads its rows and check its command tag, either may be nil.
+func (b *batch) add(step, sql string, p *params, resultFormats []int16, scan func(r *row) error, check func(pgconn.CommandTag) error) {
+	if p == nil {
+		p = &params{}
+	}
+	b.b.ExecParams(sql, p.values, p.oids, p.formats, resultFormats)
+	b.steps = append(b.steps, batchStep{step, scan, check})
+}
+
+// len is the number of statements queued.
+func (b *batch) len() int { return len(b.steps) }
+
+// run sends the batch and reads every result. The error is a *stepError naming the step of the
+// statement that failed.
+func (b *batch) run(ctx context.Context, conn *pgconn.PgConn) error {
+	mrr := conn.ExecBatch(ctx, &b.b)
+	i := 0
+	var first error
+	// A statement the server refused is the step of the error. Any other error (the context
+	// ended, the connection broke) may have come while the server was on any statement not yet
+	// answered (it answers when it flushes: a statement waiting for a lock has not flushed the
+	// answers before it), so it names them all.
+	fail := func(err error) {
+		if first != nil {
+			return
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && i < len(b.steps) {
+			first = &stepError{b.steps[i].name, err}
+			return
+		}
+		var names []string
+		for _, st := range b.steps[min(i, len(b.steps)):] {
+			if n := strings.TrimPrefix(st.name, ": "); n != "" && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		step := ""
+		if len(names) > 0 {
+			step = ": " + strings.Join(names, ", ")
+		}
+		first = &stepError{step, err}
+	}
+	for mrr.NextResult() {
+		if i >= len(b.steps) {
+			_, _ = readResult(mrr.ResultReader(), nil)
+			fail(fmt.Errorf("%d results for %d statements", i+1, len(b.steps)))
+			continue
+		}
+		st := b.steps[i]
+		tag, err := readResult(mrr.ResultReader(), st.scan)
+		if err == nil && st.check != nil {
+			err = st.check(tag)
+		}
+		if err != nil {
+			fail(err)
+		}
+		i++
+	}
+	if err := mrr.Close(); err != nil {
+		fail(err)
+	}
+	if first == nil && i != len(b.steps) {
+		fail(fmt.Errorf("%d results for %d statements", i, len(b.steps)))
+	}
+	return first
 }
 
 // row reads the values of one result row in column order, text format unless said otherwise.

@@ -116,33 +116,36 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, event *params) (ou
 			broken = conn.IsClosed() || pgconn.SafeToRetry(err)
 		}
 	}()
-	if err := begin(ctx, conn); err != nil {
-		return 0, false, &stepError{"", err}
-	}
-	defer rollback(ctx, conn) // a no-op after commit
-
+	// One round trip begins the transaction, takes the room's lock and archives the event;
+	// the projection's reads take one more (roomTx.ReadAll), and its writes go with the COMMIT.
+	defer rollback(ctx, conn) // a no-op after commit, or when the batch failed to begin
+	open := &batch{}
+	open.add("", "begin", nil, nil, nil, nil)
 	if ev.Payload != nil {
 		classID, objID := roomLock(ev.SdkAppID, ev.RoomID)
 		lock := &params{}
 		lock.int4(classID)
 		lock.int4(objID)
-		if _, err := exec(ctx, conn, lockRoomSQL, lock); err != nil {
-			return 0, false, &stepError{": lock room", err}
-		}
+		open.add(": lock room", lockRoomSQL, lock, nil, nil, nil)
 	}
-	tag, err := exec(ctx, conn, insertEventSQL, event)
-	if err != nil {
-		return 0, false, &stepError{": archive event", err}
+	var archived bool
+	open.add(": archive event", insertEventSQL, event, nil, nil, func(tag pgconn.CommandTag) error {
+		archived = tag.RowsAffected() == 1
+		return nil
+	})
+	if err := open.run(ctx, conn); err != nil {
+		return 0, false, err
 	}
-	if tag.RowsAffected() == 0 {
+	if !archived {
 		// The key is already archived. Nothing was written; the deferred rollback ends the
 		// transaction.
 		return callback.OutcomeDuplicate, false, nil
 	}
 
 	outcome = callback.OutcomeIgnored
+	tx := &roomTx{conn: conn, app: ev.SdkAppID, room: ev.RoomID, writes: &batch{}}
 	if ev.Payload != nil {
-		changed, err := callback.Project(ctx, &roomTx{conn: conn, app: ev.SdkAppID, room: ev.RoomID}, ev)
+		changed, err := callback.Project(ctx, tx, ev)
 		if err != nil {
 			var se *stepError
 			if !errors.As(err, &se) {
@@ -155,8 +158,8 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, event *params) (ou
 			outcome = callback.OutcomeStored
 		}
 	}
-	if err := commit(ctx, conn); err != nil {
-		return 0, false, &stepError{": commit", err}
+	if err := tx.commit(ctx); err != nil {
+		return 0, false, err
 	}
 	return outcome, false, nil
 }

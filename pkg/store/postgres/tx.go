@@ -20,12 +20,66 @@ type roomTx struct {
 	conn *pgconn.PgConn
 	app  int64
 	room string
+	// writes, when set, holds Put's statements until commit sends them with the COMMIT, in one
+	// round trip; nil, Put writes at once. The projection reads nothing after it puts.
+	writes *batch
 }
 
-var _ callback.Tx = (*roomTx)(nil)
+var _ callback.BatchTx = (*roomTx)(nil)
 
-// Get returns the row of t with key, or nil.
-func (x *roomTx) Get(ctx context.Context, t *callback.Table, key callback.Row) (callback.Row, error) {
+// commit sends the queued writes and COMMIT in one round trip (a failed write makes the server
+// skip the COMMIT, and the caller's rollback ends the transaction).
+func (x *roomTx) commit(ctx context.Context) error {
+	if x.writes == nil || x.writes.len() == 0 {
+		if err := commit(ctx, x.conn); err != nil {
+			return &stepError{": commit", err}
+		}
+		return nil
+	}
+	x.writes.add(": commit", "commit", nil, nil, nil, func(tag pgconn.CommandTag) error {
+		if tag.String() == "ROLLBACK" {
+			return errTxRolledBack
+		}
+		return nil
+	})
+	return x.writes.run(ctx, x.conn)
+}
+
+// ReadAll makes reads in one round trip.
+func (x *roomTx) ReadAll(ctx context.Context, reads []*callback.Read) error {
+	b := &batch{}
+	for _, r := range reads {
+		switch {
+		case r.Archive != nil:
+			sql, p := archiveQuery(x.app, x.room, *r.Archive)
+			r.Archived = nil
+			b.add(": read the archive", sql, p, archivedResultFormats, func(w *row) error {
+				r.Archived = append(r.Archived, scanArchived(w))
+				return nil
+			}, nil)
+		case r.Key != nil:
+			p, err := keyParams(r.Table, r.Key)
+			if err != nil {
+				return err
+			}
+			r.Row = nil
+			b.add(": read "+r.Table.Name, statementsOf(r.Table).Get, p, nil, func(w *row) error {
+				r.Row = scanRow(r.Table, w)
+				return nil
+			}, nil)
+		default:
+			r.Rows = nil
+			b.add(": read "+r.Table.Name, statementsOf(r.Table).Room, roomParams(x.app, x.room), nil, func(w *row) error {
+				r.Rows = append(r.Rows, scanRow(r.Table, w))
+				return nil
+			}, nil)
+		}
+	}
+	return b.run(ctx, x.conn)
+}
+
+// keyParams are the parameters of t's Get for key.
+func keyParams(t *callback.Table, key callback.Row) (*params, error) {
 	if len(key) != t.Key {
 		return nil, &stepError{": read " + t.Name, fmt.Errorf("a key of %d values, want %d", len(key), t.Key)}
 	}
@@ -37,6 +91,15 @@ func (x *roomTx) Get(ctx context.Context, t *callback.Table, key callback.Row) (
 		if err := p.value(t, t.Columns[i], v); err != nil {
 			return nil, &stepError{": read " + t.Name, err}
 		}
+	}
+	return p, nil
+}
+
+// Get returns the row of t with key, or nil.
+func (x *roomTx) Get(ctx context.Context, t *callback.Table, key callback.Row) (callback.Row, error) {
+	p, err := keyParams(t, key)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := readRows(ctx, x.conn, t, statementsOf(t).Get, p)
 	if err != nil || len(rows) == 0 {
@@ -72,12 +135,22 @@ func (x *roomTx) Put(ctx context.Context, t *callback.Table, old, row callback.R
 			return fail(err)
 		}
 	}
+	check := func(tag pgconn.CommandTag) error {
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("%d rows written, want 1", tag.RowsAffected())
+		}
+		return nil
+	}
+	if x.writes != nil {
+		x.writes.add(": write "+t.Name, sql, p, nil, nil, check)
+		return nil
+	}
 	tag, err := exec(ctx, x.conn, sql, p)
+	if err == nil {
+		err = check(tag)
+	}
 	if err != nil {
 		return fail(err)
-	}
-	if tag.RowsAffected() != 1 {
-		return fail(fmt.Errorf("%d rows written, want 1", tag.RowsAffected()))
 	}
 	return nil
 }
@@ -87,13 +160,18 @@ func (x *roomTx) Archived(ctx context.Context, q callback.ArchiveQuery) ([]callb
 	sql, p := archiveQuery(x.app, x.room, q)
 	var out []callback.Archived
 	err := query(ctx, x.conn, sql, p, archivedResultFormats, func(r *row) error {
-		out = append(out, callback.Archived{Command: r.text(), EventTime: r.int8(), Digest: r.text(), Raw: r.bytes()})
+		out = append(out, scanArchived(r))
 		return nil
 	})
 	if err != nil {
 		return nil, &stepError{": read the archive", err}
 	}
 	return out, nil
+}
+
+// scanArchived reads an archived event (archiveQuery's columns).
+func scanArchived(r *row) callback.Archived {
+	return callback.Archived{Command: r.text(), EventTime: r.int8(), Digest: r.text(), Raw: r.bytes()}
 }
 
 // archivedResultFormats reads raw_body in binary, the rest as text.
@@ -127,17 +205,22 @@ func roomParams(app int64, room string) *params {
 func readRows(ctx context.Context, conn *pgconn.PgConn, t *callback.Table, sql string, p *params) ([]callback.Row, error) {
 	var out []callback.Row
 	err := query(ctx, conn, sql, p, nil, func(r *row) error {
-		v := make(callback.Row, len(t.Columns))
-		for i, c := range t.Columns {
-			v[i] = r.column(t, c)
-		}
-		out = append(out, v)
+		out = append(out, scanRow(t, r))
 		return nil
 	})
 	if err != nil {
 		return nil, &stepError{": read " + t.Name, err}
 	}
 	return out, nil
+}
+
+// scanRow reads a row of t (every column, in order).
+func scanRow(t *callback.Table, r *row) callback.Row {
+	v := make(callback.Row, len(t.Columns))
+	for i, c := range t.Columns {
+		v[i] = r.column(t, c)
+	}
+	return v
 }
 
 // column reads the next column as a value of c's kind: nil for NULL, a string, an int64, a

@@ -34,14 +34,4 @@ func OnMigrationStatement(t testing.TB, f func(stmt string)) {
 }
 
 // Prepared returns how many statements s holds prepared.
-func Prepared(s *Store) int {
-	s.stmts.mu.Lock()
-	defer s.stmts.mu.Unlock()
-	n := 0
-	for _, st := range s.stmts.byText {
-		if st != nil {
-			n++
-		}
-	}
-	return n
-}
+func Prepared(s *Store) int { return s.stmts.Len() }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/roomhook/roomhook/pkg/callback"
@@ -29,13 +28,13 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		return 0, fmt.Errorf("sqlite: save: %w", err)
 	}
 
-	s.stmts.preparePending(ctx, s.db)
+	s.stmts.PreparePending(ctx, s.db)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: save: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit
-	conn := txConn{tx, &s.stmts}
+	conn := sqlrows.StmtConn{Tx: tx, Stmts: &s.stmts}
 
 	raw := ev.Raw
 	if raw == nil {
@@ -78,25 +77,4 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		return 0, fmt.Errorf("sqlite: save: commit: %w", err)
 	}
 	return outcome, nil
-}
-
-// txConn runs statements in tx: on the store's prepared statement for the text when there is
-// one, by the text otherwise.
-type txConn struct {
-	tx    *sql.Tx
-	stmts *statements
-}
-
-func (c txConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := c.stmts.get(query); st != nil {
-		return c.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	}
-	return c.tx.ExecContext(ctx, query, args...)
-}
-
-func (c txConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := c.stmts.get(query); st != nil {
-		return c.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	}
-	return c.tx.QueryContext(ctx, query, args...)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
 // The store proves at compile time that it is a complete backend.
@@ -79,7 +80,7 @@ type Store struct {
 	// stmts are Save's statements, prepared once rather than parsed again for every callback:
 	// re-parsing version 1's two statements cost ~15 % of a warm Save (BenchmarkSave, fsync
 	// included); a save now runs five or more.
-	stmts statements
+	stmts sqlrows.Statements
 }
 
 // Open opens the SQLite database at path, creating the file and the schema when they do not
@@ -153,7 +154,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // prepared once a save has run them (statements.get): a cold start that answers one callback
 // compiles only what it runs, once, as it would unprepared.
 func (s *Store) prepare(ctx context.Context) error {
-	return s.stmts.prepare(ctx, s.db, []string{insertEventSQL})
+	return s.stmts.Prepare(ctx, s.db, []string{insertEventSQL})
 }
 
 // trimWAL copies a large WAL into the database and truncates it to zero bytes.

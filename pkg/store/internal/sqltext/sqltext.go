@@ -83,13 +83,39 @@ func (d Dialect) Statements(t *callback.Table) Statements {
 // and uses the archive key's index (sdk_app_id, room_id, callback_command, event_time,
 // body_sha256).
 func (d Dialect) Archive(app int64, room string, q callback.ArchiveQuery) (string, []any) {
-	args := []any{app, room}
+	return d.archive(nil, app, room, q)
+}
+
+// ArchiveUnion returns one SELECT of the events each of qs selects, as Archive's, with a first
+// column telling which query (0, 1, …) selected the row: the reads of one save in one round
+// trip.
+func (d Dialect) ArchiveUnion(app int64, room string, qs []callback.ArchiveQuery) (string, []any) {
+	var (
+		text strings.Builder
+		args []any
+	)
+	for i, q := range qs {
+		if i > 0 {
+			text.WriteString(" UNION ALL ")
+		}
+		var one string
+		one, args = d.archive(args, app, room, q)
+		text.WriteString(strings.Replace(one, "SELECT ", "SELECT "+strconv.Itoa(i)+" AS q, ", 1))
+	}
+	return text.String(), args
+}
+
+// archive is Archive's SELECT, its parameters appended to args (placeholders numbered after
+// them).
+func (d Dialect) archive(args []any, app int64, room string, q callback.ArchiveQuery) (string, []any) {
+	first := len(args)
+	args = append(args, app, room)
 	next := func(v any) string {
 		args = append(args, v)
 		return d.Placeholder(len(args))
 	}
 	var where strings.Builder
-	where.WriteString(`sdk_app_id = ` + d.Placeholder(1) + ` AND room_id = ` + d.Placeholder(2) + ` AND callback_command IN (`)
+	where.WriteString(`sdk_app_id = ` + d.Placeholder(first+1) + ` AND room_id = ` + d.Placeholder(first+2) + ` AND callback_command IN (`)
 	for i, c := range q.Commands {
 		if i > 0 {
 			where.WriteString(", ")
@@ -111,7 +137,7 @@ func (d Dialect) Archive(app int64, room string, q callback.ArchiveQuery) (strin
 	if q.Newest {
 		text += ` AND event_time = (SELECT MAX(event_time) FROM callback_events WHERE ` + cond + `)`
 		if !d.Numbered {
-			args = append(args, args...)
+			args = append(args, args[first:]...)
 		}
 	}
 	return text, args
