@@ -6,7 +6,10 @@
 # Emulator, the version go.mod pins; SCF: scf-go-lib's net/rpc protocol,
 # driven by scripts/invoke; web: the HTTP server of an SCF web function, on
 # 127.0.0.1 and a free port), sends one event (default: the platform's bundled
-# sample) and prints the platform's response JSON on stdout. Exits 0 only for
+# sample: for SCF the function URL event, the entry SCF offers today; the API
+# gateway event, functions/scf/events/apigateway-trigger.json, is what a TSE
+# cloud-native gateway or an old API Gateway trigger sends) and prints the
+# platform's response JSON on stdout. Exits 0 only for
 # status 200; 1 for another status or a function failure; 2 for usage and
 # tooling errors. Logs go to stderr.
 #
@@ -40,7 +43,7 @@ usage() {
 platform=$1
 case $platform in
 lambda) bin=bootstrap default_event=functions/lambda/events/apigateway-http.json ;;
-scf) bin=main default_event=functions/scf/events/apigateway-trigger.json ;;
+scf) bin=main default_event=functions/scf/events/functionurl-default.json ;;
 web) bin=main default_event=functions/web/events/callback-create-room.json ;;
 *) usage ;;
 esac

@@ -49,7 +49,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	t.Run("unsigned", func(t *testing.T) {
-		trigger, plain, b64 := loadGolden(t, "apigateway-trigger"), loadGolden(t, "functionurl-default"), loadGolden(t, "functionurl-base64")
+		trigger, plain, b64 := loadGolden(t, "apigateway-trigger"), loadGolden(t, "functionurl-default"), loadGolden(t, "apigateway-base64")
 		var calls []invocation
 		for _, g := range goldenEvents(t) {
 			calls = append(calls, invocation{g.name, g.data, 200})

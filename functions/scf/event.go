@@ -11,10 +11,10 @@ package main
 //	 "queryString": {…}, "queryStringParameters": {…}, "pathParameters": {…},
 //	 "headerParameters": {…}, "stageVariables": {…}, "isBase64Encoded": false}
 //
-// Function URL (no requestContext):
+// Function URL (the HTTP entry of SCF today; no requestContext, no isBase64Encoded, header
+// names in lower case, the sender's address in headers["x-scf-remote-addr"]):
 //
-//	{"body": "…", "headers": {…}, "httpMethod": "POST", "path": "/", "queryString": {…},
-//	 "isBase64Encoded": false}
+//	{"body": "…", "headers": {…}, "httpMethod": "POST", "path": "/", "queryString": {…}}
 //
 // The method is the top-level httpMethod, the one the caller used: requestContext.httpMethod
 // is the method configured on the API, which may be ANY. Samples of both shapes are in

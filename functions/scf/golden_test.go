@@ -37,13 +37,13 @@ type golden struct {
 }
 
 // sample is the callback the golden event carries: the seed in every shape (apigateway-trigger,
-// functionurl-default, functionurl-base64), and in functionurl-<variant> that variant of the
+// functionurl-default, apigateway-base64), and in functionurl-<variant> that variant of the
 // samples' story.
 func (g golden) sample() samples.Sample { return sampleOf(g.name) }
 
 func sampleOf(name string) samples.Sample {
 	switch name {
-	case "apigateway-trigger", "functionurl-default", "functionurl-base64":
+	case "apigateway-trigger", "functionurl-default", "apigateway-base64":
 		return samples.Get("create-room")
 	}
 	return samples.Get(strings.TrimPrefix(name, "functionurl-"))

@@ -34,7 +34,7 @@ func TestGoldenEventsDecode(t *testing.T) {
 	want := map[string]callback.Request{
 		"apigateway-trigger":  {Method: "POST", Query: seedQuery, Body: []byte(seedBody), RequestID: "7d6fb2a4-9c1e-4e55-a0c4-3f7e2b6d1a90"},
 		"functionurl-default": {Method: "POST", Query: seedQuery, Body: []byte(seedBody)},
-		"functionurl-base64":  {Method: "POST", Query: seedQuery, Body: []byte(seedBody)},
+		"apigateway-base64":   {Method: "POST", Query: seedQuery, Body: []byte(seedBody), RequestID: "3b9e1c7a-5d2f-4c1e-9a8b-6f0d2e4c7a15"},
 	}
 	// A function URL event of each other callback of the samples' story.
 	for _, s := range samples.Story[1:] {
@@ -287,9 +287,9 @@ func TestMutations(t *testing.T) {
 		{name: "GET on a function URL", event: "functionurl-default", mutate: func(ev map[string]any) { ev["httpMethod"] = "GET" }, wantStatus: 405},
 		{name: "other SdkAppid", event: "apigateway-trigger", mutate: func(ev map[string]any) { queryOf(ev)["SdkAppid"] = "1400999999" }, wantStatus: 403},
 		{name: "no SdkAppid", event: "functionurl-default", mutate: func(ev map[string]any) { delete(queryOf(ev), "SdkAppid") }, wantStatus: 403},
-		{name: "bad base64", event: "functionurl-base64", mutate: func(ev map[string]any) { ev["body"] = "eyJDYWxsYmFja0NvbW1hbmQi!!" }, wantStatus: 400},
+		{name: "bad base64", event: "apigateway-base64", mutate: func(ev map[string]any) { ev["body"] = "eyJDYWxsYmFja0NvbW1hbmQi!!" }, wantStatus: 400},
 		{name: "base64 flag on a plain JSON body", event: "functionurl-default", mutate: func(ev map[string]any) { ev["isBase64Encoded"] = true }, wantStatus: 400},
-		{name: "base64 of a non-object", event: "functionurl-base64", mutate: func(ev map[string]any) { setBody(ev, `["x"]`) }, wantStatus: 400},
+		{name: "base64 of a non-object", event: "apigateway-base64", mutate: func(ev map[string]any) { setBody(ev, `["x"]`) }, wantStatus: 400},
 		{name: "repeated query key via array", event: "apigateway-trigger", mutate: func(ev map[string]any) {
 			queryOf(ev)["SdkAppid"] = []any{"1400123456", "1400123456"}
 		}, wantStatus: 400},
@@ -298,13 +298,13 @@ func TestMutations(t *testing.T) {
 		}, wantStatus: 400},
 		{name: "contenttype xml", event: "apigateway-trigger", mutate: func(ev map[string]any) { queryOf(ev)["contenttype"] = "xml" }, wantStatus: 400},
 		{name: "body not an object", event: "apigateway-trigger", mutate: func(ev map[string]any) { setBody(ev, "roomhook") }, wantStatus: 400},
-		{name: "base64 body that is not UTF-8", event: "functionurl-base64", mutate: func(ev map[string]any) {
+		{name: "base64 body that is not UTF-8", event: "apigateway-base64", mutate: func(ev map[string]any) {
 			setBody(ev, strings.Replace(seedBody, `"admin"`, "\"adm\xffin\"", 1))
 		}, wantStatus: 400, wantCode: 40002},
 		{name: "RoomId twice in the body", event: "apigateway-trigger", mutate: func(ev map[string]any) {
 			setBody(ev, strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","roomid":"other"`, 1))
 		}, wantStatus: 400, wantCode: 40008},
-		{name: "RoomId twice in a base64 body", event: "functionurl-base64", mutate: func(ev map[string]any) {
+		{name: "RoomId twice in a base64 body", event: "apigateway-base64", mutate: func(ev map[string]any) {
 			setBody(ev, strings.Replace(seedBody, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","Room\u0049d":"other"`, 1))
 		}, wantStatus: 400, wantCode: 40008},
 		{name: "header names in other cases are not read", event: "apigateway-trigger", mutate: func(ev map[string]any) {
@@ -319,7 +319,7 @@ func TestMutations(t *testing.T) {
 		{name: "SdkAppid in two spellings", event: "apigateway-trigger", mutate: func(ev map[string]any) { queryOf(ev)["sdkappid"] = "1400123456" },
 			wantStatus: 400, wantCode: 40006},
 		{name: "signed", event: "apigateway-trigger", tokens: []string{testToken}, mutate: func(ev map[string]any) { sign(ev, testToken, fixedNow) }, wantStatus: 200},
-		{name: "signed, base64 body", event: "functionurl-base64", tokens: []string{"old", testToken}, mutate: func(ev map[string]any) { sign(ev, testToken, fixedNow) }, wantStatus: 200},
+		{name: "signed, base64 body", event: "apigateway-base64", tokens: []string{"old", testToken}, mutate: func(ev map[string]any) { sign(ev, testToken, fixedNow) }, wantStatus: 200},
 		{name: "signed as a one-value array", event: "functionurl-default", tokens: []string{testToken}, mutate: func(ev map[string]any) {
 			sign(ev, testToken, fixedNow)
 			q := queryOf(ev)
@@ -412,8 +412,25 @@ func TestGoldenEventsAreTencentShaped(t *testing.T) {
 			case "apigateway":
 				need = append(need, "requestContext", "queryStringParameters", "pathParameters", "headerParameters", "stageVariables")
 			case "functionurl":
+				// The documented function URL event: no requestContext, no isBase64Encoded,
+				// header names in lower case, the sender's address in x-scf-remote-addr.
 				if hasContext {
 					t.Error("a function URL event has no requestContext")
+				}
+				if _, ok := ev["isBase64Encoded"]; ok {
+					t.Error("a function URL event has no isBase64Encoded")
+				}
+				var headers map[string]string
+				if err := json.Unmarshal(ev["headers"], &headers); err != nil {
+					t.Fatalf("headers: %v", err)
+				}
+				for name := range headers {
+					if name != strings.ToLower(name) {
+						t.Errorf("header %q is not in lower case", name)
+					}
+				}
+				if headers["x-scf-remote-addr"] == "" {
+					t.Error("header x-scf-remote-addr missing")
 				}
 			default:
 				t.Errorf("unknown source %q: name samples <source>-<variant>.json", source)
@@ -428,6 +445,40 @@ func TestGoldenEventsAreTencentShaped(t *testing.T) {
 			}
 			if q, _ := ev["queryString"]; !strings.Contains(string(q), `"CallbackCommand": "`+g.sample().Command+`"`) {
 				t.Errorf("queryString does not name %s: %s", g.sample().Command, q)
+			}
+		})
+	}
+}
+
+// TestFunctionURLClientIP: the ClientIP archived is the one Tencent's query string carries (the
+// address of the app's client), never the sender's address a function URL adds as
+// x-scf-remote-addr or x-forwarded-for; an IPv6 address is kept as given.
+func TestFunctionURLClientIP(t *testing.T) {
+	for _, ip := range []string{"203.0.113.7", "2001:db8::7", ""} {
+		t.Run(ip, func(t *testing.T) {
+			st, _ := openStore(t)
+			f := newFunction(t, st)
+			ev := edit(t, loadGolden(t, "functionurl-default"), func(ev map[string]any) {
+				headers := ev["headers"].(map[string]any)
+				headers["x-scf-remote-addr"] = "198.51.100.99"
+				headers["x-forwarded-for"] = "198.51.100.98"
+				if ip == "" {
+					delete(queryOf(ev), "ClientIP")
+				} else {
+					queryOf(ev)["ClientIP"] = ip
+				}
+			})
+			out, err := f.Invoke(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkOK(t, out)
+			evs, err := st.Events(context.Background(), testAppID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 1 || evs[0].ClientIP != ip {
+				t.Errorf("archived ClientIP = %+v, want %q", evs, ip)
 			}
 		})
 	}

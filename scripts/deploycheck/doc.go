@@ -9,6 +9,10 @@
 //     reads, the DynamoDB table with exactly the store's key design, the least IAM policy the
 //     store needs, timeouts within Tencent's 2-second budget, the outputs to paste into
 //     Tencent's console; and the Makefile `sam build` runs builds with localinvoke's flags.
-//   - serverless.yml and serverless.web.yml (Tencent's Serverless Framework component scf):
-//     the same for SCF event and web functions, with secrets taken from the environment.
+//   - serverless.yml and serverless.web.yml (the component scf of Tencent's Serverless Cloud
+//     Framework): the same for SCF event and web functions, with secrets taken from the
+//     environment and the function URL (an http trigger, AuthType NONE, public) as the only
+//     trigger. Beyond these Go tests, tencent/check.sh (run by .ci/run) feeds both files to
+//     Tencent's own component logic, npm tencent-component-toolkit, with the network replaced,
+//     and checks the CreateFunction and CreateTrigger requests it would send.
 package deploycheck

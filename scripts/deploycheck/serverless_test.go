@@ -34,20 +34,17 @@ type slsConfig struct {
 			Variables map[string]string `yaml:"variables"`
 		} `yaml:"environment"`
 		Events []struct {
-			Apigw *struct {
+			HTTP *struct {
 				Parameters struct {
-					ServiceName string   `yaml:"serviceName"`
-					Protocols   []string `yaml:"protocols"`
-					Environment string   `yaml:"environment"`
-					Endpoints   []struct {
-						Path     string `yaml:"path"`
-						Method   string `yaml:"method"`
-						Function struct {
-							IsIntegratedResponse bool `yaml:"isIntegratedResponse"`
-						} `yaml:"function"`
-					} `yaml:"endpoints"`
+					Name      string `yaml:"name"`
+					Qualifier string `yaml:"qualifier"`
+					AuthType  string `yaml:"authType"`
+					NetConfig struct {
+						EnableIntranet bool `yaml:"enableIntranet"`
+						EnableExtranet bool `yaml:"enableExtranet"`
+					} `yaml:"netConfig"`
 				} `yaml:"parameters"`
-			} `yaml:"apigw"`
+			} `yaml:"http"`
 		} `yaml:"events"`
 	} `yaml:"inputs"`
 }
@@ -85,6 +82,7 @@ func checkSCF(t *testing.T, file string, c slsConfig, platform, wantType string)
 	if in.MemorySize != 128 || in.Timeout != 3 {
 		t.Errorf("%s: memorySize %d, timeout %d; want 128 (MB) and 3 (s): Tencent waits 2 s", file, in.MemorySize, in.Timeout)
 	}
+	checkFunctionURL(t, file, c)
 	vars := in.Environment.Variables
 	checkVariables(t, file, vars)
 	checkStoreTimeout(t, file, vars, time.Duration(in.Timeout)*time.Second)
@@ -100,25 +98,27 @@ func checkSCF(t *testing.T, file string, c slsConfig, platform, wantType string)
 	}
 }
 
+// checkFunctionURL: the one trigger is the function URL (the component's http trigger), public
+// and without authentication at the URL, on the function's default alias; no API Gateway
+// trigger (decoding refuses any other trigger type).
+func checkFunctionURL(t *testing.T, file string, c slsConfig) {
+	t.Helper()
+	if len(c.Inputs.Events) != 1 || c.Inputs.Events[0].HTTP == nil {
+		t.Fatalf("%s: events %+v: want one http trigger (the function URL)", file, c.Inputs.Events)
+	}
+	p := c.Inputs.Events[0].HTTP.Parameters
+	if p.AuthType != "NONE" || !p.NetConfig.EnableExtranet || p.NetConfig.EnableIntranet || p.Qualifier != "$DEFAULT" || p.Name == "" {
+		t.Errorf("%s: function URL %+v: want a named URL on $DEFAULT, AuthType NONE, extranet on, intranet off", file, p)
+	}
+}
+
 func TestServerlessEventFunction(t *testing.T) {
 	c, text := loadServerless(t, "serverless.yml")
 	checkSCF(t, "serverless.yml", c, "scf", "event")
 	if c.Inputs.Handler != artifacts["scf"][0] {
 		t.Errorf("handler %q, want %q, the binary in dist/scf-amd64.zip", c.Inputs.Handler, artifacts["scf"][0])
 	}
-	if len(c.Inputs.Events) != 1 || c.Inputs.Events[0].Apigw == nil {
-		t.Fatalf("events %+v: want one API gateway trigger", c.Inputs.Events)
-	}
-	p := c.Inputs.Events[0].Apigw.Parameters
-	if !slices.Contains(p.Protocols, "https") || p.Environment != "release" || len(p.Endpoints) != 1 {
-		t.Fatalf("API gateway %+v: want https, release, one endpoint", p)
-	}
-	e := p.Endpoints[0]
-	if e.Path != "/callback" || e.Method != "POST" || !e.Function.IsIntegratedResponse {
-		t.Errorf("endpoint %+v: want POST /callback with an integrated response", e)
-	}
-	// The alternative for accounts without API Gateway is documented next to it.
-	for _, want := range []string{"function URL", "serverless.web.yml", "API Gateway"} {
+	for _, want := range []string{"function URL", "serverless.web.yml", "scf deploy"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("serverless.yml does not mention %q", want)
 		}
@@ -134,7 +134,7 @@ func TestServerlessWebFunction(t *testing.T) {
 	if !slices.Contains(artifacts["web"], "scf_bootstrap") {
 		t.Error("the web zip has no scf_bootstrap")
 	}
-	for _, want := range []string{"scf_bootstrap", "9000", "function URL"} {
+	for _, want := range []string{"scf_bootstrap", "9000", "function URL", "scf deploy"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("serverless.web.yml does not mention %q", want)
 		}
