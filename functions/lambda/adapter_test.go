@@ -103,7 +103,7 @@ func openStore(t *testing.T) (*sqlite.Store, string) {
 	return st, path
 }
 
-// rowCounts counts the rows of the tables DESIGN.md names, straight from the file.
+// rowCounts counts the rows of the tables docs/tables.md names, straight from the file.
 type rowCounts struct{ rooms, events, members, seats int }
 
 func countRows(t *testing.T, path string) rowCounts {

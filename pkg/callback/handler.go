@@ -153,8 +153,8 @@ func (h *Handler) logUnstored(ctx context.Context, req Request, ev *Event, start
 	h.log.LogAttrs(ctx, slog.LevelError, "callback", attrs...)
 }
 
-// check runs every validation in the order DESIGN.md gives and builds the Event. On rejection
-// the returned Event holds what was learned so far, for the log line.
+// check runs every validation in the order docs/design.md gives and builds the Event. On
+// rejection the returned Event holds what was learned so far, for the log line.
 func (h *Handler) check(req Request, now time.Time) (*Event, *Error) {
 	ev := &Event{RequestID: req.RequestID, ReceivedAt: now, Raw: req.Body}
 	if req.Method != "POST" {

@@ -7,11 +7,12 @@ import (
 	"testing"
 )
 
-// The parsers of the Room family, held to DESIGN's parsing rule case by case: lenient about
-// what Tencent's own samples get wrong (booleans as strings, accounts as numbers, 18-digit
-// accounts no float holds, any Type or TakeSeatMode), strict about what cannot be (a required
-// field missing or of an impossible type is ErrField naming the field; a field the parser reads
-// given twice, in any spelling encoding/json takes for it, is ErrDuplicateField naming it).
+// The parsers of the Room family, held to the parsing rule of docs/design.md case by case:
+// lenient about what Tencent's own samples get wrong (booleans as strings, accounts as numbers,
+// 18-digit accounts no float holds, any Type or TakeSeatMode), strict about what cannot be (a
+// required field missing or of an impossible type is ErrField naming the field; a field the
+// parser reads given twice, in any spelling encoding/json takes for it, is ErrDuplicateField
+// naming it).
 // Each case starts from the command's golden body and changes one thing.
 
 // ruleCase is one body and what its parse must give.
@@ -561,7 +562,7 @@ func TestNotAnObject(t *testing.T) {
 }
 
 // BenchmarkParseLargeSeatList parses seat lists of 64 KiB and 512 KiB: the second should take
-// about eight times the first (a list indexed by a scan took ×40: 6.3 s for a 1 MiB body).
+// about eight times the first (linear); a list indexed by a scan grows far faster than that.
 // Compare the two sub-benchmarks of one run; the ratio, not a time, is the measure.
 func BenchmarkParseLargeSeatList(b *testing.B) {
 	list := func(size int, item func(i int) string) []byte {

@@ -56,9 +56,9 @@ type Options struct {
 	// OpenInBackground makes BuildWith return as soon as the configuration is read and the
 	// store URL names a known backend, and open the store (connect, create or check the schema)
 	// on another goroutine. An event function's cold start then connects while the platform's
-	// runtime fetches the first event, instead of before: 1 to 2 ms less to the first answer of
-	// a Lambda or SCF cold start on SQLite (README, Performance), and an answer within the
-	// store budget even when the store is slow to connect. Saves wait for the open, each
+	// runtime fetches the first event, instead of before: a sooner first answer of a Lambda or
+	// SCF cold start on SQLite (docs/performance.md), and an answer within the store budget
+	// even when the store is slow to connect. Saves wait for the open, each
 	// within its own deadline. The caller must call Instance.WaitStore and stop the process
 	// when it returns an error, as it does when BuildWith fails. BuildWith's context bounds
 	// the background open too, so it must outlive BuildWith.
@@ -153,11 +153,11 @@ var _ callback.Store = (*openingStore)(nil)
 
 // open opens the store and records the outcome, then, if it opened, logs the cold start's
 // warnings; it runs once, on its own goroutine. The warnings come last because they are the
-// slowest lines an instance writes: the first line through slog takes ~0.3 ms of code never run
-// before, which on the main goroutine delayed the runtime's start and, first on this one, the
-// open, which the first event waits for. After the open they overlap the event's own checks (and
-// may land in the log after the first answer, or with the next invocation if the platform
-// freezes the instance in between).
+// slowest lines an instance writes: the first line through slog runs code never run before
+// (docs/performance.md), which on the main goroutine delayed the runtime's start and, first on
+// this one, the open, which the first event waits for. After the open they overlap the event's
+// own checks (and may land in the log after the first answer, or with the next invocation if
+// the platform freezes the instance in between).
 func (o *openingStore) open(ctx context.Context, cfg config.Config, logger *slog.Logger) {
 	defer close(o.settled)
 	start := time.Now()

@@ -501,15 +501,49 @@ func storeCalls(t *testing.T) []string {
 	return calls
 }
 
-// TestTemplateCFNLint validates template.yaml against CloudFormation's resource schemas after
-// the SAM transform, with cfn-lint (and the aws-sam-translator it uses), when installed.
-func TestTemplateCFNLint(t *testing.T) {
-	lint, err := exec.LookPath("cfn-lint")
-	if err != nil {
-		t.Skip("cfn-lint is not installed")
+// TestTemplateAWSModels runs scripts/deploycheck/aws/check.sh: cfn-lint, and aws-sam-translator's
+// transform of template.yaml with the assertions on its CloudFormation (runtime, timeouts, the
+// function URL's permissions, the role's least privilege) and their self-test. It skips when
+// cfn-lint or aws-sam-translator is missing, and with -short (7 s); .ci/run runs the script with
+// --require, so CI never skips it.
+func TestTemplateAWSModels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped with -short: .ci/run runs scripts/deploycheck/aws/check.sh --require")
 	}
-	if out, err := exec.Command(lint, filepath.Join(repo, "template.yaml")).CombinedOutput(); err != nil {
-		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
+	if _, err := exec.LookPath("cfn-lint"); err != nil {
+		t.Skip("cfn-lint is not installed (pip install cfn-lint aws-sam-translator)")
+	}
+	if err := exec.Command("python3", "-c", "import samtranslator").Run(); err != nil {
+		t.Skip("aws-sam-translator is not installed (pip install cfn-lint aws-sam-translator)")
+	}
+	out, err := exec.Command(filepath.Join(repo, "scripts/deploycheck/aws/check.sh"), "--require").CombinedOutput()
+	if err != nil {
+		t.Errorf("scripts/deploycheck/aws/check.sh: %v\n%s", err, out)
+	}
+}
+
+// TestTemplateLogGroup: the function's log group is the one Lambda writes to, ages out, and
+// outlives the stack like the table (a failed save's log line carries the raw callback).
+func TestTemplateLogGroup(t *testing.T) {
+	tpl := loadTemplate(t)
+	groups := tpl.typed.GetAllLogsLogGroupResources()
+	if len(groups) != 1 {
+		t.Fatalf("%d log groups, want the function's one", len(groups))
+	}
+	for id, g := range groups {
+		if got, want := deref(g.LogGroupName), intrinsic("Fn::Sub", "/aws/lambda/${"+functionID+"}"); got != want {
+			t.Errorf("log group %s: LogGroupName %s, want %s (where Lambda writes)", id, got, want)
+		}
+		if g.RetentionInDays == nil {
+			t.Errorf("log group %s keeps its lines forever: set RetentionInDays", id)
+		}
+		if g.AWSCloudFormationDeletionPolicy != "Retain" || g.AWSCloudFormationUpdateReplacePolicy != "Retain" {
+			t.Errorf("log group %s: DeletionPolicy %q, UpdateReplacePolicy %q; want Retain", id,
+				g.AWSCloudFormationDeletionPolicy, g.AWSCloudFormationUpdateReplacePolicy)
+		}
+		if out, ok := tpl.typed.Outputs["LogGroup"]; !ok || out.Value != intrinsic("Ref", id) {
+			t.Errorf("output LogGroup %+v, want Ref %s", out, id)
+		}
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// What the Judge knows of bodies: the rules of README's answer table and DESIGN's parsing
-// section, written here from Tencent's field tables without asking pkg/callback's parsers,
+// What the Judge knows of bodies: the rules of README's answer table and the parsing rules of
+// docs/design.md, written here from Tencent's field tables without asking pkg/callback's parsers,
 // so that a 200 the handler gives and these rules refuse is a hole in one of the two.
 
 // The commands roomhook projects, spelled as Tencent sends them, and the field that keys each

@@ -21,9 +21,9 @@ import (
 // settings is what the store takes from the environment besides its URL. It is read here, not
 // by the SDK's config.LoadDefaultConfig, on purpose: that loader links every credential source
 // the SDK knows (shared files and profiles, SSO, STS assume-role and web identity, login,
-// processes, EC2 instance metadata) with their service clients. Measured with scripts/bench.sh:
-// about 2 MB more in each function binary and about 0.5 ms more package initialisation at every
-// cold start, whether the store is DynamoDB or not, for sources a function never uses. A
+// processes, EC2 instance metadata) with their service clients. Measured with scripts/bench.sh
+// (docs/performance.md), that is more binary in each function and more package initialisation
+// at every cold start, whether the store is DynamoDB or not, for sources a function never uses. A
 // function gets its role's credentials from environment variables (Lambda) or from a container
 // credentials endpoint (Lambda Managed Instances, ECS, EKS Pod Identity); both are supported.
 type settings struct {

@@ -11,8 +11,9 @@ import (
 // reflection (reflect.Type.Method) makes Go's linker keep every exported method of every type
 // reachable from a type that is converted to an interface. *Store is a callback.Store, so a
 // *ddb.Client field would keep all ~60 DynamoDB operations with their serializers and
-// middleware stacks: several MB of binary that no roomhook request ever runs. Method values
-// hide the client's type from the store's type descriptor, so only these seven are linked.
+// middleware stacks: megabytes of binary (docs/performance.md) that no roomhook request runs.
+// Method values hide the client's type from the store's type descriptor, so only these seven
+// are linked.
 type api struct {
 	getItem       func(context.Context, *ddb.GetItemInput, ...func(*ddb.Options)) (*ddb.GetItemOutput, error)
 	putItem       func(context.Context, *ddb.PutItemInput, ...func(*ddb.Options)) (*ddb.PutItemOutput, error)

@@ -23,9 +23,10 @@
 // AWS_CA_BUNDLE names the certificate authorities to trust instead of the system's;
 // AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT choose those endpoints. Shared config files, profiles, SSO
 // and instance metadata are not read: the SDK's full default chain would cost every function
-// about 2 MB and 0.5 ms of cold start for sources a function does not use; locally, export a
-// profile's credentials with `eval "$(aws configure export-credentials --format env)"`. Errors
-// name the table, region and endpoint, never credentials.
+// binary size and cold-start time (docs/performance.md) for sources a function does not use;
+// locally, export a profile's credentials with
+// `eval "$(aws configure export-credentials --format env)"`. Errors name the table, region and
+// endpoint, never credentials.
 //
 // # Table
 //

@@ -23,7 +23,7 @@ const schemaVersion = 2
 const legacyMargin = 10 * time.Minute
 
 // The table's key design: every key attribute is a string (S), the index projects ALL
-// attributes. The table definition in doc.go, template.yaml and the README must use exactly
+// attributes. The table definition in doc.go, template.yaml and docs/stores.md must use exactly
 // these names; scripts/deploycheck checks template.yaml against them.
 const (
 	PartitionKey      = "pk"     // the table's partition (HASH) key

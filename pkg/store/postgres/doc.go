@@ -3,8 +3,9 @@
 // package pgconn (TLS, SCRAM and the other authentication methods, libpq's URL, environment
 // and ~/.pgpass rules, the server's errors as *pgconn.PgError) and keeps its own small
 // connection pool; pgx's type system and pool are not linked, which keeps the function
-// binaries about 3 MB smaller. The schema needs PostgreSQL 11 or later (identity columns, and
-// sha256() for the upgrade to schema version 2); the tests run against PostgreSQL 15.
+// binaries smaller (docs/performance.md). The schema needs PostgreSQL 11 or later (identity
+// columns, and sha256() for the upgrade to schema version 2); the tests run against
+// PostgreSQL 15.
 //
 // # URL
 //

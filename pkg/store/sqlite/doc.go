@@ -11,11 +11,10 @@
 // Open creates the schema when the file is new: a file that does not exist yet is written whole
 // from an embedded image of a new store (newfile.go), an empty one gets the tables by SQL. A
 // version 1 store is migrated in place, in one write transaction, by the first instance to open
-// it (schema.go): the archive is rebuilt, which takes seconds per hundred thousand events, and
-// every room whose archive holds projected events is refolded (callback.Refold), so that its
-// rows are the fold of all of them, those version 1 archived without projecting them
-// included, which takes about 20 ms per thousand events. A large store needs a longer
-// Options.Timeout for that one open. The
+// it (schema.go): the archive is rebuilt, and every room whose archive holds projected events
+// is refolded (callback.Refold), so that its rows are the fold of all of them, those version 1
+// archived without projecting them included. Both grow with the archive (docs/performance.md):
+// a large store needs a longer Options.Timeout for that one open. The
 // database runs in WAL mode with a busy timeout so that another process (an operator's sqlite3
 // shell, a replay tool) can read the file while a function writes it. Inside one process every
 // call goes through a single connection: a SQLite file has one writer at a time anyway, and

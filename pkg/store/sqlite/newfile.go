@@ -15,9 +15,8 @@ import (
 // store takes), no rows. Open writes it into place when the database file does not exist yet,
 // instead of switching an empty file to WAL and creating the tables statement by statement.
 // Every cold start of a function instance with a SQLite store in its own /tmp creates its file,
-// and on the test machine the statements took half of that open with version 1's schema (in a
-// fresh process 2.5 -> 1.3 ms; first answer of a cold start with a new file ~1 ms sooner,
-// README "Performance"); version 2 runs three times as many. The image is 14 pages (one of
+// and the statements were about half of that open already with version 1's schema
+// (docs/performance.md); version 2 runs three times as many. The image is 14 pages (one of
 // them free, left by version 1's archive table, which the step to version 2 rebuilds), written
 // at once. TestNewFileImage keeps it equal to what migrate creates: run
 // `go test ./pkg/store/sqlite -run TestNewFileImage -update` after a schema change, or after an

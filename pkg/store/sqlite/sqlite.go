@@ -23,9 +23,9 @@ var (
 
 // DefaultTimeout bounds Open when Options.Timeout is zero. Opening a local file and creating
 // the tables takes milliseconds; the bound matters when another process holds a lock, and when
-// a large version 1 store is migrated (on the test machine 100,000 events of ~1 KiB took 4-5 s
-// to rebuild the archive, and refolding 10,000 events about 0.2 s; an open that ends first
-// rolls the migration back, and the next one starts it over).
+// a large version 1 store is migrated (rebuilding the archive and refolding its rooms take
+// seconds for a large archive, docs/performance.md; an open that ends first rolls the
+// migration back, and the next one starts it over).
 const DefaultTimeout = 5 * time.Second
 
 // busyTimeoutMillis is how long one statement waits for another process's lock. The driver
@@ -60,11 +60,11 @@ type Options struct {
 	// SQLite then makes no fsync at all (synchronous=OFF): what a commit wrote is in the
 	// file for every later process as soon as the write returns, killed processes included
 	// (SQLite's own guarantee for application crashes), and an fsync only guards against
-	// the operating system or the machine failing, which take such a file with them. On the
-	// test machine that is ~0.5 ms off every save (the WAL's fsync and, once per process, the
-	// directory's), and a new file is created without the fsyncs of its image and directory
-	// (newfile.go). Leave it false for any file that outlives its instance (a mounted CFS or
-	// EFS, a container volume, a local disk).
+	// the operating system or the machine failing, which take such a file with them. That takes
+	// the WAL's fsync (and, once per process, the directory's) off every save
+	// (docs/performance.md), and a new file is created without the fsyncs of its image and
+	// directory (newfile.go). Leave it false for any file that outlives its instance (a
+	// mounted CFS or EFS, a container volume, a local disk).
 	Ephemeral bool
 }
 
@@ -78,8 +78,8 @@ type Store struct {
 	abs  string
 	file os.FileInfo
 	// stmts are Save's statements, prepared once rather than parsed again for every callback:
-	// re-parsing version 1's two statements cost ~15 % of a warm Save (BenchmarkSave, fsync
-	// included); a save now runs five or more.
+	// re-parsing them was a measurable part of a warm Save (BenchmarkSave, docs/performance.md),
+	// and a save runs five or more.
 	stmts sqlrows.Statements
 }
 

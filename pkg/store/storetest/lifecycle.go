@@ -411,7 +411,7 @@ func eventOrder(ev *callback.Event) foldOrder {
 }
 
 // fold is the independent oracle: each room's distinct events applied one by one in fold order,
-// as DESIGN states the rule, with no cleverness.
+// as docs/projection.md states the rule, with no cleverness.
 func fold(events []*callback.Event) map[string]roomRows {
 	byRoom := map[string][]*callback.Event{}
 	seen := map[string]bool{}
