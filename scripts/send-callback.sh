@@ -18,7 +18,7 @@
 # or none; 2 for usage and build errors.
 #
 # Examples:
-#   scripts/send-callback.sh https://service-xxxx.gz.apigw.tencentcs.com/release/callback
+#   scripts/send-callback.sh https://1250000000-abcd1234.ap-guangzhou.tencentscf.com/
 #   ROOMHOOK_CALLBACK_TOKEN=… scripts/send-callback.sh https://abc123.execute-api.eu-west-1.amazonaws.com/callback
 #   scripts/send-callback.sh -json http://127.0.0.1:9000/ my-callback.json
 #   scripts/send-callback.sh http://127.0.0.1:9000/ functions/web/events/callback-member-enter.json

@@ -64,7 +64,7 @@ func loadServerless(t *testing.T, file string) (slsConfig, string) {
 	return c, string(data)
 }
 
-// secrets must come from the environment of `sls deploy`, never from the file.
+// secrets must come from the environment of `scf deploy`, never from the file.
 var secrets = []string{config.EnvSdkAppID, config.EnvCallbackToken, config.EnvStore}
 
 // checkSCF checks what both SCF deployments share: the Go runtime, the code from scripts/build.sh
