@@ -106,8 +106,8 @@ func TestBadInput(t *testing.T) {
 			r.Body = []byte(`{"CallbackCommand":"Group.CallbackAfterCreateGroup","GroupId":"g1","EventTime":5}`)
 		}, wantStatus: 200, wantRows: 1},
 		{name: "unknown command with RoomInfo.RoomId", mutate: func(r *callback.Request) {
-			r.Query.Set("CallbackCommand", "Live.CallbackAfterUpdateRoomInfo")
-			r.Body = []byte(`{"CallbackCommand":"Live.CallbackAfterUpdateRoomInfo","RoomInfo":{"RoomId":"r9","X":1,"X":2},"EventTime":5}`)
+			r.Query.Set("CallbackCommand", "Room.CallbackAfterSomethingNew")
+			r.Body = []byte(`{"CallbackCommand":"Room.CallbackAfterSomethingNew","RoomInfo":{"RoomId":"r9","X":1,"X":2},"EventTime":5}`)
 		}, wantStatus: 200, wantRows: 1, check: func(t *testing.T, f *fixture, ev callback.Event) {
 			if ev.RoomID != "r9" || ev.EventTime != 5 {
 				t.Errorf("archived %+v", ev)
@@ -251,8 +251,8 @@ func TestBadInput(t *testing.T) {
 		{name: "EventTime twice, case variant", mutate: replace(seedTime, seedTime+`,"EVENTTIME":1`), wantStatus: 400, wantCode: 40008},
 		{name: "a field twice, one copy of an impossible type", mutate: replace(seedCount, seedCount+`,"MaxMemberCount":true`), wantStatus: 400, wantCode: 40008},
 		{name: "unknown command with RoomId twice", mutate: func(r *callback.Request) {
-			r.Query.Set("CallbackCommand", "Live.CallbackAfterDestroyRoom")
-			r.Body = []byte(`{"CallbackCommand":"Live.CallbackAfterDestroyRoom","RoomId":"a","RoomId":"b","EventTime":5}`)
+			r.Query.Set("CallbackCommand", "Room.CallbackAfterSomethingNew")
+			r.Body = []byte(`{"CallbackCommand":"Room.CallbackAfterSomethingNew","RoomId":"a","RoomId":"b","EventTime":5}`)
 		}, wantStatus: 400, wantCode: 40008},
 		{name: "destroy with RoomId twice", mutate: func(r *callback.Request) {
 			r.Query.Set("CallbackCommand", "Room.CallbackAfterDestroyRoom")
@@ -528,11 +528,11 @@ func TestBadInputRoomFamily(t *testing.T) {
 		{name: "unknown command Group.CallbackAfterSendMsg", mutate: other("Group.CallbackAfterSendMsg",
 			`{"CallbackCommand":"Group.CallbackAfterSendMsg","GroupId":"@TGS#1","From_Account":"member-fay","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}],"EventTime":1703589960000}`),
 			wantStatus: 200, wantRows: 1},
-		{name: "unknown command Live.CallbackAfterCreateRoom, same room", mutate: other("Live.CallbackAfterCreateRoom",
-			`{"CallbackCommand":"Live.CallbackAfterCreateRoom","Operator_Account":"op","RoomInfo":{"RoomId":"golden-room-7f3a","RoomName":"live","RoomType":"Live","MaxMemberCount":1},"EventTime":1703589999999}`),
+		{name: "unknown command Room.CallbackAfterSomethingNew, same room", mutate: other("Room.CallbackAfterSomethingNew",
+			`{"CallbackCommand":"Room.CallbackAfterSomethingNew","Operator_Account":"op","RoomInfo":{"RoomId":"golden-room-7f3a","RoomName":"new","RoomType":"Live","MaxMemberCount":1},"EventTime":1703589999999}`),
 			wantStatus: 200, wantRows: 1},
-		{name: "unknown command Live.CallbackAfterMemberStateChanged, same room", mutate: other("Live.CallbackAfterMemberStateChanged",
-			`{"CallbackCommand":"Live.CallbackAfterMemberStateChanged","RoomId":"golden-room-7f3a","EventType":"Offline","EventCause":"Kicked","MemberList":[{"Member_Account":"member-fay"}],"EventTime":1703589999998}`),
+		{name: "command not projected yet Live.CallbackAfterModifyAdmin, same room", mutate: other("Live.CallbackAfterModifyAdmin",
+			`{"CallbackCommand":"Live.CallbackAfterModifyAdmin","RoomId":"golden-room-7f3a","Operator_Account":"op","Admin_Account":["member-fay"],"opType":"add","EventTime":1703589999998}`),
 			wantStatus: 200, wantRows: 1},
 
 		// The body is not one JSON object in UTF-8: 40002.

@@ -25,12 +25,14 @@ type Payload interface {
 }
 
 // Ranks order the events of one millisecond: what starts a room's life first, what ends it
-// last (see project.go).
+// last (see project.go). A Live member-state event is one command for going online and
+// offline, so it has one rank of its own.
 const (
 	rankCreate = iota
 	rankUpdate
 	rankEnter
 	rankLeave
+	rankMemberState
 	rankSeat
 	rankDestroy
 	rankOther
@@ -50,6 +52,16 @@ var commands = map[string]command{
 	CommandMemberEnter:   {rankEnter, parser(parseEnter)},
 	CommandMemberLeave:   {rankLeave, parser(ParseMembers)},
 	CommandSeatChanged:   {rankSeat, parser(ParseSeats)},
+
+	// The Live family on the same tables (docs/projection.md). Its other commands (admins,
+	// metadata, battles, gifts, the room-count threshold) are parsed (live_*.go) but archived raw
+	// until the stores hold their tables.
+	CommandLiveCreateRoom:     {rankCreate, parser(ParseLiveCreateRoom)},
+	CommandLiveUpdateRoom:     {rankUpdate, parser(ParseLiveUpdateRoom)},
+	CommandLiveChangeOwner:    {rankUpdate, parser(ParseOwnerChanged)},
+	CommandLiveMemberState:    {rankMemberState, parser(ParseLiveMemberState)},
+	CommandLiveMemberStateAlt: {rankMemberState, parser(ParseLiveMemberState)},
+	CommandLiveDestroyRoom:    {rankDestroy, parser(ParseLiveDestroyRoom)},
 }
 
 // parser adapts a command's parser; a failed parse returns a nil Payload, not a typed nil.
@@ -74,11 +86,17 @@ func parseEnter(b []byte) (*MembersChanged, error) {
 // The commands of each kind, as the projection asks the archive for them.
 var (
 	projectedCommands = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom,
-		CommandMemberEnter, CommandMemberLeave, CommandSeatChanged}
-	lifeCommands    = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom}
-	memberCommands  = []string{CommandMemberEnter, CommandMemberLeave}
-	destroyCommands = []string{CommandDestroyRoom}
-	seatCommands    = []string{CommandSeatChanged}
+		CommandMemberEnter, CommandMemberLeave, CommandSeatChanged,
+		CommandLiveCreateRoom, CommandLiveUpdateRoom, CommandLiveChangeOwner, CommandLiveMemberState,
+		CommandLiveMemberStateAlt, CommandLiveDestroyRoom}
+	// lifeCommands are folded into the rooms row; an owner change sets only its owner.
+	lifeCommands = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom,
+		CommandLiveCreateRoom, CommandLiveUpdateRoom, CommandLiveChangeOwner, CommandLiveDestroyRoom}
+	// memberCommands are the member events that carry the room's MemberCount (Live's carry none).
+	memberCommands     = []string{CommandMemberEnter, CommandMemberLeave}
+	liveMemberCommands = []string{CommandLiveMemberState, CommandLiveMemberStateAlt}
+	destroyCommands    = []string{CommandDestroyRoom, CommandLiveDestroyRoom}
+	seatCommands       = []string{CommandSeatChanged}
 )
 
 // ProjectedCommands returns the commands roomhook projects.
@@ -100,8 +118,19 @@ func ParsePayload(command string, body []byte) (Payload, error) {
 	return c.parse(body)
 }
 
-// isUpdate reports whether cmd is the update, in either spelling.
+// sameCommand reports whether a and b name one command: equal, or two spellings of the Room
+// update or of the Live member state (a sender mixing them loses nothing).
+func sameCommand(a, b string) bool {
+	return a == b || (isUpdate(a) && isUpdate(b)) || (isMemberState(a) && isMemberState(b))
+}
+
+// isUpdate reports whether cmd is the Room update, in either spelling.
 func isUpdate(cmd string) bool { return cmd == CommandUpdateRoom || cmd == CommandUpdateRoomAlt }
+
+// isMemberState reports whether cmd is the Live member state, in either spelling.
+func isMemberState(cmd string) bool {
+	return cmd == CommandLiveMemberState || cmd == CommandLiveMemberStateAlt
+}
 
 func rankOf(cmd string) int {
 	if c, ok := commands[cmd]; ok {

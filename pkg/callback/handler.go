@@ -212,8 +212,7 @@ func (h *Handler) check(req Request, now time.Time) (*Event, *Error) {
 		}
 		ev.RoomID, ev.EventTime, bodyCommand = env.RoomID, env.EventTime, env.CallbackCommand
 	}
-	if bodyCommand != ev.Command && !(isUpdate(bodyCommand) && isUpdate(ev.Command)) {
-		// (The update's two spellings are one command: a sender mixing them loses nothing.)
+	if !sameCommand(bodyCommand, ev.Command) {
 		return ev, errCommandMismatch
 	}
 	// The archive key must fit every backend's key column; Tencent's own limits are far below.

@@ -255,6 +255,17 @@ func golden(t testing.TB, command string) []byte {
 }
 
 // goldenCommands are the projected commands, each with a golden body.
+// roomFamily returns the commands of m that are not the Live family's.
+func roomFamily[V any](m map[string]V) []string {
+	var out []string
+	for c := range m {
+		if !strings.HasPrefix(c, "Live.") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 var goldenCommands = []string{
 	CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom,
 	CommandMemberEnter, CommandMemberLeave, CommandSeatChanged,

@@ -2,11 +2,11 @@ package callback
 
 // The callback commands of the Live family (Tencent TUILiveKit), which roomhook parses.
 //
-// They are not yet in command.go's registry (the commands map, projectedCommands and the
-// kind lists): until the stores hold the Live tables, ParsePayload returns nil for them and the
+// The room's life, its owner and its members' state are projected on the Room family's tables
+// (command.go's registry). Admins, metadata, battles, gifts and the room-count threshold are
+// parsed (ParseAdminsModified, ParseMetadataSet, ParseBattle, ParseGift, …) but not yet in the
+// registry: until the stores hold their tables, ParsePayload returns nil for them and the
 // handler archives them raw under ParseEnvelope's key, as any command it does not project.
-// Their parsers (ParseLiveCreateRoom, ParseLiveMemberState, ParseBattle, …) are ready for the
-// registry to name.
 const (
 	CommandLiveCreateRoom  = "Live.CallbackAfterCreateRoom"
 	CommandLiveUpdateRoom  = "Live.CallbackAfterUpdateRoomInfo"

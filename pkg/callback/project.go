@@ -102,12 +102,21 @@ func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
 	p.self = order{ev.EventTime, rankOf(ev.Command), ev.Digest(), ev.Command}
 	var parts []part
 	switch pl := ev.Payload.(type) {
-	case *RoomCreated, *RoomUpdated:
+	case *RoomCreated, *RoomUpdated, *LiveRoomCreated, *LiveRoomUpdated, *OwnerChanged:
 		parts = []part{p.life()}
-	case *RoomDestroyed:
+	case *RoomDestroyed, *LiveRoomDestroyed:
 		parts = []part{p.life(), p.destroy(ev.EventTime)}
 	case *MembersChanged:
 		parts = []part{p.members(ctx, pl), p.memberCount()}
+	case *LiveMembersChanged:
+		// Online is an enter, Offline a leave whose type is the EventCause; Live sends no
+		// MemberCount, so the room's count is left alone.
+		p.live = true
+		m := &MembersChanged{RoomID: pl.RoomID, Members: pl.Members, EventTime: pl.EventTime, Entered: pl.Online}
+		if !pl.Online {
+			m.Type = pl.EventCause
+		}
+		parts = []part{p.members(ctx, m)}
 	case *SeatsChanged:
 		parts = []part{p.seats(ctx, pl)}
 	default:
@@ -181,6 +190,9 @@ type projection struct {
 	// destroys are the EventTimes of the room's destroys, ascending, once setDestroys kept
 	// them (a room has few).
 	destroys []int64
+	// live: the event is a Live member state, whose online and offline are one command of one
+	// rank; the stored member rows are then a Live room's.
+	live bool
 }
 
 // archived reads the room's archived events matching q and parses them, in event order. An
@@ -237,10 +249,18 @@ func (p *projection) life() part {
 	}
 }
 
-// foldLife applies the room's life events in event order; nil when there are none.
+// foldLife applies the room's life events in event order; nil when there are none. An owner
+// change sets the owner of a row that exists and nothing else: it never starts a row, and the
+// row's event_time and callback_command stay those of its newest create, update or destroy.
 func foldLife(app int64, room string, events []parsed) *RoomRow {
 	var row *RoomRow
 	for _, e := range events {
+		if oc, ok := e.payload.(*OwnerChanged); ok {
+			if row != nil {
+				row.Info.OwnerAccount = ptrTo(oc.CurrentOwner)
+			}
+			continue
+		}
 		if row == nil {
 			row = &RoomRow{SdkAppID: app, Info: RoomInfo{RoomID: room}}
 		}
@@ -250,9 +270,19 @@ func foldLife(app int64, room string, events []parsed) *RoomRow {
 			*row = RoomRow{SdkAppID: app, Info: pl.RoomInfo, OperatorAccount: pl.OperatorAccount,
 				ScheduleInviteeList: pl.ScheduleInviteeList}
 			row.Info.RoomID = room
+		case *LiveRoomCreated:
+			*row = RoomRow{SdkAppID: app, Info: pl.RoomInfo, OperatorAccount: pl.OperatorAccount}
+			row.Info.RoomID = room
 		case *RoomUpdated:
 			row.Info.overlay(&pl.RoomInfo)
+		case *LiveRoomUpdated:
+			row.Info.overlay(&pl.RoomInfo)
 		case *RoomDestroyed:
+			row.DestroyedAt = ptrTo(e.time)
+			row.DestroyOperatorAccount = pl.OperatorAccount
+		case *LiveRoomDestroyed:
+			// The RoomInfo it carries, as an update at its time would, then the end of the life.
+			row.Info.overlay(&pl.RoomInfo)
 			row.DestroyedAt = ptrTo(e.time)
 			row.DestroyOperatorAccount = pl.OperatorAccount
 		default:
@@ -377,14 +407,18 @@ func (p *projection) memberRows(ctx context.Context, pl *MembersChanged, curs []
 // matters.
 func (p *projection) stateOf(m *MemberRow) memberState {
 	st := memberState{enteredAt: m.EnteredAt}
+	enter, leave := rankEnter, rankLeave
+	if p.live {
+		enter, leave = rankMemberState, rankMemberState
+	}
 	switch {
 	case m.State == MemberIn:
-		st.newest, st.enter = order{m.EventTime, rankEnter, "", ""}, true
+		st.newest, st.enter = order{m.EventTime, enter, "", ""}, true
 	case m.LeaveType != nil && *m.LeaveType == LeaveDestroyed && m.LeaveReason == nil && m.EnteredAt != nil &&
 		m.LeftAt != nil && slices.Contains(p.destroys, *m.LeftAt):
-		st.newest, st.enter = order{*m.EnteredAt, rankEnter, "", ""}, true
+		st.newest, st.enter = order{*m.EnteredAt, enter, "", ""}, true
 	default:
-		st.newest, st.leaveType, st.reason = order{m.EventTime, rankLeave, "", ""}, m.LeaveType, m.LeaveReason
+		st.newest, st.leaveType, st.reason = order{m.EventTime, leave, "", ""}, m.LeaveType, m.LeaveReason
 	}
 	return st
 }
@@ -402,6 +436,9 @@ func compareNewest(stored bool, st memberState, self order) int {
 // tieMember decides between member events of one kind at one time that list account: the
 // last in event order wins. Two enters at one time leave the same row, so only leaves are read.
 func (p *projection) tieMember(ctx context.Context, account string, st memberState) (memberState, error) {
+	if p.live {
+		return p.tieMemberState(ctx, account, st)
+	}
 	if st.enter {
 		return st, nil
 	}
@@ -415,6 +452,27 @@ func (p *projection) tieMember(ctx context.Context, account string, st memberSta
 			st.newest, st.enter, st.leaveType, st.reason = e.order, false, pl.Type, pl.Reason
 			break
 		}
+	}
+	return st, nil
+}
+
+// tieMemberState decides between Live member states at one time that list account: the last
+// in event order wins, online or offline.
+func (p *projection) tieMemberState(ctx context.Context, account string, st memberState) (memberState, error) {
+	events, err := p.archived(ctx, ArchiveQuery{Commands: liveMemberCommands, From: p.self.time, To: p.self.time})
+	if err != nil {
+		return st, err
+	}
+	for _, e := range slices.Backward(events) {
+		pl := e.payload.(*LiveMembersChanged)
+		if !slices.Contains(pl.Members, account) {
+			continue
+		}
+		st.newest, st.enter, st.leaveType, st.reason = e.order, pl.Online, nil, nil
+		if !pl.Online {
+			st.leaveType = pl.EventCause
+		}
+		break
 	}
 	return st, nil
 }
@@ -626,7 +684,7 @@ func refold(ctx context.Context, tx Tx, archived []Archived, app int64, room str
 			continue
 		}
 		switch pl.(type) {
-		case *RoomCreated, *RoomUpdated:
+		case *RoomCreated, *RoomUpdated, *LiveRoomCreated, *LiveRoomUpdated, *OwnerChanged:
 			if lifeDone {
 				continue
 			}
