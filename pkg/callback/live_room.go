@@ -134,6 +134,11 @@ var (
 // ParseCreateRoom's: ErrNotObject, ErrDuplicateField (before any problem with the values),
 // ErrField naming the field.
 func ParseLiveCreateRoom(body []byte) (*LiveRoomCreated, error) {
+	return parseLiveRoom(body, liveCreateTime)
+}
+
+// parseLiveRoom parses a Live create or update body (one wire shape), its time taken by timeOf.
+func parseLiveRoom(body []byte, timeOf func(*wireLiveRoom) (int64, error)) (*LiveRoomCreated, error) {
 	w, err := decodeBody[wireLiveRoom](body, liveRoomFields)
 	if err != nil {
 		return nil, err
@@ -142,7 +147,7 @@ func ParseLiveCreateRoom(body []byte) (*LiveRoomCreated, error) {
 	if err != nil {
 		return nil, err
 	}
-	eventTime, err := liveCreateTime(w)
+	eventTime, err := timeOf(w)
 	if err != nil {
 		return nil, err
 	}
@@ -165,26 +170,12 @@ func (c *LiveRoomCreated) BodyCommand() string { return c.CallbackCommand }
 // ParseLiveUpdateRoom parses a Live.CallbackAfterUpdateRoomInfo body, with the errors of
 // ParseUpdateRoom: RoomInfo.RoomId and EventTime (the top-level one) are required.
 func ParseLiveUpdateRoom(body []byte) (*LiveRoomUpdated, error) {
-	w, err := decodeBody[wireLiveRoom](body, liveRoomFields)
+	c, err := parseLiveRoom(body, func(w *wireLiveRoom) (int64, error) { return requiredTime(w.EventTime) })
 	if err != nil {
 		return nil, err
 	}
-	roomID, err := liveRoomInfoID(w.RoomInfo)
-	if err != nil {
-		return nil, err
-	}
-	eventTime, err := requiredTime(w.EventTime)
-	if err != nil {
-		return nil, err
-	}
-	ri, live := w.RoomInfo.info(roomID)
-	return &LiveRoomUpdated{
-		CallbackCommand: bodyCommand(w.CallbackCommand),
-		OperatorAccount: str(w.OperatorAccount),
-		RoomInfo:        ri,
-		Live:            live,
-		EventTime:       eventTime,
-	}, nil
+	u := LiveRoomUpdated(*c)
+	return &u, nil
 }
 
 // Key returns RoomInfo.RoomId and EventTime.

@@ -256,31 +256,7 @@ func lrRunRules(t *testing.T, lp lrParser, cases []ruleCase) {
 				}
 			}
 			got, err := lp.parse(body)
-			if tt.wantErr == nil {
-				if err != nil {
-					t.Fatalf("refused: %v\nbody %s", err, body)
-				}
-				if tt.check != nil {
-					tt.check(t, got)
-				}
-				return
-			}
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v\nbody %s", err, tt.wantErr, body)
-			}
-			if got != nil {
-				t.Fatalf("a refused body returned a payload %s", dump(got))
-			}
-			if tt.wantErr == ErrDuplicateField {
-				var dup duplicateError
-				if !errors.As(err, &dup) || string(dup) != tt.field {
-					t.Fatalf("err %q names %q, want %q", err, dup, tt.field)
-				}
-				return
-			}
-			if !strings.Contains(err.Error(), tt.field) {
-				t.Fatalf("err %q does not name %q", err, tt.field)
-			}
+			checkRuleResult(t, tt, body, got, err)
 		})
 	}
 }

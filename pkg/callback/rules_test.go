@@ -72,31 +72,7 @@ func runRules(t *testing.T, command string, cases []ruleCase) {
 				body = n.Bytes()
 			}
 			got, err := ParsePayload(command, body)
-			if tt.wantErr == nil {
-				if err != nil {
-					t.Fatalf("refused: %v\nbody %s", err, body)
-				}
-				if tt.check != nil {
-					tt.check(t, got)
-				}
-				return
-			}
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v\nbody %s", err, tt.wantErr, body)
-			}
-			if got != nil {
-				t.Fatalf("a refused body returned a payload %s", dump(got))
-			}
-			if tt.wantErr == ErrDuplicateField {
-				var dup duplicateError
-				if !errors.As(err, &dup) || string(dup) != tt.field {
-					t.Fatalf("err %q names %q, want %q", err, dup, tt.field)
-				}
-				return
-			}
-			if !strings.Contains(err.Error(), tt.field) {
-				t.Fatalf("err %q does not name %q", err, tt.field)
-			}
+			checkRuleResult(t, tt, body, got, err)
 		})
 	}
 }
@@ -594,5 +570,36 @@ func BenchmarkParseLargeSeatList(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// checkRuleResult checks what a parser made of a rule case's body: the payload (tt.check) when
+// the case is accepted; otherwise the error kind, no payload, and the field the error names.
+func checkRuleResult(t *testing.T, tt ruleCase, body []byte, got Payload, err error) {
+	t.Helper()
+	if tt.wantErr == nil {
+		if err != nil {
+			t.Fatalf("refused: %v\nbody %s", err, body)
+		}
+		if tt.check != nil {
+			tt.check(t, got)
+		}
+		return
+	}
+	if !errors.Is(err, tt.wantErr) {
+		t.Fatalf("err = %v, want %v\nbody %s", err, tt.wantErr, body)
+	}
+	if got != nil {
+		t.Fatalf("a refused body returned a payload %s", dump(got))
+	}
+	if tt.wantErr == ErrDuplicateField {
+		var dup duplicateError
+		if !errors.As(err, &dup) || string(dup) != tt.field {
+			t.Fatalf("err %q names %q, want %q", err, dup, tt.field)
+		}
+		return
+	}
+	if !strings.Contains(err.Error(), tt.field) {
+		t.Fatalf("err %q does not name %q", err, tt.field)
 	}
 }
