@@ -13,9 +13,11 @@
 # status 200; 1 for another status or a function failure; 2 for usage and
 # tooling errors. Logs go to stderr.
 #
-# The bundled samples tell one room's story with every command roomhook
-# projects (create, update in both spellings, members entering and leaving, a
-# seat change, destroy): functions/lambda/events/functionurl-*.json,
+# The bundled samples tell two rooms' stories with every command roomhook
+# projects: a Room-family room (create, update in both spellings, members
+# entering and leaving, a seat change, destroy) and a live room (*-live-*: Live
+# create, update, viewers online and offline, a seat change, an owner change,
+# destroy): functions/lambda/events/functionurl-*.json,
 # functions/scf/events/functionurl-*.json and
 # functions/web/events/callback-*.json; the other Lambda and SCF samples are
 # the create in each event shape. Sent in EventTime order to one store they

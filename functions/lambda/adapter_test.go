@@ -132,7 +132,7 @@ func alone(g golden) rowCounts {
 // SQLite store, twice (the second is a duplicate delivery): both are answered 200 with the
 // exact success packet in the caller's response shape, one archive row remains, and the rows
 // the callback projects into. Then the whole story, every golden into one store in reverse,
-// leaves the story's rows.
+// leaves the stories' rows: the Room room's and the Live room's.
 func TestRoundTrip(t *testing.T) {
 	files := loadGoldens(t)
 	for _, g := range files {
@@ -172,7 +172,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			ev := evs[0]
 			if ev.RequestID != lambdaReqID+"0" || ev.ClientIP != "203.0.113.7" || ev.OptPlatform != "RESTAPI" ||
-				ev.Command != s.Command || string(ev.Raw) != s.Body || ev.EventTime != s.EventTime || ev.RoomID != seedRoomID {
+				ev.Command != s.Command || string(ev.Raw) != s.Body || ev.EventTime != s.EventTime || ev.RoomID != s.Room() {
 				t.Errorf("archive row = %+v", ev)
 			}
 			if got, want := countRows(t, path), alone(g.golden); got != want {
@@ -193,15 +193,17 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("%s: status %d body %q", g.name, r.StatusCode, *r.Body)
 			}
 		}
-		got, err := samples.Read(context.Background(), st, testAppID, seedRoomID)
-		if err != nil {
-			t.Fatal(err)
+		for room, want := range map[string]samples.Rows{seedRoomID: samples.Want(testAppID), samples.LiveRoomID: samples.LiveWant(testAppID)} {
+			got, err := samples.Read(context.Background(), st, testAppID, room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := samples.Diff(got, want); d != "" {
+				t.Errorf("room %s:\n%s", room, d)
+			}
 		}
-		if d := samples.Diff(got, samples.Want(testAppID)); d != "" {
-			t.Error(d)
-		}
-		if n := countRows(t, path); n.events != len(samples.Story) {
-			t.Errorf("%d archive rows, want one per callback of the story (%d)", n.events, len(samples.Story))
+		if n, want := countRows(t, path), len(samples.Story)+len(samples.LiveStory); n.events != want {
+			t.Errorf("%d archive rows, want one per callback of the stories (%d)", n.events, want)
 		}
 	})
 }
@@ -249,6 +251,21 @@ func withSigned(token string) mutation {
 
 func withBody(f func(body string) string) mutation {
 	return func(m mutable, s samples.Sample) bool { m.setBody([]byte(f(s.Body))); return true }
+}
+
+// withRoomIDTwice is s's body with extra, another spelling of RoomId, right after its RoomId.
+func withRoomIDTwice(s samples.Sample, extra string) string {
+	id := `"RoomId":` + strconv.Quote(s.Room())
+	return mustReplace(s.Body, id, id+","+extra)
+}
+
+// mustReplace replaces the first old in s, and panics when s has none: a mutation that changes
+// nothing would test nothing.
+func mustReplace(s, old, new string) string {
+	if !strings.Contains(s, old) {
+		panic("no " + old + " in " + s)
+	}
+	return strings.Replace(s, old, new, 1)
 }
 
 // TestMutations runs changed golden events of every shape through a real handler and store.
@@ -299,7 +316,9 @@ func TestMutations(t *testing.T) {
 		}},
 		{name: "base64 body that is not UTF-8", mutate: func(m mutable, s samples.Sample) bool {
 			m["isBase64Encoded"] = true
-			m.setBody([]byte(strings.Replace(s.Body, `"Operator_Account":"`, "\"Operator_Account\":\"\xff", 1)))
+			// Every body of both stories has a RoomId (Live's member states and seat change have
+			// no Operator_Account).
+			m.setBody([]byte(mustReplace(s.Body, `"RoomId":"`, "\"RoomId\":\"\xff")))
 			return true
 		}, wantStatus: 400, wantCode: 40002},
 		{name: "base64 body of an array", mutate: func(m mutable, s samples.Sample) bool {
@@ -307,12 +326,13 @@ func TestMutations(t *testing.T) {
 			m.setBody([]byte(`[` + s.Body + `]`))
 			return true
 		}, wantStatus: 400, wantCode: 40002},
-		{name: "RoomId twice in the body", mutate: withBody(func(b string) string {
-			return strings.Replace(b, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","roomid":"other"`, 1)
-		}), wantStatus: 400, wantCode: 40008},
+		{name: "RoomId twice in the body", mutate: func(m mutable, s samples.Sample) bool {
+			m.setBody([]byte(withRoomIDTwice(s, `"roomid":"other"`)))
+			return true
+		}, wantStatus: 400, wantCode: 40008},
 		{name: "RoomId twice in a base64 body", mutate: func(m mutable, s samples.Sample) bool {
 			m["isBase64Encoded"] = true
-			m.setBody([]byte(strings.Replace(s.Body, `"RoomId":"tandy-test-rest"`, `"RoomId":"tandy-test-rest","Room\u0049d":"other"`, 1)))
+			m.setBody([]byte(withRoomIDTwice(s, `"Room\u0049d":"other"`)))
 			return true
 		}, wantStatus: 400, wantCode: 40008},
 		{name: "the query names another command than the body", mutate: func(m mutable, s samples.Sample) bool {

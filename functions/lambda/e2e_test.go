@@ -59,7 +59,7 @@ func signedPairsAt(token string, at time.Time) []pair {
 
 // TestEndToEnd builds bootstrap as it is deployed (CGO_ENABLED=0, -tags lambda.norpc) and runs
 // it under the real AWS Lambda Runtime Interface Emulator: every golden event (the seed in every
-// shape, and the samples' story, one event of each projected command) and a set of rejected
+// shape, the samples' story, one event of each projected command, and the Live story) and a set of rejected
 // ones go through one warm process, then the SQLite file it wrote is checked row by row. Signature checks are exercised in a second instance with a token configured.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -127,9 +127,12 @@ func TestEndToEnd(t *testing.T) {
 		path := runWarm(ctx, t, rie, bootstrap, nil, cases)
 
 		// The seed room lived the samples' whole story (create to destroy), then was created
-		// again by the newer event; the second room is one create.
+		// again by the newer event; the Live room lived the Live story; the second room is one
+		// create.
 		n := countRows(t, path)
-		if want := (rowCounts{rooms: 2, events: len(samples.Story) + 2, members: 2, seats: 3}); n != want {
+		live := samples.LiveWant(testAppID)
+		if want := (rowCounts{rooms: 3, events: len(samples.Story) + len(samples.LiveStory) + 2,
+			members: 2 + len(live.Members), seats: 3 + len(live.Seats)}); n != want {
 			t.Errorf("rows %+v, want %+v (duplicates and rejections leave none)", n, want)
 		}
 		st, err := sqlite.Open(ctx, path, sqlite.Options{})
@@ -149,7 +152,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 		for _, g := range files {
-			if k := seedRoomID + "@" + strconv.FormatInt(g.sample().EventTime, 10); !slices.Contains(want, k) {
+			if k := g.sample().Room() + "@" + strconv.FormatInt(g.sample().EventTime, 10); !slices.Contains(want, k) {
 				want = append(want, k)
 			}
 		}
@@ -171,6 +174,13 @@ func TestEndToEnd(t *testing.T) {
 		}
 		if _, err := callback.ReadRoom(ctx, st, testAppID, "tandy-test-e2e-2"); err != nil {
 			t.Errorf("second room: %v", err)
+		}
+		gotLive, err := samples.Read(ctx, st, testAppID, samples.LiveRoomID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := samples.Diff(gotLive, live); d != "" {
+			t.Errorf("the Live story's rows:\n%s", d)
 		}
 	})
 

@@ -40,12 +40,16 @@ type golden struct {
 	source    source
 	multi     bool   // ALB answer must use multiValueHeaders
 	requestID string // requestContext.requestId; "" for ALB, which has none
-	variant   string // the callback it carries: a variant of functions/samples' story
+	variant   string // the callback it carries: a variant of functions/samples' Story or LiveStory
 }
+
+// live reports whether the golden carries a callback of the samples' Live room.
+func (g golden) live() bool { return g.sample().Room() == samples.LiveRoomID }
 
 // goldens lists every file in events/; loadGoldens fails when a file is missing from it, so a
 // new sample cannot go untested. Every shape carries the seed (create-room); function URL
-// events carry the rest of the story, one file per projected command, in EventTime order.
+// events carry the rest of the story, one file per projected command, in EventTime order, then
+// the Live room's story (functionurl-live-*).
 var goldens = []golden{
 	{"alb-default", sourceALB, false, "", "create-room"},
 	{"alb-multivalue", sourceALB, true, "", "create-room"},
@@ -60,6 +64,15 @@ var goldens = []golden{
 	{"functionurl-seat-changed", sourceFunctionURL, false, "0c0dd0bc-4b5f-4b5a-8fa8-ea299fdf5bd9", "seat-changed"},
 	{"functionurl-member-leave", sourceFunctionURL, false, "e947bcbf-c801-421d-84d5-9715c7cca1ff", "member-leave"},
 	{"functionurl-destroy-room", sourceFunctionURL, false, "431cf375-087d-457e-8a4d-e69541fbd618", "destroy-room"},
+	// The Live room's story (samples.LiveStory), in EventTime order: its own room, after the
+	// Room story's in this list (tests pick the Room goldens by index).
+	{"functionurl-live-create-room", sourceFunctionURL, false, "88aa2683-a1f9-46d3-aa3f-1892efb5c87c", "live-create-room"},
+	{"functionurl-live-update-room", sourceFunctionURL, false, "63786b9f-4818-4e9e-afc0-ec62d3442445", "live-update-room"},
+	{"functionurl-live-member-online", sourceFunctionURL, false, "37246667-da6c-42e3-a832-32c502558de2", "live-member-online"},
+	{"functionurl-live-seat-changed", sourceFunctionURL, false, "c0d36854-8fbc-46d8-a443-b0a1536b24d8", "live-seat-changed"},
+	{"functionurl-live-change-owner", sourceFunctionURL, false, "d7441e45-10fa-4375-a9ad-9ae3678cadf5", "live-change-owner"},
+	{"functionurl-live-member-offline", sourceFunctionURL, false, "6d18db54-5a94-4e76-a723-d466a5573ffa", "live-member-offline"},
+	{"functionurl-live-destroy-room", sourceFunctionURL, false, "e1a2b968-022f-47e7-adff-13b85f935437", "live-destroy-room"},
 }
 
 // sample is the callback the golden carries.

@@ -1,15 +1,23 @@
-// Package samples is the story the sample events under functions/<platform>/events tell, and
-// the rows it leaves, written out by hand. One room of the samples' app, tandy-test-rest, is
-// created (Tencent's own create-room sample, the seed), updated with both spellings of the
-// update command, entered by two members at once (one of them an 18-digit numeric account, as
-// Tencent sends its own ids), given a seat layout, one member is kicked with a reason, and the
-// room is destroyed. Each callback body is hand-written from Tencent's field tables (its
-// published samples are not valid JSON).
+// Package samples is the stories the sample events under functions/<platform>/events tell, and
+// the rows they leave, written out by hand.
 //
-// The platform tests check that every file under functions/<platform>/events carries one of
-// these bodies with its command, that each is answered 200 and that delivering the whole story,
-// in any order, leaves exactly Want's rows; scripts/replay and scripts/sendcallback use the
-// story to check every command end to end. It is for tests and tools only and, like
+// Story is a Room-family room of the samples' app, tandy-test-rest: created (Tencent's own
+// create-room sample, the seed), updated with both spellings of the update command, entered by
+// two members at once (one of them an 18-digit numeric account, as Tencent sends its own ids),
+// given a seat layout, one member is kicked with a reason, and the room is destroyed; Want is
+// its rows.
+//
+// LiveStory is a Live-family room of the same app, tandy-test-live: created and updated with the
+// Live commands, two viewers come online at once (one an 18-digit numeric account), the seats
+// change (Live sends the seat change without Operator_Account), the room passes to the numeric
+// viewer, the other viewer goes offline (under the member state's other spelling), and the room
+// is destroyed with its last RoomInfo and its Statistic; LiveWant is its rows.
+//
+// Each callback body is hand-written from Tencent's field tables (its published samples are not
+// valid JSON). The platform tests check that every file under functions/<platform>/events
+// carries one of these bodies with its command, that each is answered 200 and that delivering a
+// whole story, in any order, leaves exactly its rows; scripts/replay and scripts/sendcallback use
+// Story to check every Room command end to end. It is for tests and tools only and, like
 // pkg/callback, uses the standard library alone.
 package samples
 
@@ -24,21 +32,25 @@ import (
 	"github.com/roomhook/roomhook/pkg/callback"
 )
 
-// The story's app, room and the numeric account of one of its members.
+// The stories' app, their rooms and the numeric account of one member of each.
 const (
 	AppID          int64 = 1400123456
 	RoomID               = "tandy-test-rest"
 	NumericAccount       = "144115233775727695" // sent as a JSON number, kept digit for digit
 	ClientIP             = "203.0.113.7"
 	OptPlatform          = "RESTAPI"
+
+	// LiveRoomID is LiveStory's room; LiveNumericAccount a viewer of it who becomes its owner.
+	LiveRoomID         = "tandy-test-live"
+	LiveNumericAccount = "144115233775727701" // sent as a JSON number, kept digit for digit
 )
 
-// Sample is one callback of the story.
+// Sample is one callback of a story.
 type Sample struct {
 	// Variant names the sample files: functions/lambda/events/functionurl-<Variant>.json,
 	// functions/scf/events/functionurl-<Variant>.json, functions/web/events/callback-<Variant>.json
-	// (the create's Lambda and SCF files are the older functionurl-default.json and the other
-	// shapes).
+	// (the Room create's Lambda and SCF files are the older functionurl-default.json and the
+	// other shapes). It is unique across Story and LiveStory; LiveStory's start with "live-".
 	Variant   string
 	Command   string // CallbackCommand, in the query string and the body alike
 	Body      string // the raw callback, as Tencent POSTs it
@@ -73,24 +85,66 @@ var Story = []Sample{
 		1703589990000, 1, 0, 0},
 }
 
-// Get returns the sample of a variant; it panics on an unknown one (a test's typo).
+// LiveStory is every sample of the Live room, in EventTime order.
+var LiveStory = []Sample{
+	{"live-create-room", callback.CommandLiveCreateRoom,
+		`{"CallbackCommand":"Live.CallbackAfterCreateRoom","Operator_Account":"host-mia","RoomInfo":{"RoomId":"tandy-test-live","RoomName":"Tandy live","RoomType":"Live","Owner_Account":"host-mia","MaxMemberCount":10000,"MaxSeatCount":6,"IsMessageDisabled":false,"CustomInfo":"live-v1","IsSeatEnabled":true,"TakeSeatMode":"ApplyToTake","CreateTime":1703590100,"IsPublicVisible":true,"CoverURL":"https://cdn.example.com/tandy/cover-1.png","BackgroundURL":"https://cdn.example.com/tandy/bg-1.png","Category":[1,7],"ActivityStatus":1,"ViewCount":0,"IsUnlimitedRoomEnabled":false},"EventTime":1703590100321}`,
+		1703590100321, 1, 0, 0},
+	{"live-update-room", callback.CommandLiveUpdateRoom,
+		`{"CallbackCommand":"Live.CallbackAfterUpdateRoomInfo","Operator_Account":"host-mia","RoomInfo":{"RoomId":"tandy-test-live","RoomName":"Tandy live: Q&A","MaxMemberCount":20000,"IsMessageDisabled":true,"TakeSeatMode":"FreeToTake","CoverURL":"https://cdn.example.com/tandy/cover-2.png","Category":[7],"ActivityStatus":2},"EventTime":1703590110000}`,
+		1703590110000, 1, 0, 0},
+	{"live-member-online", callback.CommandLiveMemberState,
+		`{"CallbackCommand":"Live.CallbackAfterMemberStateChanged","RoomId":"tandy-test-live","EventType":"Online","EventCause":"Enter","MemberList":[{"Member_Account":"viewer-ann"},{"Member_Account":144115233775727701}],"EventTime":1703590120000}`,
+		1703590120000, 0, 2, 0},
+	{"live-seat-changed", callback.CommandSeatChanged,
+		`{"CallbackCommand":"Mic.CallbackAfterSeatInfoChanged","RoomId":"tandy-test-live","SeatList":[{"Index":0,"Member_Account":"host-mia","IsTakenDisabled":false,"IsVideoDisabled":false,"IsAudioDisabled":false},{"Index":1,"Member_Account":144115233775727701,"IsTakenDisabled":false,"IsVideoDisabled":true,"IsAudioDisabled":false}],"EventTime":1703590130000}`,
+		1703590130000, 0, 0, 2},
+	{"live-change-owner", callback.CommandLiveChangeOwner,
+		`{"CallbackCommand":"Live.CallbackAfterChangeOwner","RoomId":"tandy-test-live","Operator_Account":"host-mia","CurrentOwner_Account":144115233775727701,"OriginalOwner_Account":"host-mia","EventTime":1703590140000}`,
+		1703590140000, 0, 0, 0}, // alone: an owner change makes no rooms row
+	{"live-member-offline", callback.CommandLiveMemberStateAlt,
+		`{"CallbackCommand":"Live.CallbackMemberStateChanged","RoomId":"tandy-test-live","EventType":"Offline","EventCause":"Leave","MemberList":[{"Member_Account":"viewer-ann"}],"EventTime":1703590150000}`,
+		1703590150000, 0, 1, 0},
+	{"live-destroy-room", callback.CommandLiveDestroyRoom,
+		`{"CallbackCommand":"Live.CallbackAfterDestroyRoom","Operator_Account":"144115233775727701","RoomId":"tandy-test-live","EventType":"DestroyByUser","RoomInfo":{"RoomId":"tandy-test-live","RoomName":"Tandy live: Q&A","RoomType":"Live","CustomInfo":"live-ended","IsPublicVisible":false,"CoverURL":"https://cdn.example.com/tandy/cover-2.png","Category":[7],"ActivityStatus":3,"ViewCount":42},"Statistic":{"TotalViewers":2,"TotalGiftsSent":5,"TotalGiftCoins":250,"TotalUniqueGiftSenders":1,"TotalLikesReceived":17},"EventTime":1703590160000}`,
+		1703590160000, 1, 0, 0},
+}
+
+// Get returns the sample of a variant, from Story or LiveStory; it panics on an unknown one (a
+// test's typo).
 func Get(variant string) Sample {
-	for _, s := range Story {
-		if s.Variant == variant {
-			return s
+	for _, story := range [][]Sample{Story, LiveStory} {
+		for _, s := range story {
+			if s.Variant == variant {
+				return s
+			}
 		}
 	}
 	panic("samples: no variant " + variant)
 }
 
-// ByCommand returns the story's sample of command; the bool is false when it has none.
+// ByCommand returns the sample of command, Story's when it has one (Mic.CallbackAfterSeatInfoChanged
+// is in both stories), else LiveStory's; the bool is false when neither has one.
 func ByCommand(command string) (Sample, bool) {
-	for _, s := range Story {
-		if s.Command == command {
-			return s, true
+	for _, story := range [][]Sample{Story, LiveStory} {
+		for _, s := range story {
+			if s.Command == command {
+				return s, true
+			}
 		}
 	}
 	return Sample{}, false
+}
+
+// Room returns the RoomId the sample is about (RoomID or LiveRoomID), as the core reads it from
+// the body.
+func (s Sample) Room() string {
+	p, err := callback.ParsePayload(s.Command, []byte(s.Body))
+	if err != nil || p == nil {
+		return ""
+	}
+	room, _ := p.Key()
+	return room
 }
 
 // RawQuery is Tencent's query string for the sample, parameters in Tencent's order, as the
@@ -210,7 +264,7 @@ func Diff(got, want Rows) string {
 	return b.String()
 }
 
-// Want returns the rows the whole story leaves for app, in any delivery order, with any
+// Want returns the rows the whole of Story leaves for app, in any delivery order, with any
 // duplicates.
 func Want(app int64) Rows {
 	room := &callback.RoomRow{
@@ -264,6 +318,55 @@ func Want(app int64) Rows {
 			IsTakenDisabled: ptr(false), IsVideoDisabled: ptr(true), IsAudioDisabled: ptr(false), EventTime: 1703589970000},
 		{SdkAppID: app, RoomID: RoomID, SeatIndex: 2, MemberAccount: nil, // "" is an empty seat
 			IsTakenDisabled: ptr(true), IsVideoDisabled: ptr(false), IsAudioDisabled: ptr(false), EventTime: 1703589970000},
+	}
+	return Rows{Room: room, Members: members, Seats: seats}
+}
+
+// LiveWant returns the rows the whole of LiveStory leaves for app, in any delivery order, with
+// any duplicates, worked out by hand from docs/projection.md's rule. A Live room's row holds the
+// fields it shares with a Room-family room (the Live-only ones, the destroy's EventType and
+// Statistic are archived only); the Room-only fields stay NULL.
+func LiveWant(app int64) Rows {
+	room := &callback.RoomRow{
+		SdkAppID: app,
+		Info: callback.RoomInfo{
+			RoomID:            LiveRoomID,
+			RoomName:          ptr("Tandy live: Q&A"), // live-update-room, live-destroy-room
+			RoomType:          ptr("Live"),
+			OwnerAccount:      ptr(LiveNumericAccount), // live-change-owner: the destroy carries no Owner_Account
+			MaxMemberCount:    ptr[int64](20000),       // live-update-room
+			MaxSeatCount:      ptr[int64](6),           // live-create-room
+			IsMessageDisabled: ptr(true),               // live-update-room
+			CustomInfo:        ptr("live-ended"),       // live-destroy-room sets what its RoomInfo carries
+			IsSeatEnabled:     ptr(true),               // live-create-room
+			TakeSeatMode:      ptr("FreeToTake"),       // live-update-room
+			CreateTime:        ptr[int64](1703590100),  // live-create-room
+		},
+		OperatorAccount:        ptr("host-mia"), // the create's; a Live create has no invitees
+		CallbackCommand:        callback.CommandLiveDestroyRoom,
+		EventTime:              1703590160000,
+		DestroyedAt:            ptr[int64](1703590160000),
+		DestroyOperatorAccount: ptr(LiveNumericAccount),
+		// MemberCount and MemberCountAt stay NULL: Live's member states carry no MemberCount.
+	}
+	members := []*callback.MemberRow{
+		{ // online, and still in when the room was destroyed
+			SdkAppID: app, RoomID: LiveRoomID, MemberAccount: LiveNumericAccount, State: callback.MemberLeft,
+			EnteredAt: ptr[int64](1703590120000), LeftAt: ptr[int64](1703590160000),
+			LeaveType: ptr(callback.LeaveDestroyed), EventTime: 1703590160000,
+		},
+		{ // offline before the destroy: the EventCause is the leave_type, Live sends no reason
+			SdkAppID: app, RoomID: LiveRoomID, MemberAccount: "viewer-ann", State: callback.MemberLeft,
+			EnteredAt: ptr[int64](1703590120000), LeftAt: ptr[int64](1703590150000),
+			LeaveType: ptr("Leave"), EventTime: 1703590150000,
+		},
+	}
+	// A destroy leaves the seats as they are.
+	seats := []*callback.SeatRow{
+		{SdkAppID: app, RoomID: LiveRoomID, SeatIndex: 0, MemberAccount: ptr("host-mia"),
+			IsTakenDisabled: ptr(false), IsVideoDisabled: ptr(false), IsAudioDisabled: ptr(false), EventTime: 1703590130000},
+		{SdkAppID: app, RoomID: LiveRoomID, SeatIndex: 1, MemberAccount: ptr(LiveNumericAccount),
+			IsTakenDisabled: ptr(false), IsVideoDisabled: ptr(true), IsAudioDisabled: ptr(false), EventTime: 1703590130000},
 	}
 	return Rows{Room: room, Members: members, Seats: seats}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,19 +82,21 @@ func TestEndToEnd(t *testing.T) {
 		dbPath := filepath.Join(t.TempDir(), "e2e.db")
 		runWarm(t, bin, dbPath, nil, calls)
 		checkStore(t, dbPath,
-			[]string{seedRoomID, "e2e-room-2"},
+			[]string{seedRoomID, samples.LiveRoomID, "e2e-room-2"},
 			append(storyArchive(), archived{"e2e-room-2", seedEventTime}, archived{seedRoomID, seedEventTime + 1000}, archived{seedRoomID, seedEventTime - 1000}),
 			[]string{"e2e-rejected-405", "e2e-rejected-403", "e2e-rejected-b64", "e2e-rejected-400"})
 		// The seed room lived the samples' story; the later create (a second before its first
 		// update) started the same life again, the earlier one came last and changed nothing:
-		// the rows are the story's.
+		// the rows are the story's. The Live room lived the Live story.
 		st := reopen(t, dbPath)
-		got, err := samples.Read(t.Context(), st, testAppID, seedRoomID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := samples.Diff(got, samples.Want(testAppID)); d != "" {
-			t.Errorf("room %s:\n%s", seedRoomID, d)
+		for room, want := range map[string]samples.Rows{seedRoomID: samples.Want(testAppID), samples.LiveRoomID: samples.LiveWant(testAppID)} {
+			got, err := samples.Read(t.Context(), st, testAppID, room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := samples.Diff(got, want); d != "" {
+				t.Errorf("room %s:\n%s", room, d)
+			}
 		}
 	})
 
@@ -128,7 +131,7 @@ func TestEndToEnd(t *testing.T) {
 		dbPath := filepath.Join(t.TempDir(), "e2e.db")
 		runWarm(t, bin, dbPath, []string{"ROOMHOOK_CALLBACK_TOKEN=" + token}, calls)
 		checkStore(t, dbPath,
-			[]string{seedRoomID, "e2e-signed-2"},
+			[]string{seedRoomID, samples.LiveRoomID, "e2e-signed-2"},
 			append(storyArchive(), archived{"e2e-signed-2", seedEventTime}),
 			[]string{"e2e-rejected-unsigned", "e2e-rejected-sign", "e2e-rejected-old", "e2e-rejected-get"})
 	})
@@ -226,11 +229,12 @@ func runWarm(t *testing.T, bin, dbPath string, extraEnv []string, calls []invoca
 	}
 }
 
-// storyArchive is the archive the samples' story leaves: one row per callback.
+// storyArchive is the archive the samples' stories leave (the Room room's and the Live room's):
+// one row per callback.
 func storyArchive() []archived {
 	var out []archived
-	for _, s := range samples.Story {
-		out = append(out, archived{seedRoomID, s.EventTime})
+	for _, s := range append(slices.Clone(samples.Story), samples.LiveStory...) {
+		out = append(out, archived{s.Room(), s.EventTime})
 	}
 	return out
 }

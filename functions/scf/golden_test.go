@@ -38,8 +38,11 @@ type golden struct {
 
 // sample is the callback the golden event carries: the seed in every shape (apigateway-trigger,
 // functionurl-default, apigateway-base64), and in functionurl-<variant> that variant of the
-// samples' story.
+// samples' Story or LiveStory (functionurl-live-*).
 func (g golden) sample() samples.Sample { return sampleOf(g.name) }
+
+// live reports whether the golden event carries a callback of the samples' Live room.
+func (g golden) live() bool { return g.sample().Room() == samples.LiveRoomID }
 
 func sampleOf(name string) samples.Sample {
 	switch name {

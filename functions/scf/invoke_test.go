@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,8 +37,9 @@ func TestGoldenEventsDecode(t *testing.T) {
 		"functionurl-default": {Method: "POST", Query: seedQuery, Body: []byte(seedBody)},
 		"apigateway-base64":   {Method: "POST", Query: seedQuery, Body: []byte(seedBody), RequestID: "3b9e1c7a-5d2f-4c1e-9a8b-6f0d2e4c7a15"},
 	}
-	// A function URL event of each other callback of the samples' story.
-	for _, s := range samples.Story[1:] {
+	// A function URL event of each other callback of the samples' story, and of each callback
+	// of the Live story.
+	for _, s := range append(slices.Clone(samples.Story[1:]), samples.LiveStory...) {
 		want["functionurl-"+s.Variant] = callback.Request{Method: "POST", Query: s.Query(), Body: []byte(s.Body)}
 	}
 	for _, g := range goldenEvents(t) {
@@ -199,7 +201,7 @@ func TestUnknownShapes(t *testing.T) {
 
 // TestRoundTrip sends each golden event through a real handler into a real SQLite store: one
 // archive row, and the rows its callback projects into; then every golden event into one
-// store, which leaves the rows of the samples' story.
+// store, which leaves the rows of the samples' stories (the Room room's and the Live room's).
 func TestRoundTrip(t *testing.T) {
 	for _, g := range goldenEvents(t) {
 		t.Run(g.name, func(t *testing.T) {
@@ -235,7 +237,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			e := evs[0]
 			if string(e.Raw) != s.Body || e.RequestID != "req-"+g.name || e.ClientIP != "203.0.113.7" ||
-				e.OptPlatform != "RESTAPI" || e.Command != s.Command || e.RoomID != seedRoomID || e.EventTime != s.EventTime {
+				e.OptPlatform != "RESTAPI" || e.Command != s.Command || e.RoomID != s.Room() || e.EventTime != s.EventTime {
 				t.Errorf("archived event = %+v (raw %s)", e, e.Raw)
 			}
 		})
@@ -251,16 +253,18 @@ func TestRoundTrip(t *testing.T) {
 			}
 			checkOK(t, out) // a duplicate is answered OK too
 		}
-		// The seed three times is one event; the story's events are one each.
-		if e := countRows(t, path, "callback_events"); e != len(samples.Story) {
-			t.Errorf("callback_events rows %d, want %d (one per callback of the story)", e, len(samples.Story))
+		// The seed three times is one event; the stories' events are one each.
+		if e, want := countRows(t, path, "callback_events"), len(samples.Story)+len(samples.LiveStory); e != want {
+			t.Errorf("callback_events rows %d, want %d (one per callback of the stories)", e, want)
 		}
-		got, err := samples.Read(context.Background(), st, testAppID, seedRoomID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := samples.Diff(got, samples.Want(testAppID)); d != "" {
-			t.Error(d)
+		for room, want := range map[string]samples.Rows{seedRoomID: samples.Want(testAppID), samples.LiveRoomID: samples.LiveWant(testAppID)} {
+			got, err := samples.Read(context.Background(), st, testAppID, room)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := samples.Diff(got, want); d != "" {
+				t.Errorf("room %s:\n%s", room, d)
+			}
 		}
 	})
 }

@@ -38,11 +38,16 @@ func signedEvent(b *testing.B, data []byte) []byte {
 // BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure on SCF: the raw event bytes
 // through the adapter and the core (checks including the signature, parse, answer) per
 // golden event (the create in every shape, every other projected command in a function URL
-// event), signed, with a store that keeps nothing.
+// event), signed, with a store that keeps nothing. The Live goldens are left out: the floor
+// (scripts/bench/floor) decodes the Room commands only, and scripts/bench compares each shape
+// with the floor of its Room variant.
 func BenchmarkWarmProduct(b *testing.B) {
 	f := newFunction(b, nopStore{}, testToken)
 	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{RequestID: "bench"})
 	for _, g := range goldenEvents(b) {
+		if g.live() {
+			continue
+		}
 		ev := signedEvent(b, g.data)
 		b.Run(g.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -65,7 +70,7 @@ func BenchmarkWarmFloor(b *testing.B) {
 	ctx := context.Background()
 	for _, g := range goldenEvents(b) {
 		variant := g.sample().Variant
-		if g.name != "apigateway-trigger" && (variant == "create-room" || !strings.HasPrefix(g.name, "functionurl-")) {
+		if g.live() || g.name != "apigateway-trigger" && (variant == "create-room" || !strings.HasPrefix(g.name, "functionurl-")) {
 			continue
 		}
 		ev := signedEvent(b, g.data)

@@ -66,8 +66,9 @@ func TestEndToEnd(t *testing.T) {
 		if !ans.OK() || ans.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("seed: %d %s %v; want 200 and exactly %s", ans.StatusCode, ans.Body, ans.Header, okPacket)
 		}
-		// The rest of the samples' story: one callback of every other projected command.
-		for _, s := range samples.Story[1:] {
+		// The rest of the samples' story, one callback of every other projected command, then
+		// the Live story.
+		for _, s := range append(slices.Clone(samples.Story[1:]), samples.LiveStory...) {
 			body, err := os.ReadFile(filepath.Join("events", "callback-"+s.Variant+".json"))
 			if err != nil {
 				t.Fatal(err)
@@ -209,7 +210,7 @@ func TestEndToEnd(t *testing.T) {
 		if ev.ClientIP != tencentcallback.DefaultClientIP && ev.ClientIP != "203.0.113.7" {
 			t.Errorf("%s: ClientIP %q", ev.RoomID, ev.ClientIP)
 		}
-		if ev.RequestID == "" || ev.OptPlatform != "RESTAPI" || (ev.RoomID != seedRoomID && ev.Command != callback.CommandCreateRoom) {
+		if ev.RequestID == "" || ev.OptPlatform != "RESTAPI" || (ev.RoomID != seedRoomID && ev.RoomID != samples.LiveRoomID && ev.Command != callback.CommandCreateRoom) {
 			t.Errorf("archive row %+v", ev)
 		}
 		if ev.RoomID == "e2e-inflight" && ev.RequestID != "e2e-inflight-1" {
@@ -222,6 +223,9 @@ func TestEndToEnd(t *testing.T) {
 	var want []string
 	for range samples.Story {
 		want = append(want, seedRoomID)
+	}
+	for range samples.LiveStory {
+		want = append(want, samples.LiveRoomID)
 	}
 	want = append(want, "e2e-inflight", "e2e-signed")
 	if !slices.Equal(rooms, want) {
@@ -238,5 +242,12 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if d := samples.Diff(got, samples.Want(1400123456)); d != "" {
 		t.Errorf("the samples' story:\n%s", d)
+	}
+	got, err = samples.Read(ctx, st, 1400123456, samples.LiveRoomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := samples.Diff(got, samples.LiveWant(1400123456)); d != "" {
+		t.Errorf("the samples' Live story:\n%s", d)
 	}
 }

@@ -178,10 +178,10 @@ func TestStatusTable(t *testing.T) {
 	}
 }
 
-// TestSamples POSTs every sample of events/ (the samples' story, one callback of each projected
-// command) with the query string Tencent sends it with: each is answered 200 with the OK packet,
-// each alone leaves its rows, and the whole story, newest first and then again, leaves the
-// story's rows.
+// TestSamples POSTs every sample of events/ (the samples' stories: the Room story, one callback
+// of each projected Room command, and the Live story) with the query string Tencent sends it
+// with: each is answered 200 with the OK packet, each alone leaves its rows, and each whole
+// story, newest first and then again, leaves its rows; both stories into one store leave both.
 func TestSamples(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("events", "*.json"))
 	if err != nil {
@@ -191,14 +191,15 @@ func TestSamples(t *testing.T) {
 	for _, f := range files {
 		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
 	}
+	all := append(slices.Clone(samples.Story), samples.LiveStory...)
 	var want []string
-	for _, s := range samples.Story {
+	for _, s := range all {
 		want = append(want, "callback-"+s.Variant)
 	}
 	slices.Sort(names)
 	slices.Sort(want)
 	if !slices.Equal(names, want) {
-		t.Fatalf("events/ holds %v, want one callback-<variant>.json per callback of the samples' story: %v", names, want)
+		t.Fatalf("events/ holds %v, want one callback-<variant>.json per callback of the samples' stories: %v", names, want)
 	}
 	send := func(t *testing.T, base string, s samples.Sample) {
 		t.Helper()
@@ -214,42 +215,60 @@ func TestSamples(t *testing.T) {
 			t.Fatalf("%s: %d %s, want 200 %s", s.Variant, resp.StatusCode, answer, okPacket)
 		}
 	}
-	for _, s := range samples.Story {
+	for _, s := range all {
 		t.Run(s.Variant, func(t *testing.T) {
 			dir := t.TempDir()
 			base, _ := serve(t, defaultLimits, "ROOMHOOK_STORE=sqlite://"+filepath.Join(dir, "web.db"))
 			send(t, base, s)
 			send(t, base, s) // a duplicate
 			st := openSQLite(t, filepath.Join(dir, "web.db"))
-			got, err := samples.Read(t.Context(), st, samples.AppID, samples.RoomID)
+			got, err := samples.Read(t.Context(), st, samples.AppID, s.Room())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r, m, se := got.Count(); r != s.Rooms || m != s.Members || se != s.Seats {
 				t.Errorf("rows: %d rooms, %d members, %d seats; want %d, %d, %d", r, m, se, s.Rooms, s.Members, s.Seats)
 			}
-			if evs, err := st.Events(t.Context(), samples.AppID); err != nil || len(evs) != 1 || string(evs[0].Raw) != s.Body || evs[0].Command != s.Command {
+			if evs, err := st.Events(t.Context(), samples.AppID); err != nil || len(evs) != 1 || string(evs[0].Raw) != s.Body ||
+				evs[0].Command != s.Command || evs[0].RoomID != s.Room() {
 				t.Errorf("archive: %v, %+v", err, evs)
 			}
 		})
 	}
-	t.Run("the story", func(t *testing.T) {
-		dir := t.TempDir()
-		base, _ := serve(t, defaultLimits, "ROOMHOOK_STORE=sqlite://"+filepath.Join(dir, "web.db"))
-		for i := range samples.Story {
-			send(t, base, samples.Story[len(samples.Story)-1-i])
-		}
-		for _, s := range samples.Story {
-			send(t, base, s)
-		}
-		got, err := samples.Read(t.Context(), openSQLite(t, filepath.Join(dir, "web.db")), samples.AppID, samples.RoomID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := samples.Diff(got, samples.Want(samples.AppID)); d != "" {
-			t.Error(d)
-		}
-	})
+	stories := []struct {
+		name  string
+		story []samples.Sample
+		want  map[string]samples.Rows // by room
+	}{
+		{"the story", samples.Story, map[string]samples.Rows{samples.RoomID: samples.Want(samples.AppID)}},
+		{"the Live story", samples.LiveStory, map[string]samples.Rows{samples.LiveRoomID: samples.LiveWant(samples.AppID)}},
+		{"both stories", all, map[string]samples.Rows{samples.RoomID: samples.Want(samples.AppID), samples.LiveRoomID: samples.LiveWant(samples.AppID)}},
+	}
+	for _, c := range stories {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			base, _ := serve(t, defaultLimits, "ROOMHOOK_STORE=sqlite://"+filepath.Join(dir, "web.db"))
+			for i := range c.story {
+				send(t, base, c.story[len(c.story)-1-i])
+			}
+			for _, s := range c.story {
+				send(t, base, s)
+			}
+			st := openSQLite(t, filepath.Join(dir, "web.db"))
+			for room, want := range c.want {
+				got, err := samples.Read(t.Context(), st, samples.AppID, room)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := samples.Diff(got, want); d != "" {
+					t.Errorf("room %s:\n%s", room, d)
+				}
+			}
+			if evs, err := st.Events(t.Context(), samples.AppID); err != nil || len(evs) != len(c.story) {
+				t.Errorf("archive: %v, %d rows, want one per callback (%d)", err, len(evs), len(c.story))
+			}
+		})
+	}
 }
 
 // openSQLite opens the SQLite store a server writes, for reading.
