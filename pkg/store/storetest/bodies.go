@@ -176,6 +176,11 @@ func membersBody(command, room string, count *int64, typ, reason *string, member
 }
 
 func seatsBody(room string, seats []callback.Seat, t int64) []byte {
+	return seatsBodyBy(room, ptr("owner"), seats, t)
+}
+
+// seatsBodyBy is a seat change by op; a nil op writes none, as the Live family sends it.
+func seatsBodyBy(room string, op *string, seats []callback.Seat, t int64) []byte {
 	list := make([]any, len(seats))
 	for i, s := range seats {
 		e := newObject().set("Index", s.Index)
@@ -187,7 +192,8 @@ func seatsBody(room string, seats []callback.Seat, t int64) []byte {
 		opt(e, "IsAudioDisabled", s.IsAudioDisabled)
 		list[i] = e
 	}
-	o := newObject().set("CallbackCommand", callback.CommandSeatChanged).set("Operator_Account", "owner")
+	o := newObject().set("CallbackCommand", callback.CommandSeatChanged)
+	withOperator(o, op)
 	return body(o.set("RoomId", room).set("SeatList", list).set("EventTime", t))
 }
 

@@ -19,7 +19,9 @@ import (
 // The lifecycle property: a room's rows are the fold of its events in event order, whatever
 // order, duplication or concurrency the deliveries come in. Generated timelines of several
 // rooms (creates, partial updates, destroys and re-creates, members entering and leaving with
-// every Type in one millisecond or not, seat changes, an 18-digit account) are delivered sorted,
+// every Type in one millisecond or not, seat changes, an 18-digit account; and live rooms,
+// lifecycle_live.go: Live creates, updates, destroys and owner changes, viewers going Online
+// and Offline for every EventCause, seat changes without an operator) are delivered sorted,
 // in random orders with duplicates, and from 16 goroutines at once, each to a fresh store; the
 // rows must equal an independent fold written here (fold, below: it shares no code with
 // callback.Project) and the rows of the sorted delivery. updated_at, which records when a save
@@ -84,8 +86,10 @@ var (
 	leaveTypes = []string{"Leave", "Kicked", "Expired", "SomethingNew", "Destroyed"}
 )
 
-// genTimeline generates seed's timeline: 3 rooms with about 28 events each, their EventTimes drawn
-// from 16 milliseconds so that many share one.
+// genTimeline generates seed's timeline: 3 Room-family rooms and 2 live rooms with about 28
+// events each, their EventTimes drawn from 16 milliseconds so that many share one. The live
+// rooms come from a generator of their own, so the Room rooms' events are the same with or
+// without them.
 func genTimeline(seed uint64) timeline {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	tl := timeline{app: SeedSdkAppID, rooms: []string{"life-a", "life-b", "房间-c"}}
@@ -107,6 +111,7 @@ func genTimeline(seed uint64) timeline {
 			}
 		}
 	}
+	genLiveRooms(seed, &tl, seen)
 	return tl
 }
 
@@ -134,7 +139,7 @@ func twin(rng *rand.Rand, ev *callback.Event) *callback.Event {
 			seats[i].MemberAccount = ptr(lifeMembers[rng.IntN(len(lifeMembers))])
 			seats[i].IsTakenDisabled = genBool(rng)
 		}
-		return eventOf(ev.SdkAppID, ev.Command, seatsBody(p.RoomID, seats, p.EventTime))
+		return eventOf(ev.SdkAppID, ev.Command, seatsBodyBy(p.RoomID, p.OperatorAccount, seats, p.EventTime))
 	}
 	return nil
 }
@@ -395,19 +400,31 @@ func (a foldOrder) compare(b foldOrder) int {
 		cmp.Compare(a.command, b.command))
 }
 
+// foldRanks order the commands of one millisecond: creates, then updates and owner changes,
+// then member events, then seat changes, then destroys.
 var foldRanks = map[string]int{
-	callback.CommandCreateRoom:    0,
-	callback.CommandUpdateRoom:    1,
-	callback.CommandUpdateRoomAlt: 1,
-	callback.CommandMemberEnter:   2,
-	callback.CommandMemberLeave:   3,
-	callback.CommandSeatChanged:   4,
-	callback.CommandDestroyRoom:   5,
+	callback.CommandCreateRoom:         0,
+	callback.CommandLiveCreateRoom:     0,
+	callback.CommandUpdateRoom:         1,
+	callback.CommandUpdateRoomAlt:      1,
+	callback.CommandLiveUpdateRoom:     1,
+	callback.CommandLiveChangeOwner:    1,
+	callback.CommandMemberEnter:        2,
+	callback.CommandMemberLeave:        3,
+	callback.CommandLiveMemberState:    4,
+	callback.CommandLiveMemberStateAlt: 4,
+	callback.CommandSeatChanged:        5,
+	callback.CommandDestroyRoom:        6,
+	callback.CommandLiveDestroyRoom:    6,
 }
 
 func eventOrder(ev *callback.Event) foldOrder {
+	rank, ok := foldRanks[ev.Command]
+	if !ok {
+		panic("storetest: no fold rank for " + ev.Command)
+	}
 	sum := sha256.Sum256(ev.Raw)
-	return foldOrder{ev.EventTime, foldRanks[ev.Command], hex.EncodeToString(sum[:]), ev.Command}
+	return foldOrder{ev.EventTime, rank, hex.EncodeToString(sum[:]), ev.Command}
 }
 
 // fold is the independent oracle: each room's distinct events applied one by one in fold order,
@@ -431,48 +448,83 @@ func fold(events []*callback.Event) map[string]roomRows {
 		var count, countAt *int64
 		for _, ev := range evs {
 			t := ev.EventTime
-			newRow := func() *callback.RoomRow {
-				return &callback.RoomRow{SdkAppID: ev.SdkAppID, Info: callback.RoomInfo{RoomID: room}}
+			// create starts a new life with info; update overlays what it carries on the
+			// row, starting one when there is none; destroy ends the life and every member in.
+			create := func(info callback.RoomInfo, op *string, invitees []string) {
+				row = &callback.RoomRow{SdkAppID: ev.SdkAppID, Info: info, OperatorAccount: op, ScheduleInviteeList: invitees,
+					CallbackCommand: ev.Command, EventTime: t}
 			}
-			switch p := ev.Payload.(type) {
-			case *callback.RoomCreated:
-				row = newRow()
-				row.Info = p.RoomInfo
-				row.OperatorAccount = p.OperatorAccount
-				row.ScheduleInviteeList = p.ScheduleInviteeList
-				row.CallbackCommand, row.EventTime = ev.Command, t
-			case *callback.RoomUpdated:
+			update := func(info callback.RoomInfo) {
 				if row == nil {
-					row = newRow()
+					row = &callback.RoomRow{SdkAppID: ev.SdkAppID, Info: callback.RoomInfo{RoomID: room}}
 				}
-				overlayInfo(&row.Info, p.RoomInfo)
+				overlayInfo(&row.Info, info)
 				row.CallbackCommand, row.EventTime = ev.Command, t
-			case *callback.RoomDestroyed:
-				if row == nil {
-					row = newRow()
-				}
-				row.DestroyedAt, row.DestroyOperatorAccount = ptr(t), p.OperatorAccount
-				row.CallbackCommand, row.EventTime = ev.Command, t
+			}
+			destroy := func(op *string) {
+				update(callback.RoomInfo{})
+				row.DestroyedAt, row.DestroyOperatorAccount = ptr(t), op
 				for _, m := range members {
 					if m.State == callback.MemberIn {
 						m.State, m.LeftAt, m.LeaveType, m.LeaveReason, m.EventTime = callback.MemberLeft, ptr(t), ptr("Destroyed"), nil, t
 					}
 				}
+			}
+			// enter and leave set one member's row, made at its first event.
+			memberRow := func(a string) *callback.MemberRow {
+				m := members[a]
+				if m == nil {
+					m = &callback.MemberRow{SdkAppID: ev.SdkAppID, RoomID: room, MemberAccount: a}
+					members[a] = m
+				}
+				m.EventTime = t
+				return m
+			}
+			enter := func(a string) {
+				m := memberRow(a)
+				m.State, m.EnteredAt, m.LeftAt, m.LeaveType, m.LeaveReason = callback.MemberIn, ptr(t), nil, nil, nil
+			}
+			leave := func(a string, typ, reason *string) {
+				m := memberRow(a)
+				m.State, m.LeftAt, m.LeaveType, m.LeaveReason = callback.MemberLeft, ptr(t), typ, reason
+			}
+			switch p := ev.Payload.(type) {
+			case *callback.RoomCreated:
+				create(p.RoomInfo, p.OperatorAccount, p.ScheduleInviteeList)
+			case *callback.LiveRoomCreated:
+				create(p.RoomInfo, p.OperatorAccount, nil)
+			case *callback.RoomUpdated:
+				update(p.RoomInfo)
+			case *callback.LiveRoomUpdated:
+				update(p.RoomInfo)
+			case *callback.OwnerChanged:
+				// The owner of the room's row; no row, no owner: a later create starts anew.
+				if row != nil {
+					row.Info.OwnerAccount = ptr(p.CurrentOwner)
+				}
+			case *callback.RoomDestroyed:
+				destroy(p.OperatorAccount)
+			case *callback.LiveRoomDestroyed:
+				update(p.RoomInfo) // the room as it ended, laid over it as an update would be
+				destroy(p.OperatorAccount)
 			case *callback.MembersChanged:
 				for _, a := range p.Members {
-					m := members[a]
-					if m == nil {
-						m = &callback.MemberRow{SdkAppID: ev.SdkAppID, RoomID: room, MemberAccount: a}
-						members[a] = m
-					}
 					if ev.Command == callback.CommandMemberEnter {
-						m.State, m.EnteredAt, m.LeftAt, m.LeaveType, m.LeaveReason = callback.MemberIn, ptr(t), nil, nil, nil
+						enter(a)
 					} else {
-						m.State, m.LeftAt, m.LeaveType, m.LeaveReason = callback.MemberLeft, ptr(t), p.Type, p.Reason
+						leave(a, p.Type, p.Reason)
 					}
-					m.EventTime = t
 				}
 				count, countAt = p.MemberCount, ptr(t)
+			case *callback.LiveMembersChanged:
+				// No MemberCount: rooms.member_count is the Room family's alone.
+				for _, a := range p.Members {
+					if p.Online {
+						enter(a)
+					} else {
+						leave(a, p.EventCause, nil)
+					}
+				}
 			case *callback.SeatsChanged:
 				for _, s := range p.Seats {
 					var acct *string
@@ -483,6 +535,8 @@ func fold(events []*callback.Event) map[string]roomRows {
 						MemberAccount: acct, IsTakenDisabled: s.IsTakenDisabled, IsVideoDisabled: s.IsVideoDisabled,
 						IsAudioDisabled: s.IsAudioDisabled, EventTime: t}
 				}
+			default:
+				panic(fmt.Sprintf("storetest: the fold has no rule for %s (%T)", ev.Command, ev.Payload))
 			}
 		}
 		var rr roomRows
