@@ -501,7 +501,7 @@ func serverBackends(t *testing.T) []serverBackend {
 				v.Host = proxy
 				return v.String()
 			},
-			// pgx ends a transaction with the simple query "commit".
+			// A save sends "commit" last in its batch of writes (a Parse message holding "commit\x00").
 			cut: faultproxy.CutBefore([]byte("commit\x00")),
 		})
 	}

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"context"
-	"database/sql"
 	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
@@ -39,11 +38,6 @@ const insertEventSQL = `INSERT INTO callback_events
 // 3101), which Save runs again.
 const lockRoomSQL = `INSERT INTO roomhook_room_locks (sdk_app_id, room_id, saves) VALUES (?, ?, 1)
 	ON DUPLICATE KEY UPDATE saves = saves + 1`
-
-// saveTxOptions: each statement of a save reads what was committed before it, in particular
-// what the previous holder of the room's lock committed. The level is every connection's own
-// (readCommitted), so BEGIN asks for none.
-var saveTxOptions = &sql.TxOptions{}
 
 // Retries of a whole Save. InnoDB may end one of several transactions that insert the same
 // key at the same moment with a deadlock, a lock wait (for the room's lock too) can time out,
@@ -118,7 +112,7 @@ func retryable(err error) bool {
 // save runs one attempt of Save.
 func (s *Store) save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
 	s.stmts.PreparePending(ctx, s.db)
-	sqlTx, err := s.db.BeginTx(ctx, saveTxOptions)
+	sqlTx, err := s.db.BeginTx(ctx, nil) // READ COMMITTED: every connection's own level (readCommitted)
 	if err != nil {
 		return 0, fmt.Errorf("mysql: save: %w", err)
 	}

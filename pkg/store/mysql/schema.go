@@ -537,7 +537,7 @@ func (s *Store) refoldRoom(ctx context.Context, app int64, room string, now time
 }
 
 func (s *Store) refoldRoomOnce(ctx context.Context, app int64, room string, now time.Time) error {
-	tx, err := s.db.BeginTx(ctx, saveTxOptions)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -99,8 +99,8 @@
 // max_connections. Cap the function's concurrency, or put a pooler in front (PgBouncer, Amazon
 // RDS Proxy, a cloud provider's database proxy) and set pool_max_conns=1 or 2. Every statement
 // is sent with the extended protocol as the unnamed statement, parameters typed and bound in
-// the same round trip, and nothing is prepared by name; transactions are begun and ended with
-// simple queries. That works behind a pooler in transaction mode without prepared-statement
+// the same round trip, and nothing is prepared by name; a save pipelines BEGIN with its first
+// statements and its writes with COMMIT (pgconn's batch: the extended protocol, then one Sync). That works behind a pooler in transaction mode without prepared-statement
 // support (PgBouncer before 1.21, or without max_prepared_statements), with no parameter to
 // set: default_query_exec_mode, which pgx needed there, is accepted for compatibility and no
 // longer needed. The schema lock is transaction-scoped and so safe behind such a pooler. A

@@ -170,16 +170,19 @@ func (b *batch) run(ctx context.Context, conn *pgconn.PgConn) error {
 	mrr := conn.ExecBatch(ctx, &b.b)
 	i := 0
 	var first error
-	// A statement the server refused is the step of the error. Any other error (the context
-	// ended, the connection broke) may have come while the server was on any statement not yet
-	// answered (it answers when it flushes: a statement waiting for a lock has not flushed the
-	// answers before it), so it names them all.
-	fail := func(err error) {
+	// A statement the server refused, or whose result did not read or check, is the step of the
+	// error. Any other error (the context ended, the connection broke) may have come while the
+	// server was on any statement not yet answered (it answers when it flushes: a statement
+	// waiting for a lock has not flushed the answers before it), so it names them all.
+	fail := func(err error, statement bool) {
 		if first != nil {
 			return
 		}
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && i < len(b.steps) {
+		if (statement || errors.As(err, &pgErr)) && i < len(b.steps) && ctx.Err() == nil && !conn.IsClosed() {
+			if errors.As(err, &pgErr) && pgErr.Code == sqlstateDivisionByZero && strings.HasPrefix(b.steps[i].name, ": write ") {
+				err = fmt.Errorf("0 rows written, want 1: %w", err) // updateGuarded's guard
+			}
 			first = &stepError{b.steps[i].name, err}
 			return
 		}
@@ -198,7 +201,7 @@ func (b *batch) run(ctx context.Context, conn *pgconn.PgConn) error {
 	for mrr.NextResult() {
 		if i >= len(b.steps) {
 			_, _ = readResult(mrr.ResultReader(), nil)
-			fail(fmt.Errorf("%d results for %d statements", i+1, len(b.steps)))
+			fail(fmt.Errorf("%d results for %d statements", i+1, len(b.steps)), false)
 			continue
 		}
 		st := b.steps[i]
@@ -207,15 +210,15 @@ func (b *batch) run(ctx context.Context, conn *pgconn.PgConn) error {
 			err = st.check(tag)
 		}
 		if err != nil {
-			fail(err)
+			fail(err, true)
 		}
 		i++
 	}
 	if err := mrr.Close(); err != nil {
-		fail(err)
+		fail(err, false)
 	}
 	if first == nil && i != len(b.steps) {
-		fail(fmt.Errorf("%d results for %d statements", i, len(b.steps)))
+		fail(fmt.Errorf("%d results for %d statements", i, len(b.steps)), false)
 	}
 	return first
 }
@@ -339,11 +342,15 @@ func (r *row) done() error {
 	return r.err
 }
 
+// sqlstateDivisionByZero is the error updateGuarded's guard raises.
+const sqlstateDivisionByZero = "22012"
+
 // errTxRolledBack is returned when COMMIT ended a transaction the server had already aborted.
 var errTxRolledBack = errors.New("commit unexpectedly resulted in rollback")
 
-// Transaction control runs as simple queries, spelt as pgx spelt them ("begin", "commit",
-// "rollback"; the end-to-end fault tests cut a connection just before "commit"). A transaction that does not commit ends in rollback; when even that fails, or
+// Transaction control outside a save's batches runs as simple queries, spelt as pgx spelt them
+// ("begin", "commit", "rollback"); a save sends "begin" and "commit" inside its batches (the
+// end-to-end fault tests cut a connection just before "commit" either way). A transaction that does not commit ends in rollback; when even that fails, or
 // ctx has ended, the connection is left inside the transaction and the pool closes it on
 // release, which makes the server roll it back.
 

@@ -27,8 +27,9 @@ type roomTx struct {
 
 var _ callback.BatchTx = (*roomTx)(nil)
 
-// commit sends the queued writes and COMMIT in one round trip (a failed write makes the server
-// skip the COMMIT, and the caller's rollback ends the transaction).
+// commit sends the queued writes and COMMIT in one round trip. Every check of a write is the
+// server's (a failed INSERT, updateGuarded's guard), so a failed write makes the server skip the
+// COMMIT, and the caller's rollback ends the transaction.
 func (x *roomTx) commit(ctx context.Context) error {
 	if x.writes == nil || x.writes.len() == 0 {
 		if err := commit(ctx, x.conn); err != nil {
@@ -43,6 +44,12 @@ func (x *roomTx) commit(ctx context.Context) error {
 		return nil
 	})
 	return x.writes.run(ctx, x.conn)
+}
+
+// updateGuarded wraps an UPDATE of one row by its key so that it fails on the server, with a
+// division by zero (run maps it back to "0 rows written"), when it updates no row.
+func updateGuarded(update string) string {
+	return `WITH w AS (` + update + ` RETURNING 1) SELECT 1 / count(*) FROM w`
 }
 
 // ReadAll makes reads in one round trip.
@@ -142,7 +149,13 @@ func (x *roomTx) Put(ctx context.Context, t *callback.Table, old, row callback.R
 		return nil
 	}
 	if x.writes != nil {
-		x.writes.add(": write "+t.Name, sql, p, nil, nil, check)
+		// Sent with the COMMIT, the write must fail on the server when it changes no row, or
+		// the COMMIT would run: an UPDATE is guarded (an INSERT writes its row or fails).
+		if old != nil {
+			x.writes.add(": write "+t.Name, updateGuarded(sql), p, nil, nil, nil)
+		} else {
+			x.writes.add(": write "+t.Name, sql, p, nil, nil, check)
+		}
 		return nil
 	}
 	tag, err := exec(ctx, x.conn, sql, p)

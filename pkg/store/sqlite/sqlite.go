@@ -151,7 +151,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 }
 
 // prepare prepares the archive insert, which every save runs. The projection's statements are
-// prepared once a save has run them (statements.get): a cold start that answers one callback
+// prepared once a save has run them (sqlrows.Statements): a cold start that answers one callback
 // compiles only what it runs, once, as it would unprepared.
 func (s *Store) prepare(ctx context.Context) error {
 	return s.stmts.Prepare(ctx, s.db, []string{insertEventSQL})

@@ -19,9 +19,17 @@ const maxPrepared = 64
 // (prepare and execute), on each pooled connection after the first use there.
 type Statements struct {
 	mu      sync.Mutex
-	byText  map[string]*sql.Stmt // nil: preparing it failed, it runs unprepared
+	byText  map[string]*sql.Stmt // nil: preparing it failed maxPrepareTries times, it runs unprepared
 	pending map[string]struct{}  // run unprepared, to prepare before the next save
+	// preparing are texts a PreparePending is preparing now: get does not queue them again, so
+	// two saves never prepare one text twice (the second statement would leak on the server).
+	preparing map[string]struct{}
+	failures  map[string]int // failed prepares of a text (a dropped connection, …), to retry
 }
+
+// maxPrepareTries bounds the prepares of one text that fail other than by the context ending;
+// after them it runs unprepared for good (a text the server refuses to prepare).
+const maxPrepareTries = 3
 
 // Prepare prepares texts now.
 func (p *Statements) Prepare(ctx context.Context, db *sql.DB, texts []string) error {
@@ -43,6 +51,8 @@ func (p *Statements) init() {
 	if p.byText == nil {
 		p.byText = make(map[string]*sql.Stmt)
 		p.pending = make(map[string]struct{})
+		p.preparing = make(map[string]struct{})
+		p.failures = make(map[string]int)
 	}
 }
 
@@ -66,7 +76,7 @@ func (p *Statements) get(text string) *sql.Stmt {
 	defer p.mu.Unlock()
 	p.init()
 	st, ok := p.byText[text]
-	if !ok && len(p.byText)+len(p.pending) < maxPrepared {
+	if _, busy := p.preparing[text]; !ok && !busy && len(p.byText)+len(p.pending)+len(p.preparing) < maxPrepared {
 		p.pending[text] = struct{}{}
 	}
 	return st
@@ -84,6 +94,7 @@ func (p *Statements) PreparePending(ctx context.Context, db *sql.DB) {
 	texts := make([]string, 0, len(p.pending))
 	for q := range p.pending {
 		texts = append(texts, q)
+		p.preparing[q] = struct{}{}
 	}
 	clear(p.pending)
 	p.mu.Unlock()
@@ -91,13 +102,18 @@ func (p *Statements) PreparePending(ctx context.Context, db *sql.DB) {
 	for _, q := range texts {
 		st, err := db.PrepareContext(ctx, q)
 		p.mu.Lock()
+		delete(p.preparing, q)
 		switch {
 		case err == nil:
 			p.byText[q] = st
 		case ctx.Err() != nil:
 			p.pending[q] = struct{}{}
 		default:
-			p.byText[q] = nil
+			if p.failures[q]++; p.failures[q] < maxPrepareTries {
+				p.pending[q] = struct{}{}
+			} else {
+				p.byText[q] = nil
+			}
 		}
 		p.mu.Unlock()
 	}
