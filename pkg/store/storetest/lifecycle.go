@@ -42,7 +42,12 @@ var lifecycleSeeds = []uint64{1, 2, 3}
 // RunLifecycle runs the lifecycle property on stores open returns: every call must return a
 // fresh, empty store. Run calls it; it is exported for backends that want to run it alone.
 func RunLifecycle(t *testing.T, open func(t *testing.T) Backend) {
-	for _, seed := range lifecycleSeeds {
+	seeds := lifecycleSeeds
+	if testing.Short() {
+		// -short (the race detector's run in .ci/run): one timeline; the full run takes them all.
+		seeds = seeds[:1]
+	}
+	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("timeline %d", seed), func(t *testing.T) {
 			tl := genTimeline(seed)
 			want := fold(tl.events)
