@@ -127,7 +127,35 @@ func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 		return fail(errStore)
 	}
 	h.logLine(ctx, slog.LevelInfo, req, ev, outcome.String(), start)
+	if ev.Command == CommandLiveThreshold && outcome != OutcomeDuplicate {
+		h.logThreshold(ctx, req, ev)
+	}
 	return ok()
+}
+
+// ThresholdMessage is the msg of the warning line a Live.CallbackAfterCreateRoomReachingThreshold
+// gives, once per event stored: the app's live rooms reached its threshold, which an operator
+// alarms on (docs/operations.md).
+const ThresholdMessage = "live room threshold reached"
+
+// logThreshold writes the warning line of a stored threshold event, with the counts its body
+// gives (none when the body does not parse as the command's: it is archived all the same).
+func (h *Handler) logThreshold(ctx context.Context, req Request, ev *Event) {
+	attrs := []slog.Attr{
+		slog.String("request_id", req.RequestID),
+		slog.String("command", ev.Command),
+		slog.Int64("sdkappid", ev.SdkAppID),
+		slog.Int64("event_time", ev.EventTime),
+	}
+	if t, err := ParseThreshold(ev.Raw); err == nil {
+		if t.CurRoomCount != nil {
+			attrs = append(attrs, slog.Int64("cur_room_count", *t.CurRoomCount))
+		}
+		if t.MaxRoomCount != nil {
+			attrs = append(attrs, slog.Int64("max_room_count", *t.MaxRoomCount))
+		}
+	}
+	h.log.LogAttrs(ctx, slog.LevelWarn, ThresholdMessage, attrs...)
 }
 
 // logUnstored writes the error line of a request that was not stored although it may be a

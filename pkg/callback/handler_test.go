@@ -246,3 +246,47 @@ func TestNewHandlerRefusesBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestThresholdWarning: a stored Live.CallbackAfterCreateRoomReachingThreshold gives one
+// warning line with the counts, beside its callback line; a duplicate delivery gives none; a
+// body whose counts do not parse still gives the line, without them.
+func TestThresholdWarning(t *testing.T) {
+	f := newFixture(t)
+	send := func(body string) {
+		t.Helper()
+		q := url.Values{"SdkAppid": {"1400123456"}, "CallbackCommand": {callback.CommandLiveThreshold}, "contenttype": {"json"}}
+		r := f.h.Handle(context.Background(), callback.Request{Method: "POST", Query: q, Body: []byte(body), RequestID: "req-t"})
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", r.StatusCode, r.Body)
+		}
+	}
+	warnings := func() []map[string]any {
+		var out []map[string]any
+		for _, l := range bytes.Split(bytes.TrimSpace(f.logs.Bytes()), []byte("\n")) {
+			var line map[string]any
+			if err := json.Unmarshal(l, &line); err != nil {
+				t.Fatal(err)
+			}
+			if line["msg"] == callback.ThresholdMessage {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	body := `{"CallbackCommand":"Live.CallbackAfterCreateRoomReachingThreshold","Operator_Account":"op","CurRoomCount":950,"MaxRoomCount":1000,"EventTime":1703589999000}`
+	send(body)
+	w := warnings()
+	if len(w) != 1 || w[0]["level"] != "WARN" || w[0]["cur_room_count"] != 950.0 || w[0]["max_room_count"] != 1000.0 ||
+		w[0]["sdkappid"] != 1400123456.0 || w[0]["event_time"] != 1703589999000.0 {
+		t.Fatalf("warning lines %v", w)
+	}
+	send(body) // a duplicate: archived once, warned once
+	if w := warnings(); len(w) != 1 {
+		t.Fatalf("%d warning lines after a duplicate, want 1", len(w))
+	}
+	send(`{"CallbackCommand":"Live.CallbackAfterCreateRoomReachingThreshold","CurRoomCount":{"n":1},"EventTime":1703589999001}`)
+	w = warnings()
+	if len(w) != 2 || w[1]["cur_room_count"] != nil || w[1]["event_time"] != 1703589999001.0 {
+		t.Fatalf("warning lines %v", w)
+	}
+}
