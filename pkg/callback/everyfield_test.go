@@ -35,33 +35,10 @@ func TestEveryReadFieldRepeatRefused(t *testing.T) {
 		paths := readPaths(wires[c], "")
 		total += len(paths)
 		for _, fp := range paths {
-			for _, sp := range spellings(fp.name) {
-				for _, value := range []string{"", `[[{"x":1}]]`} { // "" = the field's own value
-					name := fmt.Sprintf("%s/%s/%s", c, fp.path, sp)
-					if value != "" {
-						name += "/impossible"
-					}
-					t.Run(name, func(t *testing.T) {
-						body := repeatField(t, c, fp, sp, value, false)
-						_, err := ParsePayload(c, body)
-						var dup duplicateError
-						if !errors.Is(err, ErrDuplicateField) || !errors.As(err, &dup) || string(dup) != fp.path {
-							t.Fatalf("err = %v, want ErrDuplicateField naming %s\nbody %s", err, fp.path, body)
-						}
-						if e := parseError(err); e.Code != 40008 || e.Message != fp.path+" appears twice in the body" {
-							t.Fatalf("the handler answers %d %q", e.Code, e.Message)
-						}
-					})
-				}
-			}
-			for _, miss := range nearMisses(fp.name) {
-				t.Run(fmt.Sprintf("%s/%s/near miss %s", c, fp.path, miss), func(t *testing.T) {
-					body := repeatField(t, c, fp, miss, "", true)
-					if _, err := ParsePayload(c, body); err != nil {
-						t.Fatalf("a name encoding/json does not take for %s was refused: %v\nbody %s", fp.path, err, body)
-					}
+			checkRepeats(t, c, fp, func(b []byte) (Payload, error) { return ParsePayload(c, b) },
+				func(t *testing.T, key, value string, miss bool) []byte {
+					return repeatField(t, c, fp, key, value, miss)
 				})
-			}
 		}
 	}
 	// Every wire struct field, nested ones included: 5 + 18 (create), 4 + 18 (update), 4
@@ -173,4 +150,40 @@ func repeatField(t *testing.T, command string, fp fieldPath, rawKey, value strin
 	}
 	n.add(t, fp.path, rawKey, value)
 	return n.Bytes()
+}
+
+// checkRepeats runs the repeat cases of one read field fp of the body prefix names: the field
+// repeated in every spelling encoding/json takes for it, with its own value and with one of an
+// impossible type, must be refused with ErrDuplicateField naming fp.path, no payload, and the
+// handler's 40008; a near miss encoding/json does not take for it must be accepted. repeat writes
+// the body with the field repeated under rawKey (value "": the field's own value).
+func checkRepeats(t *testing.T, prefix string, fp fieldPath, parse func([]byte) (Payload, error),
+	repeat func(t *testing.T, rawKey, value string, nearMiss bool) []byte) {
+	for _, sp := range spellings(fp.name) {
+		for _, value := range []string{"", `[[{"x":1}]]`} { // "" = the field's own value
+			name := fmt.Sprintf("%s/%s/%s", prefix, fp.path, sp)
+			if value != "" {
+				name += "/impossible"
+			}
+			t.Run(name, func(t *testing.T) {
+				body := repeat(t, sp, value, false)
+				pl, err := parse(body)
+				var dup duplicateError
+				if pl != nil || !errors.Is(err, ErrDuplicateField) || !errors.As(err, &dup) || string(dup) != fp.path {
+					t.Fatalf("err = %v, want ErrDuplicateField naming %s\nbody %s", err, fp.path, body)
+				}
+				if e := parseError(err); e.Code != 40008 || e.Message != fp.path+" appears twice in the body" {
+					t.Fatalf("the handler answers %d %q", e.Code, e.Message)
+				}
+			})
+		}
+	}
+	for _, miss := range nearMisses(fp.name) {
+		t.Run(fmt.Sprintf("%s/%s/near miss %s", prefix, fp.path, miss), func(t *testing.T) {
+			body := repeat(t, miss, "", true)
+			if _, err := parse(body); err != nil {
+				t.Fatalf("a name encoding/json does not take for %s was refused: %v\nbody %s", fp.path, err, body)
+			}
+		})
+	}
 }

@@ -168,33 +168,10 @@ func TestLiveOtherEveryReadFieldRepeatRefused(t *testing.T) {
 				continue
 			}
 			tried[lp.wire][fp.path] = true
-			for _, sp := range spellings(fp.name) {
-				for _, value := range []string{"", `[[{"x":1}]]`} {
-					name := fmt.Sprintf("%s/%s/%s", lp.fixture, fp.path, sp)
-					if value != "" {
-						name += "/impossible"
-					}
-					t.Run(name, func(t *testing.T) {
-						body := liveOtherRepeat(t, base, fp, sp, value, false)
-						got, err := lp.parse(body)
-						var dup duplicateError
-						if got != nil || !errors.Is(err, ErrDuplicateField) || !errors.As(err, &dup) || string(dup) != fp.path {
-							t.Fatalf("err = %v, want ErrDuplicateField naming %s\nbody %s", err, fp.path, body)
-						}
-						if e := parseError(err); e.Code != 40008 || e.Message != fp.path+" appears twice in the body" {
-							t.Fatalf("the handler answers %d %q", e.Code, e.Message)
-						}
-					})
-				}
-			}
-			for _, miss := range nearMisses(fp.name) {
-				t.Run(fmt.Sprintf("%s/%s/near miss %s", lp.fixture, fp.path, miss), func(t *testing.T) {
-					body := liveOtherRepeat(t, base, fp, miss, "", true)
-					if _, err := lp.parse(body); err != nil {
-						t.Fatalf("a name encoding/json does not take for %s was refused: %v\nbody %s", fp.path, err, body)
-					}
+			checkRepeats(t, lp.fixture, fp, lp.parse,
+				func(t *testing.T, key, value string, miss bool) []byte {
+					return liveOtherRepeat(t, base, fp, key, value, miss)
 				})
-			}
 		}
 	}
 	total := 0
@@ -559,15 +536,7 @@ func liveOtherFuzz[P Payload](t *testing.T, body []byte, parse func([]byte) (P, 
 	if room, at := got.Key(); !keyOK(room, at) {
 		t.Fatalf("accepted without a usable key (%q, %d): %s", room, at, dump(got))
 	}
-	again, err := parse(body)
-	if err != nil || !reflect.DeepEqual(again, got) {
-		t.Fatalf("a second parse differs: %s, %v", dump(again), err)
-	}
-	rendered := liveOtherRender(t, got)
-	back, err := parse(rendered)
-	if err != nil || !reflect.DeepEqual(back, got) {
-		t.Fatalf("rendered back %s, it parses to %s, %v; the first parse %s", rendered, dump(back), err, dump(got))
-	}
+	fuzzStable(t, body, liveOtherRender(t, got), got, parse)
 	var plain struct{ CallbackCommand json.RawMessage }
 	if err := json.Unmarshal(body, &plain); err != nil {
 		t.Fatalf("encoding/json refuses what the parser accepted: %v", err)

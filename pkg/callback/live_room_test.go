@@ -2,8 +2,6 @@ package callback
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -724,33 +722,10 @@ func TestLiveEveryReadFieldRepeatRefused(t *testing.T) {
 		paths := readPaths(lp.wire, "")
 		total += len(paths)
 		for _, fp := range paths {
-			for _, sp := range spellings(fp.name) {
-				for _, value := range []string{"", `[[{"x":1}]]`} {
-					name := fmt.Sprintf("%s/%s/%s", lp.fixture, fp.path, sp)
-					if value != "" {
-						name += "/impossible"
-					}
-					t.Run(name, func(t *testing.T) {
-						body := lrRepeatField(t, lp, fp, sp, value, false)
-						pl, err := lp.parse(body)
-						var dup duplicateError
-						if pl != nil || !errors.Is(err, ErrDuplicateField) || !errors.As(err, &dup) || string(dup) != fp.path {
-							t.Fatalf("err = %v, want ErrDuplicateField naming %s\nbody %s", err, fp.path, body)
-						}
-						if e := parseError(err); e.Code != 40008 || e.Message != fp.path+" appears twice in the body" {
-							t.Fatalf("the handler answers %d %q", e.Code, e.Message)
-						}
-					})
-				}
-			}
-			for _, miss := range nearMisses(fp.name) {
-				t.Run(fmt.Sprintf("%s/%s/near miss %s", lp.fixture, fp.path, miss), func(t *testing.T) {
-					body := lrRepeatField(t, lp, fp, miss, "", true)
-					if _, err := lp.parse(body); err != nil {
-						t.Fatalf("a name encoding/json does not take for %s was refused: %v\nbody %s", fp.path, err, body)
-					}
+			checkRepeats(t, lp.fixture, fp, lp.parse,
+				func(t *testing.T, key, value string, miss bool) []byte {
+					return lrRepeatField(t, lp, fp, key, value, miss)
 				})
-			}
 		}
 	}
 	// 4 + 19 (create and update each), 7 + 19 + 5 (destroy), 6 + 1 (member state), 6 (owner),
