@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,12 @@ type RoomRow struct {
 	// destroy that ended the current life; DestroyedAt is nil while the room lives.
 	DestroyedAt            *int64
 	DestroyOperatorAccount *string
+	// Live holds a Live room's own RoomInfo fields of the current life (version 3).
+	Live LiveInfo
+	// DestroyEventType and Statistic are the EventType and Statistic of the Live destroy that
+	// ended the current life; nil while it lives (and after a Room-family destroy).
+	DestroyEventType *string
+	Statistic        LiveStatistic
 }
 
 // MemberRow is one row of MembersTable.
@@ -71,7 +78,27 @@ func (r *RoomRow) Row() Row {
 		val(i.TakeSeatMode), val(i.CreateTime), val(r.OperatorAccount), invitees,
 		r.CallbackCommand, r.EventTime, r.UpdatedAt,
 		val(r.MemberCount), val(r.MemberCountAt), val(r.DestroyedAt), val(r.DestroyOperatorAccount),
+		val(r.Live.IsPublicVisible), val(r.Live.CoverURL), val(r.Live.BackgroundURL), ints(r.Live.Category),
+		val(r.Live.ActivityStatus), val(r.Live.IsUnlimitedRoomEnabled), val(r.Live.ViewCount),
+		val(r.DestroyEventType), val(r.Statistic.TotalViewers), val(r.Statistic.TotalGiftsSent),
+		val(r.Statistic.TotalGiftCoins), val(r.Statistic.TotalUniqueGiftSenders), val(r.Statistic.TotalLikesReceived),
 	}
+}
+
+// ints turns an optional list of integers into a row value: nil stays nil (NULL).
+func ints(l []int64) any {
+	if l == nil {
+		return nil
+	}
+	return l
+}
+
+// strs turns an optional list of strings into a row value: nil stays nil (NULL).
+func strs(l []string) any {
+	if l == nil {
+		return nil
+	}
+	return l
 }
 
 // Row returns m as a row of MembersTable.
@@ -101,6 +128,13 @@ func RoomRowOf(row Row) (*RoomRow, error) {
 	r.OperatorAccount, r.ScheduleInviteeList = d.textPtr(19), d.list(20)
 	r.CallbackCommand, r.EventTime, r.UpdatedAt = d.text(21), d.int(22), d.int(23)
 	r.MemberCount, r.MemberCountAt, r.DestroyedAt, r.DestroyOperatorAccount = d.intPtr(24), d.intPtr(25), d.intPtr(26), d.textPtr(27)
+	l := &r.Live
+	l.IsPublicVisible, l.CoverURL, l.BackgroundURL, l.Category = d.boolPtr(28), d.textPtr(29), d.textPtr(30), d.ints(31)
+	l.ActivityStatus, l.IsUnlimitedRoomEnabled, l.ViewCount = d.intPtr(32), d.boolPtr(33), d.intPtr(34)
+	r.DestroyEventType = d.textPtr(35)
+	st := &r.Statistic
+	st.TotalViewers, st.TotalGiftsSent, st.TotalGiftCoins = d.intPtr(36), d.intPtr(37), d.intPtr(38)
+	st.TotalUniqueGiftSenders, st.TotalLikesReceived = d.intPtr(39), d.intPtr(40)
 	return r, d.err
 }
 
@@ -154,6 +188,8 @@ func fits(c Column, v any) bool {
 		return c.Kind == KindBool
 	case []string:
 		return c.Kind == KindList
+	case []int64:
+		return c.Kind == KindInts
 	}
 	return false
 }
@@ -204,6 +240,13 @@ func (d *decoder) boolPtr(i int) *bool {
 	return nil
 }
 
+func (d *decoder) ints(i int) []int64 {
+	if l, ok := d.at(i).([]int64); ok {
+		return l
+	}
+	return nil
+}
+
 func (d *decoder) list(i int) []string {
 	if l, ok := d.at(i).([]string); ok {
 		return l
@@ -236,10 +279,17 @@ func sameRow(t *Table, a, b Row) bool {
 }
 
 func sameValue(a, b any) bool {
-	la, aList := a.([]string)
-	lb, bList := b.([]string)
-	if aList || bList {
-		return aList && bList && slices.Equal(la, lb)
+	switch la := a.(type) {
+	case []string:
+		lb, ok := b.([]string)
+		return ok && slices.Equal(la, lb)
+	case []int64:
+		lb, ok := b.([]int64)
+		return ok && slices.Equal(la, lb)
+	}
+	switch b.(type) {
+	case []string, []int64:
+		return false
 	}
 	return a == b
 }
@@ -258,46 +308,14 @@ func ReadRoom(ctx context.Context, r Reader, sdkAppID int64, roomID string) (*Ro
 
 // ReadMembers returns the member rows of one room, ordered by account (byte order).
 func ReadMembers(ctx context.Context, r Reader, sdkAppID int64, roomID string) ([]*MemberRow, error) {
-	rows, err := r.Rows(ctx, MembersTable, sdkAppID, roomID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*MemberRow, 0, len(rows))
-	for _, row := range rows {
-		m, err := MemberRowOf(row)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	slices.SortFunc(out, func(a, b *MemberRow) int { return strings.Compare(a.MemberAccount, b.MemberAccount) })
-	return out, nil
+	return readRows(ctx, r, MembersTable, sdkAppID, roomID, MemberRowOf,
+		func(a, b *MemberRow) int { return strings.Compare(a.MemberAccount, b.MemberAccount) })
 }
 
 // ReadSeats returns the seat rows of one room, ordered by index.
 func ReadSeats(ctx context.Context, r Reader, sdkAppID int64, roomID string) ([]*SeatRow, error) {
-	rows, err := r.Rows(ctx, SeatsTable, sdkAppID, roomID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*SeatRow, 0, len(rows))
-	for _, row := range rows {
-		s, err := SeatRowOf(row)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(a, b *SeatRow) int {
-		switch {
-		case a.SeatIndex < b.SeatIndex:
-			return -1
-		case a.SeatIndex > b.SeatIndex:
-			return 1
-		}
-		return 0
-	})
-	return out, nil
+	return readRows(ctx, r, SeatsTable, sdkAppID, roomID, SeatRowOf,
+		func(a, b *SeatRow) int { return cmp.Compare(a.SeatIndex, b.SeatIndex) })
 }
 
 var errNoPayload = errors.New("the event has no payload to project")

@@ -12,6 +12,7 @@ const (
 	KindInt                        // int64
 	KindBool                       // bool (SQLite and MySQL store 0/1)
 	KindList                       // []string, stored as a JSON array of strings
+	KindInts                       // []int64, stored as a JSON array of integers (version 3)
 )
 
 // Column is one column of a table.
@@ -24,7 +25,8 @@ type Column struct {
 }
 
 // Table describes one table of the projection: its columns in order, the first Key of them
-// making the primary key. The first two key columns of every table are sdk_app_id and room_id.
+// making the primary key. The first two key columns of every table are sdk_app_id and the room
+// the row belongs to (room_id; a battle's from_room_id, the room its events are archived under).
 type Table struct {
 	Name    string
 	Columns []Column
@@ -62,7 +64,7 @@ func null(name string, kind ColumnKind) Column { return Column{Name: name, Kind:
 
 // RoomsTable is the room projection: every RoomInfo field of the room's current life, the
 // newest member event's count, and the end of the life. Its first 24 columns are schema
-// version 1's, in version 1's order; version 2 appended the last four.
+// version 1's, in version 1's order; version 2 appended four, version 3 the Live columns.
 var RoomsTable = &Table{
 	Name: "rooms",
 	Key:  2,
@@ -96,8 +98,26 @@ var RoomsTable = &Table{
 		null("member_count_at", KindInt),
 		null("destroyed_at", KindInt),
 		null("destroy_operator_account", KindText),
+		// Version 3: a Live room's RoomInfo fields, and how its life ended.
+		null("is_public_visible", KindBool),
+		null("cover_url", KindText),
+		null("background_url", KindText),
+		null("category", KindInts),
+		null("activity_status", KindInt),
+		null("is_unlimited_room_enabled", KindBool),
+		null("view_count", KindInt),
+		null("destroy_event_type", KindText),
+		null("total_viewers", KindInt),
+		null("total_gifts_sent", KindInt),
+		null("total_gift_coins", KindInt),
+		null("total_unique_gift_senders", KindInt),
+		null("total_likes_received", KindInt),
 	},
 }
+
+// RoomsV2Columns is how many of RoomsTable's columns schema version 2 had; version 3 added
+// the rest.
+const RoomsV2Columns = 28
 
 // MembersTable holds one row per member a room has seen: in, or left and how.
 var MembersTable = &Table{
@@ -134,8 +154,94 @@ var SeatsTable = &Table{
 	},
 }
 
+// AdminsTable holds one row per account a Live room's admin changes have listed (version 3).
+var AdminsTable = &Table{
+	Name: "room_admins",
+	Key:  3,
+	Columns: []Column{
+		col("sdk_app_id", KindInt),
+		col("room_id", KindText),
+		col("admin_account", KindText),
+		{Name: "state", Kind: KindText, Values: []string{AdminAdded, AdminRemoved}},
+		col("event_time", KindInt),
+		col("updated_at", KindInt),
+	},
+}
+
+// MetadataTable holds one row per key a Live room's metadata events have named (version 3).
+var MetadataTable = &Table{
+	Name: "room_metadata",
+	Key:  3,
+	Columns: []Column{
+		col("sdk_app_id", KindInt),
+		col("room_id", KindText),
+		col("meta_key", KindText),
+		null("meta_value", KindText), // NULL once deleted
+		col("deleted", KindBool),
+		col("event_time", KindInt),
+		col("updated_at", KindInt),
+	},
+}
+
+// BattlesTable holds one row per battle (PK) between live rooms, under the room that started
+// it (version 3).
+var BattlesTable = &Table{
+	Name: "battles",
+	Key:  3,
+	Columns: []Column{
+		col("sdk_app_id", KindInt),
+		col("from_room_id", KindText),
+		col("battle_id", KindText),
+		{Name: "stage", Kind: KindText, Values: []string{BattleCreated, BattleStarted, BattleEnded}},
+		null("to_room_ids", KindList),
+		null("from_score", KindInt),
+		null("to_scores", KindInts), // aligned with to_room_ids
+		null("winner_room_id", KindText),
+		null("create_time", KindInt),
+		null("start_time", KindInt),
+		null("end_time", KindInt),
+		null("duration_ms", KindInt),
+		null("end_op_type", KindInt),
+		null("need_response", KindBool),
+		null("timeout_ms", KindInt),
+		null("extension_info", KindText),
+		col("callback_command", KindText),
+		col("event_time", KindInt),
+		col("updated_at", KindInt),
+	},
+}
+
+// GiftsTable is the gift ledger: one row per delivery of Live.CallbackBeforeSendGift
+// (version 3). A gift has no EventTime and no id: delivery_id is roomhook's.
+var GiftsTable = &Table{
+	Name: "gifts",
+	Key:  3,
+	Columns: []Column{
+		col("sdk_app_id", KindInt),
+		col("room_id", KindText),
+		col("delivery_id", KindText),
+		null("operator_account", KindText),
+		col("from_account", KindText),
+		null("to_accounts", KindList),
+		null("gift_id", KindText),
+		null("gift_count", KindInt),
+		null("coins", KindInt),
+		null("gift_time", KindInt),
+		col("received_at", KindInt),
+	},
+}
+
 // Tables lists the projection's tables in the order they are created.
-var Tables = []*Table{RoomsTable, MembersTable, SeatsTable}
+var Tables = []*Table{RoomsTable, MembersTable, SeatsTable, AdminsTable, MetadataTable, BattlesTable, GiftsTable}
+
+// Values of room_admins.state and battles.stage.
+const (
+	AdminAdded    = "admin"
+	AdminRemoved  = "removed"
+	BattleCreated = "created"
+	BattleStarted = "started"
+	BattleEnded   = "ended"
+)
 
 // Values of room_members.state and of leave_type for a member a destroy ended.
 const (

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +72,40 @@ func MarshalAccounts(accounts []string) (string, error) {
 		return "", err
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// MarshalInts is the JSON text of a list of integers, as a KindInts column holds it: "[1,2]",
+// "[]" for an empty list.
+func MarshalInts(list []int64) string {
+	b := make([]byte, 0, 2+len(list)*4)
+	b = append(b, '[')
+	for i, n := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return string(append(b, ']'))
+}
+
+// UnmarshalInts reads a KindInts column's JSON text back; a stored "[]" is an empty list, not
+// an absent one. Every element must be an integer that fits in 64 bits.
+func UnmarshalInts(s string) ([]int64, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var raw []json.Number
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("not a JSON array of integers: %w", err)
+	}
+	list := make([]int64, len(raw))
+	for i, n := range raw {
+		v, err := strconv.ParseInt(n.String(), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("not a JSON array of integers: element %d is %s", i, n)
+		}
+		list[i] = v
+	}
+	return list, nil
 }
 
 // NullIfZero stores an absent EventTime (0) as NULL.

@@ -187,7 +187,7 @@ func scanRow(t *callback.Table, rows *sql.Rows) (callback.Row, error) {
 	ints := make([]sql.NullInt64, len(t.Columns))
 	for i, c := range t.Columns {
 		switch c.Kind {
-		case callback.KindText, callback.KindList:
+		case callback.KindText, callback.KindList, callback.KindInts:
 			dest[i] = &texts[i]
 		default:
 			dest[i] = &ints[i]
@@ -211,6 +211,14 @@ func scanRow(t *callback.Table, rows *sql.Rows) (callback.Row, error) {
 				}
 				if list == nil {
 					list = []string{} // a stored "[]" is an empty list, not an absent one
+				}
+				row[i] = list
+			}
+		case callback.KindInts:
+			if texts[i].Valid {
+				list, err := UnmarshalInts(texts[i].String)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", c.Name, err)
 				}
 				row[i] = list
 			}
@@ -244,6 +252,8 @@ func valuesOf(t *callback.Table, row callback.Row) []any {
 				panic(err) // a []string always encodes
 			}
 			args[i] = s
+		case []int64:
+			args[i] = MarshalInts(v)
 		default:
 			args[i] = v
 		}

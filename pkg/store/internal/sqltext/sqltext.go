@@ -30,7 +30,7 @@ var Dollar = Dialect{
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	Numbered:    true,
 	Read: func(c callback.Column) string {
-		if c.Kind == callback.KindList {
+		if c.Kind == callback.KindList || c.Kind == callback.KindInts {
 			return c.Name + "::text"
 		}
 		return c.Name
