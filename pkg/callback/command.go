@@ -53,15 +53,25 @@ var commands = map[string]command{
 	CommandMemberLeave:   {rankLeave, parser(ParseMembers)},
 	CommandSeatChanged:   {rankSeat, parser(ParseSeats)},
 
-	// The Live family on the same tables (docs/projection.md). Its other commands (admins,
-	// metadata, battles, gifts, the room-count threshold) are parsed (live_*.go) but archived raw
-	// until the stores hold their tables.
+	// The Live family (docs/projection.md): the room's life, owner, members and seats on the
+	// Room family's tables, admins, metadata, battles and gifts on their own (schema version 3).
+	// An admin change and a metadata event rank as an update; a battle's create, start and end
+	// as a create, an update and a destroy, so its stages of one millisecond fold in that order.
+	// The room-count threshold concerns no room: it is archived raw (and logged, handler.go).
 	CommandLiveCreateRoom:     {rankCreate, parser(ParseLiveCreateRoom)},
 	CommandLiveUpdateRoom:     {rankUpdate, parser(ParseLiveUpdateRoom)},
 	CommandLiveChangeOwner:    {rankUpdate, parser(ParseOwnerChanged)},
 	CommandLiveMemberState:    {rankMemberState, parser(ParseLiveMemberState)},
 	CommandLiveMemberStateAlt: {rankMemberState, parser(ParseLiveMemberState)},
 	CommandLiveDestroyRoom:    {rankDestroy, parser(ParseLiveDestroyRoom)},
+	CommandLiveModifyAdmin:    {rankUpdate, parser(ParseAdminsModified)},
+	CommandLiveSetMetadata:    {rankUpdate, parser(ParseMetadataSet)},
+	CommandLiveDelMetadata:    {rankUpdate, parser(ParseMetadataDeleted)},
+	CommandLiveCreateBattle:   {rankCreate, parser(ParseBattle)},
+	CommandLiveStartBattle:    {rankUpdate, parser(ParseBattle)},
+	CommandLiveEndBattle:      {rankDestroy, parser(ParseBattle)},
+	// A gift is not folded: every delivery is one ledger row (see Event.Folded).
+	CommandLiveGift: {rankOther, parser(ParseGift)},
 }
 
 // parser adapts a command's parser; a failed parse returns a nil Payload, not a typed nil.
@@ -85,10 +95,19 @@ func parseEnter(b []byte) (*MembersChanged, error) {
 
 // The commands of each kind, as the projection asks the archive for them.
 var (
-	projectedCommands = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom,
+	// foldedCommands are the projected commands whose events are folded in event order: every
+	// one but the gift.
+	foldedCommands = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom,
 		CommandMemberEnter, CommandMemberLeave, CommandSeatChanged,
 		CommandLiveCreateRoom, CommandLiveUpdateRoom, CommandLiveChangeOwner, CommandLiveMemberState,
-		CommandLiveMemberStateAlt, CommandLiveDestroyRoom}
+		CommandLiveMemberStateAlt, CommandLiveDestroyRoom, CommandLiveModifyAdmin, CommandLiveSetMetadata,
+		CommandLiveDelMetadata, CommandLiveCreateBattle, CommandLiveStartBattle, CommandLiveEndBattle}
+	projectedCommands = append(slices.Clone(foldedCommands), CommandLiveGift)
+	// v3Commands are the commands whose rows schema version 3 added: the Live life (its own
+	// columns), admins, metadata and battles. Version 2 archived them without those rows.
+	v3Commands = []string{CommandLiveCreateRoom, CommandLiveUpdateRoom, CommandLiveDestroyRoom,
+		CommandLiveModifyAdmin, CommandLiveSetMetadata, CommandLiveDelMetadata,
+		CommandLiveCreateBattle, CommandLiveStartBattle, CommandLiveEndBattle}
 	// lifeCommands are folded into the rooms row; an owner change sets only its owner.
 	lifeCommands = []string{CommandCreateRoom, CommandUpdateRoom, CommandUpdateRoomAlt, CommandDestroyRoom,
 		CommandLiveCreateRoom, CommandLiveUpdateRoom, CommandLiveChangeOwner, CommandLiveDestroyRoom}
@@ -97,7 +116,20 @@ var (
 	liveMemberCommands = []string{CommandLiveMemberState, CommandLiveMemberStateAlt}
 	destroyCommands    = []string{CommandDestroyRoom, CommandLiveDestroyRoom}
 	seatCommands       = []string{CommandSeatChanged}
+	adminCommands      = []string{CommandLiveModifyAdmin}
+	metadataCommands   = []string{CommandLiveSetMetadata, CommandLiveDelMetadata}
+	battleCommands     = []string{CommandLiveCreateBattle, CommandLiveStartBattle, CommandLiveEndBattle}
 )
+
+// FoldedCommands returns the commands whose events are folded into their room's rows in event
+// order (every projected command but the gift). A backend archives them under a key that
+// tells a repeat, and saves them holding the room's lock.
+func FoldedCommands() []string { return slices.Clone(foldedCommands) }
+
+// V3Commands returns the commands whose rows schema version 3 added (the Live room columns,
+// admins, metadata, battles): a store migrated from version 2 refolds each room whose archive
+// holds one of them (Refold), and makes the gift ledger from its archived gifts (GiftRowOfArchive).
+func V3Commands() []string { return slices.Clone(v3Commands) }
 
 // ProjectedCommands returns the commands roomhook projects.
 func ProjectedCommands() []string { return slices.Clone(projectedCommands) }

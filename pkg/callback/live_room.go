@@ -304,6 +304,19 @@ func (ri *wireLiveRoomInfo) info(roomID string) (RoomInfo, LiveInfo) {
 	return info, live
 }
 
+// overlay sets on l the Live fields u carries; the others stay.
+func (l *LiveInfo) overlay(u *LiveInfo) {
+	set(&l.IsPublicVisible, u.IsPublicVisible)
+	set(&l.CoverURL, u.CoverURL)
+	set(&l.BackgroundURL, u.BackgroundURL)
+	if u.Category != nil {
+		l.Category = u.Category
+	}
+	set(&l.ActivityStatus, u.ActivityStatus)
+	set(&l.IsUnlimitedRoomEnabled, u.IsUnlimitedRoomEnabled)
+	set(&l.ViewCount, u.ViewCount)
+}
+
 // lenientInts is a list of integers, each a lenientInt (so a numeric string is taken): a Live
 // room's Category. The order is kept and nothing is de-duplicated; [] stays an empty, non-nil
 // list, and a null element is refused.

@@ -119,6 +119,14 @@ func Project(ctx context.Context, tx Tx, ev *Event) (changed bool, err error) {
 		parts = []part{p.members(ctx, m)}
 	case *SeatsChanged:
 		parts = []part{p.seats(ctx, pl)}
+	case *AdminsModified:
+		parts = []part{p.admins(ctx, pl)}
+	case *MetadataSet, *MetadataDeleted:
+		parts = []part{p.metadata(ctx, pl)}
+	case *BattleChanged:
+		parts = []part{p.battle(ctx, pl)}
+	case *GiftSent:
+		parts = []part{p.gift(pl)}
 	default:
 		return false, fmt.Errorf("no projection for a payload of type %T", ev.Payload)
 	}
@@ -271,20 +279,25 @@ func foldLife(app int64, room string, events []parsed) *RoomRow {
 				ScheduleInviteeList: pl.ScheduleInviteeList}
 			row.Info.RoomID = room
 		case *LiveRoomCreated:
-			*row = RoomRow{SdkAppID: app, Info: pl.RoomInfo, OperatorAccount: pl.OperatorAccount}
+			*row = RoomRow{SdkAppID: app, Info: pl.RoomInfo, OperatorAccount: pl.OperatorAccount, Live: pl.Live}
 			row.Info.RoomID = room
 		case *RoomUpdated:
 			row.Info.overlay(&pl.RoomInfo)
 		case *LiveRoomUpdated:
 			row.Info.overlay(&pl.RoomInfo)
+			row.Live.overlay(&pl.Live)
 		case *RoomDestroyed:
 			row.DestroyedAt = ptrTo(e.time)
 			row.DestroyOperatorAccount = pl.OperatorAccount
+			row.DestroyEventType, row.Statistic = nil, LiveStatistic{}
 		case *LiveRoomDestroyed:
-			// The RoomInfo it carries, as an update at its time would, then the end of the life.
+			// The RoomInfo it carries, as an update at its time would, then the end of the life
+			// with its EventType and Statistic.
 			row.Info.overlay(&pl.RoomInfo)
+			row.Live.overlay(&pl.Live)
 			row.DestroyedAt = ptrTo(e.time)
 			row.DestroyOperatorAccount = pl.OperatorAccount
+			row.DestroyEventType, row.Statistic = pl.EventType, pl.Statistic
 		default:
 			continue
 		}
@@ -657,7 +670,7 @@ func ptrTo[T any](v T) *T { return &v }
 // in memory (bufferedTx), and then writes each row that ends changed: a room's thousands of
 // events cost a handful of round trips, not several per event.
 func Refold(ctx context.Context, tx Tx, app int64, room string, now time.Time) (int, error) {
-	archived, err := tx.Archived(ctx, ArchiveQuery{Commands: projectedCommands})
+	archived, err := tx.Archived(ctx, ArchiveQuery{Commands: foldedCommands})
 	if err != nil {
 		return 0, err
 	}
@@ -672,9 +685,11 @@ func Refold(ctx context.Context, tx Tx, app int64, room string, now time.Time) (
 // refold projects the archived events one after another. The room's row is folded from all
 // its creates, updates and destroys whichever of them is projected, so of the creates and
 // updates only the first is: projecting each would parse every one of them again each time
-// (a room's thousands of updates).
+// (a room's thousands of updates). A battle's row is folded from all its stages when it has no
+// row yet, which is the case of its first stage here: the others are left out.
 func refold(ctx context.Context, tx Tx, archived []Archived, app int64, room string, now time.Time) (int, error) {
 	changed, lifeDone := 0, false
+	battles := map[string]bool{}
 	for _, a := range archived {
 		pl, err := ParsePayload(a.Command, a.Raw)
 		if err != nil || pl == nil {
@@ -689,6 +704,11 @@ func refold(ctx context.Context, tx Tx, archived []Archived, app int64, room str
 				continue
 			}
 			lifeDone = true
+		case *BattleChanged:
+			if battles[pl.(*BattleChanged).BattleID] {
+				continue
+			}
+			battles[pl.(*BattleChanged).BattleID] = true
 		}
 		ev := &Event{SdkAppID: app, Command: a.Command, RoomID: room, EventTime: a.EventTime,
 			ReceivedAt: now, Raw: a.Raw, Payload: pl}

@@ -87,6 +87,18 @@ func (ev *Event) Digest() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Folded reports whether ev is folded into its room's rows in event order (callback.Project
+// under the room's lock): a projected command other than the gift. A gift (GiftSent) is one new
+// ledger row per delivery, read from nothing, so its save need not take the room's lock; an
+// event without a Payload is only archived.
+func (ev *Event) Folded() bool {
+	if ev.Payload == nil {
+		return false
+	}
+	_, gift := ev.Payload.(*GiftSent)
+	return !gift
+}
+
 // Check reports an Event a Store must refuse before writing anything: a nil event, or one
 // whose archive key (RoomID, EventTime) disagrees with its projected payload (Room). Either is a
 // bug in the caller; every backend calls Check first, so they refuse it the same way.
