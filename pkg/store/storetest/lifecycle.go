@@ -57,20 +57,22 @@ func RunLifecycle(t *testing.T, open func(t *testing.T) Backend) {
 			base := open(t)
 			deliver(t, base, sorted, 1)
 			ref := readAll(t, base, tl)
-			checkFold(t, "sorted delivery", ref, want)
+			checkFold(t, "sorted delivery", ref, want, sorted)
 
 			rng := rand.New(rand.NewPCG(seed, 0xdecade))
 			for p := range 2 {
 				s := open(t)
-				deliver(t, s, shuffledWithRepeats(rng, tl.events), 1)
+				deliveries := shuffledWithRepeats(rng, tl.events)
+				deliver(t, s, deliveries, 1)
 				got := readAll(t, s, tl)
-				checkFold(t, fmt.Sprintf("random order %d", p), got, want)
+				checkFold(t, fmt.Sprintf("random order %d", p), got, want, deliveries)
 				checkSame(t, fmt.Sprintf("random order %d", p), got, ref)
 			}
 			s := open(t)
-			deliver(t, s, shuffledWithRepeats(rng, tl.events), 16)
+			deliveries := shuffledWithRepeats(rng, tl.events)
+			deliver(t, s, deliveries, 16)
 			got := readAll(t, s, tl)
-			checkFold(t, "16 goroutines", got, want)
+			checkFold(t, "16 goroutines", got, want, deliveries)
 			checkSame(t, "16 goroutines", got, ref)
 		})
 	}
@@ -295,7 +297,8 @@ func shuffledWithRepeats(rng *rand.Rand, events []*callback.Event) []*callback.E
 
 // deliver saves the deliveries on workers goroutines at once (1: in order) and checks that each
 // is saved, and that each distinct event was stored or found stale exactly once and every other
-// delivery of it was a duplicate.
+// delivery of it was a duplicate; a gift, every delivery of which is a ledger row, is stored on
+// every delivery.
 func deliver(t *testing.T, s Backend, deliveries []*callback.Event, workers int) {
 	t.Helper()
 	var mu sync.Mutex
@@ -320,25 +323,33 @@ func deliver(t *testing.T, s Backend, deliveries []*callback.Event, workers int)
 			}
 		}()
 	}
-	distinct := map[string]bool{}
+	distinct := map[string]int{}
 	for _, ev := range deliveries {
-		distinct[ev.Command+"|"+string(ev.Raw)] = true
+		want := 1
+		if ev.Command == callback.CommandLiveGift {
+			want = distinct[ev.Command+"|"+string(ev.Raw)] + 1
+		}
+		distinct[ev.Command+"|"+string(ev.Raw)] = want
 		next <- ev
 	}
 	close(next)
 	wg.Wait()
-	for k := range distinct {
-		if firsts[k] != 1 {
-			t.Errorf("event %.80s… was stored %d times, want once (every other delivery a duplicate)", k, firsts[k])
+	for k, want := range distinct {
+		if firsts[k] != want {
+			t.Errorf("event %.80s… was stored %d times, want %d (every other delivery a duplicate)", k, firsts[k], want)
 		}
 	}
 }
 
-// roomRows is every row of one room, updated_at zeroed.
+// roomRows is every row of one room, updated_at zeroed (and the gifts' delivery_id).
 type roomRows struct {
-	Room    *callback.RoomRow // nil: no row
-	Members []*callback.MemberRow
-	Seats   []*callback.SeatRow
+	Room     *callback.RoomRow // nil: no row
+	Members  []*callback.MemberRow
+	Seats    []*callback.SeatRow
+	Admins   []*callback.AdminRow
+	Metadata []*callback.MetadataRow
+	Battles  []*callback.BattleRow // the battles the room started
+	Gifts    []*callback.GiftRow   // one per delivery: compared by checkFold alone
 }
 
 func readAll(t *testing.T, s Backend, tl timeline) map[string]roomRows {
@@ -367,24 +378,65 @@ func readAll(t *testing.T, s Backend, tl timeline) map[string]roomRows {
 		for _, st := range rr.Seats {
 			st.UpdatedAt = 0
 		}
+		if rr.Admins, err = callback.ReadAdmins(t.Context(), s, tl.app, room); err != nil {
+			t.Fatalf("ReadAdmins(%q): %v", room, err)
+		}
+		for _, a := range rr.Admins {
+			a.UpdatedAt = 0
+		}
+		if rr.Metadata, err = callback.ReadMetadata(t.Context(), s, tl.app, room); err != nil {
+			t.Fatalf("ReadMetadata(%q): %v", room, err)
+		}
+		for _, m := range rr.Metadata {
+			m.UpdatedAt = 0
+		}
+		if rr.Battles, err = callback.ReadBattles(t.Context(), s, tl.app, room); err != nil {
+			t.Fatalf("ReadBattles(%q): %v", room, err)
+		}
+		for _, b := range rr.Battles {
+			b.UpdatedAt = 0
+		}
+		if rr.Gifts, err = callback.ReadGifts(t.Context(), s, tl.app, room); err != nil {
+			t.Fatalf("ReadGifts(%q): %v", room, err)
+		}
+		ids := map[string]bool{}
+		for _, g := range rr.Gifts {
+			if g.DeliveryID == "" || ids[g.DeliveryID] {
+				t.Errorf("room %q: gift delivery_id %q empty or given twice", room, g.DeliveryID)
+			}
+			ids[g.DeliveryID] = true
+			g.DeliveryID = ""
+		}
+		sortGifts(rr.Gifts)
 		out[room] = rr
 	}
 	return out
 }
 
-func checkFold(t *testing.T, delivery string, got, want map[string]roomRows) {
+// checkFold compares the rows with the fold of the events, and the gift ledger with one row
+// per delivery of a gift.
+func checkFold(t *testing.T, delivery string, got, want map[string]roomRows, deliveries []*callback.Event) {
 	t.Helper()
+	gifts := giftsOf(deliveries)
 	for room, w := range want {
+		w.Gifts = gifts[room]
+		if w.Gifts == nil {
+			w.Gifts = []*callback.GiftRow{}
+		}
 		for _, d := range diff(got[room], w) {
 			t.Errorf("%s, room %q, rows differ from the fold of its events: %s", delivery, room, d)
 		}
 	}
 }
 
+// checkSame compares the rows with the sorted delivery's, the gift ledger aside (its rows
+// follow the deliveries).
 func checkSame(t *testing.T, delivery string, got, sorted map[string]roomRows) {
 	t.Helper()
 	for room, w := range sorted {
-		for _, d := range diff(got[room], w) {
+		g := got[room]
+		g.Gifts, w.Gifts = nil, nil
+		for _, d := range diff(g, w) {
 			t.Errorf("%s, room %q, rows differ from the sorted delivery's: %s", delivery, room, d)
 		}
 	}
@@ -421,6 +473,15 @@ var foldRanks = map[string]int{
 	callback.CommandSeatChanged:        5,
 	callback.CommandDestroyRoom:        6,
 	callback.CommandLiveDestroyRoom:    6,
+	// The Live family's own tables: an admin change and a metadata event as an update, a
+	// battle's create, start and end as a create, an update and a destroy.
+	callback.CommandLiveModifyAdmin:  1,
+	callback.CommandLiveSetMetadata:  1,
+	callback.CommandLiveDelMetadata:  1,
+	callback.CommandLiveCreateBattle: 0,
+	callback.CommandLiveStartBattle:  1,
+	callback.CommandLiveEndBattle:    6,
+	callback.CommandLiveGift:         7, // not folded; sorted last in a sorted delivery
 }
 
 func eventOrder(ev *callback.Event) foldOrder {
@@ -439,6 +500,9 @@ func fold(events []*callback.Event) map[string]roomRows {
 	seen := map[string]bool{}
 	for _, ev := range events {
 		k := ev.Command + "|" + string(ev.Raw)
+		if ev.Command == callback.CommandLiveGift {
+			continue // not folded: giftsOf
+		}
 		if !seen[k] {
 			seen[k] = true
 			byRoom[ev.RoomID] = append(byRoom[ev.RoomID], ev)
@@ -451,7 +515,11 @@ func fold(events []*callback.Event) map[string]roomRows {
 		members := map[string]*callback.MemberRow{}
 		seats := map[int64]*callback.SeatRow{}
 		var count, countAt *int64
+		tables := newLiveTables()
 		for _, ev := range evs {
+			if tables.apply(ev) {
+				continue
+			}
 			t := ev.EventTime
 			// create starts a new life with info; update overlays what it carries on the
 			// row, starting one when there is none; destroy ends the life and every member in.
@@ -498,10 +566,12 @@ func fold(events []*callback.Event) map[string]roomRows {
 				create(p.RoomInfo, p.OperatorAccount, p.ScheduleInviteeList)
 			case *callback.LiveRoomCreated:
 				create(p.RoomInfo, p.OperatorAccount, nil)
+				row.Live = p.Live
 			case *callback.RoomUpdated:
 				update(p.RoomInfo)
 			case *callback.LiveRoomUpdated:
 				update(p.RoomInfo)
+				overlayLive(&row.Live, p.Live)
 			case *callback.OwnerChanged:
 				// The owner of the room's row; no row, no owner: a later create starts anew.
 				if row != nil {
@@ -509,9 +579,12 @@ func fold(events []*callback.Event) map[string]roomRows {
 				}
 			case *callback.RoomDestroyed:
 				destroy(p.OperatorAccount)
+				row.DestroyEventType, row.Statistic = nil, callback.LiveStatistic{}
 			case *callback.LiveRoomDestroyed:
 				update(p.RoomInfo) // the room as it ended, laid over it as an update would be
+				overlayLive(&row.Live, p.Live)
 				destroy(p.OperatorAccount)
+				row.DestroyEventType, row.Statistic = p.EventType, p.Statistic
 			case *callback.MembersChanged:
 				for _, a := range p.Members {
 					if ev.Command == callback.CommandMemberEnter {
@@ -559,9 +632,35 @@ func fold(events []*callback.Event) map[string]roomRows {
 			rr.Seats = append(rr.Seats, s)
 		}
 		slices.SortFunc(rr.Seats, func(a, b *callback.SeatRow) int { return cmp.Compare(a.SeatIndex, b.SeatIndex) })
+		tables.rows(&rr)
 		out[room] = rr
 	}
 	return out
+}
+
+// overlayLive sets every Live field u carries on l.
+func overlayLive(l *callback.LiveInfo, u callback.LiveInfo) {
+	if u.IsPublicVisible != nil {
+		l.IsPublicVisible = u.IsPublicVisible
+	}
+	if u.CoverURL != nil {
+		l.CoverURL = u.CoverURL
+	}
+	if u.BackgroundURL != nil {
+		l.BackgroundURL = u.BackgroundURL
+	}
+	if u.Category != nil {
+		l.Category = u.Category
+	}
+	if u.ActivityStatus != nil {
+		l.ActivityStatus = u.ActivityStatus
+	}
+	if u.IsUnlimitedRoomEnabled != nil {
+		l.IsUnlimitedRoomEnabled = u.IsUnlimitedRoomEnabled
+	}
+	if u.ViewCount != nil {
+		l.ViewCount = u.ViewCount
+	}
 }
 
 // overlayInfo sets every field u carries on i.

@@ -18,8 +18,8 @@ import (
 // tie-break orders them; rivals share it with an event of another rank. In every other
 // timeline the second room's creates never arrive. A few events are placed rather than drawn,
 // so that what the ranks decide shows in the rows whatever the draws (genLiveRooms). Live-only
-// values (LiveInfo, EventType, Statistic) are written as Tencent sends them; this stage of the
-// projection does not keep them (schema version 3 will).
+// values (LiveInfo, EventType, Statistic) are written as Tencent sends them and kept in the
+// rooms row; admins, metadata, battles and gifts come from lifecycle_livetables.go.
 
 var (
 	liveRooms = []string{"live-a", "直播-b"}
@@ -35,6 +35,7 @@ const liveEventsPerRoom = 25
 // their own; seen holds the events tl has (command and body), so that each is generated once.
 func genLiveRooms(seed uint64, tl *timeline, seen map[string]bool) {
 	rng := rand.New(rand.NewPCG(seed, 0x11fe))
+	tables := rand.New(rand.NewPCG(seed, 0x7ab1e)) // genLiveTables' own
 	noCreate := false
 	add := func(ev *callback.Event) bool {
 		key := ev.Command + "|" + string(ev.Raw)
@@ -86,6 +87,8 @@ func genLiveRooms(seed uint64, tl *timeline, seen map[string]bool) {
 			info.OwnerAccount = nil
 			o := newObject().set("CallbackCommand", callback.CommandLiveDestroyRoom).set("Operator_Account", "admin")
 			o.set("RoomId", room).set("EventType", "DestroyByUser").set("RoomInfo", liveRoomInfo(&info, &live, nil))
+			o.set("Statistic", newObject().set("TotalViewers", 1200).set("TotalGiftsSent", 31).
+				set("TotalGiftCoins", 4500).set("TotalUniqueGiftSenders", 17).set("TotalLikesReceived", 8800))
 			destroy := eventOf(tl.app, callback.CommandLiveDestroyRoom, body(o.set("EventTime", t0+15)))
 			add(destroy)
 			// Viewers coming online in the destroy's millisecond, with a greater digest: only
@@ -104,6 +107,7 @@ func genLiveRooms(seed uint64, tl *timeline, seen map[string]bool) {
 		if u := anchorUpdate(tl.app, room, tl.events[start:], noCreate); u != nil {
 			add(u)
 		}
+		genLiveTables(tables, tl.app, room, liveRooms[1-i], add)
 	}
 }
 

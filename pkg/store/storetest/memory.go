@@ -196,8 +196,10 @@ func (x *memoryTx) Archived(_ context.Context, q callback.ArchiveQuery) ([]callb
 	return out, nil
 }
 
-// Refold runs callback.Refold on one room, as a store migrated from version 1 does for the
-// events version 1 archived without projecting.
+// Refold runs callback.Refold on one room, as a store migrated from an earlier version does
+// for the events it archived without projecting, and makes the gift ledger rows of the room's
+// archived gifts that have none (delivery_id "archive:" and the archive position), as the
+// migration to version 3 does.
 func (m *Memory) Refold(ctx context.Context, app int64, room string, now time.Time) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -205,6 +207,21 @@ func (m *Memory) Refold(ctx context.Context, app int64, room string, now time.Ti
 	n, err := callback.Refold(ctx, tx, app, room, now)
 	if err != nil {
 		return 0, err
+	}
+	for i, ev := range m.events {
+		if ev.SdkAppID != app || ev.RoomID != room || ev.Command != callback.CommandLiveGift {
+			continue
+		}
+		row, ok := callback.GiftRowOfArchive(app, room, "archive:"+strconv.Itoa(i+1), ev.ReceivedAt.UnixMilli(), ev.Raw)
+		if !ok {
+			continue
+		}
+		if old, _ := tx.Get(ctx, callback.GiftsTable, callback.GiftsTable.KeyOf(row)); old == nil {
+			if err := tx.Put(ctx, callback.GiftsTable, nil, row); err != nil {
+				return 0, err
+			}
+			n++
+		}
 	}
 	for t, rows := range tx.writes {
 		if m.rows[t] == nil {

@@ -19,7 +19,8 @@ func TestRefold(t *testing.T) {
 	for _, seed := range lifecycleSeeds {
 		tl := genTimeline(seed)
 		m := NewMemory()
-		for _, ev := range shuffledWithRepeats(rand.New(rand.NewPCG(seed, 7)), tl.events) {
+		deliveries := shuffledWithRepeats(rand.New(rand.NewPCG(seed, 7)), tl.events)
+		for _, ev := range deliveries {
 			raw := *ev
 			raw.Payload = nil // archived raw
 			if _, err := m.Save(t.Context(), &raw); err != nil {
@@ -31,6 +32,6 @@ func TestRefold(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		checkFold(t, fmt.Sprintf("timeline %d refolded", seed), readAll(t, m, tl), fold(tl.events))
+		checkFold(t, fmt.Sprintf("timeline %d refolded", seed), readAll(t, m, tl), fold(tl.events), deliveries)
 	}
 }
