@@ -34,6 +34,10 @@ type Options struct {
 	Store Store
 	// StoreTimeout bounds one Save, so the answer beats Tencent's 2-second wait.
 	StoreTimeout time.Duration
+	// AllowGiftOnStoreFailure answers a gift (Live.CallbackBeforeSendGift) the store failed to
+	// keep with OK, so that Tencent lets it through; false refuses it (503, as any store
+	// failure), which Tencent takes as a refusal. The raw event is logged either way.
+	AllowGiftOnStoreFailure bool
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -46,6 +50,7 @@ type Handler struct {
 	verifier     *Verifier        // nil when no token is configured
 	store        Store
 	storeTimeout time.Duration
+	allowGifts   bool // on a store failure (Options.AllowGiftOnStoreFailure)
 	log          *slog.Logger
 	now          func() time.Time
 }
@@ -65,6 +70,7 @@ func NewHandler(o Options) (*Handler, error) {
 		apps:         make(map[string]int64, len(o.SdkAppIDs)),
 		store:        o.Store,
 		storeTimeout: o.StoreTimeout,
+		allowGifts:   o.AllowGiftOnStoreFailure,
 		log:          o.Logger,
 		now:          o.Now,
 	}
@@ -123,7 +129,17 @@ func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 	outcome, err := h.store.Save(sctx, ev)
 	if err != nil {
 		// The store's error text carries no credentials (backends strip them).
-		h.logUnstored(ctx, req, ev, start, errStore, slog.String("error", err.Error()))
+		extra := []slog.Attr{slog.String("error", err.Error())}
+		if ev.Command == CommandLiveGift {
+			// A gift waits for this answer: it is sent only if allowed. The line says which, so
+			// that a replay adds to the ledger only the gifts that were sent (scripts/replay).
+			if h.allowGifts {
+				h.logUnstored(ctx, req, ev, start, errStore, append(extra, slog.String(GiftAnswerKey, GiftAllowed))...)
+				return ok()
+			}
+			extra = append(extra, slog.String(GiftAnswerKey, GiftRefused))
+		}
+		h.logUnstored(ctx, req, ev, start, errStore, extra...)
 		return fail(errStore)
 	}
 	h.logLine(ctx, slog.LevelInfo, req, ev, outcome.String(), start)
@@ -132,6 +148,14 @@ func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 	}
 	return ok()
 }
+
+// The attribute of a gift's store-failure line that says how the gift was answered: allowed
+// (sent by Tencent, missing from the ledger until replayed) or refused (never sent).
+const (
+	GiftAnswerKey = "gift_answer"
+	GiftAllowed   = "allowed"
+	GiftRefused   = "refused"
+)
 
 // ThresholdMessage is the msg of the warning line a Live.CallbackAfterCreateRoomReachingThreshold
 // gives, once per event stored: the app's live rooms reached its threshold, which an operator

@@ -290,3 +290,67 @@ func TestThresholdWarning(t *testing.T) {
 		t.Fatalf("warning lines %v", w)
 	}
 }
+
+// giftRequest is a Live.CallbackBeforeSendGift delivery with request id id.
+func giftRequest(id string) callback.Request {
+	q := url.Values{"SdkAppid": {"1400123456"}, "CallbackCommand": {callback.CommandLiveGift}, "contenttype": {"json"}}
+	body := `{"CallbackCommand":"Live.CallbackBeforeSendGift","Operator_Account":"viewer-1","RoomId":"live-gift","GiftWater":{"From_Account":"viewer-1","To_Account":["host"],"Time":1703590000,"GiftId":"rose","Count":3,"Coins":30}}`
+	return callback.Request{Method: "POST", Query: q, Body: []byte(body), RequestID: id}
+}
+
+// TestGiftAnsweredOnceStored: a gift is allowed (ErrorCode 0) once its ledger row is stored;
+// every delivery is a row, but one delivery replayed (the same request id at the same moment)
+// is not a second.
+func TestGiftAnsweredOnceStored(t *testing.T) {
+	f := newFixture(t)
+	for _, id := range []string{"req-g1", "req-g2", "req-g1"} {
+		r := f.h.Handle(context.Background(), giftRequest(id))
+		if r.StatusCode != http.StatusOK || string(r.Body) != okPacket {
+			t.Fatalf("%s: %d %s", id, r.StatusCode, r.Body)
+		}
+	}
+	gifts, err := callback.ReadGifts(context.Background(), f.store, app, "live-gift")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gifts) != 2 || gifts[0].DeliveryID == gifts[1].DeliveryID || gifts[0].FromAccount != "viewer-1" ||
+		*gifts[0].Coins != 30 || *gifts[0].GiftCount != 3 || gifts[0].ReceivedAt != now.UnixMilli() {
+		t.Fatalf("ledger %+v, want two rows of the gift", gifts)
+	}
+}
+
+// TestGiftStoreFailure: when the store fails, a gift is refused (503, as any store failure) by
+// default and allowed (OK) with AllowGiftOnStoreFailure; either way the error line carries the
+// raw event and says how the gift was answered, for scripts/replay.
+func TestGiftStoreFailure(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		logs := &bytes.Buffer{}
+		h, err := callback.NewHandler(callback.Options{SdkAppIDs: []int64{app}, Store: st, StoreTimeout: time.Second,
+			AllowGiftOnStoreFailure: allow, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := giftRequest("req-g")
+		r := h.Handle(context.Background(), req)
+		var line map[string]any
+		if err := json.Unmarshal(bytes.TrimSpace(logs.Bytes()), &line); err != nil {
+			t.Fatalf("one JSON line expected: %v\n%s", err, logs)
+		}
+		wantAnswer, wantStatus, wantCode := callback.GiftRefused, http.StatusServiceUnavailable, 50301
+		if allow {
+			wantAnswer, wantStatus, wantCode = callback.GiftAllowed, http.StatusOK, 0
+		}
+		if r.StatusCode != wantStatus || code(t, r) != wantCode {
+			t.Errorf("allow=%v: answered %d %s", allow, r.StatusCode, r.Body)
+		}
+		if line["outcome"] != "rejected:store" || line["raw_body"] != string(req.Body) || line[callback.GiftAnswerKey] != wantAnswer ||
+			line["level"] != "ERROR" {
+			t.Errorf("allow=%v: log line %v", allow, line)
+		}
+	}
+}

@@ -3,6 +3,9 @@ package callback
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"slices"
 )
 
@@ -17,13 +20,34 @@ func giftRow(app int64, g *GiftSent, deliveryID string, receivedAt int64) *GiftR
 		GiftTime: g.Time, ReceivedAt: receivedAt}
 }
 
-// gift inserts the ledger row of a delivered gift under a fresh delivery id: 128 random bits
-// (crypto/rand.Text), so that two deliveries of one body are two rows.
+// gift inserts the ledger row of a delivered gift, under the delivery's id (giftDeliveryID),
+// unless a row has it already: the same delivery replayed from the logs adds nothing.
 func (p *projection) gift(g *GiftSent) part {
-	return part{rows: func() ([]write, error) {
-		row := giftRow(p.app, g, rand.Text(), p.now)
-		return []write{{GiftsTable, nil, row.Row()}}, nil
-	}}
+	cur := &Read{Table: GiftsTable, Key: Row{p.app, p.room, giftDeliveryID(p.ev)}}
+	return part{
+		reads: []*Read{cur},
+		rows: func() ([]write, error) {
+			if cur.Row != nil {
+				return nil, nil
+			}
+			row := giftRow(p.app, g, cur.Key[2].(string), p.now)
+			return []write{{GiftsTable, nil, row.Row()}}, nil
+		},
+	}
+}
+
+// giftDeliveryID names one delivery of a gift: 32 hex digits of the SHA-256 of the platform's
+// request id, the receipt time (ms) and the body's digest, which a replay from the log line
+// of a delivery the store failed to keep (scripts/replay) gives again; 128 random bits when
+// the request has no id.
+func giftDeliveryID(ev *Event) string {
+	if ev.RequestID == "" {
+		var b [16]byte
+		rand.Read(b[:]) // never fails (crypto/rand)
+		return hex.EncodeToString(b[:])
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s", ev.RequestID, ev.ReceivedAt.UnixMilli(), ev.Digest()))
+	return hex.EncodeToString(sum[:16])
 }
 
 // GiftRowOfArchive returns the ledger row of a gift archived before the store had a ledger

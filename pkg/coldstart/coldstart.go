@@ -99,12 +99,13 @@ func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*
 	}
 
 	h, err := callback.NewHandler(callback.Options{
-		SdkAppIDs:     cfg.SdkAppIDs,
-		Tokens:        cfg.Tokens,
-		SignTolerance: cfg.SignTolerance,
-		Store:         st,
-		StoreTimeout:  cfg.StoreTimeout,
-		Logger:        logger,
+		SdkAppIDs:               cfg.SdkAppIDs,
+		Tokens:                  cfg.Tokens,
+		SignTolerance:           cfg.SignTolerance,
+		Store:                   st,
+		StoreTimeout:            cfg.StoreTimeout,
+		AllowGiftOnStoreFailure: cfg.AllowGiftOnStoreFailure,
+		Logger:                  logger,
 	})
 	if err != nil {
 		st.Close()

@@ -21,13 +21,17 @@ const (
 	EnvStore         = "ROOMHOOK_STORE"
 	EnvStoreTimeout  = "ROOMHOOK_STORE_TIMEOUT"
 	EnvLogLevel      = "ROOMHOOK_LOG_LEVEL"
+	// EnvGiftOnStoreFailure says how a gift (Live.CallbackBeforeSendGift, which Tencent holds
+	// until the answer) is answered when the store fails: refuse (the default) or allow.
+	EnvGiftOnStoreFailure = "ROOMHOOK_GIFT_ON_STORE_FAILURE"
 )
 
 // Variables returns the names of every ROOMHOOK_* variable Load reads, in the order of the
 // README's configuration table. Deployment files (template.yaml, serverless.yml) are checked
 // against it, so a setting added here must be added there too.
 func Variables() []string {
-	return []string{EnvSdkAppID, EnvCallbackToken, EnvSignTolerance, EnvStore, EnvStoreTimeout, EnvLogLevel}
+	return []string{EnvSdkAppID, EnvCallbackToken, EnvSignTolerance, EnvStore, EnvStoreTimeout, EnvLogLevel,
+		EnvGiftOnStoreFailure}
 }
 
 // Defaults for the optional variables.
@@ -44,6 +48,9 @@ type Config struct {
 	StoreURL      string
 	StoreTimeout  time.Duration
 	LogLevel      slog.Level
+	// AllowGiftOnStoreFailure: a gift the store failed to keep is allowed (answered OK and
+	// logged for replay) instead of refused. docs/operations.md weighs the two.
+	AllowGiftOnStoreFailure bool
 	// Cloud names the platform when the process runs on a cloud function ("scf", "lambda"),
 	// told by the variables the platform sets; "" locally.
 	Cloud string
@@ -108,6 +115,13 @@ func Load(getenv func(string) string) (Config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %q is not one of debug, info, warn, error", EnvLogLevel, v))
 		}
+	}
+	switch v := strings.TrimSpace(getenv(EnvGiftOnStoreFailure)); v {
+	case "", "refuse":
+	case "allow":
+		c.AllowGiftOnStoreFailure = true
+	default:
+		errs = append(errs, fmt.Errorf("%s: %q is not refuse or allow", EnvGiftOnStoreFailure, v))
 	}
 	switch {
 	case getenv("SCF_FUNCTIONNAME") != "":

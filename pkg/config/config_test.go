@@ -33,25 +33,26 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadEverything(t *testing.T) {
 	c, err := Load(env(map[string]string{
-		EnvSdkAppID:        " 1400123456, 1400000001 ",
-		EnvCallbackToken:   "new,old",
-		EnvSignTolerance:   "2m",
-		EnvStore:           "sqlite:///tmp/x.db",
-		EnvStoreTimeout:    "800ms",
-		EnvLogLevel:        "debug",
-		"SCF_FUNCTIONNAME": "roomhook",
+		EnvSdkAppID:           " 1400123456, 1400000001 ",
+		EnvCallbackToken:      "new,old",
+		EnvSignTolerance:      "2m",
+		EnvStore:              "sqlite:///tmp/x.db",
+		EnvStoreTimeout:       "800ms",
+		EnvLogLevel:           "debug",
+		EnvGiftOnStoreFailure: " allow ",
+		"SCF_FUNCTIONNAME":    "roomhook",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(c.SdkAppIDs, []int64{1400123456, 1400000001}) || !reflect.DeepEqual(c.Tokens, []string{"new", "old"}) ||
 		c.SignTolerance != 2*time.Minute || c.StoreURL != "sqlite:///tmp/x.db" || c.StoreTimeout != 800*time.Millisecond ||
-		c.LogLevel != slog.LevelDebug || c.Cloud != "scf" {
+		c.LogLevel != slog.LevelDebug || c.Cloud != "scf" || !c.AllowGiftOnStoreFailure {
 		t.Fatalf("%+v", c)
 	}
-	c, _ = Load(env(map[string]string{EnvSdkAppID: "1", "AWS_LAMBDA_FUNCTION_NAME": "f"}))
-	if c.Cloud != "lambda" {
-		t.Fatalf("cloud = %q", c.Cloud)
+	c, _ = Load(env(map[string]string{EnvSdkAppID: "1", "AWS_LAMBDA_FUNCTION_NAME": "f", EnvGiftOnStoreFailure: "refuse"}))
+	if c.Cloud != "lambda" || c.AllowGiftOnStoreFailure {
+		t.Fatalf("cloud = %q, allow gifts %v", c.Cloud, c.AllowGiftOnStoreFailure)
 	}
 }
 
@@ -70,6 +71,7 @@ func TestLoadErrors(t *testing.T) {
 		{"tolerance with a fraction", map[string]string{EnvSdkAppID: "1", EnvSignTolerance: "1.5s"}, []string{EnvSignTolerance}},
 		{"store timeout negative", map[string]string{EnvSdkAppID: "1", EnvStoreTimeout: "-1s"}, []string{EnvStoreTimeout}},
 		{"log level", map[string]string{EnvSdkAppID: "1", EnvLogLevel: "loud"}, []string{EnvLogLevel}},
+		{"gift answer", map[string]string{EnvSdkAppID: "1", EnvGiftOnStoreFailure: "Allow"}, []string{EnvGiftOnStoreFailure}},
 		{"all at once", map[string]string{EnvSignTolerance: "x", EnvLogLevel: "y"}, []string{EnvSdkAppID, EnvSignTolerance, EnvLogLevel}},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,9 @@ const storeFailure = "rejected:store"
 type selection struct {
 	outcomes map[string]bool
 	any      bool
+	// refusedGifts also picks the gifts the function refused when its store failed (their line
+	// says gift_answer "refused"): Tencent never sent them, so by default they are not replayed.
+	refusedGifts bool
 }
 
 func parseSelection(s string) (selection, error) {
@@ -41,11 +44,14 @@ func parseSelection(s string) (selection, error) {
 	return sel, nil
 }
 
-func (s selection) picks(outcome string, hasBody bool) bool {
-	if s.any {
-		return hasBody
+func (s selection) picks(c *callbackLine) bool {
+	if c.GiftAnswer != nil && *c.GiftAnswer == "refused" && !s.refusedGifts {
+		return false
 	}
-	return s.outcomes[outcome]
+	if s.any {
+		return c.RawBody != nil
+	}
+	return s.outcomes[*c.Outcome]
 }
 
 // callbackMarker matches the message of the core's per-request line, also when the line is
@@ -92,6 +98,7 @@ type lineStats struct {
 	picked    int // roomhook callback lines selected for replay (including unreadable ones)
 	others    int // roomhook callback lines with another outcome
 	unrelated int // lines that are not roomhook callback lines
+	refused   int // of others: gifts refused when the store failed (never sent by Tencent)
 }
 
 // callbackLine is the part of the core's per-request log line that replay reads. The message
@@ -109,6 +116,7 @@ type callbackLine struct {
 	ReceivedAtMs *json.Number     `json:"received_at_ms"`
 	RawBody      *string          `json:"raw_body"`
 	Error        *json.RawMessage `json:"error"`
+	GiftAnswer   *string          `json:"gift_answer"`
 }
 
 // isCallback reports whether the object is the core's per-request line.
@@ -147,8 +155,11 @@ func readLogs(r io.Reader, name string, sel selection, stats *lineStats, pick fu
 					" but holds no complete roomhook log object (cut short by the log service?); replay the event from another copy of the log"})
 			case !ok:
 				stats.unrelated++
-			case !sel.picks(*c.Outcome, c.RawBody != nil):
+			case !sel.picks(c):
 				stats.others++
+				if c.GiftAnswer != nil && *c.GiftAnswer == "refused" {
+					stats.refused++
+				}
 			default:
 				stats.picked++
 				pick(c.entry(from))

@@ -93,6 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(stderr)
 	dryRun := fs.Bool("dry-run", false, "list what would be replayed; write nothing and do not open ROOMHOOK_STORE")
 	outcomes := fs.String("outcome", storeFailure, "comma-separated outcomes of the log lines to replay; any: every roomhook line that carries a raw_body")
+	refusedGifts := fs.Bool("refused-gifts", false, "also replay the gifts the function refused when its store failed (Tencent did not send them)")
 	fromStore := fs.String("from-store", "", "read the events from this store URL's archive instead of logs (needs -app)")
 	apps := fs.String("app", "", "with -from-store: the SdkAppid(s) whose archive to copy, comma-separated")
 	fs.Usage = func() {
@@ -113,6 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return fail("%v", err)
 	}
+	sel.refusedGifts = *refusedGifts
 	var appIDs []int64
 	switch {
 	case *fromStore != "" && fs.NArg() > 0:
@@ -188,6 +190,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		fmt.Fprintf(stderr, "replay: read %d lines: %d picked, %d roomhook lines with other outcomes, %d other lines\n",
 			stats.lines, stats.picked, stats.others, stats.unrelated)
+		if stats.refused > 0 {
+			fmt.Fprintf(stderr, "replay: %d refused gifts left out (Tencent did not send them; -refused-gifts replays them too)\n", stats.refused)
+		}
 	}
 	fmt.Fprintln(stdout, r.summary())
 	if ctx.Err() != nil {

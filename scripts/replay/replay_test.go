@@ -645,3 +645,53 @@ func TestReplayOutcomeFlag(t *testing.T) {
 		t.Fatalf("-outcome of lines without the event: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestReplayRefusedGifts: the gift the function refused when its store failed (gift_answer
+// "refused": Tencent never sent it) is left out unless -refused-gifts asks for it; the gift it
+// allowed is replayed into the ledger, once however many times the log is replayed.
+func TestReplayRefusedGifts(t *testing.T) {
+	storeURL := "sqlite://" + filepath.Join(t.TempDir(), "gifts.db")
+	app := freshApp(t)
+	line := func(id, answer string) string {
+		body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"live-gift","GiftWater":{"From_Account":"%s","Coins":10}}`, id)
+		l, err := json.Marshal(map[string]any{"time": "2026-12-05T03:00:00Z", "level": "ERROR", "msg": "callback",
+			"request_id": id, "command": callback.CommandLiveGift, "sdkappid": app, "room_id": "live-gift",
+			"outcome": "rejected:store", "client_ip": "203.0.113.9", "opt_platform": "Android",
+			"received_at_ms": 1764903600000, "raw_body": body, "error": "store down", callback.GiftAnswerKey: answer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(l)
+	}
+	logText := line("viewer-allowed", callback.GiftAllowed) + "\n" + line("viewer-refused", callback.GiftRefused) + "\n"
+	ledger := func() []string {
+		st := open(t, storeURL)
+		defer st.Close()
+		gifts, err := callback.ReadGifts(context.Background(), st, app, "live-gift")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var from []string
+		for _, g := range gifts {
+			from = append(from, g.FromAccount)
+		}
+		slices.Sort(from)
+		return from
+	}
+
+	code, stdout, stderr := runReplay(t, storeURL, logText)
+	if _, summary := outcomes(t, stdout); code != exitOK || summary != "replayed 1 events: stored=1 duplicate=0 stale=0 ignored=0 failed=0" ||
+		!strings.Contains(stderr, "1 refused gifts left out") {
+		t.Fatalf("replay: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := ledger(); !slices.Equal(got, []string{"viewer-allowed"}) {
+		t.Fatalf("ledger %v after the replay, want the allowed gift alone", got)
+	}
+	code, stdout, stderr = runReplay(t, storeURL, logText, "-refused-gifts")
+	if _, summary := outcomes(t, stdout); code != exitOK || summary != "replayed 2 events: stored=1 duplicate=1 stale=0 ignored=0 failed=0" {
+		t.Fatalf("replay -refused-gifts: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got := ledger(); !slices.Equal(got, []string{"viewer-allowed", "viewer-refused"}) {
+		t.Fatalf("ledger %v after -refused-gifts, want both gifts once", got)
+	}
+}
