@@ -667,7 +667,7 @@ func TestReplayRefusedGifts(t *testing.T) {
 	ledger := func() []string {
 		st := open(t, storeURL)
 		defer st.Close()
-		gifts, err := callback.ReadGifts(context.Background(), st, app, "live-gift")
+		gifts, err := callback.ReadGifts(context.Background(), st.(callback.Reader), app, "live-gift")
 		if err != nil {
 			t.Fatal(err)
 		}
