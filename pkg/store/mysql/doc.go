@@ -49,34 +49,54 @@
 // InnoDB tables, named as in every SQL backend: roomhook_schema (the schema version, one row
 // per version the database has had; the highest counts), callback_events (the event archive,
 // raw body verbatim in a LONGBLOB with its SHA-256 in body_sha256, unique on sdk_app_id,
-// room_id, callback_command, event_time, body_sha256), rooms (the room projection, primary key
-// sdk_app_id, room_id), room_members (primary key sdk_app_id, room_id, member_account),
-// room_seats (primary key sdk_app_id, room_id, seat_index), and roomhook_room_locks, the room
-// lock of this store (see Concurrency; its saves column counts the projected events saved for
-// the room, and the refolds of an upgrade from version 1). Times are integers as they arrive: EventTime, received_at and updated_at in Unix
-// milliseconds, the room's own times in Unix seconds. Booleans are TINYINT(1), 0 or 1. The
-// invitee list is a JSON array in a MEDIUMTEXT column. Strings are utf8mb4 with a byte-exact,
-// non-padding collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL), so room ids
-// and member accounts compare exactly as sent: case, accents and trailing spaces all count.
+// room_id, callback_command, event_time, body_sha256), and one table per callback.Tables
+// descriptor, its primary key the descriptor's key: rooms (sdk_app_id, room_id), room_members
+// (…, member_account), room_seats (…, seat_index), room_admins (…, admin_account),
+// room_metadata (…, meta_key), battles (sdk_app_id, from_room_id, battle_id) and gifts, the
+// gift ledger (sdk_app_id, room_id, delivery_id). roomhook_room_locks is the room lock of this
+// store (see Concurrency; its saves column counts the folded events saved for the room and the
+// refolds of a migration, refold_version says which migration last refolded it). Times are
+// integers as they arrive: EventTime, received_at and updated_at in Unix milliseconds, the
+// room's own times in Unix seconds. Booleans are TINYINT(1), 0 or 1, and every column of
+// fixed values has a CHECK. Lists (the invitee list, to_room_ids, to_accounts, and the
+// integer lists category and to_scores) are JSON arrays in MEDIUMTEXT columns. A text key
+// column is a VARCHAR(255), as an index key needs a bounded length (the parser refuses longer
+// ids); every other string is MEDIUMTEXT. Strings are utf8mb4 with a byte-exact, non-padding
+// collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL), so room ids and
+// accounts compare exactly as sent: case, accents and trailing spaces all count.
 //
-// # Upgrading from schema version 1
+// # Upgrading from schema version 1 or 2
 //
-// The first start of this release upgrades a version-1 database in place: it adds
-// body_sha256 and computes it for every archived row (in batches of a few hundred rows, each
-// committed, so a start that runs out of time leaves its progress to the next), adds the new
-// unique key before dropping the old one (the archive always has one), adds the rooms columns
-// and the new tables, refolds every room whose archive holds projected events (callback.Refold:
-// its rows become the fold of all of them, those version 1 archived without projecting them
-// included; each room in a transaction holding its lock, as a save does, and a room that
-// already has a lock row is skipped), and records version 2. No archive row is lost or
-// changed, and an event archived by version 1 is still a duplicate when delivered again. Every
-// step is idempotent and no schema lock is taken, so cold starts racing on the upgrade all
-// succeed (two that refold one room leave the same rows) and one that died half-way is
-// completed by the next. Building the new unique key reads the whole archive: for an archive
-// of millions of rows, run the first start with a longer budget (ROOMHOOK_STORE_TIMEOUT; a cold
-// start may take four times it) so that it can finish. A version-1 instance still running
-// while the upgrade happens keeps working; the rows it archives afterwards have an empty
-// body_sha256, and a repeat of such an event delivered to this release is archived again.
+// The first start of this release upgrades an older database in place, by the same steps
+// whatever its version (each step finds done what an earlier version or start did). From
+// version 1: it adds body_sha256 and computes it for every archived row (in batches of a few
+// hundred rows, each committed, so a start that runs out of time leaves its progress to the
+// next), adds the new unique key before dropping the old one (the archive always has one).
+// Then it adds the rooms columns, the lock table's refold_version and the new tables, and
+// fills them from the archive:
+//   - the battles earlier versions archived raw under room "" (their bodies have no RoomId)
+//     move to their FromRoomId, where this version archives them (rekey);
+//   - every room whose archive holds a folded event and that has no lock row (version 1's
+//     rooms), or holds an event of callback.V3Commands and was not refolded by this
+//     migration yet, is refolded (callback.Refold: its rows become the fold of its archive),
+//     each in a transaction holding its lock, as a save does; the lock row's refold_version
+//     records it, so a later start skips the room;
+//   - the gift ledger gets one row per archived gift (callback.GiftRowOfArchive), its
+//     delivery_id "archive:" and the archive row's id, inserted unless there.
+//
+// It records version 3 last. No archive row is lost, and an event archived before is still a
+// duplicate when delivered again. Every step is idempotent and no schema lock is taken, so
+// cold starts racing on the upgrade all succeed (two that refold one room leave the same rows;
+// the ledger is made only of gifts archived before the start read the version, so a start
+// that finishes late adds nothing for a gift saved by this version meanwhile) and one that
+// died half-way is completed by the next. Building the new unique key reads the whole archive:
+// for an archive of millions of rows, run the first start with a longer budget
+// (ROOMHOOK_STORE_TIMEOUT; a cold start may take four times it) so that it can finish. An
+// older instance still running while the upgrade happens keeps working; the rows a version-1
+// instance archives afterwards have an empty body_sha256 (a repeat of such an event delivered
+// to this release is archived again), and what a version-1 or version-2 instance saves after
+// the upgrade passed its room is archived without this version's rows (admins, metadata,
+// battles, ledger): replace every older instance.
 //
 // # Connections
 //
@@ -88,9 +108,10 @@
 //
 // # Concurrency
 //
-// Every save of a projected event first locks its room's row of roomhook_room_locks (creating
-// it, or bumping its saves counter), in a READ COMMITTED transaction, before it archives the
-// event; so the saves of one room run one after the other, each reading what the one before
+// Every save of a folded event (callback.Event.Folded: every projected command but the gift)
+// first locks its room's row of roomhook_room_locks (creating it, or bumping its saves
+// counter; a battle's room is its from_room_id), in a READ COMMITTED transaction, before it
+// archives the event; so the saves of one room run one after the other, each reading what the one before
 // committed, and every save takes its locks in the same order. The lock is an ordinary InnoDB
 // row lock, held to the end of the transaction, rather than GET_LOCK: GET_LOCK belongs to a
 // session, so it would need a connection pinned around the transaction and a release on every
@@ -98,7 +119,9 @@
 // cluster do not share it (and MariaDB refuses it when Galera replication is on). The lock row
 // changes with every save, so on such a cluster two saves of one room on different nodes
 // conflict at certification and one of them fails, to be run again. Saves of different rooms
-// do not wait for each other, and an event of a command that is not projected takes no lock.
+// do not wait for each other, and an event of a command that is not projected takes no lock;
+// nor does a gift, whose archive row and ledger row (its delivery's own, read by no other
+// event) are written in one transaction.
 //
 // Deliveries of the same event at the same moment are serialised by the room's lock, or, for
 // a command not projected, by the archive's unique key: exactly one is stored, the others are

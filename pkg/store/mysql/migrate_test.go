@@ -44,8 +44,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	s := stores[0]
 
-	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{1, 2}) {
-		t.Errorf("roomhook_schema holds %v after the migration, want [1 2]", versions)
+	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{1, schemaVersion}) {
+		t.Errorf("roomhook_schema holds %v after the migration, want [1 %d]", versions, schemaVersion)
 	}
 	_, fresh := open(t)
 	if got, want := shape(t, db, name), shape(t, adminDB(t, fresh), fresh); got != want {
@@ -162,14 +162,18 @@ func TestMigrationResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps := v2Steps(collation)
-	if steps[len(steps)-1].run == nil {
-		t.Fatal("the last step is not the refold")
+	steps := upgradeSteps(collation, 1<<62)
+	if steps[len(steps)-2].name != "refold" {
+		t.Fatal("the refold is not the step before the last")
 	}
+	addsRoomsColumn := func(k int) bool { return k >= 0 && k < len(steps) && strings.HasPrefix(steps[k].name, "add rooms.") }
 	for k := 0; k <= len(steps); k++ {
+		if testing.Short() && addsRoomsColumn(k-1) && addsRoomsColumn(k) {
+			continue // -short: one stop inside each run of rooms' ADD COLUMNs is enough
+		}
 		for _, half := range []bool{false, true} {
 			halfBackfill := half && k > 0 && steps[k-1].stmt == addBodySHA256
-			halfRefold := half && k == len(steps)-1
+			halfRefold := half && k < len(steps) && steps[k].name == "refold"
 			if half && !halfBackfill && !halfRefold {
 				continue
 			}
@@ -198,8 +202,8 @@ func TestMigrationResumes(t *testing.T) {
 				if !ok {
 					t.FailNow()
 				}
-				if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{1, 2}) {
-					t.Errorf("roomhook_schema holds %v, want [1 2]", versions)
+				if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{1, schemaVersion}) {
+					t.Errorf("roomhook_schema holds %v, want [1 %d]", versions, schemaVersion)
 				}
 				if got := dump(t, db, selectEvents); !slices.Equal(got, wantEvents) {
 					t.Errorf("archive:\n got %q\nwant %q", got, wantEvents)

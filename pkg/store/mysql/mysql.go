@@ -155,6 +155,7 @@ const (
 	erBadDB              = 1049 // ER_BAD_DB_ERROR
 	erDupFieldName       = 1060 // ER_DUP_FIELDNAME: ADD COLUMN of a column that exists
 	erDupKeyName         = 1061 // ER_DUP_KEYNAME: ADD KEY of a key name that exists
+	erDupEntry           = 1062 // ER_DUP_ENTRY: a unique key already holds the value
 	erCantDropFieldOrKey = 1091 // ER_CANT_DROP_FIELD_OR_KEY: DROP INDEX of a key that does not exist
 	erNoSuchTable        = 1146 // ER_NO_SUCH_TABLE
 	erLockWait           = 1205 // ER_LOCK_WAIT_TIMEOUT

@@ -141,8 +141,8 @@ func TestSchemaVersion(t *testing.T) {
 	_, name := open(t)
 	db := adminDB(t, name)
 
-	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{2}) {
-		t.Errorf("roomhook_schema holds %v, want [2]", versions)
+	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{schemaVersion}) {
+		t.Errorf("roomhook_schema holds %v, want [%d]", versions, schemaVersion)
 	}
 
 	rows, err := db.QueryContext(t.Context(), `SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, ROW_FORMAT
@@ -169,7 +169,8 @@ func TestSchemaVersion(t *testing.T) {
 		}
 	}
 	slices.Sort(tables)
-	want := []string{"callback_events", "room_members", "room_seats", "roomhook_room_locks", "roomhook_schema", "rooms"}
+	want := []string{"battles", "callback_events", "gifts", "room_admins", "room_members", "room_metadata", "room_seats",
+		"roomhook_room_locks", "roomhook_schema", "rooms"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables %v, want %v", tables, want)
 	}
@@ -189,10 +190,10 @@ func TestColumns(t *testing.T) {
 			"request_id:text:NOT NULL", "received_at:bigint:NOT NULL", "raw_body:longblob:NOT NULL", "body_sha256:char(64):NOT NULL"},
 		"roomhook_schema": {"version:int:NOT NULL"},
 	}
-	for _, table := range []*callback.Table{callback.RoomsTable, callback.MembersTable, callback.SeatsTable, locksTable} {
+	for _, table := range append(slices.Clone(callback.Tables), locksTable) {
 		for i, c := range table.Columns {
 			typ := map[callback.ColumnKind]string{callback.KindInt: "bigint", callback.KindBool: "tinyint(1)",
-				callback.KindText: "mediumtext", callback.KindList: "mediumtext"}[c.Kind]
+				callback.KindText: "mediumtext", callback.KindList: "mediumtext", callback.KindInts: "mediumtext"}[c.Kind]
 			switch {
 			case c.Kind == callback.KindText && i < table.Key:
 				typ = "varchar(255)"
@@ -235,13 +236,17 @@ func TestColumns(t *testing.T) {
 	// The keys, as the semantics need them: the archive's (and no other unique key), and each
 	// table's primary key from its descriptor.
 	keys := map[string]string{
-		"callback_events.PRIMARY":               "id",
-		"callback_events." + archiveKeyV2:       "sdk_app_id,room_id,callback_command,event_time,body_sha256",
-		"roomhook_schema.PRIMARY":               "version",
-		callback.RoomsTable.Name + ".PRIMARY":   "sdk_app_id,room_id",
-		callback.MembersTable.Name + ".PRIMARY": strings.Join(callback.MembersTable.Names()[:callback.MembersTable.Key], ","),
-		callback.SeatsTable.Name + ".PRIMARY":   strings.Join(callback.SeatsTable.Names()[:callback.SeatsTable.Key], ","),
-		locksTable.Name + ".PRIMARY":            "sdk_app_id,room_id",
+		"callback_events.PRIMARY":         "id",
+		"callback_events." + archiveKeyV2: "sdk_app_id,room_id,callback_command,event_time,body_sha256",
+		"roomhook_schema.PRIMARY":         "version",
+		locksTable.Name + ".PRIMARY":      "sdk_app_id,room_id",
+	}
+	for _, table := range callback.Tables {
+		keys[table.Name+".PRIMARY"] = strings.Join(table.Names()[:table.Key], ",")
+	}
+	if keys["rooms.PRIMARY"] != "sdk_app_id,room_id" || keys["battles.PRIMARY"] != "sdk_app_id,from_room_id,battle_id" ||
+		keys["gifts.PRIMARY"] != "sdk_app_id,room_id,delivery_id" {
+		t.Errorf("the descriptors' keys changed: %v", keys)
 	}
 	rows, err := db.QueryContext(t.Context(), `SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE,
 		GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS
@@ -529,8 +534,8 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("Save after reopen = %v, %v; want duplicate", o, err)
 	}
 	readRoom(t, s, storetest.SeedEvent().RoomID)
-	if versions := schemaVersions(t, adminDB(t, name)); !slices.Equal(versions, []int64{2}) {
-		t.Errorf("roomhook_schema holds %v after reopen, want [2]", versions)
+	if versions := schemaVersions(t, adminDB(t, name)); !slices.Equal(versions, []int64{schemaVersion}) {
+		t.Errorf("roomhook_schema holds %v after reopen, want [%d]", versions, schemaVersion)
 	}
 }
 
@@ -544,8 +549,8 @@ func TestConcurrentColdStarts(t *testing.T) {
 			stores, _ := storetest.OpenTogether(t, 12, func() (*Store, error) {
 				return Open(t.Context(), u, Options{Timeout: 20 * time.Second})
 			})
-			if versions := schemaVersions(t, adminDB(t, name)); !slices.Equal(versions, []int64{2}) {
-				t.Errorf("roomhook_schema holds %v, want [2]", versions)
+			if versions := schemaVersions(t, adminDB(t, name)); !slices.Equal(versions, []int64{schemaVersion}) {
+				t.Errorf("roomhook_schema holds %v, want [%d]", versions, schemaVersion)
 			}
 			if stores[0] != nil {
 				if o, err := stores[0].Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
@@ -563,19 +568,19 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := adminDB(t, name).ExecContext(t.Context(), `INSERT INTO roomhook_schema (version) VALUES (3)`); err != nil {
+	if _, err := adminDB(t, name).ExecContext(t.Context(), `INSERT INTO roomhook_schema (version) VALUES (?)`, schemaVersion+1); err != nil {
 		t.Fatal(err)
 	}
 
 	s, err = Open(t.Context(), u, Options{})
 	if err == nil {
 		s.Close()
-		t.Fatal("Open of a version 3 database succeeded, want an error")
+		t.Fatalf("Open of a version %d database succeeded, want an error", schemaVersion+1)
 	}
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Errorf("err = %v, want ErrSchemaTooNew", err)
 	}
-	if !strings.Contains(err.Error(), "version 3") {
+	if !strings.Contains(err.Error(), fmt.Sprintf("version %d", schemaVersion+1)) {
 		t.Errorf("err = %q, want it to name the version found", err)
 	}
 }
@@ -639,8 +644,8 @@ func TestInterruptedFirstStart(t *testing.T) {
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeDuplicate {
 		t.Errorf("Save after completing the schema = %v, %v; want duplicate (the data was kept)", o, err)
 	}
-	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{2}) {
-		t.Errorf("roomhook_schema holds %v, want [2]", versions)
+	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{schemaVersion}) {
+		t.Errorf("roomhook_schema holds %v, want [%d]", versions, schemaVersion)
 	}
 }
 

@@ -25,7 +25,8 @@ const insertEventSQL = `INSERT INTO callback_events
 	ON DUPLICATE KEY UPDATE id = id`
 
 // lockRoomSQL takes the room's lock until the transaction ends: it creates the room's row of
-// roomhook_room_locks, or waits for the lock on it and bumps its counter.
+// roomhook_room_locks, or waits for the lock on it and bumps its counter. (A battle's room is
+// its from_room_id, the room its events are archived under.)
 //
 // MySQL and MariaDB have no transaction-scoped advisory lock. GET_LOCK is per session, so it
 // would need a connection pinned from before the transaction to after it and a release on
@@ -52,12 +53,14 @@ const (
 // Save archives ev and, for a projected command, brings the room's rows up to date, in one
 // transaction; see callback.Store for the outcomes.
 //
-// A projected event first takes its room's lock (lockRoomSQL), before the archive insert, so
-// that the saves of one room run one after the other, each reading what the one before
-// committed, and every save takes its locks in the same order. Concurrent deliveries of one
-// event are serialised by that lock, or, for a command not projected, by the archive's unique
-// key: the first inserts it, the others then find the key, so exactly one of them is stored
-// and the rest are duplicates.
+// A folded event (ev.Folded) first takes its room's lock (lockRoomSQL), before the archive
+// insert, so that the saves of one room run one after the other, each reading what the one
+// before committed, and every save takes its locks in the same order. Concurrent deliveries of
+// one event are serialised by that lock, or, for a command not projected, by the archive's
+// unique key: the first inserts it, the others then find the key, so exactly one of them is
+// stored and the rest are duplicates. A gift takes no lock: its archive row (no EventTime, so
+// one per delivery) and its ledger row, under its delivery's own id, which no other event
+// reads or writes, are written in one transaction.
 //
 // ev.Check must pass: a projected event whose archive key differs from its payload's is a bug
 // in the caller and returns an error without writing anything.
@@ -119,7 +122,7 @@ func (s *Store) save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	defer sqlTx.Rollback() // a no-op after Commit
 	tx := sqlrows.StmtConn{Tx: sqlTx, Stmts: &s.stmts}
 
-	if ev.Payload != nil {
+	if ev.Folded() {
 		if _, err := tx.ExecContext(ctx, lockRoomSQL, ev.SdkAppID, ev.RoomID); err != nil {
 			return 0, fmt.Errorf("mysql: save: lock the room: %w", err)
 		}

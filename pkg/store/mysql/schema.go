@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +20,10 @@ import (
 // Version 2 (the Room lifecycle): callback_events gained body_sha256 and its unique key became
 // (sdk_app_id, room_id, callback_command, event_time, body_sha256); rooms gained four columns;
 // room_members, room_seats and roomhook_room_locks are new.
-const schemaVersion = 2
+//
+// Version 3 (the Live family's rows): rooms gained the Live columns, roomhook_room_locks
+// gained refold_version; room_admins, room_metadata, battles and gifts are new.
+const schemaVersion = 3
 
 // keyCollations are the utf8mb4 collations that compare strings byte for byte and without
 // padding, in order of preference: MariaDB's (10.2 and later) and MySQL's (8.0.17 and later).
@@ -91,21 +95,22 @@ var schemaV1 = []string{
 	)` + tableOptions,
 }
 
-// v1Columns are the columns of version 1's tables, in order. Version 2 only appends to these
-// two tables, so a table whose columns are v1Columns followed by a prefix of what version 2
-// appends is roomhook's, at some step of the migration.
+// v1Columns are the columns of version 1's tables, in order. Later versions only append to
+// these two tables, so a table whose columns are v1Columns followed by a prefix of what later
+// versions append is roomhook's, at some step of the migration.
 var v1Columns = map[string][]string{
 	"callback_events": {"id", "sdk_app_id", "callback_command", "room_id", "event_time", "client_ip",
 		"opt_platform", "request_id", "received_at", "raw_body"},
 	"rooms": callback.RoomsTable.Names()[:24],
 }
 
-// locksTable is the room lock of the MySQL store: one row per room that a projected event was
-// saved for, which every such save locks first (see Save). saves counts the projected events
-// saved for the room (duplicates, rolled back, do not count); the column changes with every
-// save, so that a multi-primary cluster's certification also sees two saves of one room as a
-// conflict. It is described like the projection's tables, so that its DDL is derived alike.
-var locksTable = &callback.Table{
+// locksTableV2 is the room lock of the MySQL store as version 2 created it: one row per room
+// that a folded event was saved for, which every such save locks first (see Save). saves
+// counts the folded events saved for the room (duplicates, rolled back, do not count) and the
+// refolds of a migration; the column changes with every save, so that a multi-primary
+// cluster's certification also sees two saves of one room as a conflict. It is described like
+// the projection's tables, so that its DDL is derived alike.
+var locksTableV2 = &callback.Table{
 	Name: "roomhook_room_locks",
 	Key:  2,
 	Columns: []callback.Column{
@@ -115,8 +120,29 @@ var locksTable = &callback.Table{
 	},
 }
 
-// newTables are the tables version 2 creates, derived from their descriptors.
-var newTables = []*callback.Table{callback.MembersTable, callback.SeatsTable, locksTable}
+// locksTable is roomhook_room_locks as it is now: version 3 appended refold_version, the
+// schema version whose migration last refolded the room (NULL: none did since version 2's),
+// so that a migration that ran out of time leaves the rooms it refolded to the next.
+var locksTable = &callback.Table{
+	Name: locksTableV2.Name,
+	Key:  locksTableV2.Key,
+	Columns: append(slices.Clone(locksTableV2.Columns),
+		callback.Column{Name: "refold_version", Kind: callback.KindInt, Nullable: true}),
+}
+
+// The tables each version creates, derived from their descriptors.
+var (
+	v2Tables = []*callback.Table{callback.MembersTable, callback.SeatsTable, locksTableV2}
+	v3Tables = []*callback.Table{callback.AdminsTable, callback.MetadataTable, callback.BattlesTable, callback.GiftsTable}
+)
+
+// baseColumns are the columns each table that a later version appended to had when it was
+// created: checkColumns accepts them followed by any prefix of what was appended since.
+var baseColumns = map[string][]string{
+	"callback_events": v1Columns["callback_events"],
+	"rooms":           v1Columns["rooms"],
+	locksTable.Name:   locksTableV2.Names(),
+}
 
 // schemaColumns is every column of the current version, in table order. upgrade checks the
 // tables against it, so that a database holding someone else's rooms table is refused instead
@@ -124,19 +150,20 @@ var newTables = []*callback.Table{callback.MembersTable, callback.SeatsTable, lo
 var schemaColumns = func() map[string][]string {
 	m := map[string][]string{
 		"callback_events": append(slices.Clone(v1Columns["callback_events"]), "body_sha256"),
-		"rooms":           callback.RoomsTable.Names(),
 	}
-	for _, t := range newTables {
+	for _, t := range append(slices.Clone(callback.Tables), locksTable) {
 		m[t.Name] = t.Names()
 	}
 	return m
 }()
 
 // columnType is the MySQL type of column i of t, following version 1's choices: BIGINT for
-// integers, TINYINT(1) for booleans, VARCHAR(255) for a text key column (room_id is at most
-// callback.MaxRoomIDBytes, member_account callback.MaxAccountBytes: bytes, so never more
-// characters), MEDIUMTEXT for every other string and for lists (JSON arrays), so that any
-// value a 1 MiB body carries fits.
+// integers, TINYINT(1) for booleans, VARCHAR(255) for a text key column (an index key needs a
+// bounded length; room_id, from_room_id, battle_id and meta_key are at most
+// callback.MaxRoomIDBytes, member_account and admin_account callback.MaxAccountBytes, and
+// delivery_id is roomhook's own, all bytes, so never more characters), MEDIUMTEXT for every
+// other string and for lists of strings or integers (JSON arrays), so that any value a 1 MiB
+// body carries fits.
 func columnType(t *callback.Table, i int) string {
 	switch t.Columns[i].Kind {
 	case callback.KindInt:
@@ -199,41 +226,72 @@ const (
 
 const backfillBatch = 500
 
-// step is one idempotent step of the upgrade to version 2: a statement, whose repeat gets one
-// of the server errors in expected (another start, or an earlier one, already took it), or a
-// function.
+// step is one idempotent step of the upgrade: a statement, whose repeat gets one of the server
+// errors in expected (another start, or an earlier one, already took it), or a function. name
+// tells the steps apart in tests.
 type step struct {
+	name     string
 	stmt     string
 	expected []uint16
 	run      func(ctx context.Context, s *Store) error
 }
 
-// v2Steps are the steps from version 1 to version 2, in order; collation is the key collation
-// of the new tables. The order matters where another instance may already save with version
-// 2's code (it saw the version row of a start that finished): body_sha256 is filled before
-// version 2's key is built, version 2's key exists before version 1's is dropped (the archive
-// is never without a unique key), and version 2's tables exist before the version row. The
-// last step refolds the rooms (refold), once the tables it writes exist.
+// upgradeSteps are the steps from any earlier version (or none) to this one, in order:
+// version 2's schema, version 3's, then what fills version 3's tables from the archive.
+// collation is the key collation of the new tables; bound is the newest archive row that the
+// gift ledger is built from (see migrate). There is one refold, at the end, once every table
+// it writes exists: a version-1 store goes to version 3 without a refold at version 2.
+func upgradeSteps(collation string, bound int64) []step {
+	steps := slices.Concat(v2Steps(collation), v3Steps(collation))
+	return append(steps,
+		step{name: "rekey", run: func(ctx context.Context, s *Store) error { return s.rekey(ctx) }},
+		step{name: "refold", run: func(ctx context.Context, s *Store) error { return s.refold(ctx) }},
+		step{name: "ledger", run: func(ctx context.Context, s *Store) error { return s.ledger(ctx, bound) }},
+	)
+}
+
+// v2Steps are the schema steps from version 1 to version 2, in order. The order matters where
+// another instance may already save with version 2's code (it saw the version row of a start
+// that finished, or runs version 2): body_sha256 is filled before version 2's key is built,
+// version 2's key exists before version 1's is dropped (the archive is never without a unique
+// key), and version 2's tables exist before the version row.
 func v2Steps(collation string) []step {
 	steps := []step{
-		{stmt: addBodySHA256, expected: []uint16{erDupFieldName}},
-		{run: func(ctx context.Context, s *Store) error { return s.backfill(ctx) }},
-		{stmt: addArchiveKeyV2, expected: []uint16{erDupKeyName}},
-		{stmt: dropArchiveKeyV1, expected: []uint16{erCantDropFieldOrKey}},
+		{name: "add body_sha256", stmt: addBodySHA256, expected: []uint16{erDupFieldName}},
+		{name: "backfill", run: func(ctx context.Context, s *Store) error { return s.backfill(ctx) }},
+		{name: "add archive key 2", stmt: addArchiveKeyV2, expected: []uint16{erDupKeyName}},
+		{name: "drop archive key 1", stmt: dropArchiveKeyV1, expected: []uint16{erCantDropFieldOrKey}},
 	}
-	// rooms' new columns, each after the one before, so that the order holds whichever start
-	// adds which.
-	rooms := callback.RoomsTable
-	for i := len(v1Columns["rooms"]); i < len(rooms.Columns); i++ {
+	steps = append(steps, addColumns(callback.RoomsTable, len(v1Columns["rooms"]), callback.RoomsV2Columns)...)
+	for _, t := range v2Tables {
+		steps = append(steps, step{name: "create " + t.Name, stmt: fmt.Sprintf(createTable(t), collation)})
+	}
+	return steps
+}
+
+// v3Steps are the schema steps from version 2 to version 3: rooms' Live columns, the lock
+// table's refold_version, and the Live family's tables.
+func v3Steps(collation string) []step {
+	steps := addColumns(callback.RoomsTable, callback.RoomsV2Columns, len(callback.RoomsTable.Columns))
+	steps = append(steps, addColumns(locksTable, len(locksTableV2.Columns), len(locksTable.Columns))...)
+	for _, t := range v3Tables {
+		steps = append(steps, step{name: "create " + t.Name, stmt: fmt.Sprintf(createTable(t), collation)})
+	}
+	return steps
+}
+
+// addColumns are the steps adding columns from to to of t, each after the one before, so that
+// the order holds whichever start adds which.
+func addColumns(t *callback.Table, from, to int) []step {
+	var steps []step
+	for i := from; i < to; i++ {
 		steps = append(steps, step{
-			stmt:     "ALTER TABLE rooms ADD COLUMN " + columnDef(rooms, i) + " AFTER " + rooms.Columns[i-1].Name,
+			name:     "add " + t.Name + "." + t.Columns[i].Name,
+			stmt:     "ALTER TABLE " + t.Name + " ADD COLUMN " + columnDef(t, i) + " AFTER " + t.Columns[i-1].Name,
 			expected: []uint16{erDupFieldName},
 		})
 	}
-	for _, t := range newTables {
-		steps = append(steps, step{stmt: fmt.Sprintf(createTable(t), collation)})
-	}
-	return append(steps, step{run: func(ctx context.Context, s *Store) error { return s.refold(ctx) }})
+	return steps
 }
 
 // take runs one step.
@@ -260,22 +318,39 @@ const (
 // query and needs only SELECT on roomhook_schema.
 //
 // A new database, one whose first start did not finish (no version row) and one at version 1
-// all take the same path, upgrade. No lock is needed, so this works behind connection proxies
-// and on clusters: cold starts racing on one database all run the same idempotent steps and
-// the same INSERT of the version, and all succeed; a start that died half-way is completed by
-// the next one.
+// or 2 all take the same path, upgrade. No lock is needed, so this works behind connection
+// proxies and on clusters: cold starts racing on one database all run the same idempotent
+// steps and the same INSERT of the version, and all succeed; a start that died half-way is
+// completed by the next one.
+//
+// Before it upgrades, migrate notes the newest archive row (bound), and only then reads the
+// version again: an instance saves with this code only once it has read version 3, written
+// after that second read, so every gift this code saved (with its ledger row) is archived
+// after bound (ids only grow), and the ledger is built from the gifts up to bound alone; a
+// start that took long to get there never adds a second ledger row for a gift saved since.
 func (s *Store) migrate(ctx context.Context) error {
-	version, err := s.schemaVersion(ctx)
-	if err != nil && !isServerError(err, erNoSuchTable) {
-		return fmt.Errorf("mysql: %s: read the schema version: %w", s.where, err)
+	version, err := s.currentVersion(ctx)
+	if err != nil {
+		return err
 	}
-	if err == nil && version.Valid {
+	if version.Valid {
 		if err := s.knownVersion(version.Int64); err != nil || version.Int64 == schemaVersion {
 			return err
 		}
 	}
-	// No roomhook_schema, an empty one (a first start that did not finish) or version 1.
-	if err := s.upgrade(ctx); err != nil {
+	// No roomhook_schema, an empty one (a first start that did not finish), version 1 or 2.
+	var bound sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT MAX(id) FROM callback_events`).Scan(&bound)
+	if err != nil && !isServerError(err, erNoSuchTable) {
+		return fmt.Errorf("mysql: %s: read the newest archive row: %w", s.where, err)
+	}
+	if version, err = s.currentVersion(ctx); err != nil {
+		return err
+	}
+	if version.Valid && version.Int64 >= schemaVersion {
+		return s.knownVersion(version.Int64) // another start finished meanwhile
+	}
+	if err := s.upgrade(ctx, bound.Int64); err != nil {
 		return err
 	}
 	if version, err = s.schemaVersion(ctx); err != nil {
@@ -306,11 +381,25 @@ func (s *Store) schemaVersion(ctx context.Context) (sql.NullInt64, error) {
 	return v, err
 }
 
-// upgrade creates whatever part of version 1 is missing, takes the steps to version 2 and
-// writes the version row. Rows that a version-1 instance, still running during a rollout,
-// archives after the backfill keep an empty body_sha256 (its default): they are kept, but a
-// repeat of such an event delivered to version 2 is archived once more.
-func (s *Store) upgrade(ctx context.Context) error {
+// currentVersion is schemaVersion, NULL when roomhook_schema does not exist.
+func (s *Store) currentVersion(ctx context.Context) (sql.NullInt64, error) {
+	v, err := s.schemaVersion(ctx)
+	if isServerError(err, erNoSuchTable) {
+		return sql.NullInt64{}, nil
+	}
+	if err != nil {
+		return v, fmt.Errorf("mysql: %s: read the schema version: %w", s.where, err)
+	}
+	return v, nil
+}
+
+// upgrade creates whatever part of version 1 is missing, takes the steps to this version
+// (upgradeSteps; bound is migrate's) and writes the version row. Rows that a version-1
+// instance, still running during a rollout, archives after the backfill keep an empty
+// body_sha256 (its default): they are kept, but a repeat of such an event delivered to this
+// version is archived once more. What a version-1 or version-2 instance saves after the
+// refold and the ledger have passed its room is archived but not in the version-3 rows.
+func (s *Store) upgrade(ctx context.Context, bound int64) error {
 	collation, err := s.keyCollation(ctx)
 	if err != nil {
 		return err
@@ -324,7 +413,7 @@ func (s *Store) upgrade(ctx context.Context) error {
 	if err := s.checkColumns(ctx, false); err != nil {
 		return err
 	}
-	for _, st := range v2Steps(collation) {
+	for _, st := range upgradeSteps(collation, bound) {
 		if err := st.take(ctx, s); err != nil {
 			return err
 		}
@@ -417,9 +506,9 @@ func (s *Store) keyCollation(ctx context.Context) (string, error) {
 }
 
 // checkColumns refuses tables of roomhook's names that roomhook did not create. With done
-// false it accepts every table as some step of the migration left it: version 1's tables with
-// a prefix of what version 2 appends, version 2's tables absent or whole. With done true every
-// table must be exactly as schemaColumns says.
+// false it accepts every table as some step of the migration left it: a table a later version
+// appended to with its baseColumns and a prefix of what was appended, every other table absent
+// or whole. With done true every table must be exactly as schemaColumns says.
 func (s *Store) checkColumns(ctx context.Context, done bool) error {
 	names := make([]string, 0, len(schemaColumns))
 	for table := range schemaColumns {
@@ -448,8 +537,9 @@ func (s *Store) checkColumns(ctx context.Context, done bool) error {
 		want, have := schemaColumns[table], got[table]
 		ok := slices.Equal(have, want)
 		if !done {
-			if v1, old := v1Columns[table]; old {
-				ok = len(have) >= len(v1) && slices.Equal(have, want[:min(len(have), len(want))])
+			if base, grown := baseColumns[table]; grown {
+				// (Absent only for a table a later version created: version 1's exist by now.)
+				ok = (len(have) == 0 || len(have) >= len(base)) && slices.Equal(have, want[:min(len(have), len(want))])
 			} else {
 				ok = ok || len(have) == 0
 			}
@@ -470,28 +560,127 @@ func anySlice(s []string) []any {
 	return out
 }
 
-// refold brings the rows of every room whose archive holds projected events up to the fold of
-// those events (callback.Refold): version 1 projected only the creates and archived the rest
-// raw (updates, destroys, members, seats). It is the last step before the version row, so an
-// instance saves with version 2's code only once every room is refolded.
+// rekeyCommands are the commands version 3 projects and earlier versions archived raw, under
+// the key their envelope gave (RoomId, EventTime); this version archives them under their
+// payload's key. Only a battle's differ in practice: its body has no RoomId, so they were
+// archived under room "", where this version archives and locks them under FromRoomId. (A
+// gift's keys agree; it has no EventTime.)
+var rekeyCommands = []string{callback.CommandLiveModifyAdmin, callback.CommandLiveSetMetadata,
+	callback.CommandLiveDelMetadata, callback.CommandLiveCreateBattle, callback.CommandLiveStartBattle,
+	callback.CommandLiveEndBattle}
+
+// rekeyBatch is how many archive rows rekey and ledger read at a time.
+const rekeyBatch = 500
+
+// selectRekey lists archive rows of rekeyCommands after an id, in id order.
+var selectRekey = `SELECT id, room_id, event_time, callback_command, raw_body FROM callback_events
+	WHERE id > ? AND callback_command IN (?` + strings.Repeat(", ?", len(rekeyCommands)-1) + `)
+	ORDER BY id LIMIT ` + fmt.Sprint(rekeyBatch)
+
+// rekey moves each archived event of rekeyCommands whose key is not its payload's to the
+// payload's key (room_id, event_time), as this version would have archived it: so the refold
+// finds a battle under its room, and a battle archived before is still a duplicate when
+// delivered again. An event that does not parse keeps its key. An event already archived under
+// the payload's key too (delivered again to an instance of this version) keeps its old key:
+// that copy is the one folded. Each row is one statement, idempotent: a start that ran out of
+// time leaves the rows it moved to the next, which reads them again and moves nothing.
+func (s *Store) rekey(ctx context.Context) error {
+	args := make([]any, 1, 1+len(rekeyCommands))
+	for _, c := range rekeyCommands {
+		args = append(args, c)
+	}
+	for last := int64(0); ; {
+		args[0] = last
+		type move struct {
+			id, eventTime int64
+			room          string
+		}
+		var moves []move
+		n, err := s.scan(ctx, selectRekey, args, func(rows *sql.Rows) error {
+			var (
+				id        int64
+				room      string
+				eventTime sql.NullInt64
+				command   string
+				raw       []byte
+			)
+			if err := rows.Scan(&id, &room, &eventTime, &command, &raw); err != nil {
+				return err
+			}
+			last = id
+			pl, err := callback.ParsePayload(command, raw)
+			if err != nil || pl == nil {
+				return nil
+			}
+			if r, t := pl.Key(); r != room || t != eventTime.Int64 {
+				moves = append(moves, move{id, t, r})
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("mysql: %s: upgrade the schema: list the archived events to rekey: %w", s.where, err)
+		}
+		for _, m := range moves {
+			_, err := s.db.ExecContext(ctx, `UPDATE callback_events SET room_id = ?, event_time = ? WHERE id = ?`,
+				m.room, sqlrows.NullIfZero(m.eventTime), m.id)
+			if err != nil && !isServerError(err, erDupEntry) {
+				return fmt.Errorf("mysql: %s: upgrade the schema: rekey archive row %d: %w", s.where, m.id, err)
+			}
+		}
+		if n < rekeyBatch {
+			return nil
+		}
+	}
+}
+
+// scan runs query and calls each for every row; it returns how many rows there were.
+func (s *Store) scan(ctx context.Context, query string, args []any, each func(*sql.Rows) error) (int, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		if err := each(rows); err != nil {
+			return n, err
+		}
+	}
+	return n, rows.Err()
+}
+
+// refold brings the rows of every room that needs it up to the fold of its archive
+// (callback.Refold). A room needs it when its archive holds a folded event and the room has no
+// lock row (nothing this store's version 2 or later folded it: version 1 projected only the
+// creates and archived the rest raw), or when its archive holds an event of
+// callback.V3Commands and no migration to version 3 refolded it yet (refold_version): version 2
+// archived those without the rows version 3 added. It is the last step that folds before the
+// version row, so an instance saves with this version's code only once every room is
+// refolded.
 //
 // Each room is refolded in a transaction of its own that holds the room's lock, as a save
-// does (lockRoomSQL, which creates the room's row of roomhook_room_locks), so that it runs
-// one after the other with the saves of an instance that already found version 2 and with
-// the refold of another start. A room that has a lock row is therefore refolded already (or
-// saved by an instance that found the migration finished) and is left out, so that a start
-// that ran out of time leaves its progress to the next; racing starts may both refold a room
-// they listed before either locked it, which is harmless: the fold of the same archive gives
-// the same rows.
+// does (refoldLockSQL, which creates the room's row of roomhook_room_locks and sets its
+// refold_version), so that it runs one after the other with the saves of an instance that
+// already found this version and with the refold of another start; a room it refolded is left
+// out of the next start's list, so that a start that ran out of time leaves its progress to
+// the next. Racing starts may both refold a room they listed before either locked it, which is
+// harmless: the fold of the same archive gives the same rows.
 func (s *Store) refold(ctx context.Context) error {
-	commands := callback.ProjectedCommands()
-	args := make([]any, len(commands))
-	for i, c := range commands {
-		args[i] = c
+	folded, v3 := callback.FoldedCommands(), callback.V3Commands()
+	args := make([]any, 0, len(folded)+1+len(v3))
+	for _, c := range folded {
+		args = append(args, c)
+	}
+	args = append(args, schemaVersion)
+	for _, c := range v3 {
+		args = append(args, c)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT e.sdk_app_id, e.room_id FROM callback_events e
-		WHERE e.callback_command IN (?`+strings.Repeat(", ?", len(commands)-1)+`) AND e.event_time IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM roomhook_room_locks l WHERE l.sdk_app_id = e.sdk_app_id AND l.room_id = e.room_id)`,
+		LEFT JOIN roomhook_room_locks l ON l.sdk_app_id = e.sdk_app_id AND l.room_id = e.room_id
+		WHERE e.event_time IS NOT NULL AND (
+			(l.room_id IS NULL AND e.callback_command IN (?`+strings.Repeat(", ?", len(folded)-1)+`))
+			OR ((l.refold_version IS NULL OR l.refold_version < ?) AND e.callback_command IN (?`+strings.Repeat(", ?", len(v3)-1)+`)))`,
 		args...)
 	if err != nil {
 		return fmt.Errorf("mysql: %s: upgrade the schema: list the rooms to refold: %w", s.where, err)
@@ -521,12 +710,23 @@ func (s *Store) refold(ctx context.Context) error {
 	return nil
 }
 
+// refoldLockSQL is lockRoomSQL for a migration's refold: it also records that this version's
+// migration refolded the room.
+const refoldLockSQL = `INSERT INTO roomhook_room_locks (sdk_app_id, room_id, saves, refold_version) VALUES (?, ?, 1, ?)
+	ON DUPLICATE KEY UPDATE saves = saves + 1, refold_version = ?`
+
 // refoldRoom refolds one room in a transaction that holds its lock, run again, as a save is,
 // when it meets a deadlock, a lock wait timeout, a cluster's certification failure or a broken
 // connection.
 func (s *Store) refoldRoom(ctx context.Context, app int64, room string, now time.Time) error {
+	return s.retry(ctx, func() error { return s.refoldRoomOnce(ctx, app, room, now) })
+}
+
+// retry runs f again while it fails as a Save may be run again (retryable), up to maxAttempts
+// times in all.
+func (s *Store) retry(ctx context.Context, f func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.refoldRoomOnce(ctx, app, room, now)
+		err := f()
 		if err == nil || attempt == maxAttempts || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
@@ -542,7 +742,7 @@ func (s *Store) refoldRoomOnce(ctx context.Context, app int64, room string, now 
 		return err
 	}
 	defer tx.Rollback() // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, lockRoomSQL, app, room); err != nil {
+	if _, err := tx.ExecContext(ctx, refoldLockSQL, app, room, schemaVersion, schemaVersion); err != nil {
 		return fmt.Errorf("lock the room: %w", err)
 	}
 	conn := sqlrows.NewPrepared(tx)
@@ -550,4 +750,104 @@ func (s *Store) refoldRoomOnce(ctx context.Context, app int64, room string, now 
 		return err
 	}
 	return tx.Commit()
+}
+
+// selectLedger lists the archived gifts after an id and up to a bound, in id order, that have
+// no ledger row of their own yet.
+var selectLedger = `SELECT e.id, e.sdk_app_id, e.room_id, e.received_at, e.raw_body FROM callback_events e
+	WHERE e.id > ? AND e.id <= ? AND e.callback_command = ? AND NOT EXISTS (SELECT 1 FROM gifts g
+		WHERE g.sdk_app_id = e.sdk_app_id AND g.room_id = e.room_id AND g.delivery_id = CONCAT(?, e.id))
+	ORDER BY e.id LIMIT ` + fmt.Sprint(rekeyBatch)
+
+// ledgerPrefix starts the delivery_id of a ledger row made from an archived gift; the archive
+// row's id follows.
+const ledgerPrefix = "archive:"
+
+// insertLedgerSQL inserts a ledger row unless its key is there (another start inserted it).
+var insertLedgerSQL = sqltext.Question.Statements(callback.GiftsTable).Insert +
+	` ON DUPLICATE KEY UPDATE delivery_id = delivery_id`
+
+// ledger makes the gift ledger of the gifts archived before this version, up to bound (see
+// migrate): one row per archive row of callback.CommandLiveGift
+// (callback.GiftRowOfArchive), its delivery_id "archive:" and the archive row's id, so that a
+// repeat of the step, from this start or another, inserts nothing. A body that does not parse
+// as a gift has no row. Batch by batch, each batch's rows in one transaction.
+func (s *Store) ledger(ctx context.Context, bound int64) error {
+	for last := int64(0); last < bound; {
+		var rows []callback.Row
+		n, err := s.scan(ctx, selectLedger, []any{last, bound, callback.CommandLiveGift, ledgerPrefix},
+			func(r *sql.Rows) error {
+				var (
+					id, app, receivedAt int64
+					room                string
+					raw                 []byte
+				)
+				if err := r.Scan(&id, &app, &room, &receivedAt, &raw); err != nil {
+					return err
+				}
+				last = id
+				if row, ok := callback.GiftRowOfArchive(app, room, ledgerPrefix+strconv.FormatInt(id, 10), receivedAt, raw); ok {
+					rows = append(rows, row)
+				}
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("mysql: %s: upgrade the schema: list the archived gifts: %w", s.where, err)
+		}
+		if len(rows) > 0 {
+			if err := s.retry(ctx, func() error { return s.insertLedger(ctx, rows) }); err != nil {
+				return fmt.Errorf("mysql: %s: upgrade the schema: make the gift ledger: %w", s.where, err)
+			}
+		}
+		if n < rekeyBatch {
+			return nil
+		}
+	}
+	return nil
+}
+
+// insertLedger inserts ledger rows in one transaction.
+func (s *Store) insertLedger(ctx context.Context, rows []callback.Row) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op after Commit
+	st, err := tx.PrepareContext(ctx, insertLedgerSQL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, row := range rows {
+		if _, err := st.ExecContext(ctx, bindRow(row)...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// bindRow returns row's values as the driver binds them, as sqlrows writes them: booleans as
+// 0 or 1, lists as JSON arrays.
+func bindRow(row callback.Row) []any {
+	args := make([]any, len(row))
+	for i, v := range row {
+		switch v := v.(type) {
+		case bool:
+			args[i] = 0
+			if v {
+				args[i] = 1
+			}
+		case []string:
+			s, err := sqlrows.MarshalAccounts(v)
+			if err != nil {
+				panic(err) // a []string always encodes
+			}
+			args[i] = s
+		case []int64:
+			args[i] = sqlrows.MarshalInts(v)
+		default:
+			args[i] = v
+		}
+	}
+	return args
 }

@@ -117,12 +117,15 @@ func TestParseConfigEnvironment(t *testing.T) {
 func TestRowParams(t *testing.T) {
 	oids := map[callback.ColumnKind]uint32{
 		callback.KindText: oidText, callback.KindInt: oidInt8, callback.KindBool: oidBool, callback.KindList: oidJSONB,
+		callback.KindInts: oidJSONB,
 	}
 	samples := map[callback.ColumnKind]any{
 		callback.KindText: "a'b", callback.KindInt: int64(-7), callback.KindBool: true, callback.KindList: []string{"<u&1>", "u2"},
+		callback.KindInts: []int64{3, -9223372036854775808, 9223372036854775807},
 	}
 	texts := map[callback.ColumnKind]string{
 		callback.KindText: "a'b", callback.KindInt: "-7", callback.KindBool: "t", callback.KindList: `["<u&1>","u2"]`,
+		callback.KindInts: `[3,-9223372036854775808,9223372036854775807]`,
 	}
 	for _, tb := range callback.Tables {
 		for _, null := range []bool{false, true} {
@@ -155,7 +158,7 @@ func TestRowParams(t *testing.T) {
 		col string
 		v   any
 	}{{"room_name", int64(1)}, {"max_member_count", "1"}, {"is_video_disabled", int64(1)}, {"callback_command", nil},
-		{"schedule_invitee_list_account", "[]"}, {"event_time", 1}} {
+		{"schedule_invitee_list_account", "[]"}, {"event_time", 1}, {"category", []string{"1"}}, {"category", "[1]"}} {
 		c := callback.RoomsTable.Columns[callback.RoomsTable.Index(bad.col)]
 		if err := (&params{}).value(callback.RoomsTable, c, bad.v); err == nil || !strings.Contains(err.Error(), "rooms."+bad.col) {
 			t.Errorf("%s = %#v: err = %v, want one naming rooms.%s", bad.col, bad.v, err, bad.col)
@@ -238,6 +241,27 @@ func TestColumnReader(t *testing.T) {
 	r.column(callback.RoomsTable, list)
 	if err := r.done(); err == nil {
 		t.Error("a list that is an object: no error")
+	}
+
+	// A list of integers, as JSONB's text gives it back: [] is an empty list, NULL none.
+	ints := callback.RoomsTable.Columns[callback.RoomsTable.Index("category")]
+	for text, want := range map[string]any{`[]`: []int64{}, `[3, 14, -15]`: []int64{3, 14, -15},
+		`[9223372036854775807]`: []int64{9223372036854775807}} {
+		r = &row{values: [][]byte{[]byte(text)}}
+		if v := r.column(callback.RoomsTable, ints); fmt.Sprintf("%#v", v) != fmt.Sprintf("%#v", want) || r.done() != nil {
+			t.Errorf("integers %s = %#v, want %#v", text, v, want)
+		}
+	}
+	r = &row{values: [][]byte{nil}}
+	if v := r.column(callback.RoomsTable, ints); v != nil || r.done() != nil {
+		t.Errorf("integers NULL = %#v, want nil", v)
+	}
+	for _, bad := range []string{`[1.5]`, `[9223372036854775808]`, `{"a":1}`} {
+		r = &row{values: [][]byte{[]byte(bad)}}
+		r.column(callback.RoomsTable, ints)
+		if err := r.done(); err == nil || !strings.Contains(err.Error(), "rooms.category") {
+			t.Errorf("integers %s: err = %v, want one naming rooms.category", bad, err)
+		}
 	}
 }
 

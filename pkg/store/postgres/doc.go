@@ -32,22 +32,26 @@
 //
 // # What to create
 //
-// A database in UTF8 encoding and a role that can log in. Open creates five tables, when they
+// A database in UTF8 encoding and a role that can log in. Open creates nine tables, when they
 // are missing, in the first existing schema of the connection's search_path (public unless the
 // URL's search_path or the role's setting says otherwise): roomhook_schema (the schema
-// version, 2), callback_events (the event archive, one row per delivered callback, raw body
+// version, 3), callback_events (the event archive, one row per delivered callback, raw body
 // verbatim as bytea, body_sha256 its SHA-256 in lowercase hex; unique key callback_events_key
-// on sdk_app_id, room_id, callback_command, event_time, body_sha256), and the room
-// projection: rooms (one row per SdkAppid + RoomId), room_members (one per member a room has
-// seen, state 'in' or 'left') and room_seats (one per seat index). Column names are snake_case
-// of Tencent's field names, the same as the SQLite store's; they are a contract users query
-// directly. Booleans are BOOLEAN, numbers BIGINT, times BIGINT as they arrive (RoomInfo times
-// in Unix seconds; event_time, received_at, updated_at and the other *_at columns in Unix
-// milliseconds), and schedule_invitee_list_account is JSONB holding a JSON array of strings.
-// Creation runs in one transaction under a transaction-level advisory lock, so cold starts
-// racing on a new database create the schema once.
+// on sdk_app_id, room_id, callback_command, event_time, body_sha256), and the projection, each
+// table as callback's descriptor has it, its key the primary key: rooms (one row per SdkAppid +
+// RoomId), room_members (one per member a room has seen, state 'in' or 'left'), room_seats
+// (one per seat index), room_admins (one per account a Live room's admin changes named),
+// room_metadata (one per key), battles (one per battle, under its from_room_id) and gifts (the
+// ledger: one row per delivered gift, under roomhook's delivery_id). Column names are
+// snake_case of Tencent's field names, the same as the SQLite store's; they are a contract
+// users query directly. Booleans are BOOLEAN, numbers BIGINT, times BIGINT as they arrive
+// (RoomInfo times in Unix seconds; event_time, received_at, updated_at and the other *_at
+// columns in Unix milliseconds), and lists JSONB holding a JSON array: of strings
+// (schedule_invitee_list_account, to_room_ids, to_accounts) or of integers (rooms.category,
+// battles.to_scores). Creation runs in one transaction under a transaction-level advisory
+// lock, so cold starts racing on a new database create the schema once.
 //
-// # Upgrading from schema version 1
+// # Upgrading from schema versions 1 and 2
 //
 // The first Open of this version on a database an earlier roomhook created migrates it in
 // place, in one transaction under the same lock (cold starts racing on it migrate it once;
@@ -65,13 +69,26 @@
 // again. Give the first start of the new version a longer timeout to migrate such a database.
 // Instances of the earlier version cannot write to version 2's archive: replace them all.
 //
+// A version-2 database is migrated to version 3 the same way, in one transaction under the
+// schema lock: callback_events is locked against writes (SHARE mode) until the commit, rooms
+// gains the Live columns and room_admins, room_metadata, battles and gifts are created; the
+// archived events of callback.V3Commands are put under the key this version gives them
+// (version 2 archived the battle stages, whose bodies have no RoomId, under an empty room_id:
+// they move to their from_room_id, so that a stage delivered again is still a duplicate);
+// every room whose archive holds one of them is refolded; each archived gift becomes a ledger
+// row with delivery_id "archive:" and its archive id; version 3 is recorded last. A
+// version-1 database goes through both steps in one transaction and is refolded once, at the
+// end. Version-2 instances still running keep saving after it (their statements name their
+// own columns), but write none of version 3's rows: replace them all.
+//
 // # Privileges
 //
 // At the first start the role needs CREATE on that schema (or create the tables once with a
 // role that has it, then start roomhook with a lesser one). Afterwards it needs only USAGE on
-// the schema and SELECT, INSERT and UPDATE on the five tables; the archive's id is an identity
-// column, so no sequence privilege is needed. The upgrade from schema version 1 needs the
-// tables' owner, as their creation did.
+// the schema and SELECT, INSERT and UPDATE on the nine tables; the archive's id is an identity
+// column, so no sequence privilege is needed. The upgrades from schema versions 1 and 2 need
+// the tables' owner and CREATE on the schema, as their creation did; a lesser role then needs
+// the privileges on the tables they created.
 //
 //	CREATE ROLE roomhook LOGIN PASSWORD '…';
 //	CREATE SCHEMA roomhook AUTHORIZATION roomhook;
@@ -109,11 +126,14 @@
 //
 // # Saves
 //
-// A Save is one transaction. A projected command first takes a transaction-level advisory
-// lock on its room (two 32-bit keys from a 64-bit hash of the app and room ids, apart from
-// the schema lock's 64-bit key), so that the saves of one room run one after another and each
-// sees the rows the previous one committed; saves of different rooms run side by side. The
-// lock is transaction-scoped, so it works behind a transaction-mode pooler too.
+// A Save is one transaction. A folded command (callback.Event.Folded: every projected command
+// but the gift) first takes a transaction-level advisory lock on its room (two 32-bit keys from
+// a 64-bit hash of the app and room ids, apart from the schema lock's 64-bit key), so that the
+// saves of one room run one after another and each sees the rows the previous one committed;
+// saves of different rooms run side by side. The lock is transaction-scoped, so it works behind
+// a transaction-mode pooler too. A gift folds nothing: its save archives the delivery and
+// inserts its ledger row (none when a replay of the same delivery finds it there) in one
+// transaction, without the lock.
 //
 // # Text
 //

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/roomhook/roomhook/pkg/callback"
 )
 
 // PoolSettings is what a store's pool and connections were configured with.
@@ -58,4 +60,40 @@ func SetMigrateHook(t *testing.T, f func(step string)) {
 	t.Helper()
 	migrateHook = f
 	t.Cleanup(func() { migrateHook = nil })
+}
+
+// OpenAtVersion opens a new schema the way Open creates one, but only up to version (the
+// schema an earlier roomhook created, to test the migration from it), and closes the store
+// when the test ends. version is below the current one; the schema must be empty.
+func OpenAtVersion(t *testing.T, rawURL string, version int64) *Store {
+	t.Helper()
+	if version >= schemaVersion {
+		t.Fatalf("OpenAtVersion(%d): the current version is %d, use Open", version, schemaVersion)
+	}
+	s, err := open(t.Context(), rawURL, Options{}, version)
+	if err != nil {
+		t.Fatalf("open at version %d: %v", version, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// SchemaVersion is the schema version this code creates.
+const SchemaVersion = schemaVersion
+
+// Archive inserts ev's archive row as Save would, without projecting it or taking any lock:
+// what a roomhook version that did not project ev's command left in the archive. It returns
+// the row's id, or 0 when the key was already archived.
+func Archive(t *testing.T, s *Store, ev *callback.Event) (id int64) {
+	t.Helper()
+	err := s.withConn(t.Context(), func(conn *pgconn.PgConn) error {
+		return query(t.Context(), conn, insertEventSQL+` RETURNING id`, eventParams(ev), nil, func(r *row) error {
+			id = r.int8()
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("archive %s: %v", ev.Command, err)
+	}
+	return id
 }

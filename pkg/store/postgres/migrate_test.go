@@ -120,14 +120,14 @@ func TestMigrationFromV1(t *testing.T) {
 		t.FailNow()
 	}
 	s := stores[0]
-	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
-		t.Errorf("roomhook_schema holds %v, want [2]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != postgres.SchemaVersion {
+		t.Errorf("roomhook_schema holds %v, want [%d]", got, postgres.SchemaVersion)
 	}
 
 	// The shape is a new store's.
 	freshSchemaName, fresh := freshSchema(t)
 	open(t, fresh)
-	for _, table := range []string{"roomhook_schema", "callback_events", "rooms", "room_members", "room_seats"} {
+	for _, table := range append([]string{"roomhook_schema", "callback_events"}, tableNames()...) {
 		if got, want := columns(t, schema, table), columns(t, freshSchemaName, table); got != want {
 			t.Errorf("columns of the migrated %s:\n got %s\nwant %s (a new store's)", table, got, want)
 		}
@@ -239,8 +239,8 @@ func TestMigrationFromV1(t *testing.T) {
 
 	// Opening again is a no-op.
 	s2 := open(t, u)
-	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
-		t.Errorf("roomhook_schema holds %v after another open, want [2]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != postgres.SchemaVersion {
+		t.Errorf("roomhook_schema holds %v after another open, want [%d]", got, postgres.SchemaVersion)
 	}
 	if _, err := callback.ReadRoom(t.Context(), s2, v1App, "v1-room-b"); err != nil {
 		t.Error(err)
@@ -271,8 +271,8 @@ func TestMigrationFailureKeepsV1(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkFold(t, open(t, u))
-		if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
-			t.Errorf("roomhook_schema holds %v after the retry, want [2]", got)
+		if got := versions(t, schema); len(got) != 1 || got[0] != postgres.SchemaVersion {
+			t.Errorf("roomhook_schema holds %v after the retry, want [%d]", got, postgres.SchemaVersion)
 		}
 	})
 

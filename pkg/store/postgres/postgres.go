@@ -89,6 +89,12 @@ type Store struct {
 // something, and to context.DeadlineExceeded or context.Canceled when the context ended, but
 // never to pgconn's connect or parse errors, which carry the configuration.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	return open(ctx, rawURL, opts, schemaVersion)
+}
+
+// open is Open, bringing the schema to version target (schemaVersion; tests build an older
+// schema with a smaller one).
+func open(ctx context.Context, rawURL string, opts Options, target int64) (*Store, error) {
 	connString, err := normaliseScheme(rawURL)
 	if err != nil {
 		return nil, err
@@ -124,7 +130,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		secrets:      secrets,
 		saveAttempts: poolCfg.maxConns + 1,
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, target); err != nil {
 		s.pool.close()
 		return nil, err
 	}

@@ -202,8 +202,8 @@ func TestConcurrentNewerAndOlder(t *testing.T) {
 func TestSchemaVersion(t *testing.T) {
 	schema, u := freshSchema(t)
 	open(t, u)
-	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
-		t.Errorf("roomhook_schema holds %v, want [2]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != postgres.SchemaVersion {
+		t.Errorf("roomhook_schema holds %v, want [%d]", got, postgres.SchemaVersion)
 	}
 }
 
@@ -234,6 +234,7 @@ func TestColumns(t *testing.T) {
 	}
 	types := map[callback.ColumnKind]string{
 		callback.KindText: "text", callback.KindInt: "bigint", callback.KindBool: "boolean", callback.KindList: "jsonb",
+		callback.KindInts: "jsonb",
 	}
 	wantKeys := []string{
 		"callback_events PRIMARY KEY id",
@@ -436,8 +437,8 @@ func TestReopenKeepsData(t *testing.T) {
 	if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
 		t.Errorf("Room after reopen: %v", err)
 	}
-	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
-		t.Errorf("roomhook_schema holds %v after reopen, want [2]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != postgres.SchemaVersion {
+		t.Errorf("roomhook_schema holds %v after reopen, want [%d]", got, postgres.SchemaVersion)
 	}
 }
 
@@ -448,26 +449,26 @@ func TestConcurrentColdStarts(t *testing.T) {
 	storetest.OpenTogether(t, 8, func() (*postgres.Store, error) {
 		return postgres.Open(t.Context(), u, postgres.Options{})
 	})
-	if got := versions(t, schema); len(got) != 1 || got[0] != 2 {
-		t.Errorf("roomhook_schema holds %v, want [2]", got)
+	if got := versions(t, schema); len(got) != 1 || got[0] != postgres.SchemaVersion {
+		t.Errorf("roomhook_schema holds %v, want [%d]", got, postgres.SchemaVersion)
 	}
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
 	schema, u := freshSchema(t)
 	open(t, u)
-	if _, err := admin(t).Exec(t.Context(), `UPDATE `+schema+`.roomhook_schema SET version = 3`); err != nil {
+	if _, err := admin(t).Exec(t.Context(), `UPDATE `+schema+`.roomhook_schema SET version = 4`); err != nil {
 		t.Fatal(err)
 	}
 	s, err := postgres.Open(t.Context(), u, postgres.Options{})
 	if err == nil {
 		s.Close()
-		t.Fatal("Open of a version 3 schema succeeded, want an error")
+		t.Fatal("Open of a version 4 schema succeeded, want an error")
 	}
 	if !errors.Is(err, postgres.ErrSchemaTooNew) {
 		t.Errorf("err = %v, want ErrSchemaTooNew", err)
 	}
-	if !strings.Contains(err.Error(), "version 3") {
+	if !strings.Contains(err.Error(), "version 4") || !strings.Contains(err.Error(), "up to 3") {
 		t.Errorf("err = %q, want it to name the version found", err)
 	}
 }

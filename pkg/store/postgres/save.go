@@ -24,14 +24,17 @@ const lockRoomSQL = `SELECT pg_advisory_xact_lock($1, $2)`
 // Save archives ev and, for a projected command (ev.Payload set), brings the room's rows up to
 // date with callback.Project, in one transaction; see callback.Store for the outcomes.
 //
-// A projected event first takes its room's advisory lock (roomLock), so that the saves of one
-// room run one after the other; it takes it before the archive insert, so that no save waits
-// for a room while holding an archive key another save of the room waits for. Under PostgreSQL's READ COMMITTED isolation every statement after the lock sees
-// what the previous holder committed, which is what the projection needs; a second delivery of
-// the same event waits for the lock (or, for a command not projected, which takes no lock, on
-// the unique key) until the first commits, and then inserts nothing: concurrent duplicates are
-// stored exactly once. A transaction whose connection broke (the server restarted or dropped
-// it) is run again on another connection while ctx allows.
+// A folded event (ev.Folded: every projected command but the gift) first takes its room's
+// advisory lock (roomLock), so that the saves of one room run one after the other; it takes it
+// before the archive insert, so that no save waits for a room while holding an archive key
+// another save of the room waits for. A gift folds nothing: its save archives the delivery and
+// inserts its ledger row (callback.Project), in one transaction, without the lock.
+// Under PostgreSQL's READ COMMITTED isolation every statement after the lock sees what the
+// previous holder committed, which is what the projection needs; a second delivery of the same
+// event waits for the lock (or, for a command that takes no lock, on the unique key) until the
+// first commits, and then inserts nothing: concurrent duplicates are stored exactly once. A
+// transaction whose connection broke (the server restarted or dropped it) is run again on
+// another connection while ctx allows.
 //
 // ev.Check must pass: the archive key and the payload must describe the same event. A mismatch
 // is a bug in the caller and returns an error without writing anything. PostgreSQL text holds
@@ -99,8 +102,8 @@ type stepError struct {
 func (e *stepError) Error() string { return e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
 
-// save runs one attempt of Save: one transaction that takes the room's lock when ev has a
-// payload, archives event (eventParams of ev) and projects ev. broken reports that it failed
+// save runs one attempt of Save: one transaction that takes the room's lock when ev is
+// folded, archives event (eventParams of ev) and projects ev. broken reports that it failed
 // because its connection broke (the connection is closed now, or nothing reached the server),
 // not because the server refused something or the context ended.
 func (s *Store) save(ctx context.Context, ev *callback.Event, event *params) (outcome callback.Outcome, broken bool, err error) {
@@ -121,7 +124,7 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, event *params) (ou
 	defer rollback(ctx, conn) // a no-op after commit, or when the batch failed to begin
 	open := &batch{}
 	open.add("", "begin", nil, nil, nil, nil)
-	if ev.Payload != nil {
+	if ev.Folded() {
 		classID, objID := roomLock(ev.SdkAppID, ev.RoomID)
 		lock := &params{}
 		lock.int4(classID)

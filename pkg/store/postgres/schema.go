@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,8 +18,9 @@ import (
 // schemaVersion is the version of the tables below. A change to them adds a migration step
 // from the previous version and bumps this number; never edit a released schema in place.
 // Version 2 keys the archive by the body's SHA-256 as well, and adds the room lifecycle:
-// rooms' last four columns, room_members and room_seats.
-const schemaVersion = 2
+// rooms' member and destroy columns, room_members and room_seats. Version 3 adds the Live
+// family: rooms' Live columns, room_admins, room_metadata, battles and the gifts ledger.
+const schemaVersion = 3
 
 // schemaLockKey is the transaction-level advisory lock that serialises schema creation across
 // cold starts racing on a new database: "roomhook" in ASCII. It is held only while the schema
@@ -26,7 +29,7 @@ const schemaLockKey int64 = 0x726f6f6d686f6f6b
 
 // schemaV1 creates the tables of version 1 exactly as version 1 did, with the table and column
 // names of the SQLite store: they are a contract users query directly. A new database gets
-// them and then every later step (migrateV2), so that a new schema and a migrated one are the
+// them and then every later step (migrateV2, migrateV3), so that a new schema and a migrated one are the
 // same by construction.
 //
 // callback_events.event_time is NULL when the callback had no EventTime. NULLs are distinct in
@@ -88,12 +91,21 @@ var schemaV1 = []string{
 // schema's creation and migration just before it runs.
 var migrateHook func(step string)
 
-// migrate brings the schema to schemaVersion in one transaction. The common case, a schema
-// already at this version, takes no lock. Creating or migrating it takes schemaLockKey first
-// and reads the version again under it, so that cold starts racing on a new or an older
-// database create or migrate it once; PostgreSQL's DDL is transactional, so a failure (or the
-// context ending) leaves the database as it was.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate brings the schema to version target (schemaVersion, or an older one in tests) in one
+// transaction. The common case, a schema already at that version, takes no lock. Creating or
+// migrating it takes schemaLockKey first and reads the version again under it, so that cold
+// starts racing on a new or an older database create or migrate it once; PostgreSQL's DDL is
+// transactional, so a failure (or the context ending) leaves the database as it was.
+//
+// The steps: a new database gets version 1's tables (schemaV1), then each later version's
+// step, so that a new schema and a migrated one are the same by construction: migrateV2 and
+// migrateV3 change the tables; then a migrated store's rooms are refolded once, with the
+// current projection (refold: the rooms whose archive holds events the store's version did not
+// fold), after the events version 2 archived under another key are moved to this version's
+// (rekeyArchive), the gift ledger is made from the archived gifts (buildGiftLedger), and the
+// version is recorded last. Refolding once at the end, rather than after each step, is what lets a
+// version-1 store become version 3 in one go: the projection writes version 3's tables.
+func (s *Store) migrate(ctx context.Context, target int64) error {
 	pc, err := s.pool.acquire(ctx)
 	if err != nil {
 		return wrapError(s.secrets, err, "postgres: cannot connect to the database")
@@ -131,7 +143,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if version != schemaVersion {
+	if version != target {
 		lock := &params{}
 		lock.int8(schemaLockKey)
 		if _, err := exec(ctx, conn, `SELECT pg_advisory_xact_lock($1)`, lock); err != nil {
@@ -143,13 +155,16 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	if version > target { // only a test's older target: schemaVersion is refused above
+		return fmt.Errorf("postgres: the schema is at version %d, past %d", version, target)
+	}
 	fresh := version == 0
 	stepErr := func(err error) error {
 		if fresh {
 			return wrapError(s.secrets, err, fmt.Sprintf("postgres: create the schema in %q", *schema))
 		}
 		return wrapError(s.secrets, err, fmt.Sprintf("postgres: migrate the schema in %q from version %d to %d",
-			*schema, version, schemaVersion))
+			*schema, version, target))
 	}
 	if version == 0 {
 		for _, stmt := range schemaV1 {
@@ -163,13 +178,42 @@ func (s *Store) migrate(ctx context.Context) error {
 			return stepErr(err)
 		}
 	}
-	if version < 2 {
+	if version < 2 && target >= 2 {
 		if err := migrateV2(ctx, conn); err != nil {
 			return stepErr(err)
 		}
 	}
+	if version < 3 && target >= 3 {
+		if err := migrateV3(ctx, conn); err != nil {
+			return stepErr(err)
+		}
+	}
+	if version < target {
+		// A new schema has no archive: nothing to refold, no gift to enter in the ledger. An
+		// older target (tests) stops before the projection, which writes version 3's tables.
+		if !fresh && target == schemaVersion {
+			if version < 3 {
+				if err := rekeyArchive(ctx, conn, callback.V3Commands()); err != nil {
+					return stepErr(err)
+				}
+			}
+			if err := refold(ctx, conn, refoldCommands(version)); err != nil {
+				return stepErr(err)
+			}
+			if version < 3 {
+				if err := buildGiftLedger(ctx, conn); err != nil {
+					return stepErr(err)
+				}
+			}
+		}
+		v := &params{}
+		v.int4(int32(target))
+		if err := step(ctx, conn, fmt.Sprintf("record version %d", target), `UPDATE roomhook_schema SET version = $1`, v); err != nil {
+			return stepErr(err)
+		}
+	}
 	if err := commit(ctx, conn); err != nil {
-		if version == schemaVersion {
+		if version == target {
 			return wrapError(s.secrets, err, "postgres: read the schema")
 		}
 		return stepErr(err)
@@ -236,13 +280,15 @@ const v1RoomColumns = 24
 //   - callback_events gains body_sha256, the SHA-256 of raw_body in lowercase hex, computed
 //     for every row already archived, so that an event archived by version 1 is still a
 //     duplicate when it is delivered again; the unique key becomes eventsKeyColumns;
-//   - rooms gains the columns callback.RoomsTable has after version 1's;
-//   - room_members and room_seats are created from callback's descriptors;
-//   - the rooms whose archive holds projected events are refolded (refold).
+//   - rooms gains the columns version 2 added (callback.RoomsTable's after version 1's, up to
+//     callback.RoomsV2Columns);
+//   - room_members and room_seats are created from callback's descriptors.
 //
 // Archive row ids and every other archive value stay as they are. Version 1's unique key is found in
 // pg_constraint by its columns rather than by the name PostgreSQL generated for it, and
-// dropped before the rows are filled, so that the update does not maintain its index.
+// dropped before the rows are filled, so that the update does not maintain its index. The
+// rooms whose archive holds events version 1 archived without projecting them are refolded
+// at the end of the migration (refoldCommands), once every later step has run.
 func migrateV2(ctx context.Context, conn *pgconn.PgConn) error {
 	if err := step(ctx, conn, "add body_sha256", `ALTER TABLE callback_events ADD COLUMN body_sha256 TEXT NULL`, nil); err != nil {
 		return err
@@ -273,36 +319,153 @@ func migrateV2(ctx context.Context, conn *pgconn.PgConn) error {
 		ADD CONSTRAINT `+eventsKey+` UNIQUE (`+eventsKeyColumns+`)`, nil); err != nil {
 		return err
 	}
-	var add []string
-	for _, c := range callback.RoomsTable.Columns[v1RoomColumns:] {
-		add = append(add, "ADD COLUMN "+columnDDL(callback.RoomsTable, c))
-	}
-	if err := step(ctx, conn, "add the rooms columns", `ALTER TABLE rooms `+strings.Join(add, ", "), nil); err != nil {
+	if err := addRoomsColumns(ctx, conn, "add the rooms columns",
+		callback.RoomsTable.Columns[v1RoomColumns:callback.RoomsV2Columns]); err != nil {
 		return err
 	}
-	for _, t := range []*callback.Table{callback.MembersTable, callback.SeatsTable} {
+	return createTables(ctx, conn, callback.MembersTable, callback.SeatsTable)
+}
+
+// migrateV3 is the step from version 2 to 3, inside migrate's transaction: rooms gains the
+// Live columns (callback.RoomsTable's after callback.RoomsV2Columns), and room_admins,
+// room_metadata, battles and gifts are created from callback's descriptors. It first locks
+// callback_events against writes (SHARE: reads go on) until the commit, so that a version-2
+// instance still running cannot archive an event between the refold's and the ledger's reads
+// of the archive and this version's first saves: its save waits, and lands after the
+// migration. It takes that lock before it alters rooms, in the order saves take theirs (the
+// archive first, then the rows), so that no save holds one while it waits for the other.
+func migrateV3(ctx context.Context, conn *pgconn.PgConn) error {
+	if err := step(ctx, conn, "lock the archive", `LOCK TABLE callback_events IN SHARE MODE`, nil); err != nil {
+		return err
+	}
+	if err := addRoomsColumns(ctx, conn, "add the Live rooms columns",
+		callback.RoomsTable.Columns[callback.RoomsV2Columns:]); err != nil {
+		return err
+	}
+	return createTables(ctx, conn, callback.AdminsTable, callback.MetadataTable, callback.BattlesTable, callback.GiftsTable)
+}
+
+// addRoomsColumns adds cols, columns of callback.RoomsTable, to rooms in one statement.
+func addRoomsColumns(ctx context.Context, conn *pgconn.PgConn, name string, cols []callback.Column) error {
+	add := make([]string, 0, len(cols))
+	for _, c := range cols {
+		add = append(add, "ADD COLUMN "+columnDDL(callback.RoomsTable, c))
+	}
+	return step(ctx, conn, name, `ALTER TABLE rooms `+strings.Join(add, ", "), nil)
+}
+
+// createTables creates each of tables from its descriptor.
+func createTables(ctx context.Context, conn *pgconn.PgConn, tables ...*callback.Table) error {
+	for _, t := range tables {
 		if err := step(ctx, conn, "create "+t.Name, createTableDDL(t), nil); err != nil {
 			return err
 		}
 	}
-	if err := refold(ctx, conn); err != nil {
-		return err
-	}
-	v := &params{}
-	v.int4(2)
-	return step(ctx, conn, "record version 2", `UPDATE roomhook_schema SET version = $1`, v)
+	return nil
 }
 
-// refold brings the rows of every room whose archive holds projected events up to the fold of
-// those events (callback.Refold), inside the migration's transaction: version 1 projected only
-// the creates and archived the rest raw (updates, destroys, members, seats). No save runs
-// meanwhile, so no room lock is needed: a version-2 instance saves only once it found version
-// 2, which it reads under the schema lock this transaction holds, and the ALTER TABLEs above
-// hold callback_events and rooms exclusively until the commit. A failure leaves version 1 as
-// it was. On a new schema there is no room to refold.
-func refold(ctx context.Context, conn *pgconn.PgConn) error {
+// rekeyBatch is how many archive rows rekeyArchive moves in one round trip.
+const rekeyBatch = 500
+
+// rekeyArchive puts each archived event of commands under the archive key this version gives
+// it: the room_id and event_time of its payload (callback.Payload.Key). Version 2 archived the
+// commands it did not project under their envelope's key (callback.ParseEnvelope), and a
+// battle's body names its room only in FromRoomId or FromRoomInfo, which the envelope does not
+// read: every battle stage version 2 archived has an empty room_id. Moved to the battle's
+// from_room_id, the stages are found by the refold of that room, and a stage delivered again is
+// a duplicate. Only room_id and event_time change; a body that does not parse as its command
+// stays where it is, and so does a row whose new key is archived already (none is, unless the
+// same event was archived twice).
+func rekeyArchive(ctx context.Context, conn *pgconn.PgConn, commands []string) error {
+	if migrateHook != nil {
+		migrateHook("rekey the archive")
+	}
+	type move struct {
+		id, eventTime int64
+		room          string
+	}
+	var moves []move
+	p := &params{}
+	in := make([]string, 0, len(commands))
+	for _, c := range commands {
+		p.text(c)
+		in = append(in, placeholder(len(p.values)))
+	}
+	if err := query(ctx, conn, `SELECT id, callback_command, room_id, event_time, raw_body FROM callback_events
+		WHERE callback_command IN (`+strings.Join(in, ", ")+`) ORDER BY id`, p,
+		[]int16{formatText, formatText, formatText, formatText, formatBinary}, func(r *row) error {
+			id, command, room, at := r.int8(), r.text(), r.text(), r.int8Ptr()
+			raw, _ := r.value() // valid during this call only
+			pl, err := callback.ParsePayload(command, raw)
+			if err != nil || pl == nil {
+				return nil
+			}
+			if newRoom, t := pl.Key(); t != 0 && (newRoom != room || at == nil || *at != t) {
+				moves = append(moves, move{id, t, newRoom})
+			}
+			return nil
+		}); err != nil {
+		return fmt.Errorf("read the archived events to rekey: %w", err)
+	}
+	for len(moves) > 0 {
+		n := min(len(moves), rekeyBatch)
+		b := &batch{}
+		for _, m := range moves[:n] {
+			p := &params{}
+			p.int8(m.id)
+			p.text(m.room)
+			p.int8(m.eventTime)
+			b.add(": rekey an archived event", `UPDATE callback_events e SET room_id = $2, event_time = $3
+				WHERE e.id = $1 AND NOT EXISTS (SELECT 1 FROM callback_events o
+					WHERE o.sdk_app_id = e.sdk_app_id AND o.room_id = $2 AND o.callback_command = e.callback_command
+					AND o.event_time = $3 AND o.body_sha256 = e.body_sha256)`, p, nil, nil, nil)
+		}
+		if err := b.run(ctx, conn); err != nil {
+			var se *stepError
+			if errors.As(err, &se) {
+				err = se.err
+			}
+			return fmt.Errorf("rekey the archived events: %w", err)
+		}
+		moves = moves[n:]
+	}
+	return nil
+}
+
+// refoldCommands returns the commands whose archived events make a room of a store at version
+// from need refolding: those whose rows from's projection did not write. Version 1 projected
+// only the creates (the v2 step's selection: every folded command), version 2 none of
+// callback.V3Commands' version 3 rows (admins, metadata, battles, the Live room columns). The
+// selection of a store more than one version behind is the union of its steps'.
+func refoldCommands(from int64) []string {
+	var commands []string
+	if from < 2 {
+		commands = callback.FoldedCommands()
+	}
+	if from < 3 {
+		for _, c := range callback.V3Commands() {
+			if !slices.Contains(commands, c) {
+				commands = append(commands, c)
+			}
+		}
+	}
+	return commands
+}
+
+// refold brings the rows of every room whose archive holds events of commands up to the fold
+// of all its events (callback.Refold, which folds every folded command), inside the
+// migration's transaction: the store's earlier version archived them without writing all
+// their rows (version 1 projected only the creates, version 2 had no admins, metadata,
+// battles or Live room columns). No save runs meanwhile, so no room lock is needed: a save of
+// this version runs only once it found this version, which it reads under the schema lock this
+// transaction holds, and the ALTER TABLEs before hold rooms exclusively (and callback_events
+// against writes) until the commit. A failure leaves the store at its version as it was.
+func refold(ctx context.Context, conn *pgconn.PgConn, commands []string) error {
 	if migrateHook != nil {
 		migrateHook("refold the rooms")
+	}
+	if len(commands) == 0 {
+		return nil
 	}
 	type room struct {
 		app int64
@@ -310,8 +473,8 @@ func refold(ctx context.Context, conn *pgconn.PgConn) error {
 	}
 	var rooms []room
 	p := &params{}
-	in := make([]string, 0, len(callback.ProjectedCommands()))
-	for _, c := range callback.ProjectedCommands() {
+	in := make([]string, 0, len(commands))
+	for _, c := range commands {
 		p.text(c)
 		in = append(in, placeholder(len(p.values)))
 	}
@@ -339,18 +502,73 @@ func refold(ctx context.Context, conn *pgconn.PgConn) error {
 	return nil
 }
 
+// ledgerBatch is how many ledger rows buildGiftLedger sends in one round trip.
+const ledgerBatch = 500
+
+// buildGiftLedger enters every gift the archive holds (callback.CommandLiveGift, archived raw
+// before version 3) in the ledger, inside the migration's transaction: its row is
+// callback.GiftRowOfArchive's under delivery id "archive:" and the archive row's id, received_at
+// the archive's. A body that does not parse as a gift of its room is left out (it stays in the
+// archive), as the handler refuses it now. A row whose key is already in the ledger is left as
+// it is, so that running it again inserts nothing.
+func buildGiftLedger(ctx context.Context, conn *pgconn.PgConn) error {
+	if migrateHook != nil {
+		migrateHook("build the gift ledger")
+	}
+	var rows []callback.Row
+	p := &params{}
+	p.text(callback.CommandLiveGift)
+	if err := query(ctx, conn, `SELECT id, sdk_app_id, room_id, received_at, raw_body FROM callback_events
+		WHERE callback_command = $1 ORDER BY id`, p,
+		[]int16{formatText, formatText, formatText, formatText, formatBinary}, func(r *row) error {
+			id, app, room, receivedAt := r.int8(), r.int8(), r.text(), r.int8()
+			v, _ := r.value() // raw_body, valid during this call only
+			row, ok := callback.GiftRowOfArchive(app, room, "archive:"+strconv.FormatInt(id, 10), receivedAt, v)
+			if ok {
+				rows = append(rows, row)
+			}
+			return nil
+		}); err != nil {
+		return fmt.Errorf("read the archived gifts: %w", err)
+	}
+	insert := statementsOf(callback.GiftsTable).Insert + ` ON CONFLICT DO NOTHING`
+	for len(rows) > 0 {
+		n := min(len(rows), ledgerBatch)
+		b := &batch{}
+		for _, row := range rows[:n] {
+			p := &params{}
+			for i, c := range callback.GiftsTable.Columns {
+				if err := p.value(callback.GiftsTable, c, row[i]); err != nil {
+					return fmt.Errorf("enter an archived gift in the ledger: %w", err)
+				}
+			}
+			b.add(": enter the archived gifts in the ledger", insert, p, nil, nil, nil)
+		}
+		if err := b.run(ctx, conn); err != nil {
+			var se *stepError
+			if errors.As(err, &se) {
+				err = se.err
+			}
+			return fmt.Errorf("enter the archived gifts in the ledger: %w", err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
 // sqlTypes are the column types of each kind of value, PostgreSQL's choices in version 1.
 var sqlTypes = map[callback.ColumnKind]string{
 	callback.KindText: "TEXT",
 	callback.KindInt:  "BIGINT",
 	callback.KindBool: "BOOLEAN",
 	callback.KindList: "JSONB", // a JSON array of strings
+	callback.KindInts: "JSONB", // a JSON array of integers (version 3)
 }
 
 // columnDDL is the definition of column c of table t.
 func columnDDL(t *callback.Table, c callback.Column) string {
 	extra := ""
-	if c.Kind == callback.KindList {
+	if c.Kind == callback.KindList || c.Kind == callback.KindInts {
 		extra = "jsonb_typeof(" + c.Name + ") = 'array'"
 	}
 	return c.Name + " " + sqlTypes[c.Kind] + sqltext.Constraints(c, false, extra)

@@ -237,7 +237,8 @@ func scanRow(t *callback.Table, r *row) callback.Row {
 }
 
 // column reads the next column as a value of c's kind: nil for NULL, a string, an int64, a
-// bool or a []string. A NULL in a column that is not nullable is a problem.
+// bool, a []string or a []int64 (lists read as JSONB's text, sqltext.Dollar). A NULL in a
+// column that is not nullable is a problem.
 func (r *row) column(t *callback.Table, c callback.Column) any {
 	v, ok := r.value()
 	if !ok {
@@ -266,13 +267,20 @@ func (r *row) column(t *callback.Table, c callback.Column) any {
 			list = []string{} // a stored [] is an empty list, not an absent one
 		}
 		return list
+	case callback.KindInts:
+		list, err := sqlrows.UnmarshalInts(string(v)) // a stored [] is an empty list, not nil
+		if err != nil {
+			r.fail(t.Name + "." + c.Name + " is " + err.Error())
+			return nil
+		}
+		return list
 	}
 	r.fail(t.Name + "." + c.Name + ": unknown kind")
 	return nil
 }
 
-// value adds v as the parameter of column c of t, typed by c's kind: nil is NULL, a list is
-// JSON text typed jsonb.
+// value adds v as the parameter of column c of t, typed by c's kind: nil is NULL, a list (of
+// strings or of integers) is JSON text typed jsonb.
 func (p *params) value(t *callback.Table, c callback.Column, v any) error {
 	misfit := func() error {
 		return fmt.Errorf("%s.%s: a value of type %T does not fit", t.Name, c.Name, v)
@@ -313,6 +321,13 @@ func (p *params) value(t *callback.Table, c callback.Column, v any) error {
 			return fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
 		}
 		p.jsonbPtr(&s)
+	case callback.KindInts:
+		list, ok := v.([]int64)
+		if !ok {
+			return misfit()
+		}
+		s := sqlrows.MarshalInts(list)
+		p.jsonbPtr(&s)
 	default:
 		return misfit()
 	}
@@ -325,6 +340,7 @@ var kindOIDs = map[callback.ColumnKind]uint32{
 	callback.KindInt:  oidInt8,
 	callback.KindBool: oidBool,
 	callback.KindList: oidJSONB,
+	callback.KindInts: oidJSONB,
 }
 
 // tableStatements holds the statements of callback.Tables, built at start and only read after.

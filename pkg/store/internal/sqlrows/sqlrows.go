@@ -91,15 +91,14 @@ func MarshalInts(list []int64) string {
 // UnmarshalInts reads a KindInts column's JSON text back; a stored "[]" is an empty list, not
 // an absent one. Every element must be an integer that fits in 64 bits.
 func UnmarshalInts(s string) ([]int64, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var raw []json.Number
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("not a JSON array of integers: %w", err)
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(s), &raw); err != nil || raw == nil {
+		return nil, fmt.Errorf("not a JSON array of integers: %q", s)
 	}
 	list := make([]int64, len(raw))
 	for i, n := range raw {
-		v, err := strconv.ParseInt(n.String(), 10, 64)
+		// ParseInt takes only digits and a sign: a quoted number, a fraction or null is refused.
+		v, err := strconv.ParseInt(string(n), 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("not a JSON array of integers: element %d is %s", i, n)
 		}
