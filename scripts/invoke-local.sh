@@ -16,8 +16,10 @@
 # The bundled samples tell two rooms' stories with every command roomhook
 # projects: a Room-family room (create, update in both spellings, members
 # entering and leaving, a seat change, destroy) and a live room (*-live-*: Live
-# create, update, viewers online and offline, a seat change, an owner change,
-# destroy): functions/lambda/events/functionurl-*.json,
+# create, the app-wide room-count threshold, update, admins added and removed,
+# metadata set and deleted, viewers online and offline, a battle created,
+# started and ended, a seat change, a gift, an owner change, destroy):
+# functions/lambda/events/functionurl-*.json,
 # functions/scf/events/functionurl-*.json and
 # functions/web/events/callback-*.json; the other Lambda and SCF samples are
 # the create in each event shape. Sent in EventTime order to one store they

@@ -143,6 +143,18 @@ func withoutApp(rows samples.Rows) samples.Rows {
 	for _, s := range rows.Seats {
 		s.SdkAppID = 0
 	}
+	for _, a := range rows.Admins {
+		a.SdkAppID = 0
+	}
+	for _, m := range rows.Metadata {
+		m.SdkAppID = 0
+	}
+	for _, b := range rows.Battles {
+		b.SdkAppID = 0
+	}
+	for _, g := range rows.Gifts {
+		g.SdkAppID = 0
+	}
 	return rows
 }
 

@@ -103,8 +103,12 @@ func openStore(t *testing.T) (*sqlite.Store, string) {
 	return st, path
 }
 
-// rowCounts counts the rows of the tables docs/tables.md names, straight from the file.
-type rowCounts struct{ rooms, events, members, seats int }
+// rowCounts counts the rows of the tables docs/tables.md names, straight from the file: the
+// archive and every table of the projection.
+type rowCounts struct {
+	events int
+	samples.Counts
+}
 
 func countRows(t *testing.T, path string) rowCounts {
 	t.Helper()
@@ -114,7 +118,9 @@ func countRows(t *testing.T, path string) rowCounts {
 	}
 	defer db.Close()
 	var n rowCounts
-	for table, dst := range map[string]*int{"rooms": &n.rooms, "callback_events": &n.events, "room_members": &n.members, "room_seats": &n.seats} {
+	for table, dst := range map[string]*int{"callback_events": &n.events, callback.RoomsTable.Name: &n.Rooms,
+		callback.MembersTable.Name: &n.Members, callback.SeatsTable.Name: &n.Seats, callback.AdminsTable.Name: &n.Admins,
+		callback.MetadataTable.Name: &n.Metadata, callback.BattlesTable.Name: &n.Battles, callback.GiftsTable.Name: &n.Gifts} {
 		if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(dst); err != nil {
 			t.Fatal(err)
 		}
@@ -124,15 +130,15 @@ func countRows(t *testing.T, path string) rowCounts {
 
 // alone is what one accepted delivery of g's callback leaves in an empty store.
 func alone(g golden) rowCounts {
-	s := g.sample()
-	return rowCounts{rooms: s.Rooms, events: 1, members: s.Members, seats: s.Seats}
+	return rowCounts{events: 1, Counts: g.sample().Counts}
 }
 
 // TestRoundTrip sends every golden event through the adapter and a real handler on a real
-// SQLite store, twice (the second is a duplicate delivery): both are answered 200 with the
-// exact success packet in the caller's response shape, one archive row remains, and the rows
-// the callback projects into. Then the whole story, every golden into one store in reverse,
-// leaves the stories' rows: the Room room's and the Live room's.
+// SQLite store, twice (the second is a duplicate delivery, but of the gift, which has no
+// EventTime: each delivery of it is kept): both are answered 200 with the exact success packet
+// in the caller's response shape, one archive row remains, and the rows the callback projects
+// into. Then the whole story, every golden into one store in reverse, leaves the stories' rows:
+// the Room room's and the Live room's.
 func TestRoundTrip(t *testing.T) {
 	files := loadGoldens(t)
 	for _, g := range files {
@@ -167,15 +173,20 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(evs) != 1 {
-				t.Fatalf("%d archive rows, want 1", len(evs))
+			want := alone(g.golden)
+			if s.EveryDelivery() { // the gift: two deliveries, two archive rows, two ledger rows
+				want.events, want.Gifts = 2, 2*want.Gifts
 			}
-			ev := evs[0]
-			if ev.RequestID != lambdaReqID+"0" || ev.ClientIP != "203.0.113.7" || ev.OptPlatform != "RESTAPI" ||
-				ev.Command != s.Command || string(ev.Raw) != s.Body || ev.EventTime != s.EventTime || ev.RoomID != s.Room() {
-				t.Errorf("archive row = %+v", ev)
+			if len(evs) != want.events {
+				t.Fatalf("%d archive rows, want %d", len(evs), want.events)
 			}
-			if got, want := countRows(t, path), alone(g.golden); got != want {
+			for i, ev := range evs {
+				if ev.RequestID != lambdaReqID+strconv.Itoa(i) || ev.ClientIP != "203.0.113.7" || ev.OptPlatform != "RESTAPI" ||
+					ev.Command != s.Command || string(ev.Raw) != s.Body || ev.EventTime != s.EventTime || ev.RoomID != s.Room() {
+					t.Errorf("archive row = %+v", ev)
+				}
+			}
+			if got := countRows(t, path); got != want {
 				t.Errorf("rows %+v, want %+v", got, want)
 			}
 		})
@@ -253,10 +264,15 @@ func withBody(f func(body string) string) mutation {
 	return func(m mutable, s samples.Sample) bool { m.setBody([]byte(f(s.Body))); return true }
 }
 
-// withRoomIDTwice is s's body with extra, another spelling of RoomId, right after its RoomId.
-func withRoomIDTwice(s samples.Sample, extra string) string {
+// withRoomIDTwice is s's body with extra, another spelling of RoomId, right after its RoomId;
+// false when the body has no RoomId of its room (the threshold has none, a battle's create
+// names its room FromRoomId).
+func withRoomIDTwice(s samples.Sample, extra string) (string, bool) {
 	id := `"RoomId":` + strconv.Quote(s.Room())
-	return mustReplace(s.Body, id, id+","+extra)
+	if s.Room() == "" || !strings.Contains(s.Body, id) {
+		return "", false
+	}
+	return mustReplace(s.Body, id, id+","+extra), true
 }
 
 // mustReplace replaces the first old in s, and panics when s has none: a mutation that changes
@@ -316,9 +332,13 @@ func TestMutations(t *testing.T) {
 		}},
 		{name: "base64 body that is not UTF-8", mutate: func(m mutable, s samples.Sample) bool {
 			m["isBase64Encoded"] = true
-			// Every body of both stories has a RoomId (Live's member states and seat change have
-			// no Operator_Account).
-			m.setBody([]byte(mustReplace(s.Body, `"RoomId":"`, "\"RoomId\":\"\xff")))
+			// In the RoomId, or in the CallbackCommand of a body without one (the threshold, a
+			// battle's create); Live's member states and seat change have no Operator_Account.
+			field := `"RoomId":"`
+			if !strings.Contains(s.Body, field) {
+				field = `"CallbackCommand":"`
+			}
+			m.setBody([]byte(mustReplace(s.Body, field, field+"\xff")))
 			return true
 		}, wantStatus: 400, wantCode: 40002},
 		{name: "base64 body of an array", mutate: func(m mutable, s samples.Sample) bool {
@@ -327,13 +347,15 @@ func TestMutations(t *testing.T) {
 			return true
 		}, wantStatus: 400, wantCode: 40002},
 		{name: "RoomId twice in the body", mutate: func(m mutable, s samples.Sample) bool {
-			m.setBody([]byte(withRoomIDTwice(s, `"roomid":"other"`)))
-			return true
+			body, ok := withRoomIDTwice(s, `"roomid":"other"`)
+			m.setBody([]byte(body))
+			return ok
 		}, wantStatus: 400, wantCode: 40008},
 		{name: "RoomId twice in a base64 body", mutate: func(m mutable, s samples.Sample) bool {
+			body, ok := withRoomIDTwice(s, `"Room\u0049d":"other"`)
 			m["isBase64Encoded"] = true
-			m.setBody([]byte(withRoomIDTwice(s, `"Room\u0049d":"other"`)))
-			return true
+			m.setBody([]byte(body))
+			return ok
 		}, wantStatus: 400, wantCode: 40008},
 		{name: "the query names another command than the body", mutate: func(m mutable, s samples.Sample) bool {
 			other := callback.CommandDestroyRoom

@@ -43,13 +43,15 @@ type golden struct {
 	variant   string // the callback it carries: a variant of functions/samples' Story or LiveStory
 }
 
-// live reports whether the golden carries a callback of the samples' Live room.
-func (g golden) live() bool { return g.sample().Room() == samples.LiveRoomID }
+// live reports whether the golden carries a callback of the samples' Live story (the app-wide
+// threshold among them, which concerns no room).
+func (g golden) live() bool { return strings.HasPrefix(g.variant, "live-") }
 
 // goldens lists every file in events/; loadGoldens fails when a file is missing from it, so a
 // new sample cannot go untested. Every shape carries the seed (create-room); function URL
 // events carry the rest of the story, one file per projected command, in EventTime order, then
-// the Live room's story (functionurl-live-*).
+// the Live room's story (functionurl-live-*), one file per Live command (two for the admin
+// change: an add and a delete).
 var goldens = []golden{
 	{"alb-default", sourceALB, false, "", "create-room"},
 	{"alb-multivalue", sourceALB, true, "", "create-room"},
@@ -64,14 +66,24 @@ var goldens = []golden{
 	{"functionurl-seat-changed", sourceFunctionURL, false, "0c0dd0bc-4b5f-4b5a-8fa8-ea299fdf5bd9", "seat-changed"},
 	{"functionurl-member-leave", sourceFunctionURL, false, "e947bcbf-c801-421d-84d5-9715c7cca1ff", "member-leave"},
 	{"functionurl-destroy-room", sourceFunctionURL, false, "431cf375-087d-457e-8a4d-e69541fbd618", "destroy-room"},
-	// The Live room's story (samples.LiveStory), in EventTime order: its own room, after the
-	// Room story's in this list (tests pick the Room goldens by index).
+	// The Live room's story (samples.LiveStory), in EventTime order (the gift, which has none,
+	// where its GiftWater.Time puts it): its own room, after the Room story's in this list
+	// (tests pick the Room goldens by index).
 	{"functionurl-live-create-room", sourceFunctionURL, false, "88aa2683-a1f9-46d3-aa3f-1892efb5c87c", "live-create-room"},
+	{"functionurl-live-threshold", sourceFunctionURL, false, "6c70fe85-5987-4561-bed1-69c9e75c81ea", "live-threshold"},
 	{"functionurl-live-update-room", sourceFunctionURL, false, "63786b9f-4818-4e9e-afc0-ec62d3442445", "live-update-room"},
+	{"functionurl-live-modify-admin-add", sourceFunctionURL, false, "f8e7ef6b-3507-4203-abc6-a4e7b6bf691a", "live-modify-admin-add"},
+	{"functionurl-live-set-metadata", sourceFunctionURL, false, "d7d714a0-78fe-462b-a5fd-7db697c6f826", "live-set-metadata"},
 	{"functionurl-live-member-online", sourceFunctionURL, false, "37246667-da6c-42e3-a832-32c502558de2", "live-member-online"},
+	{"functionurl-live-create-battle", sourceFunctionURL, false, "81169d29-3345-4e78-ac8b-e3fa7c7f72e8", "live-create-battle"},
+	{"functionurl-live-start-battle", sourceFunctionURL, false, "e7501e6c-4a37-40f1-a68e-7ba8ef48161b", "live-start-battle"},
 	{"functionurl-live-seat-changed", sourceFunctionURL, false, "c0d36854-8fbc-46d8-a443-b0a1536b24d8", "live-seat-changed"},
+	{"functionurl-live-send-gift", sourceFunctionURL, false, "e900f952-ea31-409d-891f-54790198fb1c", "live-send-gift"},
+	{"functionurl-live-end-battle", sourceFunctionURL, false, "d767a54c-9767-4dc3-ba49-5ca57ca0eefd", "live-end-battle"},
 	{"functionurl-live-change-owner", sourceFunctionURL, false, "d7441e45-10fa-4375-a9ad-9ae3678cadf5", "live-change-owner"},
+	{"functionurl-live-modify-admin-delete", sourceFunctionURL, false, "17d30aad-72d2-4755-94c2-0d7d9ddcdefa", "live-modify-admin-delete"},
 	{"functionurl-live-member-offline", sourceFunctionURL, false, "6d18db54-5a94-4e76-a723-d466a5573ffa", "live-member-offline"},
+	{"functionurl-live-del-metadata", sourceFunctionURL, false, "099be421-2105-41c5-9f96-8b4984f32b49", "live-del-metadata"},
 	{"functionurl-live-destroy-room", sourceFunctionURL, false, "e1a2b968-022f-47e7-adff-13b85f935437", "live-destroy-room"},
 }
 

@@ -179,9 +179,11 @@ func TestStatusTable(t *testing.T) {
 }
 
 // TestSamples POSTs every sample of events/ (the samples' stories: the Room story, one callback
-// of each projected Room command, and the Live story) with the query string Tencent sends it
-// with: each is answered 200 with the OK packet, each alone leaves its rows, and each whole
-// story, newest first and then again, leaves its rows; both stories into one store leave both.
+// of each projected Room command, and the Live story, one of each Live command) with the query
+// string Tencent sends it with: each is answered 200 with the OK packet, each alone leaves its
+// rows, and each whole story, newest first and then again, leaves its rows; both stories into
+// one store leave both. Every delivery of the gift is kept: sent twice, it is two archive rows
+// and two ledger rows.
 func TestSamples(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("events", "*.json"))
 	if err != nil {
@@ -220,18 +222,27 @@ func TestSamples(t *testing.T) {
 			dir := t.TempDir()
 			base, _ := serve(t, defaultLimits, "ROOMHOOK_STORE=sqlite://"+filepath.Join(dir, "web.db"))
 			send(t, base, s)
-			send(t, base, s) // a duplicate
+			send(t, base, s) // a duplicate, but of the gift
 			st := openSQLite(t, filepath.Join(dir, "web.db"))
 			got, err := samples.Read(t.Context(), st, samples.AppID, s.Room())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r, m, se := got.Count(); r != s.Rooms || m != s.Members || se != s.Seats {
-				t.Errorf("rows: %d rooms, %d members, %d seats; want %d, %d, %d", r, m, se, s.Rooms, s.Members, s.Seats)
+			want, events := s.Counts, 1
+			if s.EveryDelivery() {
+				want.Gifts, events = 2*want.Gifts, 2
 			}
-			if evs, err := st.Events(t.Context(), samples.AppID); err != nil || len(evs) != 1 || string(evs[0].Raw) != s.Body ||
-				evs[0].Command != s.Command || evs[0].RoomID != s.Room() {
-				t.Errorf("archive: %v, %+v", err, evs)
+			if c := got.Count(); c != want {
+				t.Errorf("rows %+v, want %+v", c, want)
+			}
+			evs, err := st.Events(t.Context(), samples.AppID)
+			if err != nil || len(evs) != events {
+				t.Fatalf("archive: %v, %d rows, want %d", err, len(evs), events)
+			}
+			for _, ev := range evs {
+				if string(ev.Raw) != s.Body || ev.Command != s.Command || ev.RoomID != s.Room() || ev.EventTime != s.EventTime {
+					t.Errorf("archive row %+v", ev)
+				}
 			}
 		})
 	}
@@ -240,9 +251,10 @@ func TestSamples(t *testing.T) {
 		story []samples.Sample
 		want  map[string]samples.Rows // by room
 	}{
+		// Each story is sent twice: its gift is two ledger rows.
 		{"the story", samples.Story, map[string]samples.Rows{samples.RoomID: samples.Want(samples.AppID)}},
-		{"the Live story", samples.LiveStory, map[string]samples.Rows{samples.LiveRoomID: samples.LiveWant(samples.AppID)}},
-		{"both stories", all, map[string]samples.Rows{samples.RoomID: samples.Want(samples.AppID), samples.LiveRoomID: samples.LiveWant(samples.AppID)}},
+		{"the Live story", samples.LiveStory, map[string]samples.Rows{samples.LiveRoomID: samples.LiveWant(samples.AppID).Deliveries(2)}},
+		{"both stories", all, map[string]samples.Rows{samples.RoomID: samples.Want(samples.AppID), samples.LiveRoomID: samples.LiveWant(samples.AppID).Deliveries(2)}},
 	}
 	for _, c := range stories {
 		t.Run(c.name, func(t *testing.T) {
@@ -264,8 +276,14 @@ func TestSamples(t *testing.T) {
 					t.Errorf("room %s:\n%s", room, d)
 				}
 			}
-			if evs, err := st.Events(t.Context(), samples.AppID); err != nil || len(evs) != len(c.story) {
-				t.Errorf("archive: %v, %d rows, want one per callback (%d)", err, len(evs), len(c.story))
+			want := len(c.story)
+			for _, s := range c.story {
+				if s.EveryDelivery() {
+					want++ // its second delivery
+				}
+			}
+			if evs, err := st.Events(t.Context(), samples.AppID); err != nil || len(evs) != want {
+				t.Errorf("archive: %v, %d rows, want one per callback, two of the gift (%d)", err, len(evs), want)
 			}
 		})
 	}

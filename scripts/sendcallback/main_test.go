@@ -240,29 +240,32 @@ func TestScript(t *testing.T) {
 	}
 }
 
-// TestEveryCommand sends the web function's sample of every projected command (the samples'
-// story, functions/web/events/callback-<variant>.json), the last one through the script, each
-// answered OK, and finds the rows the story leaves — the room, its members and its seats — in
-// the function's SQLite store.
+// TestEveryCommand sends the web function's sample of every command of the samples' stories
+// (functions/web/events/callback-<variant>.json: every projected Room command, then every Live
+// command), the last of each story through the script, each answered OK, and finds the rows
+// each story leaves — the Room room's room, members and seats, the Live room's with its admins,
+// metadata, battle and gift — in the function's SQLite store.
 func TestEveryCommand(t *testing.T) {
 	needServers(t)
-	for i, s := range samples.Story {
-		file := "../../functions/web/events/callback-" + s.Variant + ".json"
-		if i == len(samples.Story)-1 {
-			if _, err := exec.LookPath("bash"); err == nil {
-				cmd := exec.Command("bash", "../send-callback.sh", servers.unsigned, file)
-				cmd.Env = append(os.Environ(), "ROOMHOOK_CALLBACK_TOKEN=", "ROOMHOOK_SDKAPPID=")
-				out, err := cmd.CombinedOutput()
-				if err != nil || !strings.Contains(string(out), "CallbackCommand="+s.Command+"&") {
-					t.Fatalf("send-callback.sh %s: %v\n%s", file, err, out)
+	for _, story := range [][]samples.Sample{samples.Story, samples.LiveStory} {
+		for i, s := range story {
+			file := "../../functions/web/events/callback-" + s.Variant + ".json"
+			if i == len(story)-1 {
+				if _, err := exec.LookPath("bash"); err == nil {
+					cmd := exec.Command("bash", "../send-callback.sh", servers.unsigned, file)
+					cmd.Env = append(os.Environ(), "ROOMHOOK_CALLBACK_TOKEN=", "ROOMHOOK_SDKAPPID=")
+					out, err := cmd.CombinedOutput()
+					if err != nil || !strings.Contains(string(out), "CallbackCommand="+s.Command+"&") {
+						t.Fatalf("send-callback.sh %s: %v\n%s", file, err, out)
+					}
+					continue
 				}
-				continue
 			}
-		}
-		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), []string{servers.unsigned, file}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
-		if code != exitOK || stdout.String() != "200 OK\n"+okPacket+"\n" || !strings.Contains(stderr.String(), "CallbackCommand="+s.Command+"&") {
-			t.Fatalf("%s: exit %d\nstdout: %s\nstderr: %s", s.Variant, code, stdout.String(), stderr.String())
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{servers.unsigned, file}, func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr)
+			if code != exitOK || stdout.String() != "200 OK\n"+okPacket+"\n" || !strings.Contains(stderr.String(), "CallbackCommand="+s.Command+"&") {
+				t.Fatalf("%s: exit %d\nstdout: %s\nstderr: %s", s.Variant, code, stdout.String(), stderr.String())
+			}
 		}
 	}
 	st, err := sqlite.Open(context.Background(), servers.unsignedDB, sqlite.Options{Timeout: time.Minute})
@@ -270,12 +273,14 @@ func TestEveryCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	got, err := samples.Read(context.Background(), st, samples.AppID, samples.RoomID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := samples.Diff(got, samples.Want(samples.AppID)); d != "" {
-		t.Error(d)
+	for room, want := range map[string]samples.Rows{samples.RoomID: samples.Want(samples.AppID), samples.LiveRoomID: samples.LiveWant(samples.AppID)} {
+		got, err := samples.Read(context.Background(), st, samples.AppID, room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := samples.Diff(got, want); d != "" {
+			t.Errorf("room %s:\n%s", room, d)
+		}
 	}
 }
 
