@@ -1,12 +1,10 @@
 package callback
 
-// The callback commands of the Live family (Tencent TUILiveKit), which roomhook parses.
-//
-// The room's life, its owner and its members' state are projected on the Room family's tables
-// (command.go's registry). Admins, metadata, battles, gifts and the room-count threshold are
-// parsed (ParseAdminsModified, ParseMetadataSet, ParseBattle, ParseGift, …) but not yet in the
-// registry: until the stores hold their tables, ParsePayload returns nil for them and the
-// handler archives them raw under ParseEnvelope's key, as any command it does not project.
+// The callback commands of the Live family (Tencent TUILiveKit), which roomhook parses and
+// projects (command.go's registry): the room's life, its owner and its members' state on the
+// Room family's tables, admins, metadata, battles and gifts on their own (live_project.go). The
+// room-count threshold concerns no room: it is archived under ParseEnvelope's key, as any
+// command roomhook does not project, and logged (handler.go).
 const (
 	CommandLiveCreateRoom  = "Live.CallbackAfterCreateRoom"
 	CommandLiveUpdateRoom  = "Live.CallbackAfterUpdateRoomInfo"
