@@ -1,9 +1,13 @@
 package sqlite
 
 import (
+	"context"
 	"errors"
 	"testing"
 )
+
+// SchemaVersion is the version Open brings every store to.
+const SchemaVersion = schemaVersion
 
 // WALTrimBytes lets the tests state their bounds in terms of the threshold Open trims at.
 const WALTrimBytes = walTrimBytes
@@ -26,8 +30,9 @@ func NoHardLinks(t testing.TB) {
 
 var linkDefault = link
 
-// OnMigrationStatement runs f after each statement of the migration to schema version 2, until
-// the test ends. Set it before the stores of the test open.
+// OnMigrationStatement runs f after each statement of a migration, and after each of its other
+// steps ("refold <room>", "rekey <n>", "gifts <n>"), until the test ends. Set it before the
+// stores of the test open.
 func OnMigrationStatement(t testing.TB, f func(stmt string)) {
 	migrationHook = f
 	t.Cleanup(func() { migrationHook = nil })
@@ -35,3 +40,14 @@ func OnMigrationStatement(t testing.TB, f func(stmt string)) {
 
 // Prepared returns how many statements s holds prepared.
 func Prepared(s *Store) int { return s.stmts.Len() }
+
+// OpenAtVersion creates a new store at path as the code of schema version v made one: version
+// 1's tables and the steps up to v, by SQL (the new-file image is the current version's), and
+// v recorded. It is for a path with no file: an existing store is opened as Open would, but
+// migrated only up to v. The store it returns is at v, for tests that fill it by SQL and close
+// it; its Save writes the current version's rows, which it lacks the tables for.
+func OpenAtVersion(ctx context.Context, path string, v int64) (*Store, error) {
+	targetVersion, useNewFileImage = v, false
+	defer func() { targetVersion, useNewFileImage = schemaVersion, true }()
+	return Open(ctx, path, Options{})
+}

@@ -105,15 +105,15 @@ func schemaOf(t *testing.T, db *sql.DB) [][]any {
 	return selectAll(t, db, `SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name`)
 }
 
-// checkMigrated checks a store migrated from the version-1 store before: version 2, the same
-// tables and schema as a new store's, every version-1 archive row still there with its id and
-// values, body_sha256 the hash of each raw body, and the projection's rows (rooms, members,
-// seats) the fold of every event version 1 archived: what a new store holds once it saved the
-// same callbacks (v1Fold), updated_at aside. r is a store open on the file.
+// checkMigrated checks a store migrated from the version-1 store before: the current version,
+// the same tables and schema as a new store's, every version-1 archive row still there with its
+// id and values, body_sha256 the hash of each raw body, and the projection's rows (rooms,
+// members, seats) the fold of every event version 1 archived: what a new store holds once it
+// saved the same callbacks (v1Fold), updated_at aside. r is a store open on the file.
 func checkMigrated(t *testing.T, db *sql.DB, r callback.Reader, before v1Snapshot) {
 	t.Helper()
-	if v := version(t, db); v != 2 {
-		t.Errorf("schema version %d after the migration, want 2", v)
+	if v := version(t, db); v != sqlite.SchemaVersion {
+		t.Errorf("schema version %d after the migration, want %d", v, sqlite.SchemaVersion)
 	}
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM roomhook_schema`).Scan(&n); err != nil || n != 1 {
@@ -156,10 +156,11 @@ func v1Fold(t *testing.T) []string {
 }
 
 // TestMigrateFromV1 opens a store the version-1 code wrote with several stores at once, as
-// instances starting together after an upgrade: one migrates it, every one opens it, nothing
-// the version-1 code archived is lost or changed, the rows become the fold of every archived
-// event (those version 1 archived without projecting them included), its events are still
-// duplicates when delivered again, and new events fold in on top.
+// instances starting together after an upgrade: one migrates it, to the current version in one
+// transaction (each room refolded once, only the last version recorded), every one opens it,
+// nothing the version-1 code archived is lost or changed, the rows become the fold of every
+// archived event (those version 1 archived without projecting them included), its events are
+// still duplicates when delivered again, and new events fold in on top.
 func TestMigrateFromV1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	db := writeV1(t, path)
@@ -170,9 +171,16 @@ func TestMigrateFromV1(t *testing.T) {
 
 	const n = 6
 	var migrated atomic.Int32
+	refolds := map[string]int{} // the migration runs under the file's write lock: one at a time
 	sqlite.OnMigrationStatement(t, func(stmt string) {
 		if strings.HasPrefix(stmt, "UPDATE roomhook_schema") {
 			migrated.Add(1)
+			if want := fmt.Sprintf("UPDATE roomhook_schema SET version = %d", sqlite.SchemaVersion); stmt != want {
+				t.Errorf("the migration recorded %q, want only %q", stmt, want)
+			}
+		}
+		if room, ok := strings.CutPrefix(stmt, "refold "); ok {
+			refolds[room]++
 		}
 	})
 	stores, ok := storetest.OpenTogether(t, n, func() (*sqlite.Store, error) {
@@ -183,6 +191,11 @@ func TestMigrateFromV1(t *testing.T) {
 	}
 	if m := migrated.Load(); m != 1 {
 		t.Errorf("%d of %d cold starts migrated the file, want 1", m, n)
+	}
+	// Version 1 to the current version in one step: each room refolded once, after the last
+	// step's tables exist.
+	if want := map[string]int{v1store.Rooms[0]: 1, v1store.Rooms[1]: 1}; !reflect.DeepEqual(refolds, want) {
+		t.Errorf("rooms refolded %v, want %v", refolds, want)
 	}
 	checkMigrated(t, db, stores[0], before)
 	if got := v1store.Describe(t, stores[0], v1App); !slices.Equal(got, v1store.Story) {
@@ -327,7 +340,7 @@ func TestMigrationFailureLeavesV1(t *testing.T) {
 			if s, err := sqlite.Open(ctx, path, sqlite.Options{}); err == nil {
 				s.Close()
 				t.Fatal("Open succeeded although its context ended during the migration")
-			} else if !strings.Contains(err.Error(), "schema version 2") {
+			} else if !strings.Contains(err.Error(), fmt.Sprintf("schema version %d", sqlite.SchemaVersion)) {
 				t.Errorf("Open = %v, want an error saying the migration failed", err)
 			}
 			if v := version(t, db); v != 1 {

@@ -13,7 +13,10 @@ import (
 	"github.com/roomhook/roomhook/pkg/store/storetest"
 )
 
-var update = flag.Bool("update", false, "rewrite schema_v2.db from what migrate creates")
+// imageFile is the embedded image of a new store (newfile.go), named after its schema version.
+const imageFile = "schema_v3.db"
+
+var update = flag.Bool("update", false, "rewrite "+imageFile+" from what migrate creates")
 
 // sqlCreated creates a store file with SQL statements, as migrate does for an empty file, and
 // returns its bytes once closed (checkpointed, WAL removed).
@@ -41,19 +44,21 @@ func sqlCreated(t *testing.T) []byte {
 }
 
 // TestNewFileImage keeps the embedded image of a new store equal, byte for byte, to the file
-// the SQL statements create, and checks it is a sound WAL-mode database.
+// the SQL statements create (the DDL path every store takes: version 1's tables and the steps
+// to the current version), and checks it is a sound WAL-mode database at the current version
+// with every table.
 func TestNewFileImage(t *testing.T) {
 	want := sqlCreated(t)
 	if *update {
-		if err := os.WriteFile("schema_v2.db", want, 0o644); err != nil {
+		if err := os.WriteFile(imageFile, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("wrote schema_v2.db (%d bytes)", len(want))
+		t.Logf("wrote %s (%d bytes)", imageFile, len(want))
 		return
 	}
 	if !bytes.Equal(sqlite.NewFileImage, want) {
-		t.Fatalf("schema_v2.db (%d bytes) is not what migrate creates (%d bytes); after a schema or SQLite "+
-			"change run: go test ./pkg/store/sqlite -run TestNewFileImage -update", len(sqlite.NewFileImage), len(want))
+		t.Fatalf("%s (%d bytes) is not what migrate creates (%d bytes); after a schema or SQLite "+
+			"change run: go test ./pkg/store/sqlite -run TestNewFileImage -update", imageFile, len(sqlite.NewFileImage), len(want))
 	}
 	path := filepath.Join(t.TempDir(), "copy.db")
 	if err := os.WriteFile(path, sqlite.NewFileImage, 0o644); err != nil {
@@ -67,6 +72,10 @@ func TestNewFileImage(t *testing.T) {
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
+	if v := version(t, db); v != sqlite.SchemaVersion {
+		t.Errorf("the image is at schema version %d, want %d", v, sqlite.SchemaVersion)
+	}
+	checkTables(t, db)
 }
 
 // mode is the permission bits of the file at path.

@@ -7,8 +7,10 @@ import (
 	"github.com/roomhook/roomhook/pkg/store/internal/sqlrows"
 )
 
-// Rows returns the rows of t of one room (callback.ReadRoom, ReadMembers and ReadSeats decode
-// them); a room without rows yields an empty result, not an error.
+// Rows returns the rows of t of one room, for every table of callback.Tables: those whose
+// sdk_app_id and second key column (room_id; a battle's from_room_id) are the room's
+// (callback.ReadRoom, ReadMembers, ReadSeats, ReadAdmins, ReadMetadata, ReadBattles and
+// ReadGifts decode them); a room without rows yields an empty result, not an error.
 func (s *Store) Rows(ctx context.Context, t *callback.Table, sdkAppID int64, roomID string) ([]callback.Row, error) {
 	return sqlrows.Rows(ctx, s.db, "sqlite", t, sdkAppID, roomID)
 }

@@ -14,12 +14,15 @@ const insertEventSQL = `INSERT INTO callback_events
 	ON CONFLICT (sdk_app_id, room_id, callback_command, event_time, body_sha256) DO NOTHING`
 
 // Save archives ev and, for a projected command, brings the room's rows up to date
-// (callback.Project), in one write transaction; see callback.Store for the outcomes.
+// (callback.Project), in one write transaction; see callback.Store for the outcomes. A gift
+// (not ev.Folded) is its archive row and its gift ledger row, committed together.
 //
 // The transaction takes SQLite's write lock at BEGIN (_txlock=immediate), before the archive
-// insert: that lock is the room lock the projection needs, since no other save of any room
-// of the file runs until it commits. Two processes delivering the same event are serialised,
-// and the second sees the first's row.
+// insert: that lock is the room lock the projection of a folded event needs, since no other
+// save of any room of the file runs until it commits. Two processes delivering the same event
+// are serialised, and the second sees the first's row. A gift needs no room lock, but SQLite
+// has no write without the file's write lock: its save takes the same lock, for the one insert
+// of each row.
 //
 // An event whose RoomID and EventTime disagree with its Payload (callback.Event.Check) is a
 // bug in the caller and returns an error without writing anything.

@@ -7,6 +7,8 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,15 +22,15 @@ import (
 
 // schemaVersion is the version of the tables below. A change to them adds a migration step
 // from the previous version and bumps this number; never edit a released schema in place.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // schemaV1 creates the tables of version 1. The table and column names are a contract: users
-// query them directly. Version 2 (migrateV2) is applied on top of them, to a new file as to a
-// version 1 store, so that both end up with the same tables.
+// query them directly. The steps to version 2 (schemaV2) and 3 (schemaV3) are applied on top of
+// them, to a new file as to an older store (upgrade), so that all end up with the same tables.
 //
 // callback_events.event_time is NULL when the callback had no EventTime. NULLs are distinct in
-// a UNIQUE constraint, so such events (commands roomhook does not handle) are archived on every
-// delivery: without a natural key there is no telling a repeat from a new event.
+// a UNIQUE constraint, so such events (commands roomhook does not handle, gifts) are archived on
+// every delivery: without a natural key there is no telling a repeat from a new event.
 //
 // In rooms every RoomInfo field is nullable because Tencent may leave any of them out, and an
 // absent field must read back as absent, not as a made-up zero. Booleans are 0/1.
@@ -133,22 +135,23 @@ func sha256Hex(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, er
 }
 
 // schemaV2 returns the statements of the step from version 1 to version 2, in order:
-//   - rooms gains the columns callback.RoomsTable lists after version 1's;
+//   - rooms gains the columns callback.RoomsTable lists after version 1's, up to version 2's;
 //   - room_members and room_seats are created from their descriptors;
 //   - callback_events is rebuilt with body_sha256 and the new archive key (SQLite cannot drop
 //     a table's UNIQUE constraint): a new table, every row copied with its id and the hash
 //     of its raw_body, the AUTOINCREMENT counter carried over so that no id is ever given
-//     again, the old table dropped, the new one renamed and its key built;
-//   - the version becomes 2 (migrateV2 refolds the rooms before it: see refold).
+//     again, the old table dropped, the new one renamed and its key built.
+//
+// The rooms to refold and the version are upgrade's, after the last step.
 //
 // The rename runs with legacy_alter_table on, so that views of the user's that select from
 // callback_events are left as they are (a modern rename checks every view and trigger, and
 // fails on those naming callback_events, which does not exist at that moment); they see the
 // new table by its name. The indexes and triggers the user put on callback_events, dropped
-// with the old table, are created again on the new one (migrateV2).
+// with the old table, are created again on the new one (stepV2).
 func schemaV2() []string {
 	stmts := make([]string, 0, 16)
-	for _, c := range callback.RoomsTable.Columns[roomsV1Columns:] {
+	for _, c := range callback.RoomsTable.Columns[roomsV1Columns:callback.RoomsV2Columns] {
 		stmts = append(stmts, `ALTER TABLE rooms ADD COLUMN `+columnDef(callback.RoomsTable, c, 0))
 	}
 	stmts = append(stmts, createTable(callback.MembersTable), createTable(callback.SeatsTable),
@@ -165,18 +168,34 @@ func schemaV2() []string {
 		`ALTER TABLE callback_events_v2 RENAME TO callback_events`,
 		`PRAGMA legacy_alter_table = OFF`,
 		archiveKeyV2,
-		recordV2,
 	)
 	return stmts
 }
 
-// recordV2 records version 2. migrateV2 runs it last, after the refold.
-const recordV2 = `UPDATE roomhook_schema SET version = 2`
+// schemaV3 returns the statements of the step from version 2 to version 3, in order: rooms
+// gains the Live columns (callback.RoomsTable's after version 2's), and room_admins,
+// room_metadata, battles and gifts are created from their descriptors, in version 1's
+// conventions (columnDef). The archive is left as version 2 made it; upgrade then re-keys the
+// archived events version 2 kept under another key (rekeyArchive), refolds the rooms and builds
+// the gift ledger (giftLedger).
+func schemaV3() []string {
+	stmts := make([]string, 0, 20)
+	for _, c := range callback.RoomsTable.Columns[callback.RoomsV2Columns:] {
+		stmts = append(stmts, `ALTER TABLE rooms ADD COLUMN `+columnDef(callback.RoomsTable, c, 0))
+	}
+	return append(stmts, createTable(callback.AdminsTable), createTable(callback.MetadataTable),
+		createTable(callback.BattlesTable), createTable(callback.GiftsTable))
+}
+
+// recordVersion is the statement that records version v: upgrade runs it last, after the
+// refold, so that a file that says it is at v holds v's rows.
+func recordVersion(v int64) string { return fmt.Sprintf(`UPDATE roomhook_schema SET version = %d`, v) }
 
 // columnDef is the definition of column c of t in version 1's conventions: integers and
-// booleans INTEGER, texts and lists (JSON arrays) TEXT, NULL or NOT NULL as the column allows,
-// booleans checked to be 0 or 1. width > 0 aligns the definition in a CREATE TABLE: the name is
-// padded to width, the type to the longest type.
+// booleans INTEGER, texts and lists (JSON arrays, of strings or of integers) TEXT, NULL or NOT
+// NULL as the column allows, booleans checked to be 0 or 1, a column with Values checked to
+// hold one of them. width > 0 aligns the definition in a CREATE TABLE: the name is padded to
+// width, the type to the longest type.
 func columnDef(t *callback.Table, c callback.Column, width int) string {
 	typ := "TEXT"
 	if c.Kind == callback.KindInt || c.Kind == callback.KindBool {
@@ -204,8 +223,20 @@ func createTable(t *callback.Table) string {
 	return b.String()
 }
 
-// migrationHook, when set (tests), runs after each statement of the step to version 2.
+// migrationHook, when set (tests), runs after each statement of a migration and after each of
+// its other steps (a room refolded, the archive re-keyed, the gift ledger built).
 var migrationHook func(stmt string)
+
+// hook runs migrationHook, when set.
+func hook(step string) {
+	if migrationHook != nil {
+		migrationHook(step)
+	}
+}
+
+// targetVersion is the version migrate brings a file to: schemaVersion, but for the tests that
+// make a new file as an earlier version's code did (export_test.go).
+var targetVersion int64 = schemaVersion
 
 // migrate brings the file to schemaVersion. An existing store at this version is only read
 // (no write lock, no transaction to commit): that is every cold start but the first, and the
@@ -218,7 +249,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if found && version.Valid && version.Int64 == schemaVersion {
+	if found && version.Valid && version.Int64 == targetVersion {
 		return nil
 	}
 
@@ -249,21 +280,73 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		version.Int64 = 1
 	}
-	if version.Int64 < 2 {
-		if err := s.migrateV2(ctx, tx); err != nil {
-			return fmt.Errorf("sqlite: %s %q: schema version 2: %w", what, s.path, err)
+	if version.Int64 < targetVersion {
+		if err := upgrade(ctx, tx, version.Int64, targetVersion); err != nil {
+			return fmt.Errorf("sqlite: %s %q: schema version %d: %w", what, s.path, targetVersion, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: %s %q: schema version %d: commit: %w", what, s.path, schemaVersion, err)
+		return fmt.Errorf("sqlite: %s %q: schema version %d: commit: %w", what, s.path, targetVersion, err)
 	}
 	return nil
 }
 
-// migrateV2 runs the step from version 1 to version 2 (schemaV2) in tx, creates again the
-// indexes and triggers the user had put on callback_events, refolds the rooms (refold) and
+// upgrade brings the file from version from to version to, in tx:
+//  1. each step's statements, in turn: stepV2 from version 1, schemaV3 from version 2 or 1;
+//  2. from version 2 or 1, the archived events of the commands version 3 projects are put
+//     under the key the current code gives them (rekeyArchive);
+//  3. one refold (refold) of every room the steps concern: from version 1 the rooms with events
+//     of any folded command (version 1 projected only the creates), from version 2 those with
+//     events of callback.V3Commands (the Live life's new columns, admins, metadata, battles);
+//     it runs once, after the last step, because callback.Project writes every table of the
+//     current version;
+//  4. from version 2 or 1, the gift ledger of the archived gifts (giftLedger);
+//  5. the version, last.
+//
+// A version 1 store thus goes to version 3 in one transaction with one refold, and never
 // records version 2.
-func (s *Store) migrateV2(ctx context.Context, tx *sql.Tx) error {
+func upgrade(ctx context.Context, tx *sql.Tx, from, to int64) error {
+	var refoldCommands []string
+	if from < 2 {
+		if err := stepV2(ctx, tx); err != nil {
+			return err
+		}
+		refoldCommands = callback.FoldedCommands()
+	}
+	v3 := from < 3 && to >= 3
+	if v3 {
+		for _, stmt := range schemaV3() {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+			hook(stmt)
+		}
+		if err := rekeyArchive(ctx, tx, callback.V3Commands()); err != nil {
+			return err
+		}
+		refoldCommands = append(refoldCommands, callback.V3Commands()...)
+		slices.Sort(refoldCommands)
+		refoldCommands = slices.Compact(refoldCommands)
+	}
+	if err := refold(ctx, tx, refoldCommands); err != nil {
+		return err
+	}
+	if v3 {
+		if err := giftLedger(ctx, tx); err != nil {
+			return err
+		}
+	}
+	record := recordVersion(to)
+	if _, err := tx.ExecContext(ctx, record); err != nil {
+		return err
+	}
+	hook(record)
+	return nil
+}
+
+// stepV2 runs the statements of the step from version 1 to version 2 (schemaV2) in tx, and
+// creates again the indexes and triggers the user had put on callback_events.
+func stepV2(ctx context.Context, tx *sql.Tx) error {
 	var userObjects []string
 	rows, err := tx.QueryContext(ctx, `SELECT sql FROM sqlite_master
 		WHERE tbl_name = 'callback_events' AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid`)
@@ -281,35 +364,190 @@ func (s *Store) migrateV2(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	stmts := schemaV2()
-	stmts = append(stmts[:len(stmts)-1], userObjects...) // recordV2 comes after the refold
-	for _, stmt := range stmts {
+	for _, stmt := range append(schemaV2(), userObjects...) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return err
 		}
-		if migrationHook != nil {
-			migrationHook(stmt)
-		}
-	}
-	if err := refold(ctx, tx); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, recordV2); err != nil {
-		return err
-	}
-	if migrationHook != nil {
-		migrationHook(recordV2)
+		hook(stmt)
 	}
 	return nil
 }
 
-// refold brings the rows of every room whose archive holds projected events up to the fold of
-// those events (callback.Refold), in tx: version 1 projected only the creates and archived
-// the rest raw (updates, destroys, members, seats), so until now its rows told only part of
-// the story. It runs inside the migration's transaction, so a failure leaves version 1 as it
-// was; on a new store there is no room to refold.
-func refold(ctx context.Context, tx *sql.Tx) error {
-	rooms, err := projectedRooms(ctx, tx)
+// rekeyArchive puts each archived event of commands under the archive key the current code
+// gives it: the RoomId and EventTime its payload names (callback.Payload.Key), where the row
+// has another. Until version 3 the commands roomhook did not project were archived under the
+// envelope's key (callback.ParseEnvelope), and a battle's body names its room only inside
+// FromRoomId or FromRoomInfo, which the envelope does not read: version 2 archived every
+// battle stage under an empty room_id. Re-keyed, the refold finds the stages under the
+// battle's room, and a stage delivered again is a duplicate, as it is in a store that had
+// version 3 from the start.
+//
+// Only room_id and event_time change (NULL for a payload without EventTime), and only where
+// the key the payload gives is free: should an equal event already be archived under it, the
+// row stays as it was (UPDATE OR IGNORE), kept and never lost. A body that does not parse as
+// its command's is left alone, as the fold leaves it out.
+func rekeyArchive(ctx context.Context, tx *sql.Tx, commands []string) error {
+	type rekey struct {
+		id        int64
+		room      string
+		eventTime int64
+	}
+	if len(commands) == 0 {
+		return nil
+	}
+	var moves []rekey
+	rows, err := tx.QueryContext(ctx, `SELECT id, callback_command, room_id, event_time, raw_body FROM callback_events
+		WHERE callback_command IN (?`+strings.Repeat(", ?", len(commands)-1)+`)`, anys(commands)...)
+	if err != nil {
+		return fmt.Errorf("re-key the archive: %w", err)
+	}
+	for rows.Next() {
+		var (
+			id        int64
+			command   string
+			room      string
+			eventTime sql.NullInt64
+			raw       []byte
+		)
+		if err := rows.Scan(&id, &command, &room, &eventTime, &raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("re-key the archive: %w", err)
+		}
+		p, err := callback.ParsePayload(command, raw)
+		if err != nil || p == nil {
+			continue
+		}
+		if r, t := p.Key(); r != room || t != eventTime.Int64 {
+			moves = append(moves, rekey{id, r, t})
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("re-key the archive: %w", err)
+	}
+	if len(moves) > 0 {
+		st, err := tx.PrepareContext(ctx, `UPDATE OR IGNORE callback_events SET room_id = ?, event_time = ? WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("re-key the archive: %w", err)
+		}
+		defer st.Close()
+		for _, m := range moves {
+			if _, err := st.ExecContext(ctx, m.room, sqlrows.NullIfZero(m.eventTime), m.id); err != nil {
+				return fmt.Errorf("re-key archive row %d: %w", m.id, err)
+			}
+		}
+	}
+	hook(fmt.Sprintf("rekey %d", len(moves)))
+	return nil
+}
+
+// giftLedger makes the ledger row of every archived gift (callback.GiftRowOfArchive) that has
+// none: delivery_id "archive:" and the archive row's id, received_at the archive's. A body that
+// is not a gift of its row's room has no row. It reads the archive in pages by id, so that a
+// large archive is not held in memory, and inserts with ON CONFLICT DO NOTHING: run again, it
+// inserts nothing.
+func giftLedger(ctx context.Context, tx *sql.Tx) error {
+	const page = 512
+	t := callback.GiftsTable
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO `+t.Name+` (`+strings.Join(t.Names(), ", ")+`)
+		VALUES (?`+strings.Repeat(", ?", len(t.Columns)-1)+`)
+		ON CONFLICT (`+strings.Join(t.Names()[:t.Key], ", ")+`) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("gift ledger: %w", err)
+	}
+	defer insert.Close()
+	type archived struct {
+		id, app, receivedAt int64
+		room                string
+		raw                 []byte
+	}
+	var last, inserted int64
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT id, sdk_app_id, room_id, received_at, raw_body FROM callback_events
+			WHERE callback_command = ? AND id > ? ORDER BY id LIMIT ?`, callback.CommandLiveGift, last, page)
+		if err != nil {
+			return fmt.Errorf("gift ledger: %w", err)
+		}
+		var gifts []archived
+		for rows.Next() {
+			var a archived
+			if err := rows.Scan(&a.id, &a.app, &a.room, &a.receivedAt, &a.raw); err != nil {
+				rows.Close()
+				return fmt.Errorf("gift ledger: %w", err)
+			}
+			gifts = append(gifts, a)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("gift ledger: %w", err)
+		}
+		for _, a := range gifts {
+			row, ok := callback.GiftRowOfArchive(a.app, a.room, "archive:"+strconv.FormatInt(a.id, 10), a.receivedAt, a.raw)
+			if !ok {
+				continue
+			}
+			args, err := bind(row)
+			if err != nil {
+				return fmt.Errorf("gift ledger: archive row %d: %w", a.id, err)
+			}
+			res, err := insert.ExecContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("gift ledger: archive row %d: %w", a.id, err)
+			}
+			n, _ := res.RowsAffected()
+			inserted += n
+		}
+		if len(gifts) < page {
+			break
+		}
+		last = gifts[len(gifts)-1].id
+	}
+	hook(fmt.Sprintf("gifts %d", inserted))
+	return nil
+}
+
+// bind returns row's values as the driver binds them, as sqlrows writes them: booleans 0 or 1,
+// lists JSON text.
+func bind(row callback.Row) ([]any, error) {
+	args := make([]any, len(row))
+	for i, v := range row {
+		switch v := v.(type) {
+		case bool:
+			args[i] = int64(0)
+			if v {
+				args[i] = int64(1)
+			}
+		case []string:
+			s, err := sqlrows.MarshalAccounts(v)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = s
+		case []int64:
+			args[i] = sqlrows.MarshalInts(v)
+		default:
+			args[i] = v
+		}
+	}
+	return args, nil
+}
+
+// anys returns list as arguments of a statement.
+func anys(list []string) []any {
+	args := make([]any, len(list))
+	for i, v := range list {
+		args[i] = v
+	}
+	return args
+}
+
+// refold brings the rows of every room whose archive holds events of commands up to the fold
+// of those events (callback.Refold, which folds every folded command's), in tx: the steps of
+// upgrade add rows and columns that the archived events fill only once they are folded again
+// (version 1 projected only the creates and archived the rest raw; version 2 archived the Live
+// admins, metadata and battles raw, and the Live life without its version 3 columns). It runs
+// inside the migration's transaction, so a failure leaves the file as it was; on a new store
+// there is no room to refold.
+func refold(ctx context.Context, tx *sql.Tx, commands []string) error {
+	rooms, err := roomsWith(ctx, tx, commands)
 	if err != nil {
 		return err
 	}
@@ -320,9 +558,7 @@ func refold(ctx context.Context, tx *sql.Tx) error {
 		if _, err := callback.Refold(ctx, x, r.app, r.room, now); err != nil {
 			return fmt.Errorf("refold room %q of app %d: %w", r.room, r.app, err)
 		}
-		if migrationHook != nil {
-			migrationHook("refold " + r.room)
-		}
+		hook("refold " + r.room)
 	}
 	return nil
 }
@@ -333,16 +569,15 @@ type room struct {
 	room string
 }
 
-// projectedRooms lists the rooms whose archive holds events of a projected command with an
-// EventTime (those the fold reads).
-func projectedRooms(ctx context.Context, tx *sql.Tx) ([]room, error) {
-	commands := callback.ProjectedCommands()
-	args := make([]any, len(commands))
-	for i, c := range commands {
-		args[i] = c
+// roomsWith lists the rooms whose archive holds events of commands with an EventTime (those the
+// fold reads).
+func roomsWith(ctx context.Context, tx *sql.Tx, commands []string) ([]room, error) {
+	if len(commands) == 0 {
+		return nil, nil
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT sdk_app_id, room_id FROM callback_events
-		WHERE callback_command IN (?`+strings.Repeat(", ?", len(commands)-1)+`) AND event_time IS NOT NULL`, args...)
+		WHERE callback_command IN (?`+strings.Repeat(", ?", len(commands)-1)+`) AND event_time IS NOT NULL
+		ORDER BY sdk_app_id, room_id`, anys(commands)...)
 	if err != nil {
 		return nil, fmt.Errorf("list the rooms to refold: %w", err)
 	}
@@ -384,7 +619,7 @@ func readVersion(ctx context.Context, q querier, path string) (version sql.NullI
 	return version, true, nil
 }
 
-// checkVersion accepts the versions this code reads or migrates (1 and 2) and refuses any other.
+// checkVersion accepts the versions this code reads or migrates (1 to 3) and refuses any other.
 func (s *Store) checkVersion(version sql.NullInt64) error {
 	switch {
 	case !version.Valid:

@@ -23,7 +23,7 @@ var (
 
 // DefaultTimeout bounds Open when Options.Timeout is zero. Opening a local file and creating
 // the tables takes milliseconds; the bound matters when another process holds a lock, and when
-// a large version 1 store is migrated (rebuilding the archive and refolding its rooms take
+// a large older store is migrated (rebuilding the archive and refolding its rooms take
 // seconds for a large archive, docs/performance.md; an open that ends first rolls the
 // migration back, and the next one starts it over).
 const DefaultTimeout = 5 * time.Second
