@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,97 @@ func TestLifecycleRace(t *testing.T) {
 		})
 		if counts[callback.OutcomeDuplicate] != len(evs) {
 			t.Errorf("round %d: redelivered outcomes %v, want %d duplicates", round, counts, len(evs))
+		}
+	}
+}
+
+func memberStateEvent(t testing.TB, app int64, room string, at int64, members ...string) *callback.Event {
+	list := make([]any, len(members))
+	for i, m := range members {
+		list[i] = map[string]any{"Member_Account": m}
+	}
+	return eventOf(t, app, callback.CommandLiveMemberState, map[string]any{
+		"RoomId": room, "EventType": "Online", "EventCause": "Enter", "MemberList": list, "EventTime": at,
+	})
+}
+
+// TestMemberLocks: a Live member state holds its room's lock shared and its members' locks:
+// it waits for a member another save holds and for a save holding the room exclusively, but
+// not for a save of another member of the room; a destroy waits for the member states.
+func TestMemberLocks(t *testing.T) {
+	_, u := freshSchema(t, "pool_max_conns", "4")
+	s := open(t, u)
+	const app, room = storetest.SeedSdkAppID, "popular"
+	classID, objID := postgres.RoomLock(app, room)
+	hold := func(sql string, args ...any) func() {
+		t.Helper()
+		tx, err := admin(t).Begin(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(t.Context(), sql, args...); err != nil {
+			t.Fatal(err)
+		}
+		return func() { tx.Rollback(context.Background()) }
+	}
+	waits := func(ev *callback.Event, step string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		if o, err := s.Save(ctx, ev); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), step) {
+			t.Errorf("Save(%s) = %v, %v; want a deadline error at %q", ev.Command, o, err, step)
+		}
+	}
+	saved := func(ev *callback.Event) {
+		t.Helper()
+		if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
+			t.Errorf("Save(%s) = %v, %v; want stored without waiting", ev.Command, o, err)
+		}
+	}
+
+	// Another save holds viewer-a: a state of viewer-a waits for it, one of viewer-b does not,
+	// nor one of viewer-b and viewer-c.
+	release := hold(`SELECT pg_advisory_xact_lock($1::int8)`, postgres.MemberLocks(app, room, "viewer-a")[0])
+	waits(memberStateEvent(t, app, room, t0, "viewer-a"), "lock member")
+	saved(memberStateEvent(t, app, room, t0, "viewer-b"))
+	saved(memberStateEvent(t, app, room, t0+1, "viewer-c", "viewer-b"))
+	release()
+	saved(memberStateEvent(t, app, room, t0, "viewer-a"))
+
+	// Member states hold the room shared: a destroy waits; another member state does not.
+	release = hold(`SELECT pg_advisory_xact_lock_shared($1::int4, $2::int4)`, classID, objID)
+	waits(destroyEvent(t, app, room, t0+10), "lock room")
+	saved(memberStateEvent(t, app, room, t0+2, "viewer-d"))
+	release()
+
+	// A save holding the room exclusively (a destroy, an update): member states wait for it.
+	release = hold(`SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, classID, objID)
+	waits(memberStateEvent(t, app, room, t0+3, "viewer-e"), "lock room")
+	release()
+	saved(destroyEvent(t, app, room, t0+10))
+	members, err := callback.ReadMembers(t.Context(), s, app, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		if m.State != callback.MemberLeft || m.LeaveType == nil || *m.LeaveType != callback.LeaveDestroyed {
+			t.Errorf("%s: %s, want left by the destroy", m.MemberAccount, m.State)
+		}
+	}
+	if len(members) != 4 {
+		t.Errorf("%d members, want 4", len(members))
+	}
+}
+
+// TestMemberLockKeys: the keys are sorted, without repeats, and never the schema's.
+func TestMemberLockKeys(t *testing.T) {
+	keys := postgres.MemberLocks(1, "r", "c", "a", "b", "a")
+	if len(keys) != 3 || !slices.IsSorted(keys) {
+		t.Errorf("keys %v, want 3 sorted", keys)
+	}
+	for _, k := range keys {
+		if k == postgres.SchemaLockKey {
+			t.Error("a member's lock is the schema's")
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,8 +20,15 @@ const insertEventSQL = `INSERT INTO callback_events
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 	ON CONFLICT (` + eventsKeyColumns + `) DO NOTHING`
 
-// lockRoomSQL takes the room's lock until the transaction ends; see roomLock.
-const lockRoomSQL = `SELECT pg_advisory_xact_lock($1, $2)`
+// lockRoomSQL takes the room's lock until the transaction ends; see roomLock. A Live member
+// state takes it shared (lockRoomSharedSQL) and then each member's lock (lockMemberSQL): the
+// viewers of one room are saved side by side, and a save that holds the room exclusively (a
+// destroy, which ends every member) waits for them, and they for it (callback.Event.MemberLocks).
+const (
+	lockRoomSQL       = `SELECT pg_advisory_xact_lock($1, $2)`
+	lockRoomSharedSQL = `SELECT pg_advisory_xact_lock_shared($1, $2)`
+	lockMemberSQL     = `SELECT pg_advisory_xact_lock($1)`
+)
 
 // Save archives ev and, for a projected command (ev.Payload set), brings the room's rows up to
 // date with callback.Project, in one transaction; see callback.Store for the outcomes.
@@ -84,6 +93,30 @@ func roomLock(app int64, room string) (classID, objID int32) {
 	return int32(h >> 32), int32(h)
 }
 
+// memberLocks returns the keys of the advisory locks of a room's members, in the one-key space
+// (apart from the rooms' two-key locks): the FNV-1a hash, 64 bits, of the app id in decimal, a
+// NUL, the room id, a NUL and the account, never schemaLockKey; sorted and without repeats, the
+// order every save takes them in, so that two saves whose members' hashes collide still never
+// wait for each other.
+func memberLocks(app int64, room string, members []string) []int64 {
+	keys := make([]int64, 0, len(members))
+	for _, m := range members {
+		h := fnv.New64a()
+		h.Write(strconv.AppendInt(nil, app, 10))
+		h.Write([]byte{0})
+		h.Write([]byte(room))
+		h.Write([]byte{0})
+		h.Write([]byte(m))
+		k := int64(h.Sum64())
+		if k == schemaLockKey {
+			k ^= 1
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
 // saveError returns err, from save, as the store reports it: with every secret masked.
 func (s *Store) saveError(err error) error {
 	var se *stepError
@@ -129,7 +162,17 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, event *params) (ou
 		lock := &params{}
 		lock.int4(classID)
 		lock.int4(objID)
-		open.add(": lock room", lockRoomSQL, lock, nil, nil, nil)
+		members := ev.MemberLocks()
+		if members == nil {
+			open.add(": lock room", lockRoomSQL, lock, nil, nil, nil)
+		} else {
+			open.add(": lock room", lockRoomSharedSQL, lock, nil, nil, nil)
+			for _, key := range memberLocks(ev.SdkAppID, ev.RoomID, members) {
+				p := &params{}
+				p.int8(key)
+				open.add(": lock member", lockMemberSQL, p, nil, nil, nil)
+			}
+		}
 	}
 	var archived bool
 	open.add(": archive event", insertEventSQL, event, nil, nil, func(tag pgconn.CommandTag) error {
