@@ -121,7 +121,11 @@
 // conflict at certification and one of them fails, to be run again. Saves of different rooms
 // do not wait for each other, and an event of a command that is not projected takes no lock;
 // nor does a gift, whose archive row and ledger row (its delivery's own, read by no other
-// event) are written in one transaction.
+// event) are written in one transaction. A Live member state locks its room's row shared
+// (LOCK IN SHARE MODE) and then its members' rows of roomhook_member_locks (version 3), in byte
+// order (callback.Event.MemberLocks): the viewers of one room are saved side by side, while a
+// destroy, which holds the room's row exclusively, waits for them and they for it. A shared
+// lock is not certified on a multi-primary cluster: send a room's writes to one node.
 //
 // Deliveries of the same event at the same moment are serialised by the room's lock, or, for
 // a command not projected, by the archive's unique key: exactly one is stored, the others are

@@ -170,7 +170,7 @@ func TestSchemaVersion(t *testing.T) {
 	}
 	slices.Sort(tables)
 	want := []string{"battles", "callback_events", "gifts", "room_admins", "room_members", "room_metadata", "room_seats",
-		"roomhook_room_locks", "roomhook_schema", "rooms"}
+		"roomhook_member_locks", "roomhook_room_locks", "roomhook_schema", "rooms"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables %v, want %v", tables, want)
 	}
@@ -190,7 +190,7 @@ func TestColumns(t *testing.T) {
 			"request_id:text:NOT NULL", "received_at:bigint:NOT NULL", "raw_body:longblob:NOT NULL", "body_sha256:char(64):NOT NULL"},
 		"roomhook_schema": {"version:int:NOT NULL"},
 	}
-	for _, table := range append(slices.Clone(callback.Tables), locksTable) {
+	for _, table := range append(slices.Clone(callback.Tables), locksTable, memberLocksTable) {
 		for i, c := range table.Columns {
 			typ := map[callback.ColumnKind]string{callback.KindInt: "bigint", callback.KindBool: "tinyint(1)",
 				callback.KindText: "mediumtext", callback.KindList: "mediumtext", callback.KindInts: "mediumtext"}[c.Kind]
@@ -236,10 +236,11 @@ func TestColumns(t *testing.T) {
 	// The keys, as the semantics need them: the archive's (and no other unique key), and each
 	// table's primary key from its descriptor.
 	keys := map[string]string{
-		"callback_events.PRIMARY":         "id",
-		"callback_events." + archiveKeyV2: "sdk_app_id,room_id,callback_command,event_time,body_sha256",
-		"roomhook_schema.PRIMARY":         "version",
-		locksTable.Name + ".PRIMARY":      "sdk_app_id,room_id",
+		"callback_events.PRIMARY":          "id",
+		"callback_events." + archiveKeyV2:  "sdk_app_id,room_id,callback_command,event_time,body_sha256",
+		"roomhook_schema.PRIMARY":          "version",
+		locksTable.Name + ".PRIMARY":       "sdk_app_id,room_id",
+		memberLocksTable.Name + ".PRIMARY": "sdk_app_id,room_id,member_account",
 	}
 	for _, table := range callback.Tables {
 		keys[table.Name+".PRIMARY"] = strings.Join(table.Names()[:table.Key], ",")
@@ -1411,5 +1412,84 @@ func TestRoomLockHolds(t *testing.T) {
 	r := readRoom(t, s, "held")
 	if *r.Info.RoomName != "archived by the holder" || r.Info.CustomInfo == nil || *r.Info.CustomInfo != "from the update" {
 		t.Errorf("room = %q, %v; want the fold of the holder's create and the update", *r.Info.RoomName, r.Info.CustomInfo)
+	}
+}
+
+func memberStateEvent(t *testing.T, room string, at int64, members ...string) *callback.Event {
+	t.Helper()
+	list := make([]string, len(members))
+	for i, m := range members {
+		list[i] = fmt.Sprintf(`{"Member_Account":%q}`, m)
+	}
+	return event(t, callback.CommandLiveMemberState, fmt.Sprintf(`{"CallbackCommand":"Live.CallbackAfterMemberStateChanged",`+
+		`"RoomId":%q,"EventType":"Online","EventCause":"Enter","MemberList":[%s],"EventTime":%d}`, room, strings.Join(list, ","), at))
+}
+
+// TestMemberLocks: a Live member state holds its room's lock row shared and its members' lock
+// rows: it waits for a member another transaction holds and for a transaction holding the
+// room exclusively, but not for a save of another member; a destroy waits for the member
+// states, and then ends every member they made.
+func TestMemberLocks(t *testing.T) {
+	s, name := open(t)
+	admin := adminDB(t, name)
+	const room, at = "popular", int64(1703589922780)
+	hold := func(query string, args ...any) func() {
+		t.Helper()
+		tx, err := admin.BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(t.Context(), query, args...); err != nil {
+			t.Fatal(err)
+		}
+		return func() { tx.Rollback() }
+	}
+	waits := func(ev *callback.Event) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		if o, err := s.Save(ctx, ev); err == nil {
+			t.Errorf("Save(%s) = %v; want it to wait past its deadline", ev.Command, o)
+		}
+	}
+	saved := func(ev *callback.Event) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		if o, err := s.Save(ctx, ev); err != nil || o != callback.OutcomeStored {
+			t.Errorf("Save(%s) = %v, %v; want stored without waiting", ev.Command, o, err)
+		}
+	}
+	saved(memberStateEvent(t, room, at, "viewer-0")) // makes the room's lock row
+
+	release := hold(lockMemberSQL+lockMemberValues+lockMemberUpdate, storetest.SeedSdkAppID, room, "viewer-a")
+	waits(memberStateEvent(t, room, at, "viewer-a"))
+	saved(memberStateEvent(t, room, at, "viewer-b"))
+	saved(memberStateEvent(t, room, at+1, "viewer-c", "viewer-b"))
+	release()
+	saved(memberStateEvent(t, room, at, "viewer-a"))
+
+	// (The destroy last: InnoDB queues a shared request behind a waiting exclusive one, and the
+	// server keeps a request whose client gave up waiting until it times out.)
+	release = hold(lockRoomSharedSQL, storetest.SeedSdkAppID, room)
+	saved(memberStateEvent(t, room, at+2, "viewer-d"))
+	waits(event(t, callback.CommandDestroyRoom, fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterDestroyRoom","RoomId":%q,"EventTime":%d}`, room, at+10)))
+	release()
+
+	release = hold(lockRoomSQL, storetest.SeedSdkAppID, room)
+	waits(memberStateEvent(t, room, at+3, "viewer-e"))
+	release()
+	saved(event(t, callback.CommandDestroyRoom, fmt.Sprintf(`{"CallbackCommand":"Room.CallbackAfterDestroyRoom","RoomId":%q,"EventTime":%d}`, room, at+10)))
+	members, err := callback.ReadMembers(t.Context(), s, storetest.SeedSdkAppID, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 5 {
+		t.Errorf("%d members, want 5", len(members))
+	}
+	for _, m := range members {
+		if m.State != callback.MemberLeft || m.LeaveType == nil || *m.LeaveType != callback.LeaveDestroyed {
+			t.Errorf("%s: %s, want left by the destroy", m.MemberAccount, m.State)
+		}
 	}
 }

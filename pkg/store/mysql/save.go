@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
@@ -39,6 +40,73 @@ const insertEventSQL = `INSERT INTO callback_events
 // 3101), which Save runs again.
 const lockRoomSQL = `INSERT INTO roomhook_room_locks (sdk_app_id, room_id, saves) VALUES (?, ?, 1)
 	ON DUPLICATE KEY UPDATE saves = saves + 1`
+
+// lockRoomSharedSQL reads the room's row of roomhook_room_locks holding it shared, as a Live
+// member state does (callback.Event.MemberLocks); createRoomLockSQL makes the row when the
+// room has none yet (a duplicate key only waits for, and then shares, the row another save is
+// creating). lockMembersSQL locks the rows of the event's members in roomhook_member_locks.
+const (
+	lockRoomSharedSQL = `SELECT saves FROM roomhook_room_locks WHERE sdk_app_id = ? AND room_id = ? LOCK IN SHARE MODE`
+	createRoomLockSQL = `INSERT IGNORE INTO roomhook_room_locks (sdk_app_id, room_id, saves) VALUES (?, ?, 0)`
+	lockMemberSQL     = `INSERT INTO roomhook_member_locks (sdk_app_id, room_id, member_account, saves) VALUES `
+	lockMemberValues  = `(?, ?, ?, 1)`
+	lockMemberUpdate  = ` ON DUPLICATE KEY UPDATE saves = saves + 1`
+)
+
+// lockRoom takes the locks a save of ev holds to the end of its transaction: the room's row
+// exclusively (lockRoomSQL), or, for a Live member state, the room's row shared and then the
+// rows of its members, in the order MemberLocks gives (byte order, the key collation's), so
+// that two saves never wait for each other. A save holding the room exclusively (a destroy)
+// waits for the member states that share it, and they for it; member states of different
+// members of one room run side by side.
+//
+// On a multi-primary cluster (Galera, Group Replication) a shared lock is not replicated, so a
+// member state and a destroy written on two nodes at once are not told apart by certification:
+// send a room's writes to one node (the usual setup; see docs/stores.md).
+func lockRoom(ctx context.Context, tx sqlrows.StmtConn, ev *callback.Event) error {
+	members := ev.MemberLocks()
+	if members == nil {
+		if _, err := tx.ExecContext(ctx, lockRoomSQL, ev.SdkAppID, ev.RoomID); err != nil {
+			return fmt.Errorf("mysql: save: lock the room: %w", err)
+		}
+		return nil
+	}
+	for try := 0; ; try++ {
+		found, err := lockShared(ctx, tx, ev.SdkAppID, ev.RoomID)
+		if err != nil {
+			return fmt.Errorf("mysql: save: lock the room: %w", err)
+		}
+		if found {
+			break
+		}
+		if try > 0 {
+			return fmt.Errorf("mysql: save: lock the room: its row of roomhook_room_locks is missing")
+		}
+		if _, err := tx.ExecContext(ctx, createRoomLockSQL, ev.SdkAppID, ev.RoomID); err != nil {
+			return fmt.Errorf("mysql: save: lock the room: %w", err)
+		}
+	}
+	text := lockMemberSQL + lockMemberValues + strings.Repeat(", "+lockMemberValues, len(members)-1) + lockMemberUpdate
+	args := make([]any, 0, 3*len(members))
+	for _, m := range members {
+		args = append(args, ev.SdkAppID, ev.RoomID, m)
+	}
+	if _, err := tx.ExecContext(ctx, text, args...); err != nil {
+		return fmt.Errorf("mysql: save: lock the members: %w", err)
+	}
+	return nil
+}
+
+// lockShared reads the room's lock row holding it shared; found is false when there is none.
+func lockShared(ctx context.Context, tx sqlrows.StmtConn, app int64, room string) (found bool, err error) {
+	rows, err := tx.QueryContext(ctx, lockRoomSharedSQL, app, room)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	found = rows.Next()
+	return found, rows.Err()
+}
 
 // Retries of a whole Save. InnoDB may end one of several transactions that insert the same
 // key at the same moment with a deadlock, a lock wait (for the room's lock too) can time out,
@@ -123,8 +191,8 @@ func (s *Store) save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	tx := sqlrows.StmtConn{Tx: sqlTx, Stmts: &s.stmts}
 
 	if ev.Folded() {
-		if _, err := tx.ExecContext(ctx, lockRoomSQL, ev.SdkAppID, ev.RoomID); err != nil {
-			return 0, fmt.Errorf("mysql: save: lock the room: %w", err)
+		if err := lockRoom(ctx, tx, ev); err != nil {
+			return 0, err
 		}
 	}
 	raw := ev.Raw

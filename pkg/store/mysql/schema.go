@@ -130,10 +130,26 @@ var locksTable = &callback.Table{
 		callback.Column{Name: "refold_version", Kind: callback.KindInt, Nullable: true}),
 }
 
+// memberLocksTable (version 3) holds one row per member of a room that a Live member state was
+// saved for: such a save holds its room's row of roomhook_room_locks shared and locks its
+// members' rows here (see Save), so that the viewers of one room are saved side by side.
+// saves counts the saves, as the room's row does.
+var memberLocksTable = &callback.Table{
+	Name: "roomhook_member_locks",
+	Key:  3,
+	Columns: []callback.Column{
+		{Name: "sdk_app_id", Kind: callback.KindInt},
+		{Name: "room_id", Kind: callback.KindText},
+		{Name: "member_account", Kind: callback.KindText},
+		{Name: "saves", Kind: callback.KindInt},
+	},
+}
+
 // The tables each version creates, derived from their descriptors.
 var (
 	v2Tables = []*callback.Table{callback.MembersTable, callback.SeatsTable, locksTableV2}
-	v3Tables = []*callback.Table{callback.AdminsTable, callback.MetadataTable, callback.BattlesTable, callback.GiftsTable}
+	v3Tables = []*callback.Table{callback.AdminsTable, callback.MetadataTable, callback.BattlesTable, callback.GiftsTable,
+		memberLocksTable}
 )
 
 // baseColumns are the columns each table that a later version appended to had when it was
@@ -151,7 +167,7 @@ var schemaColumns = func() map[string][]string {
 	m := map[string][]string{
 		"callback_events": append(slices.Clone(v1Columns["callback_events"]), "body_sha256"),
 	}
-	for _, t := range append(slices.Clone(callback.Tables), locksTable) {
+	for _, t := range append(slices.Clone(callback.Tables), locksTable, memberLocksTable) {
 		m[t.Name] = t.Names()
 	}
 	return m
