@@ -64,16 +64,18 @@
 // # Items
 //
 // Attribute names are the SQL backends' column names (snake_case of Tencent's field names); the
-// projection's items take theirs from the callback package's table
-// descriptors (rooms, room_members, room_seats). Numbers are N, booleans BOOL, strings S, lists
-// of strings L of S (order kept; [] is an empty list, absent is no list), the raw body B. A NULL
-// column is an absent attribute (never NULL, never a zero). Times are stored as they arrive:
-// RoomInfo times in Unix seconds, event times in Unix ms; received_at and updated_at are Unix ms.
-// Numbers in keys are zero-padded to 19 digits, so that keys sort as the numbers do.
+// projection's items take theirs from the callback package's table descriptors (rooms,
+// room_members, room_seats, room_admins, room_metadata, battles, gifts). Numbers are N, booleans
+// BOOL, strings S, lists of strings L of S and lists of integers (rooms.category,
+// battles.to_scores) L of N — lists, not sets: order and repeats are kept, [] is an empty list,
+// absent is no list — the raw body B. A NULL column is an absent attribute (never NULL, never a
+// zero). Times are stored as they arrive: RoomInfo times in Unix seconds, event times in Unix
+// ms; received_at and updated_at are Unix ms. Numbers in keys are zero-padded to 19 digits, so
+// that keys sort as the numbers do.
 //
 // Schema version, one item:
 //
-//	pk = "SCHEMA", sk = "VERSION", version (N) = 2,
+//	pk = "SCHEMA", sk = "VERSION", version (N) = 3,
 //	legacy_until (N; only in a table migrated from version 1, see Migration)
 //
 // Open writes it when it is missing (a new table) and refuses a table with a newer version
@@ -88,7 +90,10 @@
 //	schedule_start_time N, schedule_end_time N, room_status S, is_seat_enabled BOOL,
 //	take_seat_mode S, create_time N, operator_account S, schedule_invitee_list_account L,
 //	callback_command S, event_time N, updated_at N,
-//	member_count N, member_count_at N, destroyed_at N, destroy_operator_account S
+//	member_count N, member_count_at N, destroyed_at N, destroy_operator_account S,
+//	is_public_visible BOOL, cover_url S, background_url S, category L (of N), activity_status N,
+//	is_unlimited_room_enabled BOOL, view_count N, destroy_event_type S, total_viewers N,
+//	total_gifts_sent N, total_gift_coins N, total_unique_gift_senders N, total_likes_received N
 //
 // Members, one item per SdkAppid + RoomId + member account (the room_members table), spread
 // over 4 partitions per room so that a busy room's member writes are not one partition key:
@@ -108,20 +113,55 @@
 //	sdk_app_id N, room_id S, seat_index N, member_account S, is_taken_disabled BOOL,
 //	is_video_disabled BOOL, is_audio_disabled BOOL, event_time N, updated_at N
 //
+// The Live family's own rows (version 3): each table one partition per room, never the room's
+// own (the archive's) partition, sorted by the row key's last column, a non-empty string used as
+// it is (at most 255 bytes; a delivery_id 32 hex digits, or "archive:<gsi1sk>"):
+//
+//	pk = "ADMINS#<sdkappid>#<room_id>", sk = "<admin_account>"              (room_admins)
+//	sdk_app_id N, room_id S, admin_account S, state S ("admin" or "removed"), event_time N,
+//	updated_at N
+//
+//	pk = "META#<sdkappid>#<room_id>", sk = "<meta_key>"                     (room_metadata)
+//	sdk_app_id N, room_id S, meta_key S, meta_value S (absent once deleted), deleted BOOL,
+//	event_time N, updated_at N
+//
+//	pk = "BATTLES#<sdkappid>#<from_room_id>", sk = "<battle_id>"            (battles)
+//	sdk_app_id N, from_room_id S, battle_id S, stage S, to_room_ids L (of S), from_score N,
+//	to_scores L (of N), winner_room_id S, create_time N, start_time N, end_time N,
+//	duration_ms N, end_op_type N, need_response BOOL, timeout_ms N, extension_info S,
+//	callback_command S, event_time N, updated_at N
+//
+//	pk = "GIFTS#<sdkappid>#<room_id>", sk = "<delivery_id>"                 (gifts, the ledger)
+//	sdk_app_id N, room_id S, delivery_id S, operator_account S, from_account S, to_accounts L,
+//	gift_id S, gift_count N, coins N, gift_time N, received_at N
+//
+// A battle's items are under the room that started it (from_room_id), as are its events in the
+// archive. A room's rows of one of these tables are one Query (Reader.Rows). The gifts of a busy
+// room are one partition: DynamoDB takes about 1,000 writes a second on one partition key,
+// far above the gift rate of a room.
+//
 // Event archive, one item per archived callback, in the partition of its room:
 //
 //	pk     = "ROOM#<sdkappid>#<room_id>"  (room_id may be empty)
 //	sk     = "EV#<group>#<event_time, 19 digits>#<callback_command>#<body_sha256>"
 //	         or, without EventTime, "EVENT#NOTIME#<gsi1sk>" (unique to the delivery)
-//	group  = "L" for Room.CallbackAfterCreateRoom, Room.CallbackAfterUpdateRoomInfo,
-//	         Room.CallbackUpdateRoomInfo and Room.CallbackAfterDestroyRoom; "M" for
-//	         Room.CallbackAfterMemberEnter and Room.CallbackAfterMemberLeave; "S" for
-//	         Mic.CallbackAfterSeatInfoChanged; "X" for every other command
+//	group  = "L" (the life) for Room.CallbackAfterCreateRoom, Room.CallbackAfterUpdateRoomInfo,
+//	         Room.CallbackUpdateRoomInfo, Room.CallbackAfterDestroyRoom,
+//	         Live.CallbackAfterCreateRoom, Live.CallbackAfterUpdateRoomInfo,
+//	         Live.CallbackAfterChangeOwner and Live.CallbackAfterDestroyRoom;
+//	         "M" for Room.CallbackAfterMemberEnter and Room.CallbackAfterMemberLeave;
+//	         "S" for Mic.CallbackAfterSeatInfoChanged;
+//	         "V" for Live.CallbackAfterMemberStateChanged and Live.CallbackMemberStateChanged;
+//	         "A" for Live.CallbackAfterModifyAdmin;
+//	         "D" for Live.CallbackAfterSetMetadata and Live.CallbackAfterDelMetadata;
+//	         "B" for Live.CallbackAfterCreateBattle, …StartBattle and …EndBattle;
+//	         "X" for every other command (a gift has no EventTime: NOTIME)
 //	gsi1pk = "EVENTS#<sdkappid>"
 //	gsi1sk = "<archive time, Unix ns, 19 digits>#<26 random characters>"
-//	sdk_app_id N, callback_command S, room_id S, event_time N (absent without EventTime),
-//	client_ip S, opt_platform S, request_id S, received_at N, body_sha256 S,
-//	raw_body B, raw_body_encoding S (absent, or "gzip")
+//	sdk_app_id N, callback_command S, room_id S (a battle's: its from_room_id), event_time N
+//	(absent without EventTime), client_ip S, opt_platform S, request_id S, received_at N,
+//	body_sha256 S, raw_body B, raw_body_encoding S (absent, or "gzip"),
+//	delivery_id S (a gift's, version 3: the delivery_id of its ledger row)
 //
 // pk + sk is the archive's key SdkAppid + RoomId + CallbackCommand + EventTime + body_sha256
 // (the SHA-256 of the raw body, 64 lowercase hex digits): two different events of one room in
@@ -130,10 +170,12 @@
 // fixed length (time, digest), so distinct keys never collide. An event without EventTime has
 // no natural key; its sort key is unique, so every delivery is archived.
 //
-// The groups are the commands the projection reads together, so each of its reads of the
-// archive is one Query on pk and a range of sk, ordered by EventTime: "EV#<group>#<from>#" to
-// "EV#<group>#<to>$", keeping only the commands asked for (filtered by the Query when they are
-// not the whole group, and checked again on reading). The newest events of some commands are
+// The groups are the commands the projection reads together (the life; the member events whose
+// newest gives the count; the Live member states; the destroys, within the life group; seats,
+// admins, metadata and battles), so each of its reads of the archive is one Query on pk and a
+// range of sk, ordered by EventTime: "EV#<group>#<from>#" to "EV#<group>#<to>$", keeping only
+// the commands asked for (filtered by the Query when they are not the whole group, and checked
+// again on reading). The newest events of some commands are
 // one backward Query reading a few whole items at a time, which pages on only while every
 // item read so far is at the greatest time found (or none of the commands asked for is found
 // yet).
@@ -157,40 +199,74 @@
 // replaced byte could merge two keys. Any other invalid byte from another caller of Save would
 // be stored as U+FFFD. The raw body is binary and always exact.
 //
-// # Migration from version 1
+// # Migration
 //
 // Version 1 keyed the archive on the command and EventTime alone, sk = "EVENT#<event_time, 19
 // digits>#<callback_command>", had no member or seat items and no body_sha256, and projected
-// only the creates: it archived updates, destroys, member enters and leaves and seat changes
-// without projecting them. Open migrates a version 1 table in place without rewriting any
-// archive item, in two steps:
+// only the creates. Version 2 added the member and seat items and the archive groups L, M, S,
+// and archived the Live family's commands in group X, with the RoomId of the body (a battle,
+// whose body names FromRoomId, under room ""); it projected the Live life, owner and member
+// states but not admins, metadata, battles or gifts, and had no Live room columns. Open
+// migrates a table of version 1 or 2 in place to version 3, in one pass:
 //
-//  1. the refold: one Scan of the table (paged, filtered on the server to version 1 archive
-//     items of projected commands with an EventTime, sk beginning "EVENT#" but not
-//     "EVENT#NOTIME#", reading only pk, sdk_app_id and room_id) lists the rooms whose version
-//     1 archive holds projected events; each of them, up to 8 at a time, is refolded under
-//     its room lock, as a save projects (callback.Refold: the room's archive, version 1 items
-//     included, folded into its room, member and seat items, each item that ends changed
-//     written as in step 2 of a save). The rows then are what a version 2 store holds that saved
-//     the same callbacks. A room whose fold would make an item too large (ErrItemTooLarge,
-//     only from bodies a version 2 Save refuses) keeps its version 1 rows;
-//  2. the schema version item becomes version 2 with legacy_until = the migration's time in
-//     Unix ms plus 10 minutes (for other instances' clocks and the version 1 instances still
-//     finishing their requests), conditional on the version read, so cold starts racing on
-//     one table agree on one item and one legacy_until.
+//  1. one Scan of the table (paged, filtered on the server to the archive items concerned:
+//     from version 1, its items of folded commands with an EventTime; to version 3, the items
+//     of the Live family's folded commands and of gifts, under any key), each page's items
+//     dealt with 16 at a time. From version 1, each room whose version 1 archive holds folded
+//     events is noted. An item of a Live folded command that is not at its version 3 key
+//     (version 2's group X, version 1's keys) is moved there (see below), and its room noted
+//     when the command is one whose rows version 3 added (callback.V3Commands: the Live
+//     create, update and destroy, admins, metadata, battles) or the item is version 1's; an
+//     item whose body does not parse as its command stays where it is (the fold leaves such a
+//     body out anyway, and the core refuses it today). Each archived gift that names no ledger
+//     row (every gift archived before version 3) gets its ledger item:
+//     callback.GiftRowOfArchive with delivery_id "archive:<gsi1sk>" (the archive item's unique
+//     position in the app's archive) and the archive's received_at, written if
+//     attribute_not_exists(pk);
+//  2. the refold: each room noted, once, up to 8 at a time, under its room lock, as a save
+//     projects (callback.Refold: the room's archive, version 1 items included, folded into all
+//     its rows, each item that ends changed written as in step 2 of a save). The rows then are
+//     what a version 3 store holds that saved the same callbacks. A room whose fold would make
+//     an item too large (ErrItemTooLarge, only from bodies a version 3 Save refuses) keeps its
+//     rows;
+//  3. the schema version item becomes version 3, conditional on the version read, so cold
+//     starts racing on one table agree on one item; from version 1 with legacy_until = the
+//     migration's time in Unix ms plus 10 minutes (for other instances' clocks and the version 1
+//     instances still finishing their requests), from version 2 with its legacy_until as it was.
 //
-// The version item says 2 only once every room is refolded: a cold start that fails or runs
-// out of time half-way leaves version 1, and the next one refolds again (a room already
-// refolded writes nothing). Racing cold starts each refold, taking turns on each room through
-// its lock. The refold costs a Scan of the whole table plus a few requests per room, within
-// Open's budget (Options.Timeout; a function's cold start allows four times
-// ROOMHOOK_STORE_TIMEOUT): migrate a large version 1 table ahead of the deployment, with
-// `ROOMHOOK_STORE='dynamodb://…' go run ./scripts/migrate -timeout 30m` (safe beside
-// starting functions, and to run again). An event a version 1 instance still running archives
-// after its room was refolded is not folded in by the migration.
+// Moving an item rather than reading group X too: version 2 archived every Live command in X,
+// the member states of busy rooms included, so a read of X for events before version 3 would
+// keep reading all of them on every fold of an old room, for ever; and a battle archived under
+// room "" is in no room's partition the fold reads. Moved, each of the projection's reads is one
+// key range of its own group, old rooms included, and a delivery again of a moved event finds
+// its key (a duplicate). A move copies the item to its version 3 key — the partition of the room
+// its payload names, with room_id, event_time and body_sha256 as version 3 archives them, every
+// other attribute (gsi1pk and gsi1sk included: Reader.Events lists it at the same place) as it
+// was — if no item has that key or the one there has the same gsi1sk (another instance's copy),
+// then deletes the old item if it still has that gsi1sk. Both writes are conditional and
+// idempotent: instances migrating at once, or one starting again after a failure between the
+// two writes, copy and delete each item once. When another item (another delivery of the
+// event) already holds the new key, the old item stays where it is: it is a second archive row
+// of the event, as it was, and the fold reads the one at the new key. Between the two writes of
+// a move Reader.Events may list the event twice.
 //
-// The version 1 archive items stay where they are and Reader.Events lists them as before.
-// While legacy_until is set:
+// The version item says 3 only once every item is moved and every room refolded: a cold start
+// that fails or runs out of time half-way leaves the version it found, and the next one does it
+// all again (a moved item is at its key, a ledger item exists, a room already refolded writes
+// nothing). Racing cold starts each do it, taking turns on each room through its lock. The
+// migration costs a Scan of the whole table plus two writes per Live item to move, one per gift
+// and a few requests per room, within Open's budget (Options.Timeout; a function's cold start
+// allows four times ROOMHOOK_STORE_TIMEOUT): migrate a large table ahead of the deployment,
+// with `ROOMHOOK_STORE='dynamodb://…' go run ./scripts/migrate -timeout 30m` (safe beside
+// starting functions, and to run again). An event an instance of the older version still
+// running archives after the migration read its part of the table is not moved, folded in or
+// put in the ledger by the migration (the next delivery of the event archives it anew).
+//
+// A gift saved by version 3 names its ledger row in its archive item (delivery_id), so that an
+// instance still migrating beside saves of version 3 makes no second ledger row for it.
+//
+// The version 1 archive items of the Room family stay where they are and Reader.Events lists
+// them as before. While legacy_until is set:
 //
 //   - the projection also reads the room's version 1 items (a Query on the room's partition for
 //     sk from "EVENT#<from>#" to "EVENT#<to>$", which leaves out EVENT#NOTIME#…, filtered on
@@ -200,10 +276,10 @@
 //     1 item of its command and EventTime: when it exists and its body (gunzipped when
 //     raw_body_encoding is gzip) has the event's SHA-256, the event is a duplicate (which
 //     still projects, as in step 2 of a save, and finds the rows already reflecting it).
-//     Another body at that key is another event, archived with a version 2 key.
+//     Another body at that key is another event, archived with a version 3 key.
 //
-// Version 1 room items are version 2 room items whose four new attributes are absent until the
-// refold (or a later event of the room) sets them.
+// Room items of older versions are version 3 room items whose newer attributes are absent
+// until the refold (or a later event of the room) sets them.
 //
 // # Item size
 //
@@ -213,8 +289,9 @@
 // byte for byte. A body still too large compressed (only incompressible data near 400 KB or
 // more; Tencent's callbacks are a few KB of JSON) fails Save with ErrItemTooLarge before anything
 // is written, so the handler answers 503 and logs the raw event for replay. The same error
-// refuses, before anything is written, a create or update whose own fields would make the room
-// item too large (a CustomInfo of hundreds of KB). A room item that only the fold of several
+// refuses, before anything is written, a create, update or Live destroy whose own fields would
+// make the room item too large (a CustomInfo of hundreds of KB), and a gift whose ledger item
+// would be. A room item that only the fold of several
 // such events would make too large fails the save after the archive write, with the same error.
 //
 // # Saving without transactions
@@ -223,7 +300,8 @@
 //
 //  1. the archive item, if attribute_not_exists(pk); a failed condition (or, in a migrated
 //     table, the version 1 item holding the same body) means a duplicate. At the same time,
-//     when the command is projected, take the room's lock: PutItem of the lock item if
+//     when the command is folded (every projected command but the gift, see Gifts), take the
+//     room's lock: PutItem of the lock item if
 //     attribute_not_exists(pk) OR expires_at < now OR owner = this save's token, retried while
 //     another save holds it after jittered waits (2.5-5 ms at first, doubling up to 50-100 ms)
 //     until the save's context ends. The lease is the save's remaining time (its context's
@@ -232,7 +310,7 @@
 //     room that finds an event archived by a save still waiting for the lock folds a fact
 //     that is true; a save that fails to take the lock leaves its event archived, and the next
 //     delivery projects it (step 2);
-//  2. when the command is projected, the projection (callback.Project), also for a duplicate:
+//  2. when the command is folded, the projection (callback.Project), also for a duplicate:
 //     when a delivery archived the event and died before projecting it, the re-delivery
 //     completes the rows. Its reads are strongly consistent GetItem and Query calls, made at
 //     the same time where they do not depend on each other; each row it writes is a PutItem of
@@ -243,8 +321,8 @@
 //     1 s of its own, whatever the save's context), before Save returns.
 //
 // Outcomes: step 1 duplicate → OutcomeDuplicate; rows written → OutcomeStored; none →
-// OutcomeStale; a command not projected → OutcomeIgnored. Concurrent copies of one event give
-// one Stored (or Stale) and the rest Duplicate: since the archive item is written before the
+// OutcomeStale; a command not projected → OutcomeIgnored; a gift → OutcomeStored (see Gifts).
+// Concurrent copies of one event give one Stored (or Stale) and the rest Duplicate: since the archive item is written before the
 // lock is held, a duplicate copy may take the room first and write the event's rows; it then
 // writes the PROJECTED# item before giving the lock back, and the copy that archived the event,
 // finding the rows already written, deletes that item (while it gives the lock back) and
@@ -261,6 +339,33 @@
 // instances' clocks (synchronised on Lambda to a few ms). A save that outlived its lease
 // writes no row over one another save wrote since it read it (the conditions of step 2).
 //
+// # Gifts
+//
+// A gift (Live.CallbackBeforeSendGift) is one ledger row per delivery, read from nothing, so its
+// save takes no lock. It has no EventTime: its archive item is keyed by the delivery (NOTIME),
+// and callback.Project names the ledger row's delivery_id (from the platform's request id, the
+// receipt time and the body, so that a replay of one delivery from the logs gives it again).
+// Save works the ledger row out first (and refuses, before writing anything, one too large for
+// an item), then writes, one after the other:
+//
+//  1. the archive item, naming delivery_id;
+//  2. the ledger item, if attribute_not_exists(pk).
+//
+// Each write's condition fails only on what this delivery (the SDK's retry of a write whose
+// answer was lost) or a replay of it wrote before: that is success, so one delivery makes at
+// most one ledger row however often it is retried or replayed. When the ledger write fails
+// after the archive item was written, Save reads the ledger item back (strongly consistent,
+// within 1 s of its own, whatever the save's context) and succeeds if it is there (a write
+// applied whose answer was lost); otherwise Save fails, and the handler answers 503 (the gift
+// is not sent; with ROOMHOOK_GIFT_ON_STORE_FAILURE=allow it is, and the replay of the logged
+// delivery makes the row under the same delivery_id). The archive item of such a delivery
+// stays, naming a ledger row that does not exist.
+//
+// What is guaranteed: a delivery answered OK has exactly one ledger row, written before the
+// answer; a delivery that failed has none, but in one case: a ledger write still in flight when
+// the save gave up, applied after the read back (the ledger then holds a gift that was
+// refused). DynamoDB offers no transaction here that would make the two items one write.
+//
 // # Consistency
 //
 // Reader.Rows and Save's reads are strongly consistent. Reader.Events queries a global secondary
@@ -276,7 +381,8 @@
 //	dynamodb:DescribeTable, dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:Query
 //
 // plus dynamodb:CreateTable only if Open is to create a missing table, and dynamodb:Scan only
-// while Open migrates a version 1 table (see Migration from version 1). Tools reading the
+// while Open migrates a table of version 1 or 2 (see Migration; it moves archive items with
+// dynamodb:PutItem and dynamodb:DeleteItem). Tools reading the
 // archive (Reader.Events) need dynamodb:Query on the index, arn:…:table/TABLE/index/gsi1, and
 // Reader.Rows needs dynamodb:GetItem and dynamodb:Query on the table.
 //

@@ -88,7 +88,7 @@ type Store struct {
 
 // Open opens the table a dynamodb:// URL names, creating it (on-demand billing) when it does
 // not exist and waiting until it is ACTIVE, then checks or writes its schema version item,
-// migrating a version 1 table in place ("Migration from version 1" in the package documentation).
+// migrating a table of an older version in place ("Migration" in the package documentation).
 //
 // The URL is dynamodb://TABLE?region=REGION&endpoint=URL; see the package documentation.
 // Credentials and, without region=, the region come from the environment (see loadSettings:
@@ -97,6 +97,12 @@ type Store struct {
 // when its key schema is not roomhook's. Errors name the table, the region and the endpoint,
 // never credentials.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	return openVersion(ctx, rawURL, opts, schemaVersion)
+}
+
+// openVersion is Open bringing the table to schema version target: schemaVersion, but in tests
+// that make a table of an older version with the code's own steps (openAtVersion).
+func openVersion(ctx context.Context, rawURL string, opts Options, target int64) (*Store, error) {
 	loc, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -166,7 +172,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := s.ensureSchemaVersion(ctx, where); err != nil {
+	if err := s.ensureVersion(ctx, where, target); err != nil {
 		s.Close()
 		return nil, err
 	}

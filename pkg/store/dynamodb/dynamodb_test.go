@@ -234,7 +234,7 @@ func TestTableCreatedAndReused(t *testing.T) {
 	if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
 		t.Errorf("ReadRoom after reopen: %v", err)
 	}
-	checkVersionItem(t, table, "2")
+	checkVersionItem(t, table, "3")
 }
 
 // TestTableCreatedBeforehand opens a table created the way template.yaml creates it: the keys and
@@ -247,7 +247,7 @@ func TestTableCreatedBeforehand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openURL(t, storeURL(t, table))
-	checkVersionItem(t, table, "2")
+	checkVersionItem(t, table, "3")
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 		t.Errorf("Save = %v, %v", o, err)
 	}
@@ -273,7 +273,7 @@ func TestConcurrentOpen(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	checkVersionItem(t, table, "2")
+	checkVersionItem(t, table, "3")
 }
 
 func checkVersionItem(t *testing.T, table, want string) {
@@ -281,7 +281,7 @@ func checkVersionItem(t *testing.T, table, want string) {
 	item := getItem(t, table, "SCHEMA", "VERSION")
 	v, ok := item["version"].(*types.AttributeValueMemberN)
 	if !ok || v.Value != want {
-		t.Errorf("schema version item = %v, want version %s (N)", item, want)
+		t.Errorf("schema version item = %s, want version %s (N)", canon(item), want)
 	}
 }
 
@@ -294,7 +294,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		wantErr error
 		wantMsg string
 	}{
-		{"newer", &types.AttributeValueMemberN{Value: "3"}, ErrSchemaTooNew, "version 3"},
+		{"newer", &types.AttributeValueMemberN{Value: "4"}, ErrSchemaTooNew, "version 4"},
 		{"zero", &types.AttributeValueMemberN{Value: "0"}, nil, "unknown schema version 0"},
 		{"not a number", &types.AttributeValueMemberS{Value: "1"}, nil, "no numeric version"},
 	} {
@@ -874,8 +874,8 @@ func TestItemLayout(t *testing.T) {
 
 	schema := getItem(t, s.table, "SCHEMA", "VERSION")
 	checkLayout(t, "schema version item of a new table", schema, "pk:S sk:S version:N")
-	if v := num(schema, "version"); v != "2" {
-		t.Errorf("version = %s, want 2", v)
+	if v := num(schema, "version"); v != "3" {
+		t.Errorf("version = %s, want 3", v)
 	}
 
 	roomItem := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "ROOM")
@@ -1548,7 +1548,7 @@ func TestMigrationFromV1(t *testing.T) {
 	if !ok {
 		t.FailNow()
 	}
-	checkVersionItem(t, table, "2")
+	checkVersionItem(t, table, "3")
 	schema := getItem(t, table, schemaPK, schemaSK)
 	legacyUntil, _ := strconv.ParseInt(num(schema, attrLegacyUntil), 10, 64)
 	if lo, hi := start.Add(legacyMargin).UnixMilli(), time.Now().Add(legacyMargin).UnixMilli(); legacyUntil < lo || legacyUntil > hi {
@@ -1681,7 +1681,7 @@ func TestMigrationFromV1(t *testing.T) {
 
 // TestMigrationInterruptedMidRefold: a cold start whose context ends after it refolded the
 // first room leaves version 1 (and no lock), and the next cold start refolds every room and
-// writes version 2; the rows are the fold of every version 1 event, as after one migration.
+// writes version 3; the rows are the fold of every version 1 event, as after one migration.
 func TestMigrationInterruptedMidRefold(t *testing.T) {
 	isolateAWS(t)
 	table := tableName()
@@ -1723,7 +1723,7 @@ func TestMigrationInterruptedMidRefold(t *testing.T) {
 	}
 	refoldHook = nil
 	s := openURL(t, u)
-	checkVersionItem(t, table, "2")
+	checkVersionItem(t, table, "3")
 	if s.legacyUntil == 0 {
 		t.Error("legacy_until not set by the migration completed")
 	}
@@ -1847,17 +1847,21 @@ func fullRowsOf(t *testing.T, s *Store, tb *callback.Table, app int64, room stri
 }
 
 // rowsOf returns the rows of t of one room as sorted strings, without updated_at (the time a
-// save wrote the row).
+// save wrote the row) and, in the gift ledger, without delivery_id (roomhook's id of the
+// delivery): a multiset of the rows' contents.
 func rowsOf(t *testing.T, s *Store, tb *callback.Table, app int64, room string) []string {
 	t.Helper()
 	rows, err := s.Rows(t.Context(), tb, app, room)
 	if err != nil {
 		t.Fatal(err)
 	}
-	updated := tb.Index("updated_at")
 	var out []string
 	for _, r := range rows {
-		r[updated] = nil
+		for _, name := range []string{"updated_at", "delivery_id"} {
+			if i := tb.Index(name); i >= 0 {
+				r[i] = nil
+			}
+		}
 		out = append(out, fmt.Sprintf("%#v", r))
 	}
 	slices.Sort(out)

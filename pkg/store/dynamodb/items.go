@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -29,6 +30,9 @@ const (
 	attrRawBody         = "raw_body"
 	attrRawBodyEncoding = "raw_body_encoding"
 	attrBodySHA256      = "body_sha256"
+	// attrDeliveryID, on the archive item of a gift saved by version 3, is the delivery_id of
+	// the gift's ledger row (the gifts table's column of that name).
+	attrDeliveryID = "delivery_id"
 )
 
 // encodingGzip is the value of raw_body_encoding when raw_body holds the body gzip-compressed.
@@ -51,9 +55,13 @@ const (
 	lockSK          = "LOCK"
 	membersPrefix   = "MEMBERS#"
 	seatsPrefix     = "SEATS#"
-	eventPrefix     = "EV#"           // version 2 archive items
+	adminsPrefix    = "ADMINS#"       // room_admins (version 3)
+	metadataPrefix  = "META#"         // room_metadata (version 3)
+	battlesPrefix   = "BATTLES#"      // battles, under the room that started them (version 3)
+	giftsPrefix     = "GIFTS#"        // gifts, the ledger (version 3)
+	eventPrefix     = "EV#"           // archive items since version 2
 	projectedPrefix = "PROJECTED#"    // an event's rows written first by a duplicate delivery
-	legacyPrefix    = "EVENT#"        // version 1 archive items (kept where they are)
+	legacyPrefix    = "EVENT#"        // version 1 archive items (the Room family's kept where they are)
 	noTimePrefix    = "EVENT#NOTIME#" // archive items without EventTime, both versions
 	appIndexPrefix  = "EVENTS#"
 
@@ -85,6 +93,14 @@ func seatsPK(app int64, roomID string) string {
 	return seatsPrefix + strconv.FormatInt(app, 10) + "#" + roomID
 }
 
+// tablePK is the partition key of the items of a room's rows in one of the tables version 3
+// added: the table's prefix, the app and the room (a battle's from_room_id). Each is a partition
+// of its own, never the room's: a room's rows of one table are one Query, and its archive's
+// partition stays what the archive reads.
+func tablePK(prefix string, app int64, roomID string) string {
+	return prefix + strconv.FormatInt(app, 10) + "#" + roomID
+}
+
 // seatSK is the sort key of a seat item: its index, zero-padded so that seats sort by index.
 func seatSK(index int64) string { return fmt.Sprintf("%019d", index) }
 
@@ -99,26 +115,53 @@ func timeKey(t int64) string { return fmt.Sprintf("%019d", t) }
 // writing in the same nanosecond still get distinct, stable positions.
 func stamp(ns int64) string { return fmt.Sprintf("%019d#%s", ns, rand.Text()) }
 
-// Archive groups: the projection reads a room's events of one group together (ArchiveQuery
-// asks for the commands of one group), so that each of its reads is one key range. The group is
-// a function of the command alone.
+// Archive groups: the projection reads a room's events of one group together (every
+// ArchiveQuery it makes asks for commands of one group), so that each of its reads is one key
+// range. The group is a function of the command alone. Version 3 gave the Live family's folded
+// commands groups of their own (version 2 archived them in X; the migration moves them, see
+// moveItem).
 const (
-	groupLife    = "L" // create, update (both spellings), destroy
-	groupMembers = "M" // member enter, member leave
-	groupSeats   = "S" // seat change
-	groupOther   = "X" // every other command
+	groupLife        = "L" // create, update (both spellings), destroy, of both families; Live's owner change
+	groupMembers     = "M" // member enter, member leave (the Newest read of the member count)
+	groupSeats       = "S" // seat change
+	groupLiveMembers = "V" // Live member state (both spellings): its viewers
+	groupAdmins      = "A" // Live admin changes
+	groupMetadata    = "D" // Live metadata set and delete
+	groupBattles     = "B" // Live battle create, start, end
+	groupOther       = "X" // every other command (a gift, the threshold, commands not projected)
 )
 
-// commandGroups maps the projected commands to their group; any other command is groupOther.
+// commandGroups maps the folded commands to their group; any other command is groupOther.
 var commandGroups = map[string]string{
-	callback.CommandCreateRoom:    groupLife,
-	callback.CommandUpdateRoom:    groupLife,
-	callback.CommandUpdateRoomAlt: groupLife,
-	callback.CommandDestroyRoom:   groupLife,
-	callback.CommandMemberEnter:   groupMembers,
-	callback.CommandMemberLeave:   groupMembers,
-	callback.CommandSeatChanged:   groupSeats,
+	callback.CommandCreateRoom:         groupLife,
+	callback.CommandUpdateRoom:         groupLife,
+	callback.CommandUpdateRoomAlt:      groupLife,
+	callback.CommandDestroyRoom:        groupLife,
+	callback.CommandLiveCreateRoom:     groupLife,
+	callback.CommandLiveUpdateRoom:     groupLife,
+	callback.CommandLiveChangeOwner:    groupLife,
+	callback.CommandLiveDestroyRoom:    groupLife,
+	callback.CommandMemberEnter:        groupMembers,
+	callback.CommandMemberLeave:        groupMembers,
+	callback.CommandSeatChanged:        groupSeats,
+	callback.CommandLiveMemberState:    groupLiveMembers,
+	callback.CommandLiveMemberStateAlt: groupLiveMembers,
+	callback.CommandLiveModifyAdmin:    groupAdmins,
+	callback.CommandLiveSetMetadata:    groupMetadata,
+	callback.CommandLiveDelMetadata:    groupMetadata,
+	callback.CommandLiveCreateBattle:   groupBattles,
+	callback.CommandLiveStartBattle:    groupBattles,
+	callback.CommandLiveEndBattle:      groupBattles,
 }
+
+// v2Grouped are the commands version 2 archived in a group of their own (L, M, S); it archived
+// every other command in groupOther.
+var v2Grouped = []string{callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt,
+	callback.CommandDestroyRoom, callback.CommandMemberEnter, callback.CommandMemberLeave, callback.CommandSeatChanged}
+
+// movedCommands are the folded commands version 2 archived in groupOther (the Live family's):
+// the migration to version 3 moves their items to their own group (moveItem).
+var movedCommands = slices.DeleteFunc(callback.FoldedCommands(), func(c string) bool { return slices.Contains(v2Grouped, c) })
 
 // groupOf returns the archive group of command.
 func groupOf(command string) string {
@@ -182,6 +225,11 @@ func checkKeyParts(ev *callback.Event) error {
 // large with the raw body verbatim, the body is stored gzip-compressed and raw_body_encoding
 // says so; when it is too large even then, archiveItem returns ErrItemTooLarge.
 func archiveItem(ev *callback.Event, st string) (map[string]types.AttributeValue, error) {
+	return archiveItemOf(ev, st, "")
+}
+
+// archiveItemOf is archiveItem with, for a gift, the delivery_id of its ledger row ("": none).
+func archiveItemOf(ev *callback.Event, st, deliveryID string) (map[string]types.AttributeValue, error) {
 	raw := ev.Raw
 	if raw == nil {
 		raw = []byte{} // an empty body is still a body
@@ -201,6 +249,9 @@ func archiveItem(ev *callback.Event, st string) (map[string]types.AttributeValue
 	item[attrReceivedAt] = attrN(ev.ReceivedAt.UnixMilli())
 	item[attrBodySHA256] = attrS(ev.Digest())
 	item[attrRawBody] = &types.AttributeValueMemberB{Value: raw}
+	if deliveryID != "" {
+		item[attrDeliveryID] = attrS(deliveryID)
+	}
 	if itemSize(item) <= itemBudget {
 		return item, nil
 	}
@@ -222,7 +273,18 @@ func archiveItem(ev *callback.Event, st string) (map[string]types.AttributeValue
 	return item, nil
 }
 
-// rowKey returns the item key of the row of t whose key values are k.
+// tablePrefixes are the partition key prefixes of the tables version 3 added: a room's rows of
+// one of them are the partition tablePK, sorted by the third key column, a non-empty string
+// (admin_account, meta_key, battle_id, delivery_id) used as it is.
+var tablePrefixes = map[*callback.Table]string{
+	callback.AdminsTable:   adminsPrefix,
+	callback.MetadataTable: metadataPrefix,
+	callback.BattlesTable:  battlesPrefix,
+	callback.GiftsTable:    giftsPrefix,
+}
+
+// rowKey returns the item key of the row of t whose key values are k (t.Key values: sdk_app_id,
+// the room — room_id, or a battle's from_room_id — and the row's own key).
 func rowKey(t *callback.Table, k callback.Row) (pk, sk string, err error) {
 	if len(k) < t.Key {
 		return "", "", fmt.Errorf("%s: a key of %d values, want %d", t.Name, len(k), t.Key)
@@ -230,7 +292,7 @@ func rowKey(t *callback.Table, k callback.Row) (pk, sk string, err error) {
 	app, ok1 := k[0].(int64)
 	room, ok2 := k[1].(string)
 	if !ok1 || !ok2 {
-		return "", "", fmt.Errorf("%s: the key does not start with sdk_app_id and room_id", t.Name)
+		return "", "", fmt.Errorf("%s: the key does not start with %s and %s", t.Name, t.Columns[0].Name, t.Columns[1].Name)
 	}
 	switch t {
 	case callback.RoomsTable:
@@ -244,7 +306,13 @@ func rowKey(t *callback.Table, k callback.Row) (pk, sk string, err error) {
 			return seatsPK(app, room), seatSK(index), nil
 		}
 	default:
-		return "", "", fmt.Errorf("no item layout for table %s", t.Name)
+		prefix, ok := tablePrefixes[t]
+		if !ok {
+			return "", "", fmt.Errorf("no item layout for table %s", t.Name)
+		}
+		if id, ok := k[2].(string); ok && id != "" {
+			return tablePK(prefix, app, room), id, nil
+		}
 	}
 	return "", "", fmt.Errorf("%s: key column %s holds %T %v, not a key", t.Name, t.Columns[2].Name, k[2], k[2])
 }
@@ -269,7 +337,9 @@ func itemOf(t *callback.Table, row callback.Row) (map[string]types.AttributeValu
 	return item, nil
 }
 
-// attrOf is a row value as an attribute: string S, int64 N, bool BOOL, []string L of S.
+// attrOf is a row value as an attribute: string S, int64 N, bool BOOL, []string L of S, []int64
+// L of N (a list, not a number set: a set would lose the order and the repeats, and cannot be
+// empty).
 func attrOf(v any) types.AttributeValue {
 	switch v := v.(type) {
 	case string:
@@ -282,6 +352,12 @@ func attrOf(v any) types.AttributeValue {
 		list := make([]types.AttributeValue, len(v))
 		for i, s := range v {
 			list[i] = attrS(s)
+		}
+		return &types.AttributeValueMemberL{Value: list}
+	case []int64:
+		list := make([]types.AttributeValue, len(v))
+		for i, n := range v {
+			list[i] = attrN(n)
 		}
 		return &types.AttributeValueMemberL{Value: list}
 	}
@@ -311,6 +387,10 @@ func rowOf(t *callback.Table, item map[string]types.AttributeValue) (callback.Ro
 			if l := d.optStrList(c.Name); l != nil {
 				v = l
 			}
+		case callback.KindInts:
+			if l := d.optIntList(c.Name); l != nil {
+				v = l
+			}
 		}
 		if v == nil && !c.Nullable && d.err == nil {
 			d.missing(c.Name)
@@ -333,6 +413,13 @@ func checkRoomSize(ev *callback.Event) error {
 			ScheduleInviteeList: pl.ScheduleInviteeList}
 	case *callback.RoomUpdated:
 		row = callback.RoomRow{Info: pl.RoomInfo}
+	case *callback.LiveRoomCreated:
+		row = callback.RoomRow{Info: pl.RoomInfo, OperatorAccount: pl.OperatorAccount, Live: pl.Live}
+	case *callback.LiveRoomUpdated:
+		row = callback.RoomRow{Info: pl.RoomInfo, Live: pl.Live}
+	case *callback.LiveRoomDestroyed:
+		row = callback.RoomRow{Info: pl.RoomInfo, Live: pl.Live, DestroyOperatorAccount: pl.OperatorAccount,
+			DestroyEventType: pl.EventType, Statistic: pl.Statistic}
 	default:
 		return nil
 	}

@@ -263,6 +263,36 @@ func (d *decoder) optStrList(name string) []string {
 	return list
 }
 
+// optIntList reads a list of numbers (L of N); an empty list is an empty, non-nil slice.
+func (d *decoder) optIntList(name string) []int64 {
+	v := d.lookup(name)
+	if v == nil {
+		return nil
+	}
+	lv, ok := v.(*types.AttributeValueMemberL)
+	if !ok {
+		d.fail(name, "a list (L) of numbers", v)
+		return nil
+	}
+	list := make([]int64, 0, len(lv.Value))
+	for _, e := range lv.Value {
+		nv, ok := e.(*types.AttributeValueMemberN)
+		if !ok {
+			d.fail(name, "a list (L) of numbers", e)
+			return nil
+		}
+		n, err := strconv.ParseInt(nv.Value, 10, 64)
+		if err != nil {
+			if d.err == nil {
+				d.err = fmt.Errorf("attribute %s holds %q, not a 64-bit integer", name, nv.Value)
+			}
+			return nil
+		}
+		list = append(list, n)
+	}
+	return list
+}
+
 func (d *decoder) missing(name string) {
 	if d.err == nil {
 		d.err = fmt.Errorf("attribute %s is missing", name)

@@ -19,12 +19,14 @@ import (
 // projection's under the room's lock:
 //
 //  1. the archive item, only if its key is new: when it exists (or, in a migrated table, a
-//     version 1 item holds the same event) the event is a duplicate; when ev.Payload is set, at
-//     the same time, take the room's lock (waiting while another save holds it);
-//  2. when ev.Payload is set, callback.Project with the store's Tx, also for a duplicate: if an
+//     version 1 item holds the same event) the event is a duplicate; when ev is folded
+//     (ev.Folded), at the same time, take the room's lock (waiting while another save holds it);
+//  2. when ev is folded, callback.Project with the store's Tx, also for a duplicate: if an
 //     earlier delivery archived the event and failed before projecting it, the re-delivery
 //     completes the rows (a duplicate whose rows already reflect it writes nothing);
 //  3. give the lock back, whatever happened.
+//
+// A gift (projected, not folded) takes no lock: see saveUnfolded.
 //
 // A duplicate returns OutcomeDuplicate; otherwise rows written are OutcomeStored, none
 // OutcomeStale, and no payload OutcomeIgnored. An error may leave step 1's archive item written
@@ -42,7 +44,21 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	if err := checkKeyParts(ev); err != nil {
 		return 0, err
 	}
-	archive, err := archiveItem(ev, stamp(s.nextStamp()))
+	// The rows of an event that is projected but not folded (a gift's ledger row) depend on
+	// nothing stored: they are worked out first, so that the archive item names them and both
+	// are checked for size before anything is written.
+	var rows []rowWrite
+	deliveryID := ""
+	if ev.Payload != nil && !ev.Folded() {
+		var err error
+		if rows, err = unfoldedRows(ctx, ev); err != nil {
+			return 0, fmt.Errorf("dynamodb: save: %w", err)
+		}
+		if len(rows) == 1 && rows[0].t == callback.GiftsTable {
+			deliveryID = rows[0].row[rows[0].t.Index("delivery_id")].(string)
+		}
+	}
+	archive, err := archiveItemOf(ev, stamp(s.nextStamp()), deliveryID)
 	if err != nil {
 		return 0, err
 	}
@@ -52,11 +68,130 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("dynamodb: save: %w", context.Cause(ctx))
 	}
-	o, err := s.save(ctx, ev, archive)
+	var o callback.Outcome
+	if rows != nil {
+		o, err = s.saveUnfolded(ctx, ev, archive, rows)
+	} else {
+		o, err = s.save(ctx, ev, archive)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("dynamodb: save: %w", err)
 	}
 	return o, nil
+}
+
+// rowWrite is one row a save writes without the projection's Tx, as its item.
+type rowWrite struct {
+	t    *callback.Table
+	row  callback.Row
+	item map[string]types.AttributeValue
+}
+
+// recordTx is the Tx of an event that is projected but not folded (a gift): it records the
+// rows the projection inserts, to be written after the archive item. Such an event's rows
+// depend on nothing stored but whether a row of the same key exists (a gift's delivery
+// replayed): Get answers none, and the write itself is conditional on that (insertRow), which
+// answers the same question at the moment of writing, without a read of its own.
+type recordTx struct{ puts []rowWrite }
+
+func (r *recordTx) Get(_ context.Context, t *callback.Table, _ callback.Row) (callback.Row, error) {
+	if t != callback.GiftsTable {
+		return nil, fmt.Errorf("read %s: an unfolded event reads no row of it", t.Name)
+	}
+	return nil, nil
+}
+
+func (r *recordTx) RoomRows(context.Context, *callback.Table) ([]callback.Row, error) {
+	return nil, errors.New("an unfolded event reads no row")
+}
+
+func (r *recordTx) Archived(context.Context, callback.ArchiveQuery) ([]callback.Archived, error) {
+	return nil, errors.New("an unfolded event reads no archive")
+}
+
+func (r *recordTx) Put(_ context.Context, t *callback.Table, old, row callback.Row) error {
+	if old != nil {
+		return fmt.Errorf("write %s: an unfolded event only inserts rows", t.Name)
+	}
+	r.puts = append(r.puts, rowWrite{t: t, row: row})
+	return nil
+}
+
+// unfoldedRows returns the rows callback.Project inserts for ev, an event that is projected but
+// not folded, each with its item; ErrItemTooLarge when one would be too large.
+func unfoldedRows(ctx context.Context, ev *callback.Event) ([]rowWrite, error) {
+	rec := &recordTx{}
+	if _, err := callback.Project(ctx, rec, ev); err != nil {
+		return nil, err
+	}
+	if len(rec.puts) == 0 {
+		return []rowWrite{}, nil
+	}
+	for i, w := range rec.puts {
+		item, err := itemOf(w.t, w.row)
+		if err != nil {
+			return nil, fmt.Errorf("write %s: %w", w.t.Name, err)
+		}
+		if size := itemSize(item); size > itemBudget {
+			return nil, fmt.Errorf("%w: the %s item would be %d bytes; the limit is %d", ErrItemTooLarge, w.t.Name, size, itemBudget)
+		}
+		rec.puts[i].item = item
+	}
+	return rec.puts, nil
+}
+
+// saveUnfolded saves an event that is projected but not folded into its room's rows in event
+// order: a gift, one ledger row per delivery, read from nothing. It takes no lock:
+//
+//  1. the archive item (its key, without EventTime, is unique to this delivery; it names the
+//     ledger row's delivery_id);
+//  2. the ledger item, under its delivery_id, if attribute_not_exists(pk).
+//
+// Each write's condition fails only on what this delivery (the SDK's retry of a request whose
+// answer was lost) or a replay of it wrote before: that is success. A ledger write that fails
+// after the archive item was written fails the save (the handler answers 503); before it gives
+// up, the save reads the ledger item back (a write whose answer was lost may have been
+// applied) and succeeds if it is there. See "Gifts" in the package documentation.
+func (s *Store) saveUnfolded(ctx context.Context, ev *callback.Event, archive map[string]types.AttributeValue,
+	rows []rowWrite) (callback.Outcome, error) {
+	if _, err := s.archive(ctx, ev, archive); err != nil {
+		return 0, err
+	}
+	err := parallel(len(rows), func(i int) error { return s.insertRow(ctx, rows[i]) })
+	if err != nil {
+		return 0, err
+	}
+	return callback.OutcomeStored, nil
+}
+
+// insertRow writes the item of a row that only a save inserts, if no item has its key. A failed
+// condition means this save's own earlier attempt wrote it. When the write fails, insertRow
+// reads the item back, also after ctx ended (within releaseTimeout): a write whose answer was
+// lost may have been applied, and the save then succeeded.
+func (s *Store) insertRow(ctx context.Context, w rowWrite) error {
+	if len(w.item) == 0 {
+		return nil
+	}
+	_, err := s.client.putItem(ctx, &ddb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                w.item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err == nil || isConditionFailed(err) {
+		return nil
+	}
+	check, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	out, getErr := s.client.getItem(check, &ddb.GetItemInput{
+		TableName:            aws.String(s.table),
+		Key:                  map[string]types.AttributeValue{attrPK: w.item[attrPK], attrSK: w.item[attrSK]},
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String("pk"),
+	})
+	if getErr == nil && len(out.Item) > 0 {
+		return nil
+	}
+	return fmt.Errorf("write %s: %w", w.t.Name, err)
 }
 
 // archived is what archiving an event found.
@@ -69,7 +204,7 @@ const (
 )
 
 func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string]types.AttributeValue) (callback.Outcome, error) {
-	if ev.Payload == nil {
+	if !ev.Folded() {
 		found, err := s.archive(ctx, ev, archive)
 		switch {
 		case err != nil:

@@ -15,7 +15,7 @@ import (
 // schemaVersion is the version of the item layout described in the package documentation. A
 // change to it adds a migration step from the previous version and bumps this number; never
 // change a released layout in place.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // legacyMargin is added to the migration's time to make legacy_until: it covers the clocks of
 // other instances and the version 1 instances still finishing their requests while version 2
@@ -193,15 +193,18 @@ func schemaKey() map[string]types.AttributeValue {
 	}
 }
 
-// ensureSchemaVersion reads the schema version item and brings the table to version 2:
-//   - no item (a table just created, by Open or by template.yaml): write version 2;
-//   - version 1: refold the rooms whose version 1 archive holds projected events (refoldV1),
-//     then write version 2 (migrateInput);
-//   - version 2: read legacy_until, if the table was migrated.
+// ensureVersion reads the schema version item and brings the table to version target:
+//   - no item (a table just created, by Open or by template.yaml): write version target;
+//   - an older version: migrate (see migrate: version 1's rooms refolded, version 2's Live
+//     archive items moved to their groups, the gift ledger built from the archive, one refold
+//     of every room concerned), then write version target (migrateInput);
+//   - version target: read legacy_until, if the table was migrated from version 1;
+//   - a newer version: ErrSchemaTooNew.
 //
 // Every write is conditional on what was read, so cold starts racing on one table agree on one
-// item: the loser reads what the winner wrote.
-func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
+// item: the loser reads what the winner wrote. target is schemaVersion but in tests, which make
+// a table of an older version with the code's own steps.
+func (s *Store) ensureVersion(ctx context.Context, where string, target int64) error {
 	const attempts = 3 // two writers at most can win against one reader: new, then migrated
 	for range attempts {
 		out, err := s.client.getItem(ctx, &ddb.GetItemInput{
@@ -215,26 +218,27 @@ func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
 		var put *ddb.PutItemInput
 		if out.Item == nil {
 			item := schemaKey()
-			item[attrVersion] = attrN(schemaVersion)
+			item[attrVersion] = attrN(target)
 			put = &ddb.PutItemInput{
 				TableName:           aws.String(s.table),
 				Item:                item,
 				ConditionExpression: aws.String("attribute_not_exists(pk)"),
 			}
 		} else {
-			v, legacyUntil, err := readVersion(out.Item, where)
+			v, legacyUntil, err := readVersion(out.Item, where, target)
 			if err != nil {
 				return err
 			}
-			if v == schemaVersion {
+			if v == target {
 				s.legacyUntil = legacyUntil
 				return nil
 			}
-			put = migrateInput(s.table, v, time.Now())
-			// Fold in what version 1 archived without projecting it, before the version item
-			// says 2: the store's Tx reads the version 1 items while legacyUntil is set.
+			put = migrateInput(s.table, v, target, legacyUntil, time.Now())
+			// Fold in what the older versions archived without projecting it, before the
+			// version item says target: the store's Tx reads the version 1 items while
+			// legacyUntil is set.
 			s.legacyUntil = legacyUntilOf(put)
-			if err := s.refoldV1(ctx, where); err != nil {
+			if err := s.migrate(ctx, where, v, target); err != nil {
 				return err
 			}
 		}
@@ -251,17 +255,23 @@ func (s *Store) ensureSchemaVersion(ctx context.Context, where string) error {
 	return fmt.Errorf("dynamodb: the schema version item of %s kept changing while it was written", where)
 }
 
-// migrateInput is the write that moves a table from version from (1) to 2, once refoldV1 has
-// written the rows of the version 1 events. Version 2 moved the archive items to new sort keys
-// and added member and seat items; no archive item is rewritten: the version 1 archive items
-// stay where they are, and legacy_until (the migration's time plus
-// legacyMargin, Unix ms) tells every instance that they exist and up to which EventTime a
-// delivery may repeat one of them. The write is conditional on the version read, so racing
-// cold starts agree on one legacy_until.
-func migrateInput(table string, from int64, now time.Time) *ddb.PutItemInput {
+// migrateInput is the write that moves a table from version from to version to, once migrate
+// has done its work. No version 2 item is rewritten but the Live family's archive items that
+// version 2 archived in group X (moved to their own group); the version 1 archive items of the
+// Room family stay where they are, and legacy_until (Unix ms) tells every instance that they
+// exist and up to which EventTime a delivery may repeat one of them: the time of the
+// migration from version 1 plus legacyMargin, kept as it is by later migrations (legacyUntil,
+// 0 for none). The write is conditional on the version read, so racing cold starts agree on
+// one legacy_until.
+func migrateInput(table string, from, to, legacyUntil int64, now time.Time) *ddb.PutItemInput {
 	item := schemaKey()
-	item[attrVersion] = attrN(schemaVersion)
-	item[attrLegacyUntil] = attrN(now.Add(legacyMargin).UnixMilli())
+	item[attrVersion] = attrN(to)
+	if from == 1 {
+		legacyUntil = now.Add(legacyMargin).UnixMilli()
+	}
+	if legacyUntil != 0 {
+		item[attrLegacyUntil] = attrN(legacyUntil)
+	}
 	return &ddb.PutItemInput{
 		TableName:                 aws.String(table),
 		Item:                      item,
@@ -281,9 +291,9 @@ func legacyUntilOf(put *ddb.PutItemInput) int64 {
 	return v
 }
 
-// readVersion reads the schema version item: its version, which must be one this code knows,
-// and legacy_until (0 when absent).
-func readVersion(item map[string]types.AttributeValue, where string) (version, legacyUntil int64, err error) {
+// readVersion reads the schema version item: its version, which must be one this code knows
+// (up to target), and legacy_until (0 when absent).
+func readVersion(item map[string]types.AttributeValue, where string, target int64) (version, legacyUntil int64, err error) {
 	n, ok := item[attrVersion].(*types.AttributeValueMemberN)
 	if !ok {
 		return 0, 0, fmt.Errorf("dynamodb: the schema version item (pk=%s, sk=%s) of %s has no numeric version; "+
@@ -293,9 +303,9 @@ func readVersion(item map[string]types.AttributeValue, where string) (version, l
 	switch {
 	case err != nil || v < 1:
 		return 0, 0, fmt.Errorf("dynamodb: %s has unknown schema version %s", where, n.Value)
-	case v > schemaVersion:
+	case v > target:
 		return 0, 0, fmt.Errorf("%w: %s has version %d, this roomhook knows up to %d; upgrade roomhook",
-			ErrSchemaTooNew, where, v, schemaVersion)
+			ErrSchemaTooNew, where, v, target)
 	}
 	d := decoder{item: item}
 	if p := d.optInt(attrLegacyUntil); p != nil {

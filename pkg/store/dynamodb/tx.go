@@ -120,7 +120,8 @@ func unchanged(t *callback.Table, old callback.Row) (string, map[string]string, 
 }
 
 // RoomRows returns every row of t of the room: the room item, the member items of every shard,
-// or the seat items.
+// or the items of the room's partition of the table (seats, admins, metadata, the battles it
+// started, its gifts).
 func (x *tx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, error) {
 	var pks []string
 	switch t {
@@ -137,7 +138,11 @@ func (x *tx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, e
 	case callback.SeatsTable:
 		pks = []string{seatsPK(x.app, x.room)}
 	default:
-		return nil, fmt.Errorf("no item layout for table %s", t.Name)
+		prefix, ok := tablePrefixes[t]
+		if !ok {
+			return nil, fmt.Errorf("no item layout for table %s", t.Name)
+		}
+		pks = []string{tablePK(prefix, x.app, x.room)}
 	}
 	parts := make([][]map[string]types.AttributeValue, len(pks))
 	err := parallel(len(pks), func(i int) error {
