@@ -201,10 +201,16 @@ func TestStatements(t *testing.T) {
 		t.Errorf("rooms of a room: %s", st.Room)
 	}
 	q, p := archiveQuery(7, "r", callback.ArchiveQuery{Commands: []string{"a", "b"}, From: 5, To: 9, Newest: true})
-	want := "SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE sdk_app_id = $1 AND " +
-		"room_id = $2 AND callback_command IN ($3, $4) AND event_time IS NOT NULL AND event_time >= $5 AND event_time <= $6 " +
-		"AND event_time = (SELECT MAX(event_time) FROM callback_events WHERE sdk_app_id = $1 AND room_id = $2 AND " +
-		"callback_command IN ($3, $4) AND event_time IS NOT NULL AND event_time >= $5 AND event_time <= $6)"
+	// One branch per command, each an equality on the key's prefix; every value named once.
+	branch := func(c string) string {
+		return "sdk_app_id = $1 AND room_id = $2 AND callback_command = " + c + " AND event_time IS NOT NULL AND " +
+			"event_time >= $4 AND event_time <= $5"
+	}
+	newest := "(SELECT MAX(t) FROM (SELECT MAX(event_time) AS t FROM callback_events WHERE " + branch("$3") +
+		" UNION ALL SELECT MAX(event_time) AS t FROM callback_events WHERE " + branch("$6") + ") newest)"
+	want := "SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE " + branch("$3") +
+		" AND event_time = " + newest + " UNION ALL SELECT callback_command, event_time, body_sha256, raw_body FROM " +
+		"callback_events WHERE " + branch("$6") + " AND event_time = " + newest
 	if q != want || len(p.values) != 6 {
 		t.Errorf("archive query with %d parameters:\n got %s\nwant %s", len(p.values), q, want)
 	}

@@ -79,11 +79,15 @@ func (d Dialect) Statements(t *callback.Table) Statements {
 }
 
 // Archive returns the SELECT of the room's archived events q selects, and its parameters
-// (int64 and string values). It reads callback_command, event_time, body_sha256 and raw_body,
-// and uses the archive key's index (sdk_app_id, room_id, callback_command, event_time,
-// body_sha256).
+// (int64 and string values). It reads callback_command, event_time, body_sha256 and raw_body.
+//
+// It is one branch per command, joined by UNION ALL, each with the archive key's prefix
+// (sdk_app_id, room_id, callback_command) as equalities: every branch is a range of the key's
+// index whatever the planner knows. (With callback_command IN (…), PostgreSQL without table
+// statistics used the index for the room alone and filtered the commands row by row: a save of
+// a room with 10,000 archived member states read all of them to find its destroys.)
 func (d Dialect) Archive(app int64, room string, q callback.ArchiveQuery) (string, []any) {
-	return d.archive(nil, app, room, q)
+	return d.archive(nil, app, room, q, "")
 }
 
 // ArchiveUnion returns one SELECT of the events each of qs selects, as Archive's, with a first
@@ -99,48 +103,61 @@ func (d Dialect) ArchiveUnion(app int64, room string, qs []callback.ArchiveQuery
 			text.WriteString(" UNION ALL ")
 		}
 		var one string
-		one, args = d.archive(args, app, room, q)
-		text.WriteString(strings.Replace(one, "SELECT ", "SELECT "+strconv.Itoa(i)+" AS q, ", 1))
+		one, args = d.archive(args, app, room, q, strconv.Itoa(i)+" AS q, ")
+		text.WriteString(one)
 	}
 	return text.String(), args
 }
 
+// archiveColumns are what an archive read returns of each event.
+const archiveColumns = `callback_command, event_time, body_sha256, raw_body`
+
 // archive is Archive's SELECT, its parameters appended to args (placeholders numbered after
-// them).
-func (d Dialect) archive(args []any, app int64, room string, q callback.ArchiveQuery) (string, []any) {
-	first := len(args)
-	args = append(args, app, room)
-	next := func(v any) string {
-		args = append(args, v)
-		return d.Placeholder(len(args))
-	}
-	var where strings.Builder
-	where.WriteString(`sdk_app_id = ` + d.Placeholder(first+1) + ` AND room_id = ` + d.Placeholder(first+2) + ` AND callback_command IN (`)
-	for i, c := range q.Commands {
-		if i > 0 {
-			where.WriteString(", ")
+// them); tag, when not empty, is the first column of every branch ("0 AS q, ").
+func (d Dialect) archive(args []any, app int64, room string, q callback.ArchiveQuery, tag string) (string, []any) {
+	// ref is the placeholder of a parameter: a numbered dialect names each value once (named
+	// by key) and refers to it again; "?" takes it again each time.
+	refs := map[string]string{}
+	ref := func(key string, v any) string {
+		if r, ok := refs[key]; ok && d.Numbered {
+			return r
 		}
-		where.WriteString(next(c))
+		args = append(args, v)
+		refs[key] = d.Placeholder(len(args))
+		return refs[key]
+	}
+	cond := func(command string) string {
+		c := `sdk_app_id = ` + ref("app", app) + ` AND room_id = ` + ref("room", room) +
+			` AND callback_command = ` + ref("command "+command, command) + ` AND event_time IS NOT NULL`
+		if q.From != 0 {
+			c += ` AND event_time >= ` + ref("from", q.From)
+		}
+		if q.To != 0 {
+			c += ` AND event_time <= ` + ref("to", q.To)
+		}
+		return c
 	}
 	if len(q.Commands) == 0 {
-		where.WriteString("NULL")
+		return `SELECT ` + tag + archiveColumns + ` FROM callback_events WHERE 1 = 0`, args
 	}
-	where.WriteString(`) AND event_time IS NOT NULL`)
-	if q.From != 0 {
-		where.WriteString(` AND event_time >= ` + next(q.From))
-	}
-	if q.To != 0 {
-		where.WriteString(` AND event_time <= ` + next(q.To))
-	}
-	cond := where.String()
-	text := `SELECT callback_command, event_time, body_sha256, raw_body FROM callback_events WHERE ` + cond
-	if q.Newest {
-		text += ` AND event_time = (SELECT MAX(event_time) FROM callback_events WHERE ` + cond + `)`
-		if !d.Numbered {
-			args = append(args, args[first:]...)
+	// newest is the greatest EventTime of the selected events: the greatest of each command's,
+	// each found at the end of its range of the index.
+	newest := func() string {
+		maxes := make([]string, len(q.Commands))
+		for i, c := range q.Commands {
+			maxes[i] = `SELECT MAX(event_time) AS t FROM callback_events WHERE ` + cond(c)
 		}
+		return `(SELECT MAX(t) FROM (` + strings.Join(maxes, ` UNION ALL `) + `) newest)`
 	}
-	return text, args
+	branches := make([]string, len(q.Commands))
+	for i, c := range q.Commands {
+		b := `SELECT ` + tag + archiveColumns + ` FROM callback_events WHERE ` + cond(c)
+		if q.Newest {
+			b += ` AND event_time = ` + newest()
+		}
+		branches[i] = b
+	}
+	return strings.Join(branches, ` UNION ALL `), args
 }
 
 // Constraints is what follows column c's type in its definition: NULL or NOT NULL, then its
