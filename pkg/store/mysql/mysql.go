@@ -57,6 +57,9 @@ type Store struct {
 	// stmts are Save's statements, prepared on the server once each is known: a prepared
 	// statement is one round trip, an unprepared one with parameters two (prepare, execute).
 	stmts sqlrows.Statements
+	// turn admits as many saves at a time as the pool has connections, in the order they came
+	// (sqlrows.Turns: the pool itself hands a freed connection to a random waiter).
+	turn sqlrows.Turns
 }
 
 // Open connects to the database the mysql:// URL names, checks that it is reachable and creates
@@ -88,7 +91,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	db.SetConnMaxIdleTime(connMaxIdleTime)
 	db.SetConnMaxLifetime(connMaxLifetime)
 
-	s := &Store{db: db, where: cfg.where()}
+	s := &Store{db: db, where: cfg.where(), turn: sqlrows.NewTurns(cfg.maxOpenConns)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, connectError(ctx, s.where, timeout, err)

@@ -182,6 +182,10 @@ func retryable(err error) bool {
 
 // save runs one attempt of Save.
 func (s *Store) save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
+	if err := s.turn.Take(ctx); err != nil {
+		return 0, fmt.Errorf("mysql: save: %w", err)
+	}
+	defer s.turn.Done()
 	s.stmts.PreparePending(ctx, s.db)
 	sqlTx, err := s.db.BeginTx(ctx, nil) // READ COMMITTED: every connection's own level (readCommitted)
 	if err != nil {

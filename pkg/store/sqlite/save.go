@@ -31,6 +31,10 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 		return 0, fmt.Errorf("sqlite: save: %w", err)
 	}
 
+	if err := s.turn.Take(ctx); err != nil {
+		return 0, fmt.Errorf("sqlite: save: %w", err)
+	}
+	defer s.turn.Done()
 	s.stmts.PreparePending(ctx, s.db)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -81,6 +81,10 @@ type Store struct {
 	// re-parsing them was a measurable part of a warm Save (BenchmarkSave, docs/performance.md),
 	// and a save runs five or more.
 	stmts sqlrows.Statements
+	// turn admits one save at a time to the file's one connection, in the order they came: the
+	// pool hands a freed connection to a random waiter, which under a burst left some saves
+	// waiting many times longer than the rest (docs/performance.md, "A popular room's burst").
+	turn sqlrows.Turns
 }
 
 // Open opens the SQLite database at path, creating the file and the schema when they do not
@@ -130,7 +134,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 
-	s := &Store{db: db, path: path, abs: abs}
+	s := &Store{db: db, path: path, abs: abs, turn: sqlrows.NewTurns(1)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

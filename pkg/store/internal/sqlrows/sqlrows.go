@@ -74,6 +74,27 @@ func MarshalAccounts(accounts []string) (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
+// Turns admits at most n saves at a time to a pool of n connections, first come first served.
+// database/sql hands a freed connection to a random waiter, so under a burst a few saves waited
+// many times longer than the rest; a channel's waiters are served in the order they came.
+type Turns chan struct{}
+
+// NewTurns returns Turns for n connections.
+func NewTurns(n int) Turns { return make(Turns, n) }
+
+// Take waits for a turn, or for ctx to end.
+func (t Turns) Take(ctx context.Context) error {
+	select {
+	case t <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Done ends a turn Take gave.
+func (t Turns) Done() { <-t }
+
 // MarshalInts is the JSON text of a list of integers, as a KindInts column holds it: "[1,2]",
 // "[]" for an empty list.
 func MarshalInts(list []int64) string {
