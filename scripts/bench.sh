@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh [all|warm|cold|latency|load|size|analyse]...
+# bench.sh [all|warm|cold|latency|load|burst|size|analyse]...
 #
 # Measures roomhook against its floor (scripts/bench/floor: a hello-world function per platform
 # that json-decodes the callback into a plain struct and answers the OK packet, built with the
@@ -7,7 +7,7 @@
 #
 #   measure | product | floor | ratio | budget | verdict
 #
-# Exits 1 when a budget fails. Not part of `go test ./...`; a full run takes 3 to 6 minutes.
+# Exits 1 when a budget fails. Not part of `go test ./...`; a full run takes 5 to 12 minutes.
 #
 #   warm     go test -bench '^BenchmarkWarm(Product|Floor)$' -benchmem -count $BENCH_COUNT (5) in
 #            functions/lambda and functions/scf (warm_bench_test.go): the product's in-process
@@ -29,6 +29,13 @@
 #   load     functions/web under a loopback Go load generator, 16 connections, $BENCH_DURATION
 #            (20s) timed, against SQLite and ROOMHOOK_TEST_POSTGRES: req/s, p99; RSS (VmRSS)
 #            after 100,000 requests within 10 % of after 10,000 and < 64 MB
+#   burst    a popular live room: functions/web on loopback per store (SQLite and the
+#            ROOMHOOK_TEST_* ones, each on a fresh file, schema, database or table),
+#            $BENCH_BURST_EVENTS (10000) Live member-state events (one viewer Online each,
+#            EventTime over a minute, shuffled) for ONE room from $BENCH_BURST_SENDERS (32)
+#            concurrent keep-alive senders, then the same events spread over 100 rooms:
+#            events/s, p50/p99, then every viewer's row read back; budget per phase every
+#            answer OK, none lost, p99 <= 100 ms; one room's events/s >= 0.5 x the spread's
 #   size     binary and zip sizes for lambda and scf; budget binary <= floor + 12 MB
 #   analyse  (not in all) what dominates: CPU profile top 10 of the warm path, and the
 #            binaries' symbol sizes grouped by package
@@ -80,6 +87,11 @@ latency() {
 load() {
 	echo "== web throughput and memory" >&2
 	runner load -duration "${BENCH_DURATION:-20s}" -c 16 >>"$rows"
+}
+
+burst() {
+	echo "== a popular room's burst of member-state events" >&2
+	runner burst -events "${BENCH_BURST_EVENTS:-10000}" -senders "${BENCH_BURST_SENDERS:-32}" >>"$rows"
 }
 
 size() {
@@ -138,14 +150,14 @@ status=0
 for s in "${steps[@]}"; do
 	case $s in
 	all)
-		for m in warm cold latency load size; do
+		for m in warm cold latency load burst size; do
 			$m || status=$?
 		done
 		;;
-	warm | cold | latency | load | size) $s || status=$? ;;
+	warm | cold | latency | load | burst | size) $s || status=$? ;;
 	analyse) analyse || status=$? ;;
 	*)
-		echo "usage: scripts/bench.sh [all|warm|cold|latency|load|size|analyse]..." >&2
+		echo "usage: scripts/bench.sh [all|warm|cold|latency|load|burst|size|analyse]..." >&2
 		exit 2
 		;;
 	esac

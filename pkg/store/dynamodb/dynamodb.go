@@ -84,6 +84,9 @@ type Store struct {
 
 	mu        sync.Mutex
 	lastStamp int64 // the last archive stamp handed out, Unix ns; see nextStamp
+
+	// turns queues this process's saves of one room for its lock (lockRoom).
+	turns roomTurns
 }
 
 // Open opens the table a dynamodb:// URL names, creating it (on-demand billing) when it does

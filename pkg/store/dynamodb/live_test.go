@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -244,5 +245,49 @@ func TestGiftLedgerWriteFails(t *testing.T) {
 		if want := at.Add(time.Duration(i+1) * time.Second).UnixMilli(); g.ReceivedAt != want {
 			t.Errorf("gift %d received_at %d, want %d", i, g.ReceivedAt, want)
 		}
+	}
+}
+
+// TestRoomTurns: one process's saves of one room (a web function taking a popular room's
+// viewers at once) wait for each other in the order they came, so that only one of them at a
+// time asks for the room's lock: every lock request succeeds at once, none polls; and every
+// viewer is in afterwards.
+func TestRoomTurns(t *testing.T) {
+	s := open(t)
+	var lockPuts, refused atomic.Int64
+	put := s.client.putItem
+	s.client.putItem = func(ctx context.Context, in *ddb.PutItemInput, o ...func(*ddb.Options)) (*ddb.PutItemOutput, error) {
+		out, err := put(ctx, in, o...)
+		if str(in.Item, attrSK) == lockSK {
+			lockPuts.Add(1)
+			if isConditionFailed(err) {
+				refused.Add(1)
+			}
+		}
+		return out, err
+	}
+	const viewers = 24
+	var wg sync.WaitGroup
+	for i := range viewers {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackAfterMemberStateChanged","RoomId":"popular",`+
+				`"EventType":"Online","EventCause":"Enter","MemberList":[{"Member_Account":"viewer-%02d"}],"EventTime":%d}`,
+				i, 1703590000000+int64(i))
+			ev := liveEvent(t, callback.CommandLiveMemberState, body, fmt.Sprintf("req-%d", i), time.Now())
+			if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
+				t.Errorf("viewer %d: %v, %v", i, o, err)
+			}
+		})
+	}
+	wg.Wait()
+	if lockPuts.Load() != viewers || refused.Load() != 0 {
+		t.Errorf("%d lock requests, %d refused; want %d, none refused (one asks at a time)", lockPuts.Load(), refused.Load(), viewers)
+	}
+	members, err := callback.ReadMembers(t.Context(), s, storetest.SeedSdkAppID, "popular")
+	if err != nil || len(members) != viewers {
+		t.Fatalf("%d members, %v; want %d", len(members), err, viewers)
+	}
+	if len(s.turns.rooms) != 0 {
+		t.Errorf("%d rooms' turns left after the saves", len(s.turns.rooms))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,6 +47,65 @@ type roomLock struct {
 	pk    string
 	owner string
 	until time.Time // the end of the lease, by this process's clock
+	turn  *roomTurn // this process's turn for the room, given back with the lock
+}
+
+// roomTurns queues the saves of one process for a room's lock, first come first served, so
+// that only the first of them asks DynamoDB for it. The lock item has no queue: waiters poll it
+// with growing waits, so under a burst of one room (a web function taking thousands of a
+// popular room's viewers at once) the saves that had waited longest polled least often, lost
+// to newer ones and ran out of time, and every poll was one more request for the table.
+// Between processes (Lambda and SCF event functions take one event per instance) the lock
+// item alone still decides.
+type roomTurns struct {
+	mu    sync.Mutex
+	rooms map[string]*roomTurn
+}
+
+// roomTurn is one room's queue: a token channel (its waiters are served in order) and how
+// many saves hold or wait for it.
+type roomTurn struct {
+	token chan struct{}
+	users int
+}
+
+// take waits for the room's turn, until ctx ends or abort is closed.
+func (r *roomTurns) take(ctx context.Context, pk string, abort <-chan struct{}) (*roomTurn, error) {
+	r.mu.Lock()
+	if r.rooms == nil {
+		r.rooms = map[string]*roomTurn{}
+	}
+	t := r.rooms[pk]
+	if t == nil {
+		t = &roomTurn{token: make(chan struct{}, 1)}
+		r.rooms[pk] = t
+	}
+	t.users++
+	r.mu.Unlock()
+	select {
+	case t.token <- struct{}{}:
+		return t, nil
+	case <-ctx.Done():
+		r.leave(pk, t)
+		return nil, fmt.Errorf("lock the room: another save of this process holds it: %w", context.Cause(ctx))
+	case <-abort:
+		r.leave(pk, t)
+		return nil, errLockAbandoned
+	}
+}
+
+// give ends the turn take gave.
+func (r *roomTurns) give(pk string, t *roomTurn) {
+	<-t.token
+	r.leave(pk, t)
+}
+
+func (r *roomTurns) leave(pk string, t *roomTurn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t.users--; t.users == 0 {
+		delete(r.rooms, pk)
+	}
 }
 
 // leaseFor returns how long a lock taken for a save with ctx is held at most.
@@ -62,8 +122,17 @@ var errLockAbandoned = errors.New("lock the room: abandoned")
 
 // lockRoom takes the room's lock, waiting while another save holds it, until ctx ends or
 // abort is closed (nil: never).
-func (s *Store) lockRoom(ctx context.Context, pk string, abort <-chan struct{}) (*roomLock, error) {
-	l := &roomLock{s: s, pk: pk, owner: rand.Text()}
+func (s *Store) lockRoom(ctx context.Context, pk string, abort <-chan struct{}) (_ *roomLock, err error) {
+	turn, err := s.turns.take(ctx, pk, abort)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.turns.give(pk, turn)
+		}
+	}()
+	l := &roomLock{s: s, pk: pk, owner: rand.Text(), turn: turn}
 	lease := leaseFor(ctx)
 	wait := lockWaitFirst
 	for {
@@ -113,6 +182,7 @@ func (l *roomLock) check() error {
 // release gives the lock back, unless another save has taken it over since. It runs also when
 // ctx has ended; a lock it cannot delete ends with its lease.
 func (l *roomLock) release(ctx context.Context) {
+	defer l.s.turns.give(l.pk, l.turn)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
 	_, _ = l.s.client.deleteItem(ctx, &ddb.DeleteItemInput{

@@ -13,6 +13,8 @@
 //	              mixed lifecycle load of every projected command, and the cold first answer
 //	              (connect + schema check) per backend
 //	load          functions/web under a loopback Go load generator: req/s, p99, RSS
+//	burst         functions/web per store backend: member-state events for one room, then the
+//	              same spread over 100 rooms, from concurrent senders: events/s, p99, none lost
 //	size          binary and zip sizes, product vs floor
 //	sizepkg BIN   (analysis) an unstripped binary's file bytes by package
 //
@@ -32,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: run <warm FILE|cold|latency|load|size> [flags]")
+		fmt.Fprintln(os.Stderr, "usage: run <warm FILE|cold|latency|load|burst|size> [flags]")
 		os.Exit(2)
 	}
 	cmd, args := os.Args[1], os.Args[2:]
@@ -41,6 +43,8 @@ func main() {
 	reqs := fs.Int("requests", 1000, "latency: warm requests per backend")
 	dur := fs.Duration("duration", 20*time.Second, "load: timed phase")
 	conns := fs.Int("c", 16, "load: connections")
+	events := fs.Int("events", 10000, "burst: member-state events per phase")
+	senders := fs.Int("senders", 32, "burst: concurrent senders (connections)")
 	work := fs.String("work", "", "directory for binaries and stores (default: a temp dir)")
 	fs.Parse(args)
 
@@ -68,6 +72,8 @@ func main() {
 		err = latency(ctx, dir, *reqs)
 	case "load":
 		err = load(ctx, dir, *dur, *conns)
+	case "burst":
+		err = burst(ctx, dir, *events, *senders)
 	case "size":
 		err = size(ctx, dir)
 	case "sizepkg":
