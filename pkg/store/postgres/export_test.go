@@ -51,7 +51,9 @@ func PreparedStatements(t *testing.T, s *Store) int64 {
 func RoomLock(app int64, room string) (classID, objID int32) { return roomLock(app, room) }
 
 // MemberLocks returns the keys of the advisory locks Save takes for a room's members.
-func MemberLocks(app int64, room string, members ...string) []int64 { return memberLocks(app, room, members) }
+func MemberLocks(app int64, room string, members ...string) []int64 {
+	return memberLocks(app, room, members)
+}
 
 // SchemaLockKey is the advisory lock key that serialises schema creation and migration.
 const SchemaLockKey = schemaLockKey
