@@ -448,7 +448,11 @@ func dumpTables(t *testing.T, path string) string {
 	}
 	defer db.Close()
 	var out strings.Builder
-	for _, table := range []string{"callback_events", "rooms", "room_members", "room_seats"} {
+	tables := []string{"callback_events"}
+	for _, t := range callback.Tables {
+		tables = append(tables, t.Name)
+	}
+	for _, table := range tables {
 		rows, err := db.Query(`SELECT * FROM ` + table + ` ORDER BY 1, 2, 3`)
 		if err != nil {
 			t.Fatal(err)
@@ -576,8 +580,58 @@ func TestBadInputRoomFamily(t *testing.T) {
 		{name: "unknown command Room.CallbackAfterSomethingNew, same room", mutate: other("Room.CallbackAfterSomethingNew",
 			`{"CallbackCommand":"Room.CallbackAfterSomethingNew","Operator_Account":"op","RoomInfo":{"RoomId":"golden-room-7f3a","RoomName":"new","RoomType":"Live","MaxMemberCount":1},"EventTime":1703589999999}`),
 			wantStatus: 200, wantRows: 1},
-		{name: "command not projected yet Live.CallbackAfterModifyAdmin, same room", mutate: other("Live.CallbackAfterModifyAdmin",
-			`{"CallbackCommand":"Live.CallbackAfterModifyAdmin","RoomId":"golden-room-7f3a","Operator_Account":"op","Admin_Account":["member-fay"],"opType":"add","EventTime":1703589999998}`),
+		// The Live family's own tables: controls, then what each parser refuses (40003), the
+		// store left exactly as it was.
+		{name: "live admin change (control)", mutate: other(callback.CommandLiveModifyAdmin,
+			`{"CallbackCommand":"Live.CallbackAfterModifyAdmin","RoomId":"golden-room-7f3a","Operator_Account":"op","Admin_Account":["member-fay",144115233775727695],"opType":"add","EventTime":1703589999998}`),
+			wantStatus: 200, wantRows: 1, projected: true},
+		{name: "live admin change, opType in another case", mutate: other(callback.CommandLiveModifyAdmin,
+			`{"CallbackCommand":"Live.CallbackAfterModifyAdmin","RoomId":"golden-room-7f3a","Admin_Account":["member-fay"],"opType":"Add","EventTime":1703589999998}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live admin change, Admin_Account empty", mutate: other(callback.CommandLiveModifyAdmin,
+			`{"CallbackCommand":"Live.CallbackAfterModifyAdmin","RoomId":"golden-room-7f3a","Admin_Account":[],"opType":"delete","EventTime":1703589999998}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live admin change without EventTime", mutate: other(callback.CommandLiveModifyAdmin,
+			`{"CallbackCommand":"Live.CallbackAfterModifyAdmin","RoomId":"golden-room-7f3a","Admin_Account":["member-fay"],"opType":"add"}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live metadata set (control)", mutate: other(callback.CommandLiveSetMetadata,
+			`{"CallbackCommand":"Live.CallbackAfterSetMetadata","RoomId":"golden-room-7f3a","Operator_Account":"op","Metadata":[{"Key":"topic","Value":"hi"},{"Key":"empty","Value":""}],"EventTime":1703589999997}`),
+			wantStatus: 200, wantRows: 1, projected: true},
+		{name: "live metadata set, an entry without Key", mutate: other(callback.CommandLiveSetMetadata,
+			`{"CallbackCommand":"Live.CallbackAfterSetMetadata","RoomId":"golden-room-7f3a","Metadata":[{"Key":"topic","Value":"hi"},{"Value":"x"}],"EventTime":1703589999997}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live metadata set, Metadata a string", mutate: other(callback.CommandLiveSetMetadata,
+			`{"CallbackCommand":"Live.CallbackAfterSetMetadata","RoomId":"golden-room-7f3a","Metadata":"topic=hi","EventTime":1703589999997}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live metadata delete (control)", mutate: other(callback.CommandLiveDelMetadata,
+			`{"CallbackCommand":"Live.CallbackAfterDelMetadata","RoomId":"golden-room-7f3a","Keys":["topic"],"EventTime":1703589999997}`),
+			wantStatus: 200, wantRows: 1, projected: true},
+		{name: "live metadata delete, Keys empty", mutate: other(callback.CommandLiveDelMetadata,
+			`{"CallbackCommand":"Live.CallbackAfterDelMetadata","RoomId":"golden-room-7f3a","Keys":[],"EventTime":1703589999997}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live battle end (control)", mutate: other(callback.CommandLiveEndBattle,
+			`{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"pk-1","FromRoomInfo":{"RoomId":"golden-room-7f3a","Score":40},"ToRoomList":[{"RoomId":"rival","Score":30}],"OpType":0,"EventTime":1703589999996}`),
+			wantStatus: 200, wantRows: 1, projected: true},
+		{name: "live battle without BattleId", mutate: other(callback.CommandLiveCreateBattle,
+			`{"CallbackCommand":"Live.CallbackAfterCreateBattle","FromRoomId":"golden-room-7f3a","ToRoomIdList":["rival"],"EventTime":1703589999996}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live battle with both invited-room lists", mutate: other(callback.CommandLiveStartBattle,
+			`{"CallbackCommand":"Live.CallbackAfterStartBattle","BattleId":"pk-1","FromRoomId":"golden-room-7f3a","ToRoomIdList":["rival"],"ToRoomList":[{"RoomId":"rival"}],"EventTime":1703589999996}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live battle whose FromRoomId and FromRoomInfo differ", mutate: other(callback.CommandLiveEndBattle,
+			`{"CallbackCommand":"Live.CallbackAfterEndBattle","BattleId":"pk-1","FromRoomId":"golden-room-7f3a","FromRoomInfo":{"RoomId":"rival"},"EventTime":1703589999996}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live gift (control)", mutate: other(callback.CommandLiveGift,
+			`{"CallbackCommand":"Live.CallbackBeforeSendGift","Operator_Account":"op","RoomId":"golden-room-7f3a","GiftWater":{"From_Account":"member-fay","To_Account":["owner-ada"],"Time":1703589999,"GiftId":"rose","Count":2,"Coins":20}}`),
+			wantStatus: 200, wantRows: 1, projected: true},
+		{name: "live gift without GiftWater.From_Account", mutate: other(callback.CommandLiveGift,
+			`{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"golden-room-7f3a","GiftWater":{"To_Account":["owner-ada"],"Coins":20}}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live gift, GiftWater a string", mutate: other(callback.CommandLiveGift,
+			`{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"golden-room-7f3a","GiftWater":"rose"}`),
+			wantStatus: 400, wantCode: 40003},
+		{name: "live room-count threshold, archived (control)", mutate: other(callback.CommandLiveThreshold,
+			`{"CallbackCommand":"Live.CallbackAfterCreateRoomReachingThreshold","CurRoomCount":90,"MaxRoomCount":100,"EventTime":1703589999995}`),
 			wantStatus: 200, wantRows: 1},
 
 		// The body is not one JSON object in UTF-8: 40002.
