@@ -42,7 +42,7 @@ import (
 // Per phase: events/s over the phase's wall time, p50/p99 answer latency, answers other than
 // 200 OK; then the rows, read in this process through pkg/store: every viewer must be `in`.
 // Budgets: every answer OK, none lost, p99 ≤ 100 ms (both phases), and one room's events/s at
-// least half of the spread events/s: the per-room lock serialises one room's saves.
+// least half of the spread events/s.
 func burst(ctx context.Context, dir string, n, senders int) error {
 	if n < 1 || senders < 1 {
 		return fmt.Errorf("burst: need at least one event and one sender (got %d, %d)", n, senders)
@@ -51,27 +51,9 @@ func burst(ctx context.Context, dir string, n, senders int) error {
 	if err != nil {
 		return err
 	}
-	backends := []struct{ name, env, url string }{
-		{"sqlite", "", "sqlite://" + filepath.Join(dir, "burst-"+runID+".db")},
-		{"postgres", "ROOMHOOK_TEST_POSTGRES", ""},
-		{"mysql", "ROOMHOOK_TEST_MYSQL", ""},
-		{"dynamodb", "ROOMHOOK_TEST_DYNAMODB", ""},
-	}
-	for _, b := range backends {
-		st := b.url
-		if b.env != "" {
-			st = os.Getenv(b.env)
-		}
-		if st == "" {
-			skipRow("burst "+b.name, b.env+" unset")
-			note("burst %s skipped: %s is not set", b.name, b.env)
-			continue
-		}
-		if err := burstOne(ctx, dir, bins, b.name, st, n, senders); err != nil {
-			note("burst %s: %v", b.name, err)
-			row("burst "+b.name, "error", "-", "-", "runs", false)
-		}
-	}
+	eachStore("burst", "sqlite://"+filepath.Join(dir, "burst-"+runID+".db"), func(name, _, url string) error {
+		return burstOne(ctx, dir, bins, name, url, n, senders)
+	})
 	return nil
 }
 

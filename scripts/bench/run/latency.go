@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,27 +27,9 @@ func latency(ctx context.Context, dir string, n int) error {
 	if err != nil {
 		return err
 	}
-	backends := []struct{ name, env, url string }{
-		{"sqlite", "", "sqlite://"},
-		{"postgres", "ROOMHOOK_TEST_POSTGRES", ""},
-		{"mysql", "ROOMHOOK_TEST_MYSQL", ""},
-		{"dynamodb", "ROOMHOOK_TEST_DYNAMODB", ""},
-	}
-	for _, b := range backends {
-		st := b.url
-		if b.env != "" {
-			st = os.Getenv(b.env)
-		}
-		if st == "" {
-			skipRow("latency "+b.name, b.env+" unset")
-			note("latency %s skipped: %s is not set", b.name, b.env)
-			continue
-		}
-		if err := latencyOne(ctx, dir, bins, ev, b.name, b.env, st, n); err != nil {
-			note("latency %s: %v", b.name, err)
-			row("latency "+b.name, "error", "-", "-", "runs", false)
-		}
-	}
+	eachStore("latency", "sqlite://", func(name, env, url string) error {
+		return latencyOne(ctx, dir, bins, ev, name, env, url, n)
+	})
 	return nil
 }
 

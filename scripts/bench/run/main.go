@@ -103,6 +103,33 @@ func row(measure, product, floor, ratio, budget string, pass bool) {
 	fmt.Printf("%s\t%s\t%s\t%s\t%s\t%s\n", measure, product, floor, ratio, budget, v)
 }
 
+// eachStore runs one of measure's runs per store: SQLite at sqliteURL, and each server store
+// whose test variable (ROOMHOOK_TEST_POSTGRES, _MYSQL, _DYNAMODB) names one; an unset one is a
+// SKIP row, a run that fails an error row.
+func eachStore(measure, sqliteURL string, run func(name, env, url string) error) {
+	stores := []struct{ name, env, url string }{
+		{"sqlite", "", sqliteURL},
+		{"postgres", "ROOMHOOK_TEST_POSTGRES", ""},
+		{"mysql", "ROOMHOOK_TEST_MYSQL", ""},
+		{"dynamodb", "ROOMHOOK_TEST_DYNAMODB", ""},
+	}
+	for _, b := range stores {
+		u := b.url
+		if b.env != "" {
+			u = os.Getenv(b.env)
+		}
+		if u == "" {
+			skipRow(measure+" "+b.name, b.env+" unset")
+			note("%s %s skipped: %s is not set", measure, b.name, b.env)
+			continue
+		}
+		if err := run(b.name, b.env, u); err != nil {
+			note("%s %s: %v", measure, b.name, err)
+			row(measure+" "+b.name, "error", "-", "-", "runs", false)
+		}
+	}
+}
+
 // skipRow prints a row for a measure that could not run.
 func skipRow(measure, why string) {
 	fmt.Printf("%s\t-\t-\t-\t%s\tSKIP\n", measure, why)
