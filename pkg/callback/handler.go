@@ -110,9 +110,11 @@ func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 		if p := recover(); p != nil {
 			// The raw event is logged as for a store failure: a bug must not lose a callback
 			// either (replay with -outcome rejected:panic once it is fixed).
-			h.logUnstored(ctx, req, ev, start, errInternal,
-				slog.String("panic", fmt.Sprint(p)),
-				slog.String("stack", string(debug.Stack())))
+			extra := []slog.Attr{slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack()))}
+			if ev != nil && ev.Command == CommandLiveGift {
+				extra = append(extra, slog.String(GiftAnswerKey, GiftRefused)) // a 500 refuses the gift
+			}
+			h.logUnstored(ctx, req, ev, start, errInternal, extra...)
 			resp = fail(errInternal)
 		}
 	}()

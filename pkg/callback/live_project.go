@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // What the Live family's own commands mean for the rows (docs/projection.md): admins, metadata
@@ -36,17 +37,23 @@ func (p *projection) gift(g *GiftSent) part {
 	}
 }
 
-// giftDeliveryID names one delivery of a gift: 32 hex digits of the SHA-256 of the platform's
-// request id, the receipt time (ms) and the body's digest, which a replay from the log line
-// of a delivery the store failed to keep (scripts/replay) gives again; 128 random bits when
-// the request has no id.
+// giftDeliveryID names one delivery of a gift (GiftDeliveryID); 128 random bits when the
+// request has no id.
 func giftDeliveryID(ev *Event) string {
 	if ev.RequestID == "" {
 		var b [16]byte
 		rand.Read(b[:]) // never fails (crypto/rand)
 		return hex.EncodeToString(b[:])
 	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s", ev.RequestID, ev.ReceivedAt.UnixMilli(), ev.Digest()))
+	return GiftDeliveryID(ev.RequestID, ev.ReceivedAt, ev.Raw)
+}
+
+// GiftDeliveryID is the delivery_id of the ledger row of a gift delivered with request id
+// requestID at receivedAt with body raw: 32 hex digits of the SHA-256 of the three, which a
+// replay from the log line of that delivery (scripts/replay) gives again.
+func GiftDeliveryID(requestID string, receivedAt time.Time, raw []byte) string {
+	body := sha256.Sum256(raw)
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s", requestID, receivedAt.UnixMilli(), hex.EncodeToString(body[:])))
 	return hex.EncodeToString(sum[:16])
 }
 
@@ -102,12 +109,17 @@ func (p *projection) admins(ctx context.Context, pl *AdminsModified) part {
 					if stored.EventTime == p.self.time {
 						// Two admin changes of one millisecond list the account: the last in event
 						// order decides.
-						var err error
-						if added, _, err = newestAt(ctx, p, adminCommands, func(pl Payload) (bool, bool) {
+						var (
+							found bool
+							err   error
+						)
+						if added, found, err = newestAt(ctx, p, adminCommands, func(pl Payload) (bool, bool) {
 							a := pl.(*AdminsModified)
 							return a.Added, slices.Contains(a.Admins, account)
 						}); err != nil {
 							return nil, err
+						} else if !found {
+							return nil, fmt.Errorf("admin %q of the event being saved is not in the archive", account)
 						}
 					}
 				}
@@ -174,13 +186,18 @@ func (p *projection) metadata(ctx context.Context, pl Payload) part {
 						continue
 					}
 					if stored.EventTime == p.self.time {
-						var err error
-						if win, _, err = newestAt(ctx, p, metadataCommands, func(pl Payload) (metaChange, bool) {
+						var (
+							found bool
+							err   error
+						)
+						if win, found, err = newestAt(ctx, p, metadataCommands, func(pl Payload) (metaChange, bool) {
 							_, ch := metaChanges(pl)
 							c, ok := ch[k]
 							return c, ok
 						}); err != nil {
 							return nil, err
+						} else if !found {
+							return nil, fmt.Errorf("metadata key %q of the event being saved is not in the archive", k)
 						}
 					}
 				}

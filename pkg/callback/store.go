@@ -100,6 +100,11 @@ func (ev *Event) Folded() bool {
 	return !gift
 }
 
+// MaxMemberLocks is the most members a Live member state locks one by one; one listing more
+// (Tencent sends a viewer or a few at a time) holds its room alone instead, so that no save
+// asks a server for thousands of locks (PostgreSQL's lock table is shared by every session).
+const MaxMemberLocks = 32
+
 // MemberLocks returns, for an event that may be saved holding its room's lock in shared mode
 // and an exclusive lock on each member it lists, those members, sorted (the order a backend
 // takes their locks in, so that two saves never wait for each other); nil when the save must
@@ -113,7 +118,7 @@ func (ev *Event) Folded() bool {
 // within a minute) are then saved side by side instead of one after another.
 func (ev *Event) MemberLocks() []string {
 	m, ok := ev.Payload.(*LiveMembersChanged)
-	if !ok {
+	if !ok || len(m.Members) > MaxMemberLocks {
 		return nil
 	}
 	out := slices.Clone(m.Members)

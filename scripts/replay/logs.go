@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/roomhook/roomhook/pkg/callback"
 )
 
 // storeFailure is the outcome of the log line the core writes when the store failed: the one
@@ -22,8 +24,8 @@ const storeFailure = "rejected:store"
 type selection struct {
 	outcomes map[string]bool
 	any      bool
-	// refusedGifts also picks the gifts the function refused when its store failed (their line
-	// says gift_answer "refused"): Tencent never sent them, so by default they are not replayed.
+	// refusedGifts also picks the gifts the function did not allow (refusedGift): Tencent never
+	// sent them, so by default they are not replayed.
 	refusedGifts bool
 }
 
@@ -45,13 +47,21 @@ func parseSelection(s string) (selection, error) {
 }
 
 func (s selection) picks(c *callbackLine) bool {
-	if c.GiftAnswer != nil && *c.GiftAnswer == "refused" && !s.refusedGifts {
+	if refusedGift(c) && !s.refusedGifts {
 		return false
 	}
 	if s.any {
 		return c.RawBody != nil
 	}
 	return s.outcomes[*c.Outcome]
+}
+
+// refusedGift reports whether the line is a gift the function did not allow: Tencent sends a
+// gift only on an OK answer, and a line of a gift that was not stored says "allowed" only when
+// the function answered OK all the same (ROOMHOOK_GIFT_ON_STORE_FAILURE=allow). A line without
+// gift_answer (a panic, or a release before gifts were answered this way) was a refusal.
+func refusedGift(c *callbackLine) bool {
+	return c.Command == callback.CommandLiveGift && (c.GiftAnswer == nil || *c.GiftAnswer != "allowed")
 }
 
 // callbackMarker matches the message of the core's per-request line, also when the line is
@@ -157,7 +167,7 @@ func readLogs(r io.Reader, name string, sel selection, stats *lineStats, pick fu
 				stats.unrelated++
 			case !sel.picks(c):
 				stats.others++
-				if c.GiftAnswer != nil && *c.GiftAnswer == "refused" {
+				if refusedGift(c) {
 					stats.refused++
 				}
 			default:

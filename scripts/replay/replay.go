@@ -126,9 +126,16 @@ func untimedKey(command, roomID, requestID string, receivedAt time.Time, raw []b
 // any other event a duplicate by itself; an event without EventTime has no natural key, and the store archives
 // every delivery of it, so replaying the same log twice would archive it twice. Replay checks
 // such events against the destination's archive (request id, arrival time and body) instead.
+//
+// A gift is archived and put in the ledger; on DynamoDB a save can keep the first and fail on
+// the second (answered 503, or allowed: ROOMHOOK_GIFT_ON_STORE_FAILURE). So a gift already in
+// the archive is a duplicate only when its ledger row is there too; else the core saves it
+// again, and the ledger row, under the delivery's own id (callback.GiftDeliveryID), is written
+// once.
 func (r *replayer) alreadyArchived(ctx context.Context, e entry) (bool, error) {
+	gift := e.command == callback.CommandLiveGift
 	env, err := callback.ParseEnvelope(e.raw)
-	if err != nil || env.EventTime != 0 {
+	if !gift && (err != nil || env.EventTime != 0) {
 		return false, nil // the core rejects it, or the store's key catches a repeat
 	}
 	seen, ok := r.untimed[e.sdkAppID]
@@ -148,7 +155,23 @@ func (r *replayer) alreadyArchived(ctx context.Context, e entry) (bool, error) {
 		}
 		r.untimed[e.sdkAppID] = seen
 	}
-	return seen[untimedKey(e.command, e.roomID, e.requestID, e.receivedAt, e.raw)], nil
+	if !seen[untimedKey(e.command, e.roomID, e.requestID, e.receivedAt, e.raw)] {
+		return false, nil
+	}
+	if !gift {
+		return true, nil
+	}
+	rows, err := r.reader.Rows(ctx, callback.GiftsTable, e.sdkAppID, e.roomID)
+	if err != nil {
+		return false, fmt.Errorf("read the destination's gift ledger of room %q: %w", e.roomID, err)
+	}
+	id := callback.GiftDeliveryID(e.requestID, e.receivedAt, e.raw)
+	for _, row := range rows {
+		if g, err := callback.GiftRowOf(row); err == nil && g.DeliveryID == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // remember notes a saved event without EventTime, so a second copy in the input is a

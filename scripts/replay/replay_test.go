@@ -695,3 +695,51 @@ func TestReplayRefusedGifts(t *testing.T) {
 		t.Fatalf("ledger %v after -refused-gifts, want both gifts once", got)
 	}
 }
+
+// TestReplayGiftArchivedWithoutLedger: a gift whose archive item was written but not its ledger
+// row (a DynamoDB save failing between the two, the gift allowed) is replayed into the ledger,
+// once; a gift line without gift_answer (a panic, an older release) was refused and is left out.
+func TestReplayGiftArchivedWithoutLedger(t *testing.T) {
+	storeURL := "sqlite://" + filepath.Join(t.TempDir(), "gifts.db")
+	app := freshApp(t)
+	body := `{"CallbackCommand":"Live.CallbackBeforeSendGift","RoomId":"live-gift","GiftWater":{"From_Account":"viewer-1","Coins":10}}`
+	at := time.UnixMilli(1764903600000)
+	st := open(t, storeURL)
+	// Archived only: the event without its payload, as a save that stopped after the archive.
+	if _, err := st.Save(context.Background(), &callback.Event{SdkAppID: app, Command: callback.CommandLiveGift,
+		RoomID: "live-gift", ClientIP: "203.0.113.9", OptPlatform: "Android", RequestID: "req-half", ReceivedAt: at,
+		Raw: []byte(body)}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	line := func(id string, answer any) string {
+		m := map[string]any{"time": "2026-12-05T03:00:00Z", "level": "ERROR", "msg": "callback",
+			"request_id": id, "command": callback.CommandLiveGift, "sdkappid": app, "room_id": "live-gift",
+			"outcome": "rejected:store", "client_ip": "203.0.113.9", "opt_platform": "Android",
+			"received_at_ms": at.UnixMilli(), "raw_body": body, "error": "store down"}
+		if answer != nil {
+			m[callback.GiftAnswerKey] = answer
+		}
+		l, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(l) + "\n"
+	}
+	logText := line("req-half", callback.GiftAllowed) + line("req-old", nil)
+	for i, want := range []string{
+		"replayed 1 events: stored=1 duplicate=0 stale=0 ignored=0 failed=0",
+		"replayed 1 events: stored=0 duplicate=1 stale=0 ignored=0 failed=0",
+	} {
+		code, stdout, stderr := runReplay(t, storeURL, logText)
+		if _, summary := outcomes(t, stdout); code != exitOK || summary != want || !strings.Contains(stderr, "1 refused gifts left out") {
+			t.Fatalf("replay %d: exit %d, want %q\n%s%s", i+1, code, want, stdout, stderr)
+		}
+	}
+	st = open(t, storeURL)
+	defer st.Close()
+	gifts, err := callback.ReadGifts(context.Background(), st.(callback.Reader), app, "live-gift")
+	if err != nil || len(gifts) != 1 || gifts[0].DeliveryID != callback.GiftDeliveryID("req-half", at, []byte(body)) {
+		t.Fatalf("ledger %+v, %v; want the allowed gift once, under its delivery's id", gifts, err)
+	}
+}
