@@ -576,14 +576,13 @@ func anySlice(s []string) []any {
 	return out
 }
 
-// rekeyCommands are the commands version 3 projects and earlier versions archived raw, under
-// the key their envelope gave (RoomId, EventTime); this version archives them under their
-// payload's key. Only a battle's differ in practice: its body has no RoomId, so they were
-// archived under room "", where this version archives and locks them under FromRoomId. (A
-// gift's keys agree; it has no EventTime.)
-var rekeyCommands = []string{callback.CommandLiveModifyAdmin, callback.CommandLiveSetMetadata,
-	callback.CommandLiveDelMetadata, callback.CommandLiveCreateBattle, callback.CommandLiveStartBattle,
-	callback.CommandLiveEndBattle}
+// rekeyCommands are the commands whose rows version 3 added (callback.V3Commands), which
+// earlier versions may have archived under the key their envelope gave (RoomId, EventTime)
+// where this version archives them under their payload's: a battle's body has no RoomId, so its
+// stages were archived under room "" (this version archives and locks them under FromRoomId); a
+// version-1 Live create without a top-level EventTime has its time inside RoomInfo. (A gift's
+// keys agree; it has no EventTime.)
+var rekeyCommands = callback.V3Commands()
 
 // rekeyBatch is how many archive rows rekey and ledger read at a time.
 const rekeyBatch = 500

@@ -515,45 +515,51 @@ func buildGiftLedger(ctx context.Context, conn *pgconn.PgConn) error {
 	if migrateHook != nil {
 		migrateHook("build the gift ledger")
 	}
-	var rows []callback.Row
-	p := &params{}
-	p.text(callback.CommandLiveGift)
-	if err := query(ctx, conn, `SELECT id, sdk_app_id, room_id, received_at, raw_body FROM callback_events
-		WHERE callback_command = $1 ORDER BY id`, p,
-		[]int16{formatText, formatText, formatText, formatText, formatBinary}, func(r *row) error {
-			id, app, room, receivedAt := r.int8(), r.int8(), r.text(), r.int8()
-			v, _ := r.value() // raw_body, valid during this call only
-			row, ok := callback.GiftRowOfArchive(app, room, "archive:"+strconv.FormatInt(id, 10), receivedAt, v)
-			if ok {
-				rows = append(rows, row)
-			}
-			return nil
-		}); err != nil {
-		return fmt.Errorf("read the archived gifts: %w", err)
-	}
+	// A page of archived gifts at a time (by id), so that a large archive is not held in memory.
 	insert := statementsOf(callback.GiftsTable).Insert + ` ON CONFLICT DO NOTHING`
-	for len(rows) > 0 {
-		n := min(len(rows), ledgerBatch)
-		b := &batch{}
-		for _, row := range rows[:n] {
-			p := &params{}
-			for i, c := range callback.GiftsTable.Columns {
-				if err := p.value(callback.GiftsTable, c, row[i]); err != nil {
-					return fmt.Errorf("enter an archived gift in the ledger: %w", err)
+	for after := int64(0); ; {
+		var rows []callback.Row
+		seen := 0
+		p := &params{}
+		p.text(callback.CommandLiveGift)
+		p.int8(after)
+		p.int8(ledgerBatch)
+		if err := query(ctx, conn, `SELECT id, sdk_app_id, room_id, received_at, raw_body FROM callback_events
+		WHERE callback_command = $1 AND id > $2 ORDER BY id LIMIT $3`, p,
+			[]int16{formatText, formatText, formatText, formatText, formatBinary}, func(r *row) error {
+				id, app, room, receivedAt := r.int8(), r.int8(), r.text(), r.int8()
+				v, _ := r.value() // raw_body, valid during this call only
+				seen, after = seen+1, id
+				if row, ok := callback.GiftRowOfArchive(app, room, "archive:"+strconv.FormatInt(id, 10), receivedAt, v); ok {
+					rows = append(rows, row)
 				}
-			}
-			b.add(": enter the archived gifts in the ledger", insert, p, nil, nil, nil)
+				return nil
+			}); err != nil {
+			return fmt.Errorf("read the archived gifts: %w", err)
 		}
-		if err := b.run(ctx, conn); err != nil {
-			var se *stepError
-			if errors.As(err, &se) {
-				err = se.err
+		if len(rows) > 0 {
+			b := &batch{}
+			for _, row := range rows {
+				p := &params{}
+				for i, c := range callback.GiftsTable.Columns {
+					if err := p.value(callback.GiftsTable, c, row[i]); err != nil {
+						return fmt.Errorf("enter an archived gift in the ledger: %w", err)
+					}
+				}
+				b.add(": enter the archived gifts in the ledger", insert, p, nil, nil, nil)
 			}
-			return fmt.Errorf("enter the archived gifts in the ledger: %w", err)
+			if err := b.run(ctx, conn); err != nil {
+				var se *stepError
+				if errors.As(err, &se) {
+					err = se.err
+				}
+				return fmt.Errorf("enter the archived gifts in the ledger: %w", err)
+			}
 		}
-		rows = rows[n:]
+		if seen < ledgerBatch {
+			return nil
+		}
 	}
-	return nil
 }
 
 // sqlTypes are the column types of each kind of value, PostgreSQL's choices in version 1.
