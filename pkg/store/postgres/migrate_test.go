@@ -279,22 +279,8 @@ func TestMigrationFailureKeepsV1(t *testing.T) {
 	t.Run("the context ends during the refold", func(t *testing.T) {
 		schema, u := v1Schema(t)
 		before := digests(t, schema)
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
 		// Cancelled once the first room is refolded: its rows are rolled back with the rest.
-		rooms := 0
-		postgres.SetMigrateHook(t, func(step string) {
-			if step == "refold a room" {
-				if rooms++; rooms == 2 {
-					cancel()
-				}
-			}
-		})
-		s, err := postgres.Open(ctx, u, postgres.Options{Timeout: time.Minute})
-		if err == nil {
-			s.Close()
-			t.Fatal("Open whose context ended during the refold succeeded, want an error")
-		}
+		err := openCancelledAtRefold(t, u)
 		t.Logf("error: %v", err)
 		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "refold") {
 			t.Errorf("err = %v, want it to match context.Canceled and say the refold failed", err)
@@ -347,4 +333,26 @@ func TestMigrationFailureKeepsV1(t *testing.T) {
 			t.Errorf("%d rows whose body_sha256 is not their body's (%v), want none", bad, err)
 		}
 	})
+}
+
+// openCancelledAtRefold opens u with a context that ends as the migration starts refolding its
+// second room, and returns Open's error; an Open that succeeds all the same fails the test.
+func openCancelledAtRefold(t *testing.T, u string) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rooms := 0
+	postgres.SetMigrateHook(t, func(step string) {
+		if step == "refold a room" {
+			if rooms++; rooms == 2 {
+				cancel()
+			}
+		}
+	})
+	s, err := postgres.Open(ctx, u, postgres.Options{Timeout: time.Minute})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open whose context ended during the refold succeeded, want an error")
+	}
+	return err
 }
