@@ -121,6 +121,9 @@ var (
 	battleCommands     = []string{CommandLiveCreateBattle, CommandLiveStartBattle, CommandLiveEndBattle}
 )
 
+// DestroyCommands returns the commands that end a room's life (the Room and Live destroys).
+func DestroyCommands() []string { return slices.Clone(destroyCommands) }
+
 // FoldedCommands returns the commands whose events are folded into their room's rows in event
 // order (every projected command but the gift). A backend archives them under a key that
 // tells a repeat, and saves them holding the room's lock.

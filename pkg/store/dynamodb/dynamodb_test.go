@@ -1252,7 +1252,7 @@ func TestPutConditions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.release(t.Context())
-	x := &tx{s: s, app: app, room: room, lock: l}
+	x := &tx{s: s, app: app, room: room, locks: []*roomLock{l}}
 	k := callback.Row{app, room}
 	old, err := x.Get(t.Context(), callback.RoomsTable, k)
 	if err != nil || old == nil {

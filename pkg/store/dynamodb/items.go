@@ -50,20 +50,21 @@ const (
 
 // Key layout; see the package documentation.
 const (
-	roomPrefix      = "ROOM#"
-	roomSK          = "ROOM"
-	lockSK          = "LOCK"
-	membersPrefix   = "MEMBERS#"
-	seatsPrefix     = "SEATS#"
-	adminsPrefix    = "ADMINS#"       // room_admins (version 3)
-	metadataPrefix  = "META#"         // room_metadata (version 3)
-	battlesPrefix   = "BATTLES#"      // battles, under the room that started them (version 3)
-	giftsPrefix     = "GIFTS#"        // gifts, the ledger (version 3)
-	eventPrefix     = "EV#"           // archive items since version 2
-	projectedPrefix = "PROJECTED#"    // an event's rows written first by a duplicate delivery
-	legacyPrefix    = "EVENT#"        // version 1 archive items (the Room family's kept where they are)
-	noTimePrefix    = "EVENT#NOTIME#" // archive items without EventTime, both versions
-	appIndexPrefix  = "EVENTS#"
+	roomPrefix        = "ROOM#"
+	roomSK            = "ROOM"
+	lockSK            = "LOCK"
+	membersPrefix     = "MEMBERS#"
+	memberLocksPrefix = "MLOCK#"
+	seatsPrefix       = "SEATS#"
+	adminsPrefix      = "ADMINS#"       // room_admins (version 3)
+	metadataPrefix    = "META#"         // room_metadata (version 3)
+	battlesPrefix     = "BATTLES#"      // battles, under the room that started them (version 3)
+	giftsPrefix       = "GIFTS#"        // gifts, the ledger (version 3)
+	eventPrefix       = "EV#"           // archive items since version 2
+	projectedPrefix   = "PROJECTED#"    // an event's rows written first by a duplicate delivery
+	legacyPrefix      = "EVENT#"        // version 1 archive items (the Room family's kept where they are)
+	noTimePrefix      = "EVENT#NOTIME#" // archive items without EventTime, both versions
+	appIndexPrefix    = "EVENTS#"
 
 	// memberShards is the number of partitions a room's member items are spread over.
 	memberShards = 4
@@ -86,6 +87,13 @@ func memberShard(account string) int {
 // no '#', ends the key, so a room id holding '#' cannot make two keys alike.
 func membersPK(app int64, roomID string, shard int) string {
 	return membersPrefix + strconv.FormatInt(app, 10) + "#" + roomID + "#" + strconv.Itoa(shard)
+}
+
+// memberLockPK is the partition key of the lock item of a room's member (sort key: the account),
+// taken by a Live member state instead of the room's lock (see Store.save): in the member's
+// shard, apart from its row's partition.
+func memberLockPK(app int64, roomID, account string) string {
+	return memberLocksPrefix + strconv.FormatInt(app, 10) + "#" + roomID + "#" + strconv.Itoa(memberShard(account))
 }
 
 // seatsPK is the partition key of a room's seat items.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -248,10 +249,9 @@ func TestGiftLedgerWriteFails(t *testing.T) {
 	}
 }
 
-// TestRoomTurns: one process's saves of one room (a web function taking a popular room's
-// viewers at once) wait for each other in the order they came, so that only one of them at a
-// time asks for the room's lock: every lock request succeeds at once, none polls; and every
-// viewer is in afterwards.
+// TestRoomTurns: one process's saves of one room that hold the room's lock (updates, here)
+// wait for each other in the order they came, so that only one of them at a time asks for the
+// lock: every lock request succeeds at once, none polls.
 func TestRoomTurns(t *testing.T) {
 	s := open(t)
 	var lockPuts, refused atomic.Int64
@@ -266,28 +266,86 @@ func TestRoomTurns(t *testing.T) {
 		}
 		return out, err
 	}
-	const viewers = 24
+	const updates = 24
 	var wg sync.WaitGroup
-	for i := range viewers {
+	for i := range updates {
 		wg.Go(func() {
-			body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackAfterMemberStateChanged","RoomId":"popular",`+
-				`"EventType":"Online","EventCause":"Enter","MemberList":[{"Member_Account":"viewer-%02d"}],"EventTime":%d}`,
-				i, 1703590000000+int64(i))
-			ev := liveEvent(t, callback.CommandLiveMemberState, body, fmt.Sprintf("req-%d", i), time.Now())
-			if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeStored {
-				t.Errorf("viewer %d: %v, %v", i, o, err)
+			body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackAfterUpdateRoomInfo","RoomInfo":{"RoomId":"popular",`+
+				`"RoomName":"name %02d"},"EventTime":%d}`, i, 1703590000000+int64(i))
+			ev := liveEvent(t, callback.CommandLiveUpdateRoom, body, fmt.Sprintf("req-%d", i), time.Now())
+			if o, err := s.Save(t.Context(), ev); err != nil || o == callback.OutcomeDuplicate {
+				t.Errorf("update %d: %v, %v", i, o, err)
 			}
 		})
 	}
 	wg.Wait()
-	if lockPuts.Load() != viewers || refused.Load() != 0 {
-		t.Errorf("%d lock requests, %d refused; want %d, none refused (one asks at a time)", lockPuts.Load(), refused.Load(), viewers)
+	if lockPuts.Load() != updates || refused.Load() != 0 {
+		t.Errorf("%d lock requests, %d refused; want %d, none refused (one asks at a time)", lockPuts.Load(), refused.Load(), updates)
 	}
-	members, err := callback.ReadMembers(t.Context(), s, storetest.SeedSdkAppID, "popular")
-	if err != nil || len(members) != viewers {
-		t.Fatalf("%d members, %v; want %d", len(members), err, viewers)
+	if r, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "popular"); err != nil || *r.Info.RoomName != "name 23" {
+		t.Fatalf("room %+v, %v; want the newest update's name", r, err)
 	}
 	if len(s.turns.rooms) != 0 {
-		t.Errorf("%d rooms' turns left after the saves", len(s.turns.rooms))
+		t.Errorf("%d turns left after the saves", len(s.turns.rooms))
+	}
+}
+
+// TestMemberStateLocks: a Live member state takes its members' locks, not the room's: the
+// viewers of one room are saved side by side (each lock request succeeds at once), and a
+// destroy saved among them, which holds the room, still ends exactly the viewers whose Online
+// came before it, whatever the interleaving (each run shuffles the deliveries).
+func TestMemberStateLocks(t *testing.T) {
+	for run := range 3 {
+		s := open(t)
+		var roomLocks, memberLocks, refused atomic.Int64
+		put := s.client.putItem
+		s.client.putItem = func(ctx context.Context, in *ddb.PutItemInput, o ...func(*ddb.Options)) (*ddb.PutItemOutput, error) {
+			out, err := put(ctx, in, o...)
+			switch pk := str(in.Item, attrPK); {
+			case str(in.Item, attrSK) == lockSK:
+				roomLocks.Add(1)
+			case strings.HasPrefix(pk, memberLocksPrefix):
+				memberLocks.Add(1)
+				if isConditionFailed(err) {
+					refused.Add(1)
+				}
+			}
+			return out, err
+		}
+		const viewers, destroyAt = 30, int64(1703590000015)
+		events := make([]*callback.Event, 0, viewers+1)
+		for i := range viewers {
+			body := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackAfterMemberStateChanged","RoomId":"popular","EventType":"Online",`+
+				`"EventCause":"Enter","MemberList":[{"Member_Account":"viewer-%02d"}],"EventTime":%d}`, i, 1703590000000+int64(i))
+			events = append(events, liveEvent(t, callback.CommandLiveMemberState, body, fmt.Sprintf("req-%d", i), time.Now()))
+		}
+		destroy := fmt.Sprintf(`{"CallbackCommand":"Live.CallbackAfterDestroyRoom","RoomId":"popular","EventType":"DestroyByUser","EventTime":%d}`, destroyAt)
+		events = append(events, liveEvent(t, callback.CommandLiveDestroyRoom, destroy, "req-destroy", time.Now()))
+		rng := rand.New(rand.NewPCG(uint64(run), 7))
+		rng.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
+		var wg sync.WaitGroup
+		for _, ev := range events {
+			wg.Go(func() {
+				if _, err := s.Save(t.Context(), ev); err != nil {
+					t.Errorf("%s: %v", ev.RequestID, err)
+				}
+			})
+		}
+		wg.Wait()
+		if roomLocks.Load() != 1 || memberLocks.Load() != viewers || refused.Load() != 0 {
+			t.Errorf("run %d: %d room lock requests, %d member lock requests (%d refused); want 1 and %d, none refused",
+				run, roomLocks.Load(), memberLocks.Load(), refused.Load(), viewers)
+		}
+		members, err := callback.ReadMembers(t.Context(), s, storetest.SeedSdkAppID, "popular")
+		if err != nil || len(members) != viewers {
+			t.Fatalf("run %d: %d members, %v", run, len(members), err)
+		}
+		for i, m := range members {
+			ended := 1703590000000+int64(i) <= destroyAt
+			if got := m.State == callback.MemberLeft && m.LeaveType != nil && *m.LeaveType == callback.LeaveDestroyed; got != ended ||
+				!ended && m.State != callback.MemberIn {
+				t.Errorf("run %d: %s %s (left_at %v), want ended by the destroy: %v", run, m.MemberAccount, m.State, m.LeftAt, ended)
+			}
+		}
 	}
 }

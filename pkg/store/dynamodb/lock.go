@@ -45,6 +45,7 @@ const condLockFree = "attribute_not_exists(pk) OR #e < :now OR #o = :me"
 type roomLock struct {
 	s     *Store
 	pk    string
+	sk    string // lockSK for a room's lock; the account for a member's (memberLockPK)
 	owner string
 	until time.Time // the end of the lease, by this process's clock
 	turn  *roomTurn // this process's turn for the room, given back with the lock
@@ -122,22 +123,53 @@ var errLockAbandoned = errors.New("lock the room: abandoned")
 
 // lockRoom takes the room's lock, waiting while another save holds it, until ctx ends or
 // abort is closed (nil: never).
-func (s *Store) lockRoom(ctx context.Context, pk string, abort <-chan struct{}) (_ *roomLock, err error) {
-	turn, err := s.turns.take(ctx, pk, abort)
+func (s *Store) lockRoom(ctx context.Context, pk string, abort <-chan struct{}) (*roomLock, error) {
+	return s.lockItem(ctx, pk, lockSK, abort)
+}
+
+// lockMembers takes the locks of a room's members, one after another in the order given (a
+// Live member state's: callback.Event.MemberLocks), or none: on an error it gives back those it
+// took.
+func (s *Store) lockMembers(ctx context.Context, app int64, room string, members []string, abort <-chan struct{}) ([]*roomLock, error) {
+	locks := make([]*roomLock, 0, len(members))
+	for _, m := range members {
+		l, err := s.lockItem(ctx, memberLockPK(app, room, m), m, abort)
+		if err != nil {
+			releaseAll(ctx, locks)
+			return nil, err
+		}
+		locks = append(locks, l)
+	}
+	return locks, nil
+}
+
+// releaseAll gives back every lock of locks, at the same time.
+func releaseAll(ctx context.Context, locks []*roomLock) {
+	_ = parallel(len(locks), func(i int) error {
+		locks[i].release(ctx)
+		return nil
+	})
+}
+
+// lockItem takes the lock item (pk, sk), waiting while another save holds it, until ctx ends or
+// abort is closed (nil: never); this process's saves wait for it in turn first (roomTurns).
+func (s *Store) lockItem(ctx context.Context, pk, sk string, abort <-chan struct{}) (_ *roomLock, err error) {
+	turnKey := pk + "\x00" + sk
+	turn, err := s.turns.take(ctx, turnKey, abort)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			s.turns.give(pk, turn)
+			s.turns.give(turnKey, turn)
 		}
 	}()
-	l := &roomLock{s: s, pk: pk, owner: rand.Text(), turn: turn}
+	l := &roomLock{s: s, pk: pk, sk: sk, owner: rand.Text(), turn: turn}
 	lease := leaseFor(ctx)
 	wait := lockWaitFirst
 	for {
 		now := time.Now()
-		item := key(pk, lockSK)
+		item := key(pk, sk)
 		item[attrOwner] = attrS(l.owner)
 		item[attrExpiresAt] = attrN(now.Add(lease).UnixMilli())
 		_, err := s.client.putItem(ctx, &ddb.PutItemInput{
@@ -182,12 +214,12 @@ func (l *roomLock) check() error {
 // release gives the lock back, unless another save has taken it over since. It runs also when
 // ctx has ended; a lock it cannot delete ends with its lease.
 func (l *roomLock) release(ctx context.Context) {
-	defer l.s.turns.give(l.pk, l.turn)
+	defer l.s.turns.give(l.pk+"\x00"+l.sk, l.turn)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 	defer cancel()
 	_, _ = l.s.client.deleteItem(ctx, &ddb.DeleteItemInput{
 		TableName:                 aws.String(l.s.table),
-		Key:                       key(l.pk, lockSK),
+		Key:                       key(l.pk, l.sk),
 		ConditionExpression:       aws.String("#o = :me"),
 		ExpressionAttributeNames:  map[string]string{"#o": attrOwner},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":me": attrS(l.owner)},

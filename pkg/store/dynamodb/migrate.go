@@ -312,7 +312,7 @@ func (s *Store) refoldRoom(ctx context.Context, app int64, room string, now time
 		return err
 	}
 	defer lock.release(ctx)
-	_, err = callback.Refold(ctx, &tx{s: s, app: app, room: room, lock: lock}, app, room, now)
+	_, err = callback.Refold(ctx, &tx{s: s, app: app, room: room, locks: []*roomLock{lock}}, app, room, now)
 	if errors.Is(err, ErrItemTooLarge) {
 		return nil
 	}

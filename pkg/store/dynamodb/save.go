@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -219,15 +220,28 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string
 	// holding the room that finds this event archived before this save holds it folds a fact
 	// that is true. A save that fails to take the lock leaves its event archived and not
 	// projected; the next delivery, a duplicate, projects it.
+	//
+	// A Live member state takes its members' locks instead of the room's (callback.Event.
+	// MemberLocks): the viewers of a popular room are saved side by side. What holds the room
+	// alone (a destroy, which ends every member in) is then kept apart by reading the room's
+	// destroys again after the rows are written (project).
+	members := ev.MemberLocks()
 	var (
-		lock    *roomLock
+		locks   []*roomLock
 		lockErr error
 		locked  = make(chan struct{})
 		abort   = make(chan struct{})
 	)
 	go func() {
 		defer close(locked)
-		lock, lockErr = s.lockRoom(ctx, roomPK(ev.SdkAppID, ev.RoomID), abort)
+		if members != nil {
+			locks, lockErr = s.lockMembers(ctx, ev.SdkAppID, ev.RoomID, members, abort)
+			return
+		}
+		var l *roomLock
+		if l, lockErr = s.lockRoom(ctx, roomPK(ev.SdkAppID, ev.RoomID), abort); l != nil {
+			locks = []*roomLock{l}
+		}
 	}()
 	found, err := s.archive(ctx, ev, archive)
 	if err != nil {
@@ -238,13 +252,12 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string
 		err = lockErr
 	}
 	if err != nil {
-		if lock != nil {
-			lock.release(ctx)
-		}
+		releaseAll(ctx, locks)
 		return 0, err
 	}
+	lock := &heldLocks{locks}
 
-	changed, err := callback.Project(ctx, &tx{s: s, app: ev.SdkAppID, room: ev.RoomID, lock: lock}, ev)
+	changed, err := s.project(ctx, &tx{s: s, app: ev.SdkAppID, room: ev.RoomID, locks: locks}, ev, members != nil)
 	if err != nil {
 		lock.release(ctx)
 		if ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
@@ -283,6 +296,73 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string
 		return callback.OutcomeStored, nil
 	}
 	return callback.OutcomeStale, nil
+}
+
+// heldLocks are the locks a save holds, given back together.
+type heldLocks struct{ locks []*roomLock }
+
+func (h *heldLocks) release(ctx context.Context) { releaseAll(ctx, h.locks) }
+
+// maxFolds bounds how many times one save folds its event (project).
+const maxFolds = 5
+
+// project folds ev into its room's rows with callback.Project, again while a row it writes
+// was written by another save since it read it (errRowChanged: a member state and a save
+// holding the room, at once). For a Live member state, which holds only its members' locks
+// (memberState), it then reads the room's destroys once more: a destroy archived meanwhile may
+// have read the members before this save wrote them, so the save folds again with it. Of two
+// saves, each writing before it reads what the other wrote, one sees the other: the member
+// ends up as the fold of both.
+func (s *Store) project(ctx context.Context, x *tx, ev *callback.Event, memberState bool) (changed bool, err error) {
+	destroys := callback.ArchiveQuery{Commands: callback.DestroyCommands()}
+	var before []callback.Archived
+	if memberState {
+		if before, err = x.Archived(ctx, destroys); err != nil {
+			return false, err
+		}
+	}
+	for fold := 1; ; fold++ {
+		c, err := callback.Project(ctx, x, ev)
+		changed = changed || c
+		switch {
+		case errors.Is(err, errRowChanged) && fold < maxFolds:
+			continue
+		case err != nil:
+			return changed, err
+		case !memberState:
+			return changed, nil
+		}
+		after, err := x.Archived(ctx, destroys)
+		if err != nil {
+			return changed, err
+		}
+		if sameEvents(before, after) {
+			return changed, nil
+		}
+		if fold == maxFolds {
+			return changed, fmt.Errorf("the room's destroys kept changing during the save")
+		}
+		before = after
+	}
+}
+
+// sameEvents reports whether a and b hold the same archived events (in any order).
+func sameEvents(a, b []callback.Archived) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	keys := map[string]int{}
+	for _, e := range a {
+		keys[e.Command+"\x00"+strconv.FormatInt(e.EventTime, 10)+"\x00"+e.Digest]++
+	}
+	for _, e := range b {
+		k := e.Command + "\x00" + strconv.FormatInt(e.EventTime, 10) + "\x00" + e.Digest
+		if keys[k] == 0 {
+			return false
+		}
+		keys[k]--
+	}
+	return true
 }
 
 // leaveProjected writes the item saying that a duplicate delivery wrote ev's rows first. It

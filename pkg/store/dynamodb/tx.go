@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -22,10 +23,10 @@ import (
 // tx is the callback.Tx of one save (or, without a lock, of a Reader call): the rows and
 // archive of one room, read strongly consistent.
 type tx struct {
-	s    *Store
-	app  int64
-	room string
-	lock *roomLock // nil for a reader: Put is refused
+	s     *Store
+	app   int64
+	room  string
+	locks []*roomLock // the room's lock, or its members' (a Live member state); none for a reader: Put is refused
 }
 
 var _ callback.ConcurrentTx = (*tx)(nil)
@@ -59,11 +60,13 @@ func (x *tx) Get(ctx context.Context, t *callback.Table, k callback.Row) (callba
 // updated_at, …). The room lock already keeps other saves out; the condition keeps a save whose
 // lease ran out from overwriting what a later one wrote.
 func (x *tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) error {
-	if x.lock == nil {
+	if len(x.locks) == 0 {
 		return fmt.Errorf("write %s: not within a save", t.Name)
 	}
-	if err := x.lock.check(); err != nil {
-		return fmt.Errorf("write %s: %w", t.Name, err)
+	for _, l := range x.locks {
+		if err := l.check(); err != nil {
+			return fmt.Errorf("write %s: %w", t.Name, err)
+		}
 	}
 	item, err := itemOf(t, row)
 	if err != nil {
@@ -86,12 +89,17 @@ func (x *tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) 
 	}
 	if _, err := x.s.client.putItem(ctx, in); err != nil {
 		if isConditionFailed(err) {
-			return fmt.Errorf("write %s: the stored row changed during the save (another save held the room?)", t.Name)
+			return fmt.Errorf("write %s: %w", t.Name, errRowChanged)
 		}
 		return fmt.Errorf("write %s: %w", t.Name, err)
 	}
 	return nil
 }
+
+// errRowChanged is Put's error when the stored row is no longer the one the save read: a save of
+// a Live member state and one holding the room (a destroy) wrote the same member's row at once.
+// The save folds again (Store.project).
+var errRowChanged = errors.New("the stored row changed during the save")
 
 // unchanged is the condition that the stored item of a row still holds old's values in every
 // non-key number and boolean column: equal, or absent where old has NULL.
