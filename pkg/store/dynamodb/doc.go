@@ -320,6 +320,17 @@
 //  3. release the lock: DeleteItem if owner = this save's token, also after an error (within
 //     1 s of its own, whatever the save's context), before Save returns.
 //
+// A Live member state (callback.Event.MemberLocks) takes, instead of the room's lock, the lock
+// item of each member it lists (pk MLOCK#<app>#<room>#<shard>, sk the account), in the order
+// given, so that a popular room's viewers are saved side by side. Saves that hold the room (a
+// destroy ends every member in) are then kept apart by reading: the member state reads the
+// room's destroys before it folds and again after it wrote its rows, and folds again if one
+// arrived meanwhile. A destroy archives itself before it reads the members; so of the two, each
+// writes before it reads what the other wrote, and one sees the other. A row write whose
+// condition fails because another save wrote the row since (the two kinds of save can write one
+// member's row at once) makes the save fold again, up to 5 times. One process's saves wait for a
+// lock in the order they came (roomTurns), so only one of them asks DynamoDB for it.
+//
 // Outcomes: step 1 duplicate → OutcomeDuplicate; rows written → OutcomeStored; none →
 // OutcomeStale; a command not projected → OutcomeIgnored; a gift → OutcomeStored (see Gifts).
 // Concurrent copies of one event give one Stored (or Stale) and the rest Duplicate: since the archive item is written before the
