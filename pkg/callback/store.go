@@ -112,9 +112,10 @@ const MaxMemberLocks = 32
 //
 // That is a Live member state: its projection reads the room's destroys and the rows of the
 // members it lists (and, for a tie, the archived member states of one of them) and writes only
-// those members' rows. A destroy, which ends every member in, holds the room exclusively, so it
-// never runs beside one; two member states of one member take turns on the member's lock; two
-// of different members touch nothing in common. A popular room's viewers (thousands entering
+// those members' rows. On a store with shared locks a destroy, which ends every member in,
+// holds the room exclusively, so it never runs beside one (DynamoDB, which has none, keeps the
+// two apart by reading again: see its package documentation); two member states of one member
+// take turns on the member's lock; two of different members touch nothing in common. A popular room's viewers (thousands entering
 // within a minute) are then saved side by side instead of one after another.
 func (ev *Event) MemberLocks() []string {
 	m, ok := ev.Payload.(*LiveMembersChanged)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -255,7 +256,11 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string
 		releaseAll(ctx, locks)
 		return 0, err
 	}
-	lock := &heldLocks{locks}
+	lock := &heldLocks{locks: locks}
+	// Also on a panic in the projection (the handler recovers it): the locks' leases would end
+	// by themselves, but not this process's turns (roomTurns), which would hold the room or its
+	// members in this instance for good.
+	defer lock.release(ctx)
 
 	changed, err := s.project(ctx, &tx{s: s, app: ev.SdkAppID, room: ev.RoomID, locks: locks}, ev, members != nil)
 	if err != nil {
@@ -298,13 +303,18 @@ func (s *Store) save(ctx context.Context, ev *callback.Event, archive map[string
 	return callback.OutcomeStale, nil
 }
 
-// heldLocks are the locks a save holds, given back together.
-type heldLocks struct{ locks []*roomLock }
+// heldLocks are the locks a save holds, given back together, once however often release is
+// called.
+type heldLocks struct {
+	locks []*roomLock
+	once  sync.Once
+}
 
-func (h *heldLocks) release(ctx context.Context) { releaseAll(ctx, h.locks) }
+func (h *heldLocks) release(ctx context.Context) { h.once.Do(func() { releaseAll(ctx, h.locks) }) }
 
-// maxFolds bounds how many times one save folds its event (project).
-const maxFolds = 5
+// maxFolds bounds how many times one save folds its event (project): a destroy whose member
+// rows viewers' saves keep writing folds again until it has ended them all.
+const maxFolds = 8
 
 // project folds ev into its room's rows with callback.Project, again while a row it writes
 // was written by another save since it read it (errRowChanged: a member state and a save
@@ -312,8 +322,14 @@ const maxFolds = 5
 // (memberState), it then reads the room's destroys once more: a destroy archived meanwhile may
 // have read the members before this save wrote them, so the save folds again with it. Of two
 // saves, each writing before it reads what the other wrote, one sees the other: the member
-// ends up as the fold of both.
+// ends up as the fold of both. changed reports whether any fold wrote a row (a fold whose
+// write failed may have written others).
+//
+// A member state that fails after writing its rows and before its second read (an error, its
+// deadline) may leave a member in whom a destroy archived meanwhile should have ended; as every
+// failed save, it is answered 503, and its next delivery or replay folds it again.
 func (s *Store) project(ctx context.Context, x *tx, ev *callback.Event, memberState bool) (changed bool, err error) {
+	defer func() { changed = x.wrote.Load() }()
 	destroys := callback.ArchiveQuery{Commands: callback.DestroyCommands()}
 	var before []callback.Archived
 	if memberState {
@@ -322,8 +338,7 @@ func (s *Store) project(ctx context.Context, x *tx, ev *callback.Event, memberSt
 		}
 	}
 	for fold := 1; ; fold++ {
-		c, err := callback.Project(ctx, x, ev)
-		changed = changed || c
+		_, err := callback.Project(ctx, x, ev)
 		switch {
 		case errors.Is(err, errRowChanged) && fold < maxFolds:
 			continue
@@ -340,7 +355,7 @@ func (s *Store) project(ctx context.Context, x *tx, ev *callback.Event, memberSt
 			return changed, nil
 		}
 		if fold == maxFolds {
-			return changed, fmt.Errorf("the room's destroys kept changing during the save")
+			return changed, errors.New("the room's destroys kept changing during the save")
 		}
 		before = after
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -27,6 +28,7 @@ type tx struct {
 	app   int64
 	room  string
 	locks []*roomLock // the room's lock, or its members' (a Live member state); none for a reader: Put is refused
+	wrote atomic.Bool // a Put succeeded
 }
 
 var _ callback.ConcurrentTx = (*tx)(nil)
@@ -93,6 +95,7 @@ func (x *tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) 
 		}
 		return fmt.Errorf("write %s: %w", t.Name, err)
 	}
+	x.wrote.Store(true)
 	return nil
 }
 
