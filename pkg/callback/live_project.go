@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -86,6 +87,32 @@ func newestAt[T any](ctx context.Context, p *projection, commands []string, pick
 	return zero, false, nil
 }
 
+// decide is what a row of t keyed by one account or key takes from the event being saved, given
+// its stored row cur (nil: none): own, the event's, when the event is newer than the row; skip
+// when it is older; at the same time, what the last in event order of the events of commands
+// that name it gives (pick: two of one millisecond, which the row cannot tell apart). Every row
+// of t has an event_time column.
+func decide[T any](ctx context.Context, p *projection, cur Row, t *Table, own T, commands []string, what string,
+	pick func(Payload) (T, bool)) (v T, skip bool, err error) {
+	if cur == nil {
+		return own, false, nil
+	}
+	at, ok := cur[t.Index("event_time")].(int64)
+	switch {
+	case !ok:
+		return v, false, fmt.Errorf("%s.event_time of %s is not a time", t.Name, what)
+	case at > p.self.time:
+		return v, true, nil
+	case at < p.self.time:
+		return own, false, nil
+	}
+	v, found, err := newestAt(ctx, p, commands, pick)
+	if err == nil && !found {
+		err = fmt.Errorf("%s of the event being saved is not in the archive", what)
+	}
+	return v, false, err
+}
+
 // admins gives each listed account the state of its newest admin change.
 func (p *projection) admins(ctx context.Context, pl *AdminsModified) part {
 	curs := make([]*Read, len(pl.Admins))
@@ -97,31 +124,16 @@ func (p *projection) admins(ctx context.Context, pl *AdminsModified) part {
 		rows: func() ([]write, error) {
 			var writes []write
 			for i, account := range pl.Admins {
-				added := pl.Added
-				if cur := curs[i].Row; cur != nil {
-					stored, err := AdminRowOf(cur)
-					if err != nil {
-						return nil, err
-					}
-					if stored.EventTime > p.self.time {
-						continue
-					}
-					if stored.EventTime == p.self.time {
-						// Two admin changes of one millisecond list the account: the last in event
-						// order decides.
-						var (
-							found bool
-							err   error
-						)
-						if added, found, err = newestAt(ctx, p, adminCommands, func(pl Payload) (bool, bool) {
-							a := pl.(*AdminsModified)
-							return a.Added, slices.Contains(a.Admins, account)
-						}); err != nil {
-							return nil, err
-						} else if !found {
-							return nil, fmt.Errorf("admin %q of the event being saved is not in the archive", account)
-						}
-					}
+				added, skip, err := decide(ctx, p, curs[i].Row, AdminsTable, pl.Added, adminCommands,
+					"admin "+strconv.Quote(account), func(pl Payload) (bool, bool) {
+						a := pl.(*AdminsModified)
+						return a.Added, slices.Contains(a.Admins, account)
+					})
+				if err != nil {
+					return nil, err
+				}
+				if skip {
+					continue
 				}
 				row := &AdminRow{SdkAppID: p.app, RoomID: p.room, AdminAccount: account, State: AdminRemoved,
 					EventTime: p.self.time, UpdatedAt: p.now}
@@ -176,30 +188,17 @@ func (p *projection) metadata(ctx context.Context, pl Payload) part {
 		rows: func() ([]write, error) {
 			var writes []write
 			for i, k := range keys {
-				win := changes[k]
-				if cur := curs[i].Row; cur != nil {
-					stored, err := MetadataRowOf(cur)
-					if err != nil {
-						return nil, err
-					}
-					if stored.EventTime > p.self.time {
-						continue
-					}
-					if stored.EventTime == p.self.time {
-						var (
-							found bool
-							err   error
-						)
-						if win, found, err = newestAt(ctx, p, metadataCommands, func(pl Payload) (metaChange, bool) {
-							_, ch := metaChanges(pl)
-							c, ok := ch[k]
-							return c, ok
-						}); err != nil {
-							return nil, err
-						} else if !found {
-							return nil, fmt.Errorf("metadata key %q of the event being saved is not in the archive", k)
-						}
-					}
+				win, skip, err := decide(ctx, p, curs[i].Row, MetadataTable, changes[k], metadataCommands,
+					"metadata key "+strconv.Quote(k), func(pl Payload) (metaChange, bool) {
+						_, ch := metaChanges(pl)
+						c, ok := ch[k]
+						return c, ok
+					})
+				if err != nil {
+					return nil, err
+				}
+				if skip {
+					continue
 				}
 				row := &MetadataRow{SdkAppID: p.app, RoomID: p.room, Key: k, Deleted: win.deleted,
 					EventTime: p.self.time, UpdatedAt: p.now}
