@@ -48,27 +48,15 @@ func coreEvent(app int64, d delivery) (*callback.Event, error) {
 	return ev, nil
 }
 
-// v2Projected are the commands version 2 projected (the Room family and the Live family's
-// life, owner and member states); it archived every other command by its envelope.
-var v2Projected = append(slices.Clone(v2Grouped), callback.CommandLiveCreateRoom, callback.CommandLiveUpdateRoom,
-	callback.CommandLiveChangeOwner, callback.CommandLiveMemberState, callback.CommandLiveMemberStateAlt,
-	callback.CommandLiveDestroyRoom)
-
 // v2Event builds d's event as version 2's core did: the payload parsed for the commands it
 // projected, the envelope's RoomId and EventTime for the others (a battle, which has no
 // RoomId, under room ""); an error for a body it refused.
 func v2Event(app int64, d delivery) (*callback.Event, error) {
-	if slices.Contains(v2Projected, d.command) {
+	if slices.Contains(storetest.V2Projected, d.command) {
 		return coreEvent(app, d)
 	}
-	ev := &callback.Event{SdkAppID: app, Command: d.command, ClientIP: "198.51.100.7", OptPlatform: "Web",
-		RequestID: d.request, ReceivedAt: d.at, Raw: []byte(d.body)}
-	env, err := callback.ParseEnvelope(ev.Raw)
-	if err != nil {
-		return nil, err
-	}
-	ev.RoomID, ev.EventTime = env.RoomID, env.EventTime
-	return ev, nil
+	return storetest.AsVersion2(&callback.Event{SdkAppID: app, Command: d.command, ClientIP: "198.51.100.7",
+		OptPlatform: "Web", RequestID: d.request, ReceivedAt: d.at, Raw: []byte(d.body)})
 }
 
 // liveBody returns a body of pkg/callback/testdata/live, with each of replace's pairs replaced.

@@ -19,13 +19,6 @@ import (
 	"github.com/roomhook/roomhook/pkg/store/storetest/v1store"
 )
 
-// v2Projected are the commands version 2 projected, archived under their payload's key; it
-// archived every other command raw, under the key of its envelope (RoomId, EventTime).
-var v2Projected = []string{callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt,
-	callback.CommandDestroyRoom, callback.CommandMemberEnter, callback.CommandMemberLeave, callback.CommandSeatChanged,
-	callback.CommandLiveCreateRoom, callback.CommandLiveUpdateRoom, callback.CommandLiveChangeOwner,
-	callback.CommandLiveMemberState, callback.CommandLiveMemberStateAlt, callback.CommandLiveDestroyRoom}
-
 // v3Callbacks are the callbacks of the version-3 migration tests: the Room family's of
 // v1store, every body of pkg/callback/testdata/live, and a few more: the gift delivered again
 // and once to another room, a gift body that is no gift (refused by version 3, archived raw by
@@ -80,18 +73,16 @@ func v3Events(t *testing.T, callbacks []v1store.Callback) (now, v2 []*callback.E
 
 		old := &callback.Event{SdkAppID: v1App, Command: c.Command, ClientIP: c.ClientIP, OptPlatform: c.OptPlatform,
 			RequestID: fmt.Sprintf("req-%d", i), ReceivedAt: at, Raw: []byte(c.Body)}
-		if slices.Contains(v2Projected, c.Command) {
+		if slices.Contains(storetest.V2Projected, c.Command) {
 			if ev == nil {
 				t.Fatalf("callback %d (%s) does not parse", i, c.Command)
 			}
 			old.Payload = ev.Payload
 			old.RoomID, old.EventTime = ev.RoomID, ev.EventTime
-		} else {
-			env, err := callback.ParseEnvelope(old.Raw)
-			if err != nil {
-				t.Fatalf("callback %d (%s): %v", i, c.Command, err)
-			}
-			old.RoomID, old.EventTime = env.RoomID, env.EventTime
+		}
+		old, err = storetest.AsVersion2(old)
+		if err != nil {
+			t.Fatalf("callback %d (%s): %v", i, c.Command, err)
 		}
 		v2 = append(v2, old)
 	}

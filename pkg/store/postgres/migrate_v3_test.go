@@ -292,27 +292,15 @@ func v2Store(t *testing.T, story []v2Event) (schema, rawURL string, ids []int64,
 	return schema, rawURL, ids, fresh, freshName
 }
 
-// v2Projected are the commands version 2 projected, and so archived under their payload's
-// key; it archived every other command under its envelope's (callback.ParseEnvelope).
-var v2Projected = []string{callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt,
-	callback.CommandDestroyRoom, callback.CommandMemberEnter, callback.CommandMemberLeave, callback.CommandSeatChanged,
-	callback.CommandLiveCreateRoom, callback.CommandLiveUpdateRoom, callback.CommandLiveChangeOwner,
-	callback.CommandLiveMemberState, callback.CommandLiveMemberStateAlt, callback.CommandLiveDestroyRoom}
-
 // v2Archived returns ev as version 2 archived it: a command it did not project under the
 // envelope's room and time (a battle stage, whose body has no RoomId, under an empty room).
 func v2Archived(t *testing.T, ev *callback.Event) *callback.Event {
 	t.Helper()
-	if slices.Contains(v2Projected, ev.Command) {
-		return ev
-	}
-	env, err := callback.ParseEnvelope(ev.Raw)
+	v2, err := storetest.AsVersion2(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v2 := *ev
-	v2.RoomID, v2.EventTime, v2.Payload = env.RoomID, env.EventTime, nil
-	return &v2
+	return v2
 }
 
 // battlesUnderNoRoom counts the battle stages archived with an empty room_id.

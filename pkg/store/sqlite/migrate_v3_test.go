@@ -24,13 +24,6 @@ import (
 // v2App is the SDKAppID the version-2 stores of these tests are written for.
 const v2App int64 = 1400000888
 
-// v2Projected are the commands version 2 projected, and so archived under their payload's key;
-// it archived every other command raw, under ParseEnvelope's key.
-var v2Projected = []string{callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt,
-	callback.CommandDestroyRoom, callback.CommandMemberEnter, callback.CommandMemberLeave, callback.CommandSeatChanged,
-	callback.CommandLiveCreateRoom, callback.CommandLiveUpdateRoom, callback.CommandLiveChangeOwner,
-	callback.CommandLiveMemberState, callback.CommandLiveMemberStateAlt, callback.CommandLiveDestroyRoom}
-
 // v3Events are the deliveries of the version-3 migration tests, in order: the version-1
 // callbacks (the Room family's story, an unknown command and one without EventTime), every body
 // of pkg/callback/testdata/live (the Live family's every command, the threshold archived raw),
@@ -100,14 +93,11 @@ func liveEvent(t *testing.T, body []byte) *callback.Event {
 // FromRoomId).
 func v2Key(t *testing.T, ev *callback.Event) (string, int64) {
 	t.Helper()
-	if slices.Contains(v2Projected, ev.Command) {
-		return ev.RoomID, ev.EventTime
-	}
-	env, err := callback.ParseEnvelope(ev.Raw)
+	v2, err := storetest.AsVersion2(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env.RoomID, env.EventTime
+	return v2.RoomID, v2.EventTime
 }
 
 // v2Store is a version-2 store written for the events of v3Events, and what a store that had
@@ -151,7 +141,7 @@ func writeV2(t *testing.T) v2Store {
 		if _, err := fresh.Save(t.Context(), ev); err != nil {
 			t.Fatalf("event %d (%s): fresh store: %v", i, ev.Command, err)
 		}
-		if slices.Contains(v2Projected, ev.Command) {
+		if slices.Contains(storetest.V2Projected, ev.Command) {
 			if _, err := ps.Save(t.Context(), ev); err != nil {
 				t.Fatalf("event %d (%s): %v", i, ev.Command, err)
 			}
