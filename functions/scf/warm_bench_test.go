@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,79 +13,101 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/scripts/bench/floor/scffloor"
+	"github.com/roomhook/roomhook/scripts/bench/instr"
 )
 
 // signedEvent is a golden event with Sign and RequestTime (made with testToken at fixedNow)
 // added to its queryString.
-func signedEvent(b *testing.B, data []byte) []byte {
+func signedEvent(tb testing.TB, data []byte) []byte {
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	q, _ := m["queryString"].(map[string]any)
 	if q == nil {
-		b.Fatal("event without queryString")
+		tb.Fatal("event without queryString")
 	}
 	rt := strconv.FormatInt(fixedNow.Unix(), 10)
 	q["RequestTime"] = rt
 	q["Sign"] = callback.Sign(testToken, rt)
 	out, err := json.Marshal(m)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return out
 }
 
-// BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure on SCF: the raw event bytes
-// through the adapter and the core (checks including the signature, parse, answer) per
-// golden event (the create in every shape, every other projected command in a function URL
-// event), signed, with a store that keeps nothing. The Live goldens are left out: the floor
-// (scripts/bench/floor) decodes the Room commands only, and scripts/bench compares each shape
-// with the floor of its Room variant.
-func BenchmarkWarmProduct(b *testing.B) {
-	f := newFunction(b, nopStore{}, testToken)
+// warmCases are the requests of scripts/bench.sh's warm measures on SCF, in time
+// (BenchmarkWarmProduct, BenchmarkWarmFloor) and in instructions (BenchmarkInstr):
+//
+//   - product, one per golden event: the raw event bytes through the adapter and the core
+//     (checks including the signature, parse, answer), signed, with a store that keeps nothing:
+//     the create in every shape, every other projected command, Room and Live, in a function
+//     URL event. Named by the golden.
+//   - floor: the SCF floor's in-process work for the same signed events, as
+//     cloudfunction.Start does it: decode into events.APIGatewayRequest, the handler (body into
+//     the plain struct of its command), marshal the typed answer. One per callback of the
+//     samples' stories, named by its variant: the create from the API gateway trigger event,
+//     every other callback from its function URL event.
+func warmCases(tb testing.TB) (product, floor []instr.Case) {
+	f := newFunction(tb, nopStore{}, testToken)
 	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{RequestID: "bench"})
-	for _, g := range goldenEvents(b) {
-		if g.live() {
-			continue
-		}
-		ev := signedEvent(b, g.data)
-		b.Run(g.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				out, err := f.Invoke(ctx, ev)
-				if err != nil || !strings.Contains(string(out), `"statusCode":200`) {
-					b.Fatalf("%s %v", out, err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkWarmFloor is the SCF floor's in-process work for the same signed events, as
-// cloudfunction.Start does it: decode into events.APIGatewayRequest, the handler (body into the
-// plain struct of its command), marshal the typed answer. One sub-benchmark per callback of the
-// samples' story, named by its variant: the create from the API gateway trigger event, every
-// other command from its function URL event.
-func BenchmarkWarmFloor(b *testing.B) {
-	ctx := context.Background()
-	for _, g := range goldenEvents(b) {
+	for _, g := range goldenEvents(tb) {
+		ev := signedEvent(tb, g.data)
+		product = append(product, okCase(g.name, func() ([]byte, error) { return f.Invoke(ctx, ev) }))
 		variant := g.sample().Variant
-		if g.live() || g.name != "apigateway-trigger" && (variant == "create-room" || !strings.HasPrefix(g.name, "functionurl-")) {
-			continue
-		}
-		ev := signedEvent(b, g.data)
-		b.Run(variant, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
+		if g.name == "apigateway-trigger" || variant != "create-room" && strings.HasPrefix(g.name, "functionurl-") {
+			floor = append(floor, okCase(variant, func() ([]byte, error) {
 				var req events.APIGatewayRequest
 				if err := json.Unmarshal(ev, &req); err != nil {
-					b.Fatal(err)
+					return nil, err
 				}
-				resp, _ := scffloor.Handle(ctx, req)
-				out, err := json.Marshal(resp)
-				if err != nil || !strings.Contains(string(out), `"statusCode":200`) {
-					b.Fatalf("%s %v", out, err)
+				resp, _ := scffloor.Handle(context.Background(), req)
+				return json.Marshal(resp)
+			}))
+		}
+	}
+	for _, c := range append(append([]instr.Case(nil), product...), floor...) {
+		if err := c.Do(); err != nil {
+			tb.Fatalf("%s: %v", c.Name, err)
+		}
+	}
+	return product, floor
+}
+
+// okCase is a case whose request is invoke, answered with a 200.
+func okCase(name string, invoke func() ([]byte, error)) instr.Case {
+	return instr.Case{Name: name, Do: func() error {
+		out, err := invoke()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(out), `"statusCode":200`) {
+			return errors.New("not a 200 answer: " + string(out))
+		}
+		return nil
+	}}
+}
+
+// BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure of the product on SCF (warmCases).
+func BenchmarkWarmProduct(b *testing.B) {
+	product, _ := warmCases(b)
+	benchCases(b, product)
+}
+
+// BenchmarkWarmFloor is the floor beside it (warmCases).
+func BenchmarkWarmFloor(b *testing.B) {
+	_, floor := warmCases(b)
+	benchCases(b, floor)
+}
+
+func benchCases(b *testing.B, cases []instr.Case) {
+	for _, c := range cases {
+		b.Run(c.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Do(); err != nil {
+					b.Fatal(err)
 				}
 			}
 		})

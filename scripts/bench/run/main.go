@@ -16,6 +16,11 @@
 //	burst         functions/web per store backend: member-state events for one room, then the
 //	              same spread over 100 rooms, from concurrent senders: events/s, p99, none lost
 //	size          binary and zip sizes, product vs floor
+//	instr         instructions counted by valgrind's callgrind: warm path per request, cold start
+//	              to the first answer (median of -n), product vs floor, and the gate against
+//	              scripts/bench/instr.baseline (-write-baseline rewrites it instead)
+//	instr-analyse (analysis) where the instructions go: callgrind's top functions (self cost)
+//	annotate FILE (analysis) the same for any callgrind dump FILE
 //	sizepkg BIN   (analysis) an unstripped binary's file bytes by package
 //
 // Binaries are built with the product's release flags (localinvoke.BuildFunction).
@@ -39,12 +44,14 @@ func main() {
 	}
 	cmd, args := os.Args[1], os.Args[2:]
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
-	n := fs.Int("n", 10, "cold: starts per binary")
+	n := fs.Int("n", 10, "cold, instr: starts per binary")
 	reqs := fs.Int("requests", 1000, "latency: warm requests per backend")
 	dur := fs.Duration("duration", 20*time.Second, "load: timed phase")
 	conns := fs.Int("c", 16, "load: connections")
 	events := fs.Int("events", 10000, "burst: member-state events per phase")
 	senders := fs.Int("senders", 32, "burst: concurrent senders (connections)")
+	loops := fs.Int("loop", 100, "instr: the warm driver's n (each case is counted over n, then 2n requests)")
+	writeBaseline := fs.Bool("write-baseline", false, "instr: rewrite the baselines instead of gating on them")
 	work := fs.String("work", "", "directory for binaries and stores (default: a temp dir)")
 	fs.Parse(args)
 
@@ -76,6 +83,16 @@ func main() {
 		err = burst(ctx, dir, *events, *senders)
 	case "size":
 		err = size(ctx, dir)
+	case "instr":
+		err = instrRun(ctx, dir, *n, *loops, *writeBaseline)
+	case "instr-analyse":
+		err = instrAnalyse(ctx, dir, *loops)
+	case "annotate":
+		for _, f := range fs.Args() {
+			if err = annotate(f, f); err != nil {
+				break
+			}
+		}
 	case "sizepkg":
 		err = sizePkg(fs.Arg(0), 15)
 	default:

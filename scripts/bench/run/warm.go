@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,13 +15,14 @@ import (
 
 var benchLine = regexp.MustCompile(`^Benchmark(Warm\S*?)(-\d+)?\s+\d+\s+([\d.]+) ns/op.*?\s(\d+) allocs/op`)
 
-// variants are the callbacks of the samples' story (functions/samples) other than the create:
+// variantOf names the callback a shape carries. Variants are the callbacks of the samples'
+// stories (functions/samples: Story, LiveStory) other than the Room create:
 // the floor has one sub-benchmark per variant (BenchmarkWarmFloor/<variant>), and a product
 // event shape named <source>-<variant> carries that variant; every other shape carries the
 // create, compared with BenchmarkWarmFloor/create-room.
 func variantOf(shape string) string {
 	best := ""
-	for _, s := range samples.Story[1:] {
+	for _, s := range slices.Concat(samples.Story[1:], samples.LiveStory) {
 		if strings.HasSuffix(shape, "-"+s.Variant) && len(s.Variant) > len(best) {
 			best = s.Variant
 		}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/roomhook/roomhook/pkg/coldstart"
+	"github.com/roomhook/roomhook/scripts/bench/instr"
+)
+
+// BenchmarkInstr is the driver of scripts/bench.sh instr's warm measure (instr.Bench):
+// warmCases, the product's and the floor's, counted under callgrind.
+func BenchmarkInstr(b *testing.B) {
+	instr.Bench(b, func() (product, floor []instr.Case) { return warmCases(b) })
+}
+
+// BenchmarkInstrCold is the driver of the cold start's split (instr.BenchCold): main's
+// coldstart.BuildWith with the store opened on its goroutine and waited for, then the first
+// event through the adapter.
+func BenchmarkInstrCold(b *testing.B) {
+	instr.BenchCold(b, func() (func([]byte) error, error) {
+		opts := logOptions(os.Getenv)
+		opts.OpenInBackground = true
+		inst, err := coldstart.BuildWith(context.Background(), os.Getenv, opts)
+		if err != nil {
+			return nil, err
+		}
+		a := &adapter{handler: inst.Handler, log: inst.Logger}
+		answer := func(event []byte) error {
+			return okCase("first-request", func() ([]byte, error) { return a.Invoke(lambdaCtx("instr-cold"), event) }).Do()
+		}
+		return answer, inst.WaitStore()
+	})
+}
