@@ -96,9 +96,8 @@ type (
 	}
 )
 
-// The Live callbacks (TUILiveKit), as plain structs of the fields Tencent documents for each
-//, no lenient types. Live's seat change is Seats (it only lacks
-// Operator_Account).
+// The Live callbacks (TUILiveKit), as plain structs of the fields Tencent documents for each,
+// no lenient types. Live's seat change is Seats (it only lacks Operator_Account).
 type (
 	// LiveCreated is Live.CallbackAfterCreateRoom.
 	LiveCreated struct {
