@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -23,8 +24,11 @@ import (
 
 // fieldSet is the names the parser reads from one JSON object.
 type fieldSet struct {
-	names  []string // as the wire struct's tags spell them; used in error messages
-	folded []string // the same, folded as encoding/json compares names (ASCII upper case)
+	// names are spelled as the wire struct's tags spell them (used in error messages). They
+	// are ASCII (newFieldSet checks), so each one's fold, as encoding/json compares names, is
+	// its ASCII upper case: lookup compares with that on the fly rather than keeping folded
+	// copies, which cost a string per name to build.
+	names []string
 	// inner holds, per name, the set of the object its value is (or, when array is set, of
 	// each object in the array its value is), or nil when the value is not read inside.
 	inner []*fieldSet
@@ -37,21 +41,18 @@ const maxFolded = 32
 // maxNames is how many names one set holds: object keeps one bit of a uint64 per name.
 const maxNames = 64
 
-// newFieldSet builds the set of names, none read inside.
+// newFieldSet builds the set of names, none read inside. Each name must be ASCII, without a
+// backslash, and at most maxFolded bytes long: a name foldName gives back upper-cased.
 func newFieldSet(names ...string) *fieldSet {
 	if len(names) > maxNames {
 		panic("callback: a fieldSet holds at most 64 names")
 	}
-	s := &fieldSet{names: names, inner: make([]*fieldSet, len(names)), array: make([]bool, len(names))}
 	for _, n := range names {
-		var buf [maxFolded]byte
-		k, ok := foldName(&buf, []byte(n))
-		if !ok {
+		if len(n) > maxFolded || strings.ContainsFunc(n, func(r rune) bool { return r >= utf8.RuneSelf || r == '\\' }) {
 			panic("callback: field name " + n + " cannot be folded")
 		}
-		s.folded = append(s.folded, string(buf[:k]))
 	}
-	return s
+	return &fieldSet{names: names, inner: make([]*fieldSet, len(names)), array: make([]bool, len(names))}
 }
 
 // within sets the set of name's object value (array false) or of each object of its array
@@ -103,15 +104,29 @@ func deref(t reflect.Type) reflect.Type {
 	return t
 }
 
-var (
-	// createRoomFields are the names wireCreated and wireRoomInfo read.
-	createRoomFields = fieldsOf(reflect.TypeFor[wireCreated]())
+// lazyFields is the set of names wire type W reads (fieldsOf), derived the first time a parser
+// asks for it rather than at package init: init runs at every cold start, and an instance
+// meets few of the commands (one handling create-room callbacks never needs the Live sets).
+// The zero value is ready and costs nothing at init.
+type lazyFields[W any] struct {
+	once sync.Once
+	set  *fieldSet
+}
 
-	// envelopeFields are the names wireEnvelope and wireEnvelopeRoomInfo read (RoomInfo is
-	// kept raw there, and read inside for its RoomId only).
-	envelopeFields = newFieldSet("CallbackCommand", "RoomId", "RoomInfo", "EventTime").
-			within("RoomInfo", fieldsOf(reflect.TypeFor[wireEnvelopeRoomInfo]()), false)
-)
+// get returns W's set, derived on the first call.
+func (l *lazyFields[W]) get() *fieldSet {
+	l.once.Do(func() { l.set = fieldsOf(reflect.TypeFor[W]()) })
+	return l.set
+}
+
+// createRoomFields are the names wireCreated and wireRoomInfo read.
+var createRoomFields lazyFields[wireCreated]
+
+// envelopeFields are the names wireEnvelope and wireEnvelopeRoomInfo read (RoomInfo is kept
+// raw there, and read inside for its RoomId only). Every request reads the envelope, so it is
+// built at init; it is small.
+var envelopeFields = newFieldSet("CallbackCommand", "RoomId", "RoomInfo", "EventTime").
+	within("RoomInfo", fieldsOf(reflect.TypeFor[wireEnvelopeRoomInfo]()), false)
 
 // duplicateField returns the name of the first field of set that body's top-level object
 // holds twice, as a path ("EventTime", "RoomInfo.RoomId"), or "" when there is none. It
@@ -291,12 +306,30 @@ func (set *fieldSet) lookup(raw []byte, from int) int {
 		return -1
 	}
 	key := buf[:n]
-	for i, name := range set.folded {
-		if string(key) == name {
+	for i, name := range set.names {
+		if foldedEqual(key, name) {
 			return i
 		}
 	}
 	return -1
+}
+
+// foldedEqual reports whether key, a name folded by foldName, is the fold of name: name is
+// ASCII (newFieldSet), so its fold is its ASCII upper case.
+func foldedEqual(key []byte, name string) bool {
+	if len(key) != len(name) {
+		return false
+	}
+	for i := range len(key) {
+		c := name[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if key[i] != c {
+			return false
+		}
+	}
+	return true
 }
 
 // foldName writes raw into buf as encoding/json compares names: escapes undone, then each

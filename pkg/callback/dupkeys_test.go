@@ -64,7 +64,7 @@ func TestDuplicateField(t *testing.T) {
 			if !json.Valid([]byte(tt.body)) {
 				t.Fatalf("test body is not valid JSON: %s", tt.body)
 			}
-			if got := duplicateField([]byte(tt.body), createRoomFields); got != tt.create {
+			if got := duplicateField([]byte(tt.body), createRoomFields.get()); got != tt.create {
 				t.Errorf("create-room fields: got %q, want %q", got, tt.create)
 			}
 			if got := duplicateField([]byte(tt.body), envelopeFields); got != tt.envelope {
@@ -89,10 +89,10 @@ func TestDuplicateFieldRoomFamily(t *testing.T) {
 		set   *fieldSet
 		probe *probe
 	}{
-		"update":  {updateRoomFields, updateRoomProbe},
-		"destroy": {destroyRoomFields, destroyProbe},
-		"members": {memberFields, membersProbe},
-		"seats":   {seatFields, seatsProbe},
+		"update":  {updateRoomFields.get(), updateRoomProbe},
+		"destroy": {destroyRoomFields.get(), destroyProbe},
+		"members": {memberFields.get(), membersProbe},
+		"seats":   {seatFields.get(), seatsProbe},
 	}
 	tests := []struct {
 		name, set, body, want string
@@ -184,11 +184,11 @@ var wireSets = []struct {
 	set  *fieldSet
 	wire reflect.Type
 }{
-	{"create", createRoomFields, reflect.TypeFor[wireCreated]()},
-	{"update", updateRoomFields, reflect.TypeFor[wireUpdated]()},
-	{"destroy", destroyRoomFields, reflect.TypeFor[wireDestroyed]()},
-	{"members", memberFields, reflect.TypeFor[wireMembers]()},
-	{"seats", seatFields, reflect.TypeFor[wireSeats]()},
+	{"create", createRoomFields.get(), reflect.TypeFor[wireCreated]()},
+	{"update", updateRoomFields.get(), reflect.TypeFor[wireUpdated]()},
+	{"destroy", destroyRoomFields.get(), reflect.TypeFor[wireDestroyed]()},
+	{"members", memberFields.get(), reflect.TypeFor[wireMembers]()},
+	{"seats", seatFields.get(), reflect.TypeFor[wireSeats]()},
 }
 
 // TestFieldSetsMatchWireTypes keeps the scanner's names the ones the parser reads: the json tags
@@ -251,6 +251,55 @@ func TestFieldSetsMatchWireTypes(t *testing.T) {
 	}
 }
 
+// TestFoldedEqual: lookup compares a folded key with each name's ASCII upper case; that is
+// the name as foldName folds it (what the sets once kept as folded copies), for every name of
+// every set, at every level. And no other spelling of the fold matches.
+func TestFoldedEqual(t *testing.T) {
+	sets := []*fieldSet{envelopeFields, createRoomFields.get(), updateRoomFields.get(), destroyRoomFields.get(),
+		memberFields.get(), seatFields.get(), liveRoomFields.get(), liveDestroyFields.get(), liveMemberFields.get(),
+		ownerChangedFields.get(), adminsModifiedFields.get(), metadataSetFields.get(), metadataDeletedFields.get(),
+		battleFields.get(), giftFields.get(), thresholdFields.get()}
+	var walk func(*fieldSet)
+	walk = func(set *fieldSet) {
+		for i, name := range set.names {
+			var buf [maxFolded]byte
+			n, ok := foldName(&buf, []byte(name))
+			if !ok {
+				t.Fatalf("%s: foldName refuses it", name)
+			}
+			if !foldedEqual(buf[:n], name) {
+				t.Errorf("%s: its fold %q does not match it", name, buf[:n])
+			}
+			if n > 0 && foldedEqual(buf[:n-1], name) {
+				t.Errorf("%s: a shorter key %q matches it", name, buf[:n-1])
+			}
+			for j := range n {
+				other := bytes.Clone(buf[:n])
+				other[j]++
+				if foldedEqual(other, name) {
+					t.Errorf("%s: the key %q matches it", name, other)
+				}
+			}
+			if set.inner[i] != nil {
+				walk(set.inner[i])
+			}
+		}
+	}
+	for _, set := range sets {
+		walk(set)
+	}
+	for _, bad := range []string{"Room\\Id", "Räum", strings.Repeat("A", maxFolded+1)} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("newFieldSet(%q) did not panic", bad)
+				}
+			}()
+			newFieldSet(bad)
+		}()
+	}
+}
+
 func tagNames(typ reflect.Type) []string {
 	var out []string
 	for f := range typ.Fields() {
@@ -266,9 +315,9 @@ func TestDuplicateFieldAllocatesNothing(t *testing.T) {
 	seats := golden(t, CommandSeatChanged)
 	members := golden(t, CommandMemberLeave)
 	if n := testing.AllocsPerRun(100, func() {
-		if duplicateField(body, createRoomFields) != "" || duplicateField(escaped, createRoomFields) != "" ||
-			duplicateField(body, envelopeFields) != "" || duplicateField(seats, seatFields) != "" ||
-			duplicateField(members, memberFields) != "" {
+		if duplicateField(body, createRoomFields.get()) != "" || duplicateField(escaped, createRoomFields.get()) != "" ||
+			duplicateField(body, envelopeFields) != "" || duplicateField(seats, seatFields.get()) != "" ||
+			duplicateField(members, memberFields.get()) != "" {
 			t.Fatal("false duplicate")
 		}
 	}); n != 0 {
@@ -332,11 +381,11 @@ var probes = []struct {
 	set   *fieldSet
 	probe *probe
 }{
-	{"create", createRoomFields, createRoomProbe},
-	{"update", updateRoomFields, updateRoomProbe},
-	{"destroy", destroyRoomFields, destroyProbe},
-	{"members", memberFields, membersProbe},
-	{"seats", seatFields, seatsProbe},
+	{"create", createRoomFields.get(), createRoomProbe},
+	{"update", updateRoomFields.get(), updateRoomProbe},
+	{"destroy", destroyRoomFields.get(), destroyProbe},
+	{"members", memberFields.get(), membersProbe},
+	{"seats", seatFields.get(), seatsProbe},
 	{"envelope", envelopeFields, envelopeProbe},
 }
 
@@ -504,7 +553,7 @@ func BenchmarkDuplicateField(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if duplicateField(body, createRoomFields) != "" {
+		if duplicateField(body, createRoomFields.get()) != "" {
 			b.Fatal("false duplicate")
 		}
 	}

@@ -62,14 +62,14 @@ type wireBattleRoom struct {
 	Score        *lenientInt     `json:"Score"`
 }
 
-var battleFields = fieldsOf(reflectType[wireBattle]())
+var battleFields lazyFields[wireBattle]
 
 // ParseBattle parses the body of a battle's create, start or end: BattleId, the initiating
 // room's id (FromRoomId or FromRoomInfo.RoomId) and EventTime are required; each room of
 // ToRoomList or ToRoomIdList needs a RoomId. It returns ErrNotObject, ErrDuplicateField and
 // ErrField as ParseCreateRoom does.
 func ParseBattle(body []byte) (*BattleChanged, error) {
-	w, err := decodeBody[wireBattle](body, battleFields)
+	w, err := decodeBody[wireBattle](body, battleFields.get())
 	if err != nil {
 		return nil, err
 	}

@@ -118,11 +118,11 @@ func TestLiveOtherFieldsMatchWireTypes(t *testing.T) {
 		wire   reflect.Type
 		nested []string
 	}{
-		{metadataSetFields, reflect.TypeFor[wireMetadataSet](), []string{"Metadata[]"}},
-		{metadataDeletedFields, reflect.TypeFor[wireMetadataDeleted](), nil},
-		{battleFields, reflect.TypeFor[wireBattle](), []string{"FromRoomInfo", "ToRoomList[]"}},
-		{giftFields, reflect.TypeFor[wireGift](), []string{"GiftWater"}},
-		{thresholdFields, reflect.TypeFor[wireThreshold](), nil},
+		{metadataSetFields.get(), reflect.TypeFor[wireMetadataSet](), []string{"Metadata[]"}},
+		{metadataDeletedFields.get(), reflect.TypeFor[wireMetadataDeleted](), nil},
+		{battleFields.get(), reflect.TypeFor[wireBattle](), []string{"FromRoomInfo", "ToRoomList[]"}},
+		{giftFields.get(), reflect.TypeFor[wireGift](), []string{"GiftWater"}},
+		{thresholdFields.get(), reflect.TypeFor[wireThreshold](), nil},
 	}
 	for _, s := range sets {
 		if got, want := s.set.names, tagNames(s.wire); !reflect.DeepEqual(got, want) {

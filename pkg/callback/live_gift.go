@@ -57,8 +57,8 @@ type wireThreshold struct {
 }
 
 var (
-	giftFields      = fieldsOf(reflectType[wireGift]())
-	thresholdFields = fieldsOf(reflectType[wireThreshold]())
+	giftFields      lazyFields[wireGift]
+	thresholdFields lazyFields[wireThreshold]
 )
 
 // ParseGift parses a Live.CallbackBeforeSendGift body: RoomId and GiftWater.From_Account (an
@@ -66,7 +66,7 @@ var (
 // account of GiftWater.To_Account is held to the same rules. An EventTime in the body is not
 // read. It returns ErrNotObject, ErrDuplicateField and ErrField as ParseCreateRoom does.
 func ParseGift(body []byte) (*GiftSent, error) {
-	w, err := decodeBody[wireGift](body, giftFields)
+	w, err := decodeBody[wireGift](body, giftFields.get())
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (g *GiftSent) BodyCommand() string { return g.CallbackCommand }
 // ParseThreshold parses a Live.CallbackAfterCreateRoomReachingThreshold body: EventTime is
 // required. It returns ErrNotObject, ErrDuplicateField and ErrField as ParseCreateRoom does.
 func ParseThreshold(body []byte) (*ThresholdReached, error) {
-	w, err := decodeBody[wireThreshold](body, thresholdFields)
+	w, err := decodeBody[wireThreshold](body, thresholdFields.get())
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ type wireLiveMember struct {
 	MemberAccount *lenientString `json:"Member_Account"`
 }
 
-var liveMemberFields = fieldsOf(reflectType[wireLiveMembers]())
+var liveMemberFields lazyFields[wireLiveMembers]
 
 // The two values of a member-state EventType.
 const (
@@ -49,7 +49,7 @@ const (
 // ErrNotObject, ErrDuplicateField (inside MemberList's objects too) and ErrField as
 // ParseMembers does.
 func ParseLiveMemberState(body []byte) (*LiveMembersChanged, error) {
-	w, err := decodeBody[wireLiveMembers](body, liveMemberFields)
+	w, err := decodeBody[wireLiveMembers](body, liveMemberFields.get())
 	if err != nil {
 		return nil, err
 	}
@@ -131,13 +131,13 @@ type wireOwnerChanged struct {
 	EventTime       *lenientInt     `json:"EventTime"`
 }
 
-var ownerChangedFields = fieldsOf(reflectType[wireOwnerChanged]())
+var ownerChangedFields lazyFields[wireOwnerChanged]
 
 // ParseOwnerChanged parses a Live.CallbackAfterChangeOwner body: RoomId, CurrentOwner_Account
 // (an account, a string or a number, not empty, at most MaxAccountBytes) and EventTime are
 // required.
 func ParseOwnerChanged(body []byte) (*OwnerChanged, error) {
-	w, err := decodeBody[wireOwnerChanged](body, ownerChangedFields)
+	w, err := decodeBody[wireOwnerChanged](body, ownerChangedFields.get())
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ type wireAdminsModified struct {
 	EventTime       *lenientInt      `json:"EventTime"`
 }
 
-var adminsModifiedFields = fieldsOf(reflectType[wireAdminsModified]())
+var adminsModifiedFields lazyFields[wireAdminsModified]
 
 // The two values of a modify-admin opType.
 const (
@@ -208,7 +208,7 @@ const (
 // delete), Admin_Account (a list of accounts, strings or numbers, at least one, none empty and
 // none over MaxAccountBytes) and EventTime are required.
 func ParseAdminsModified(body []byte) (*AdminsModified, error) {
-	w, err := decodeBody[wireAdminsModified](body, adminsModifiedFields)
+	w, err := decodeBody[wireAdminsModified](body, adminsModifiedFields.get())
 	if err != nil {
 		return nil, err
 	}

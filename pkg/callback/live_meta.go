@@ -60,15 +60,15 @@ type wireMetadataDeleted struct {
 }
 
 var (
-	metadataSetFields     = fieldsOf(reflectType[wireMetadataSet]())
-	metadataDeletedFields = fieldsOf(reflectType[wireMetadataDeleted]())
+	metadataSetFields     lazyFields[wireMetadataSet]
+	metadataDeletedFields lazyFields[wireMetadataDeleted]
 )
 
 // ParseMetadataSet parses a Live.CallbackAfterSetMetadata body: RoomId, Metadata (a non-empty
 // array of objects, each with a non-empty string Key) and EventTime are required. It returns
 // ErrNotObject, ErrDuplicateField and ErrField as ParseCreateRoom does.
 func ParseMetadataSet(body []byte) (*MetadataSet, error) {
-	w, err := decodeBody[wireMetadataSet](body, metadataSetFields)
+	w, err := decodeBody[wireMetadataSet](body, metadataSetFields.get())
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (ms *MetadataSet) BodyCommand() string { return ms.CallbackCommand }
 // array of non-empty strings) and EventTime are required. It returns ErrNotObject,
 // ErrDuplicateField and ErrField as ParseCreateRoom does.
 func ParseMetadataDeleted(body []byte) (*MetadataDeleted, error) {
-	w, err := decodeBody[wireMetadataDeleted](body, metadataDeletedFields)
+	w, err := decodeBody[wireMetadataDeleted](body, metadataDeletedFields.get())
 	if err != nil {
 		return nil, err
 	}

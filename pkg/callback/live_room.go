@@ -122,8 +122,8 @@ type wireLiveDestroyed struct {
 }
 
 var (
-	liveRoomFields    = fieldsOf(reflectType[wireLiveRoom]())
-	liveDestroyFields = fieldsOf(reflectType[wireLiveDestroyed]())
+	liveRoomFields    lazyFields[wireLiveRoom]
+	liveDestroyFields lazyFields[wireLiveDestroyed]
 )
 
 // ParseLiveCreateRoom parses a Live.CallbackAfterCreateRoom body. RoomInfo.RoomId is required,
@@ -139,7 +139,7 @@ func ParseLiveCreateRoom(body []byte) (*LiveRoomCreated, error) {
 
 // parseLiveRoom parses a Live create or update body (one wire shape), its time taken by timeOf.
 func parseLiveRoom(body []byte, timeOf func(*wireLiveRoom) (int64, error)) (*LiveRoomCreated, error) {
-	w, err := decodeBody[wireLiveRoom](body, liveRoomFields)
+	w, err := decodeBody[wireLiveRoom](body, liveRoomFields.get())
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (u *LiveRoomUpdated) BodyCommand() string { return u.CallbackCommand }
 // required; RoomInfo and Statistic are optional objects. A RoomInfo.RoomId, when given, must be
 // RoomId (the room's last state must not be laid over another room).
 func ParseLiveDestroyRoom(body []byte) (*LiveRoomDestroyed, error) {
-	w, err := decodeBody[wireLiveDestroyed](body, liveDestroyFields)
+	w, err := decodeBody[wireLiveDestroyed](body, liveDestroyFields.get())
 	if err != nil {
 		return nil, err
 	}

@@ -44,12 +44,12 @@ func newLRParser[P Payload](fixture string, parse func([]byte) (P, error), wire 
 }
 
 var (
-	lrCreate  = newLRParser("live-create-room", ParseLiveCreateRoom, reflect.TypeFor[wireLiveRoom](), liveRoomFields)
-	lrUpdate  = newLRParser("live-update-room", ParseLiveUpdateRoom, reflect.TypeFor[wireLiveRoom](), liveRoomFields)
-	lrDestroy = newLRParser("live-destroy-room", ParseLiveDestroyRoom, reflect.TypeFor[wireLiveDestroyed](), liveDestroyFields)
-	lrMembers = newLRParser("live-member-state", ParseLiveMemberState, reflect.TypeFor[wireLiveMembers](), liveMemberFields)
-	lrOwner   = newLRParser("live-change-owner", ParseOwnerChanged, reflect.TypeFor[wireOwnerChanged](), ownerChangedFields)
-	lrAdmins  = newLRParser("live-modify-admin", ParseAdminsModified, reflect.TypeFor[wireAdminsModified](), adminsModifiedFields)
+	lrCreate  = newLRParser("live-create-room", ParseLiveCreateRoom, reflect.TypeFor[wireLiveRoom](), liveRoomFields.get())
+	lrUpdate  = newLRParser("live-update-room", ParseLiveUpdateRoom, reflect.TypeFor[wireLiveRoom](), liveRoomFields.get())
+	lrDestroy = newLRParser("live-destroy-room", ParseLiveDestroyRoom, reflect.TypeFor[wireLiveDestroyed](), liveDestroyFields.get())
+	lrMembers = newLRParser("live-member-state", ParseLiveMemberState, reflect.TypeFor[wireLiveMembers](), liveMemberFields.get())
+	lrOwner   = newLRParser("live-change-owner", ParseOwnerChanged, reflect.TypeFor[wireOwnerChanged](), ownerChangedFields.get())
+	lrAdmins  = newLRParser("live-modify-admin", ParseAdminsModified, reflect.TypeFor[wireAdminsModified](), adminsModifiedFields.get())
 	// lrAll lists them in the order of a live room's life, as their golden bodies' times go.
 	lrAll = []lrParser{lrCreate, lrUpdate, lrMembers, lrOwner, lrAdmins, lrDestroy}
 )

@@ -32,13 +32,13 @@ type wireMembers struct {
 	EventTime       *lenientInt      `json:"EventTime"`
 }
 
-var memberFields = fieldsOf(reflectType[wireMembers]())
+var memberFields lazyFields[wireMembers]
 
 // ParseMembers parses a member enter or leave body: RoomId, MemberList_Account (a list of
 // accounts, strings or numbers, none empty and none over MaxAccountBytes) and EventTime are
 // required.
 func ParseMembers(body []byte) (*MembersChanged, error) {
-	w, err := decodeBody[wireMembers](body, memberFields)
+	w, err := decodeBody[wireMembers](body, memberFields.get())
 	if err != nil {
 		return nil, err
 	}

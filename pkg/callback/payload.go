@@ -94,7 +94,7 @@ type wireRoomInfo struct {
 // (RoomInfo.RoomId, EventTime) or of an impossible type. A repeated field is reported before
 // any problem with its values.
 func ParseCreateRoom(body []byte) (*RoomCreated, error) {
-	w, err := decodeBody[wireCreated](body, createRoomFields)
+	w, err := decodeBody[wireCreated](body, createRoomFields.get())
 	if err != nil {
 		return nil, err
 	}

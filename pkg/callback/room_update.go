@@ -20,12 +20,12 @@ type wireUpdated struct {
 	EventTime       *lenientInt    `json:"EventTime"`
 }
 
-var updateRoomFields = fieldsOf(reflectType[wireUpdated]())
+var updateRoomFields lazyFields[wireUpdated]
 
 // ParseUpdateRoom parses a Room.CallbackAfterUpdateRoomInfo body, with the errors of
 // ParseCreateRoom: RoomInfo.RoomId and EventTime are required.
 func ParseUpdateRoom(body []byte) (*RoomUpdated, error) {
-	w, err := decodeBody[wireUpdated](body, updateRoomFields)
+	w, err := decodeBody[wireUpdated](body, updateRoomFields.get())
 	if err != nil {
 		return nil, err
 	}
@@ -62,12 +62,12 @@ type wireDestroyed struct {
 	EventTime       *lenientInt     `json:"EventTime"`
 }
 
-var destroyRoomFields = fieldsOf(reflectType[wireDestroyed]())
+var destroyRoomFields lazyFields[wireDestroyed]
 
 // ParseDestroyRoom parses a Room.CallbackAfterDestroyRoom body: RoomId and EventTime are
 // required.
 func ParseDestroyRoom(body []byte) (*RoomDestroyed, error) {
-	w, err := decodeBody[wireDestroyed](body, destroyRoomFields)
+	w, err := decodeBody[wireDestroyed](body, destroyRoomFields.get())
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package callback
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 )
 
 // SeatsChanged is the body of Mic.CallbackAfterSeatInfoChanged.
@@ -42,12 +41,12 @@ type wireSeat struct {
 	IsAudioDisabled *lenientBool   `json:"IsAudioDisabled"`
 }
 
-var seatFields = fieldsOf(reflectType[wireSeats]())
+var seatFields lazyFields[wireSeats]
 
 // ParseSeats parses a Mic.CallbackAfterSeatInfoChanged body: RoomId, SeatList (an array of
 // objects, each with an integer Index) and EventTime are required.
 func ParseSeats(body []byte) (*SeatsChanged, error) {
-	w, err := decodeBody[wireSeats](body, seatFields)
+	w, err := decodeBody[wireSeats](body, seatFields.get())
 	if err != nil {
 		return nil, err
 	}
@@ -118,5 +117,3 @@ func (sc *SeatsChanged) Key() (string, int64) { return sc.RoomID, sc.EventTime }
 
 // BodyCommand returns the body's CallbackCommand.
 func (sc *SeatsChanged) BodyCommand() string { return sc.CallbackCommand }
-
-func reflectType[T any]() reflect.Type { return reflect.TypeFor[T]() }

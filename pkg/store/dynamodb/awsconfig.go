@@ -142,11 +142,15 @@ func envBool(getenv func(string) string, name string) (bool, error) {
 	return false, fmt.Errorf("%s must be true or false", name)
 }
 
-// Container credential agents' link-local addresses, which may be reached over http.
-var containerAgentIPs = []net.IP{
-	net.ParseIP("169.254.170.2"),  // ECS
-	net.ParseIP("169.254.170.23"), // EKS Pod Identity, IPv4
-	net.ParseIP("fd00:ec2::23"),   // EKS Pod Identity, IPv6
+// containerAgentIPs are container credential agents' link-local addresses, which may be
+// reached over http. Parsed when an endpoint is checked, not at package init, which runs at
+// every cold start, for every backend linked.
+func containerAgentIPs() []net.IP {
+	return []net.IP{
+		net.ParseIP("169.254.170.2"),  // ECS
+		net.ParseIP("169.254.170.23"), // EKS Pod Identity, IPv4
+		net.ParseIP("fd00:ec2::23"),   // EKS Pod Identity, IPv6
+	}
 }
 
 // lookupIP resolves a credentials endpoint's host name; a variable so tests need no DNS.
@@ -188,8 +192,9 @@ func checkCredentialsEndpoint(endpoint string) error {
 			return refused
 		}
 	}
+	agents := containerAgentIPs()
 	for _, ip := range ips {
-		if !ip.IsLoopback() && !slices.ContainsFunc(containerAgentIPs, ip.Equal) {
+		if !ip.IsLoopback() && !slices.ContainsFunc(agents, ip.Equal) {
 			return refused
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -139,42 +140,39 @@ const (
 	groupOther       = "X" // every other command (a gift, the threshold, commands not projected)
 )
 
-// commandGroups maps the folded commands to their group; any other command is groupOther.
-var commandGroups = map[string]string{
-	callback.CommandCreateRoom:         groupLife,
-	callback.CommandUpdateRoom:         groupLife,
-	callback.CommandUpdateRoomAlt:      groupLife,
-	callback.CommandDestroyRoom:        groupLife,
-	callback.CommandLiveCreateRoom:     groupLife,
-	callback.CommandLiveUpdateRoom:     groupLife,
-	callback.CommandLiveChangeOwner:    groupLife,
-	callback.CommandLiveDestroyRoom:    groupLife,
-	callback.CommandMemberEnter:        groupMembers,
-	callback.CommandMemberLeave:        groupMembers,
-	callback.CommandSeatChanged:        groupSeats,
-	callback.CommandLiveMemberState:    groupLiveMembers,
-	callback.CommandLiveMemberStateAlt: groupLiveMembers,
-	callback.CommandLiveModifyAdmin:    groupAdmins,
-	callback.CommandLiveSetMetadata:    groupMetadata,
-	callback.CommandLiveDelMetadata:    groupMetadata,
-	callback.CommandLiveCreateBattle:   groupBattles,
-	callback.CommandLiveStartBattle:    groupBattles,
-	callback.CommandLiveEndBattle:      groupBattles,
-}
-
 // v2Grouped are the commands version 2 archived in a group of their own (L, M, S); it archived
 // every other command in groupOther.
 var v2Grouped = []string{callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt,
 	callback.CommandDestroyRoom, callback.CommandMemberEnter, callback.CommandMemberLeave, callback.CommandSeatChanged}
 
 // movedCommands are the folded commands version 2 archived in groupOther (the Live family's):
-// the migration to version 3 moves their items to their own group (moveItem).
-var movedCommands = slices.DeleteFunc(callback.FoldedCommands(), func(c string) bool { return slices.Contains(v2Grouped, c) })
+// the migration to version 3 moves their items to their own group (moveItem). Derived on first
+// use (by a migration), not at package init, which runs at every cold start, for every backend
+// linked.
+var movedCommands = sync.OnceValue(func() []string {
+	return slices.DeleteFunc(callback.FoldedCommands(), func(c string) bool { return slices.Contains(v2Grouped, c) })
+})
 
-// groupOf returns the archive group of command.
+// groupOf returns the archive group of command: each folded command's, any other command's
+// groupOther. (A switch, not a package-level map, which package init would build.)
 func groupOf(command string) string {
-	if g, ok := commandGroups[command]; ok {
-		return g
+	switch command {
+	case callback.CommandCreateRoom, callback.CommandUpdateRoom, callback.CommandUpdateRoomAlt, callback.CommandDestroyRoom,
+		callback.CommandLiveCreateRoom, callback.CommandLiveUpdateRoom, callback.CommandLiveChangeOwner,
+		callback.CommandLiveDestroyRoom:
+		return groupLife
+	case callback.CommandMemberEnter, callback.CommandMemberLeave:
+		return groupMembers
+	case callback.CommandSeatChanged:
+		return groupSeats
+	case callback.CommandLiveMemberState, callback.CommandLiveMemberStateAlt:
+		return groupLiveMembers
+	case callback.CommandLiveModifyAdmin:
+		return groupAdmins
+	case callback.CommandLiveSetMetadata, callback.CommandLiveDelMetadata:
+		return groupMetadata
+	case callback.CommandLiveCreateBattle, callback.CommandLiveStartBattle, callback.CommandLiveEndBattle:
+		return groupBattles
 	}
 	return groupOther
 }
@@ -281,14 +279,22 @@ func archiveItemOf(ev *callback.Event, st, deliveryID string) (map[string]types.
 	return item, nil
 }
 
-// tablePrefixes are the partition key prefixes of the tables version 3 added: a room's rows of
-// one of them are the partition tablePK, sorted by the third key column, a non-empty string
-// (admin_account, meta_key, battle_id, delivery_id) used as it is.
-var tablePrefixes = map[*callback.Table]string{
-	callback.AdminsTable:   adminsPrefix,
-	callback.MetadataTable: metadataPrefix,
-	callback.BattlesTable:  battlesPrefix,
-	callback.GiftsTable:    giftsPrefix,
+// tablePrefix returns the partition key prefix of t when it is one of the tables version 3
+// added: a room's rows of one of them are the partition tablePK, sorted by the third key
+// column, a non-empty string (admin_account, meta_key, battle_id, delivery_id) used as it is.
+// (A switch, not a package-level map, which package init would build.)
+func tablePrefix(t *callback.Table) (prefix string, ok bool) {
+	switch t {
+	case callback.AdminsTable:
+		return adminsPrefix, true
+	case callback.MetadataTable:
+		return metadataPrefix, true
+	case callback.BattlesTable:
+		return battlesPrefix, true
+	case callback.GiftsTable:
+		return giftsPrefix, true
+	}
+	return "", false
 }
 
 // rowKey returns the item key of the row of t whose key values are k (t.Key values: sdk_app_id,
@@ -314,7 +320,7 @@ func rowKey(t *callback.Table, k callback.Row) (pk, sk string, err error) {
 			return seatsPK(app, room), seatSK(index), nil
 		}
 	default:
-		prefix, ok := tablePrefixes[t]
+		prefix, ok := tablePrefix(t)
 		if !ok {
 			return "", "", fmt.Errorf("no item layout for table %s", t.Name)
 		}

@@ -85,7 +85,7 @@ func migrateScan(table string, from, to int64) *ddb.ScanInput {
 			in("f", callback.FoldedCommands())+")")
 	}
 	if to >= 3 {
-		which = append(which, in("m", append(slices.Clone(movedCommands), callback.CommandLiveGift)))
+		which = append(which, in("m", append(slices.Clone(movedCommands()), callback.CommandLiveGift)))
 	}
 	return &ddb.ScanInput{
 		TableName: aws.String(table),
@@ -148,7 +148,7 @@ func (s *Store) migrateItem(ctx context.Context, item map[string]types.Attribute
 		if err := s.ledgerItem(ctx, item); err != nil {
 			return fmt.Errorf("archive item pk=%q sk=%q: the gift's ledger item: %w", pk, sk, err)
 		}
-	case to >= 3 && slices.Contains(movedCommands, command):
+	case to >= 3 && slices.Contains(movedCommands(), command):
 		room, ok, err := s.moveItem(ctx, item)
 		if err != nil {
 			return fmt.Errorf("archive item pk=%q sk=%q: move it: %w", pk, sk, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -302,10 +303,10 @@ func TestMigrationFromV2(t *testing.T) {
 		pk, sk, _ := strings.Cut(k, " | ")
 		command := between(item, `callback_command=S"`, `"`)
 		switch {
-		case strings.HasPrefix(sk, groupPrefix(groupOther)) && slices.Contains(movedCommands, command) &&
+		case strings.HasPrefix(sk, groupPrefix(groupOther)) && slices.Contains(movedCommands(), command) &&
 			!strings.Contains(sk, refusedAt):
 			t.Errorf("item %s left in group X", k)
-		case strings.HasPrefix(sk, eventPrefix) && slices.Contains(movedCommands, command):
+		case strings.HasPrefix(sk, eventPrefix) && slices.Contains(movedCommands(), command):
 			if strings.Contains(command, "Battle") && pk != roomPK(app, v3Live) {
 				t.Errorf("battle item %s not in the partition of its from room", k)
 			}
@@ -532,7 +533,7 @@ func TestMigrationFromV1Live(t *testing.T) {
 	checkSameRows(t, s, fresh, app, "after the migration from version 1")
 	for _, item := range scanAll(t, table) {
 		sk, command := str(item, attrSK), str(item, attrCommand)
-		if strings.HasPrefix(sk, legacyPrefix) && slices.Contains(movedCommands, command) && !strings.Contains(sk, refusedAt) {
+		if strings.HasPrefix(sk, legacyPrefix) && slices.Contains(movedCommands(), command) && !strings.Contains(sk, refusedAt) {
 			t.Errorf("version 1 Live item %s not moved", itemKey(item))
 		}
 	}
@@ -545,6 +546,16 @@ func TestMigrationFromV1Live(t *testing.T) {
 		if o, err := s.Save(t.Context(), ev); err != nil || o != callback.OutcomeDuplicate {
 			t.Errorf("delivery %d (%s) again: %v, %v; want a duplicate", i, d.command, o, err)
 		}
+	}
+}
+
+// TestGroupSizes: the projected commands each group holds, as the filter of a group's Query
+// counts them (groupRange).
+func TestGroupSizes(t *testing.T) {
+	want := map[string]int{groupLife: 8, groupMembers: 2, groupSeats: 1, groupLiveMembers: 2, groupAdmins: 1,
+		groupMetadata: 2, groupBattles: 3}
+	if got := groupSizes(); !maps.Equal(got, want) {
+		t.Errorf("groupSizes = %v, want %v", got, want)
 	}
 }
 

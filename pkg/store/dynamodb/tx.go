@@ -149,7 +149,7 @@ func (x *tx) RoomRows(ctx context.Context, t *callback.Table) ([]callback.Row, e
 	case callback.SeatsTable:
 		pks = []string{seatsPK(x.app, x.room)}
 	default:
-		prefix, ok := tablePrefixes[t]
+		prefix, ok := tablePrefix(t)
 		if !ok {
 			return nil, fmt.Errorf("no item layout for table %s", t.Name)
 		}
@@ -191,14 +191,15 @@ const newestPage = 4
 // beyond it the commands are filtered here only.
 const maxFilterValues = 100
 
-// groupSizes is how many projected commands each group holds.
-var groupSizes = func() map[string]int {
+// groupSizes is how many projected commands each group holds (groupOf of each folded
+// command), counted on first use.
+var groupSizes = sync.OnceValue(func() map[string]int {
 	n := map[string]int{}
-	for _, g := range commandGroups {
-		n[g]++
+	for _, c := range callback.FoldedCommands() {
+		n[groupOf(c)]++
 	}
 	return n
-}()
+})
 
 // Archived returns the room's archived events matching q. Each archive group of the commands
 // asked for (the projection asks for one group at a time) is one Query on the group's key
@@ -293,7 +294,7 @@ func groupQuery(app int64, room, g string, from, to int64, forward bool) *ddb.Qu
 // leaves the others on the server.
 func (x *tx) groupRange(ctx context.Context, g string, commands []string, from, to int64) ([]callback.Archived, error) {
 	in := groupQuery(x.app, x.room, g, from, to, true)
-	if (g == groupOther || len(commands) < groupSizes[g]) && len(commands) <= maxFilterValues {
+	if (g == groupOther || len(commands) < groupSizes()[g]) && len(commands) <= maxFilterValues {
 		names := make([]string, len(commands))
 		for i, c := range commands {
 			names[i] = ":c" + strconv.Itoa(i)

@@ -29,8 +29,8 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if versions := schemaVersions(t, db); !slices.Equal(versions, []int64{1}) {
 		t.Fatalf("version 1 wrote roomhook_schema %v, want [1]", versions)
 	}
-	selectV1Events := `SELECT ` + strings.Join(v1Columns["callback_events"], ", ") + ` FROM callback_events ORDER BY id`
-	selectV1Rooms := `SELECT ` + strings.Join(v1Columns["rooms"], ", ") + ` FROM rooms ORDER BY sdk_app_id, room_id`
+	selectV1Events := `SELECT ` + strings.Join(v1Columns()["callback_events"], ", ") + ` FROM callback_events ORDER BY id`
+	selectV1Rooms := `SELECT ` + strings.Join(v1Columns()["rooms"], ", ") + ` FROM rooms ORDER BY sdk_app_id, room_id`
 	v1Events, v1RoomRows := dump(t, db, selectV1Events), dump(t, db, selectV1Rooms)
 	if len(v1Events) != len(callbacks) || len(v1RoomRows) != 2 {
 		t.Fatalf("version 1 wrote %d events and %d rooms, want %d and 2", len(v1Events), len(v1RoomRows), len(callbacks))

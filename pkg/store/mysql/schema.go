@@ -98,10 +98,15 @@ var schemaV1 = []string{
 // v1Columns are the columns of version 1's tables, in order. Later versions only append to
 // these two tables, so a table whose columns are v1Columns followed by a prefix of what later
 // versions append is roomhook's, at some step of the migration.
-var v1Columns = map[string][]string{
-	"callback_events": {"id", "sdk_app_id", "callback_command", "room_id", "event_time", "client_ip",
-		"opt_platform", "request_id", "received_at", "raw_body"},
-	"rooms": callback.RoomsTable.Names()[:24],
+//
+// It and the other column maps below are functions, built when a MySQL store opens, not
+// package-level maps: package init runs at every cold start, for every backend linked.
+func v1Columns() map[string][]string {
+	return map[string][]string{
+		"callback_events": {"id", "sdk_app_id", "callback_command", "room_id", "event_time", "client_ip",
+			"opt_platform", "request_id", "received_at", "raw_body"},
+		"rooms": callback.RoomsTable.Names()[:24],
+	}
 }
 
 // locksTableV2 is the room lock of the MySQL store as version 2 created it: one row per room
@@ -111,23 +116,31 @@ var v1Columns = map[string][]string{
 // cluster's certification also sees two saves of one room as a conflict. It is described like
 // the projection's tables, so that its DDL is derived alike.
 var locksTableV2 = &callback.Table{
-	Name: "roomhook_room_locks",
-	Key:  2,
-	Columns: []callback.Column{
-		{Name: "sdk_app_id", Kind: callback.KindInt},
-		{Name: "room_id", Kind: callback.KindText},
-		{Name: "saves", Kind: callback.KindInt},
-	},
+	Name:    locksTableName,
+	Key:     2,
+	Columns: lockColumns[:3:3],
 }
 
 // locksTable is roomhook_room_locks as it is now: version 3 appended refold_version, the
 // schema version whose migration last refolded the room (NULL: none did since version 2's),
 // so that a migration that ran out of time leaves the rooms it refolded to the next.
 var locksTable = &callback.Table{
-	Name: locksTableV2.Name,
-	Key:  locksTableV2.Key,
-	Columns: append(slices.Clone(locksTableV2.Columns),
-		callback.Column{Name: "refold_version", Kind: callback.KindInt, Nullable: true}),
+	Name:    locksTableName,
+	Key:     2,
+	Columns: lockColumns[:],
+}
+
+const locksTableName = "roomhook_room_locks"
+
+// lockColumns are the columns of roomhook_room_locks: version 2's three, then version 3's
+// refold_version. The two descriptors above are slices of this array, static data, where
+// appending one column to a copy of the other would be done by package init, which runs at
+// every cold start, for every backend linked.
+var lockColumns = [...]callback.Column{
+	{Name: "sdk_app_id", Kind: callback.KindInt},
+	{Name: "room_id", Kind: callback.KindText},
+	{Name: "saves", Kind: callback.KindInt},
+	{Name: "refold_version", Kind: callback.KindInt, Nullable: true},
 }
 
 // memberLocksTable (version 3) holds one row per member of a room that a Live member state was
@@ -154,24 +167,27 @@ var (
 
 // baseColumns are the columns each table that a later version appended to had when it was
 // created: checkColumns accepts them followed by any prefix of what was appended since.
-var baseColumns = map[string][]string{
-	"callback_events": v1Columns["callback_events"],
-	"rooms":           v1Columns["rooms"],
-	locksTable.Name:   locksTableV2.Names(),
+func baseColumns() map[string][]string {
+	v1 := v1Columns()
+	return map[string][]string{
+		"callback_events": v1["callback_events"],
+		"rooms":           v1["rooms"],
+		locksTable.Name:   locksTableV2.Names(),
+	}
 }
 
 // schemaColumns is every column of the current version, in table order. upgrade checks the
 // tables against it, so that a database holding someone else's rooms table is refused instead
 // of adopted, and that the migration ended where it should.
-var schemaColumns = func() map[string][]string {
+func schemaColumns() map[string][]string {
 	m := map[string][]string{
-		"callback_events": append(slices.Clone(v1Columns["callback_events"]), "body_sha256"),
+		"callback_events": append(v1Columns()["callback_events"], "body_sha256"),
 	}
 	for _, t := range append(slices.Clone(callback.Tables), locksTable, memberLocksTable) {
 		m[t.Name] = t.Names()
 	}
 	return m
-}()
+}
 
 // columnType is the MySQL type of column i of t, following version 1's choices: BIGINT for
 // integers, TINYINT(1) for booleans, VARCHAR(255) for a text key column (an index key needs a
@@ -278,7 +294,7 @@ func v2Steps(collation string) []step {
 		{name: "add archive key 2", stmt: addArchiveKeyV2, expected: []uint16{erDupKeyName}},
 		{name: "drop archive key 1", stmt: dropArchiveKeyV1, expected: []uint16{erCantDropFieldOrKey}},
 	}
-	steps = append(steps, addColumns(callback.RoomsTable, len(v1Columns["rooms"]), callback.RoomsV2Columns)...)
+	steps = append(steps, addColumns(callback.RoomsTable, len(v1Columns()["rooms"]), callback.RoomsV2Columns)...)
 	for _, t := range v2Tables {
 		steps = append(steps, step{name: "create " + t.Name, stmt: fmt.Sprintf(createTable(t), collation)})
 	}
@@ -526,8 +542,9 @@ func (s *Store) keyCollation(ctx context.Context) (string, error) {
 // appended to with its baseColumns and a prefix of what was appended, every other table absent
 // or whole. With done true every table must be exactly as schemaColumns says.
 func (s *Store) checkColumns(ctx context.Context, done bool) error {
-	names := make([]string, 0, len(schemaColumns))
-	for table := range schemaColumns {
+	current, bases := schemaColumns(), baseColumns()
+	names := make([]string, 0, len(current))
+	for table := range current {
 		names = append(names, table)
 	}
 	slices.Sort(names)
@@ -550,10 +567,10 @@ func (s *Store) checkColumns(ctx context.Context, done bool) error {
 		return fmt.Errorf("mysql: %s: read the columns: %w", s.where, err)
 	}
 	for _, table := range names {
-		want, have := schemaColumns[table], got[table]
+		want, have := current[table], got[table]
 		ok := slices.Equal(have, want)
 		if !done {
-			if base, grown := baseColumns[table]; grown {
+			if base, grown := bases[table]; grown {
 				// (Absent only for a table a later version created: version 1's exist by now.)
 				ok = (len(have) == 0 || len(have) >= len(base)) && slices.Equal(have, want[:min(len(have), len(want))])
 			} else {
@@ -582,15 +599,19 @@ func anySlice(s []string) []any {
 // stages were archived under room "" (this version archives and locks them under FromRoomId); a
 // version-1 Live create without a top-level EventTime has its time inside RoomInfo. (A gift's
 // keys agree; it has no EventTime.)
-var rekeyCommands = callback.V3Commands()
+func rekeyCommands() []string { return callback.V3Commands() }
 
 // rekeyBatch is how many archive rows rekey and ledger read at a time.
 const rekeyBatch = 500
 
-// selectRekey lists archive rows of rekeyCommands after an id, in id order.
-var selectRekey = `SELECT id, room_id, event_time, callback_command, raw_body FROM callback_events
-	WHERE id > ? AND callback_command IN (?` + strings.Repeat(", ?", len(rekeyCommands)-1) + `)
+// selectRekey lists archive rows of commands (rekeyCommands) after an id, in id order. This
+// text, and the other texts of the migration below, are built when a migration runs, not at
+// package init, which runs at every cold start, for every backend linked.
+func selectRekey(commands []string) string {
+	return `SELECT id, room_id, event_time, callback_command, raw_body FROM callback_events
+	WHERE id > ? AND callback_command IN (?` + strings.Repeat(", ?", len(commands)-1) + `)
 	ORDER BY id LIMIT ` + fmt.Sprint(rekeyBatch)
+}
 
 // rekey moves each archived event of rekeyCommands whose key is not its payload's to the
 // payload's key (room_id, event_time), as this version would have archived it: so the refold
@@ -600,8 +621,10 @@ var selectRekey = `SELECT id, room_id, event_time, callback_command, raw_body FR
 // that copy is the one folded. Each row is one statement, idempotent: a start that ran out of
 // time leaves the rows it moved to the next, which reads them again and moves nothing.
 func (s *Store) rekey(ctx context.Context) error {
-	args := make([]any, 1, 1+len(rekeyCommands))
-	for _, c := range rekeyCommands {
+	commands := rekeyCommands()
+	query := selectRekey(commands)
+	args := make([]any, 1, 1+len(commands))
+	for _, c := range commands {
 		args = append(args, c)
 	}
 	for last := int64(0); ; {
@@ -611,7 +634,7 @@ func (s *Store) rekey(ctx context.Context) error {
 			room          string
 		}
 		var moves []move
-		n, err := s.scan(ctx, selectRekey, args, func(rows *sql.Rows) error {
+		n, err := s.scan(ctx, query, args, func(rows *sql.Rows) error {
 			var (
 				id        int64
 				room      string
@@ -769,18 +792,21 @@ func (s *Store) refoldRoomOnce(ctx context.Context, app int64, room string, now 
 
 // selectLedger lists the archived gifts after an id and up to a bound, in id order, that have
 // no ledger row of their own yet.
-var selectLedger = `SELECT e.id, e.sdk_app_id, e.room_id, e.received_at, e.raw_body FROM callback_events e
+func selectLedger() string {
+	return `SELECT e.id, e.sdk_app_id, e.room_id, e.received_at, e.raw_body FROM callback_events e
 	WHERE e.id > ? AND e.id <= ? AND e.callback_command = ? AND NOT EXISTS (SELECT 1 FROM gifts g
 		WHERE g.sdk_app_id = e.sdk_app_id AND g.room_id = e.room_id AND g.delivery_id = CONCAT(?, e.id))
 	ORDER BY e.id LIMIT ` + fmt.Sprint(rekeyBatch)
+}
 
 // ledgerPrefix starts the delivery_id of a ledger row made from an archived gift; the archive
 // row's id follows.
 const ledgerPrefix = "archive:"
 
 // insertLedgerSQL inserts a ledger row unless its key is there (another start inserted it).
-var insertLedgerSQL = sqltext.Question.Statements(callback.GiftsTable).Insert +
-	` ON DUPLICATE KEY UPDATE delivery_id = delivery_id`
+func insertLedgerSQL() string {
+	return sqltext.Question.Statements(callback.GiftsTable).Insert + ` ON DUPLICATE KEY UPDATE delivery_id = delivery_id`
+}
 
 // ledger makes the gift ledger of the gifts archived before this version, up to bound (see
 // migrate): one row per archive row of callback.CommandLiveGift
@@ -788,6 +814,7 @@ var insertLedgerSQL = sqltext.Question.Statements(callback.GiftsTable).Insert +
 // repeat of the step, from this start or another, inserts nothing. A body that does not parse
 // as a gift has no row. Batch by batch, each batch's rows in one transaction.
 func (s *Store) ledger(ctx context.Context, bound int64) error {
+	selectLedger, insert := selectLedger(), insertLedgerSQL()
 	for last := int64(0); last < bound; {
 		var rows []callback.Row
 		n, err := s.scan(ctx, selectLedger, []any{last, bound, callback.CommandLiveGift, ledgerPrefix},
@@ -810,7 +837,7 @@ func (s *Store) ledger(ctx context.Context, bound int64) error {
 			return fmt.Errorf("mysql: %s: upgrade the schema: list the archived gifts: %w", s.where, err)
 		}
 		if len(rows) > 0 {
-			if err := s.retry(ctx, func() error { return s.insertLedger(ctx, rows) }); err != nil {
+			if err := s.retry(ctx, func() error { return s.insertLedger(ctx, insert, rows) }); err != nil {
 				return fmt.Errorf("mysql: %s: upgrade the schema: make the gift ledger: %w", s.where, err)
 			}
 		}
@@ -821,14 +848,14 @@ func (s *Store) ledger(ctx context.Context, bound int64) error {
 	return nil
 }
 
-// insertLedger inserts ledger rows in one transaction.
-func (s *Store) insertLedger(ctx context.Context, rows []callback.Row) error {
+// insertLedger inserts ledger rows in one transaction, with insert (insertLedgerSQL).
+func (s *Store) insertLedger(ctx context.Context, insert string, rows []callback.Row) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() // a no-op after Commit
-	st, err := tx.PrepareContext(ctx, insertLedgerSQL)
+	st, err := tx.PrepareContext(ctx, insert)
 	if err != nil {
 		return err
 	}

@@ -62,20 +62,24 @@ var supportedParams = []string{
 	paramRejectReadOnly, paramCleartext, paramNativePasswords,
 }
 
-// fixedParams are driver parameters roomhook sets itself because the store depends on them.
-var fixedParams = map[string]string{
-	"parseTime":         "times are stored as integers",
-	"interpolateParams": "statements are always sent with server-side parameters",
-	"clientFoundRows":   "duplicates are detected by the number of rows changed",
-	"multiStatements":   "one statement per call",
-	"columnsWithAlias":  "column names are fixed",
-	"charset":           "the connection always uses utf8mb4",
-	"collation":         "the connection always uses utf8mb4",
-	"loc":               "times are stored as integers",
-	"timeTruncate":      "times are stored as integers",
-	"allowAllFiles":     "roomhook never loads files",
-	"allowOldPasswords": "the pre-4.1 password protocol is insecure",
-	"strict":            "the driver removed it; roomhook sets a strict sql_mode itself",
+// fixedParams are driver parameters roomhook sets itself because the store depends on them. A
+// function, built when a URL names an unknown parameter, not a package-level map: package init
+// runs at every cold start, for every backend linked.
+func fixedParams() map[string]string {
+	return map[string]string{
+		"parseTime":         "times are stored as integers",
+		"interpolateParams": "statements are always sent with server-side parameters",
+		"clientFoundRows":   "duplicates are detected by the number of rows changed",
+		"multiStatements":   "one statement per call",
+		"columnsWithAlias":  "column names are fixed",
+		"charset":           "the connection always uses utf8mb4",
+		"collation":         "the connection always uses utf8mb4",
+		"loc":               "times are stored as integers",
+		"timeTruncate":      "times are stored as integers",
+		"allowAllFiles":     "roomhook never loads files",
+		"allowOldPasswords": "the pre-4.1 password protocol is insecure",
+		"strict":            "the driver removed it; roomhook sets a strict sql_mode itself",
+	}
 }
 
 // urlForm is the shape every URL error message points to.
@@ -219,7 +223,7 @@ func (c *config) set(name, value string) error {
 	case paramNativePasswords:
 		cfg.AllowNativePasswords, err = parseBool(name, value)
 	default:
-		if why, ok := fixedParams[name]; ok {
+		if why, ok := fixedParams()[name]; ok {
 			return fmt.Errorf("mysql: store URL parameter %s cannot be set: roomhook fixes it (%s)", name, why)
 		}
 		return fmt.Errorf("mysql: unknown store URL parameter %q; supported: %s",

@@ -562,8 +562,9 @@ func buildGiftLedger(ctx context.Context, conn *pgconn.PgConn) error {
 	}
 }
 
-// sqlTypes are the column types of each kind of value, PostgreSQL's choices in version 1.
-var sqlTypes = map[callback.ColumnKind]string{
+// sqlTypes are the column types of each kind of value, PostgreSQL's choices in version 1 (an
+// array indexed by kind, static data, as kindOIDs).
+var sqlTypes = [...]string{
 	callback.KindText: "TEXT",
 	callback.KindInt:  "BIGINT",
 	callback.KindBool: "BOOLEAN",

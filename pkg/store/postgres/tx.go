@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -334,8 +335,10 @@ func (p *params) value(t *callback.Table, c callback.Column, v any) error {
 	return nil
 }
 
-// kindOIDs are the parameter types of each kind of value.
-var kindOIDs = map[callback.ColumnKind]uint32{
+// kindOIDs are the parameter types of each kind of value: an array indexed by kind, static
+// data, where a map would be built by package init, which runs at every cold start, for every
+// backend linked.
+var kindOIDs = [...]uint32{
 	callback.KindText: oidText,
 	callback.KindInt:  oidInt8,
 	callback.KindBool: oidBool,
@@ -343,17 +346,18 @@ var kindOIDs = map[callback.ColumnKind]uint32{
 	callback.KindInts: oidJSONB,
 }
 
-// tableStatements holds the statements of callback.Tables, built at start and only read after.
-var tableStatements = func() map[*callback.Table]sqltext.Statements {
+// tableStatements holds the statements of callback.Tables, built on first use and only read
+// after: not at package init, which runs at every cold start, for every backend linked.
+var tableStatements = sync.OnceValue(func() map[*callback.Table]sqltext.Statements {
 	m := make(map[*callback.Table]sqltext.Statements, len(callback.Tables))
 	for _, t := range callback.Tables {
 		m[t] = sqltext.Dollar.Statements(t)
 	}
 	return m
-}()
+})
 
 func statementsOf(t *callback.Table) sqltext.Statements {
-	if st, ok := tableStatements[t]; ok {
+	if st, ok := tableStatements()[t]; ok {
 		return st
 	}
 	return sqltext.Dollar.Statements(t)
