@@ -16,7 +16,7 @@
 #            same command in the same run; medians; budget ns/op and allocs/op <= floor
 #   cold     process start to first answer under RIE (Lambda) and net/rpc (SCF), SQLite store,
 #            median of $BENCH_COLD_N (21) interleaved starts against an existing SQLite file (and, reported, a new one);
-#            budget: median of the paired differences product - floor <= 2 ms; reported beside it,
+#            budget: median of the paired differences product - floor <= 3 ms; reported beside it,
 #            the Lambda floor with the SQLite store and with every store imported but not called
 #            (scripts/bench/floor/lambdasqlite, lambdastores): what linking costs before any work,
 #            and per platform the sum of package init times before main (GODEBUG=inittrace=1)
