@@ -46,13 +46,14 @@
 #            open, the first request and the rest; product and floor built with the release
 #            flags, symbols kept; budget warm <= floor, cold <= 1.5x floor; then the gate: each
 #            product measure <= its line in scripts/bench/instr.baseline + 3 % (about 1.5 min)
-#   instr-gate  the same, exiting 1 only when a gate row fails (.ci/run): the budgets are
-#            reported; the cold start's is out of reach with a SQLite store (docs/performance.md)
+#   instr-gate  the same for .ci/run: the cold start's budget is reported without failing the
+#            run (out of reach with a SQLite store, docs/performance.md); every other row counts
 #   instr-baseline  the same counts, written to scripts/bench/instr.baseline instead of gated:
 #            for a change meant to cost more (the commit says why), or a new Go or valgrind
 #   analyse  (not in all) what dominates: CPU profile top 10 of the warm path, the binaries'
-#            symbol sizes grouped by package, and where the instructions go (callgrind_annotate:
-#            the top functions of the cold start and of the warm path, and by package)
+#            symbol sizes grouped by package, and where the instructions go: callgrind's count of
+#            each function's own instructions (its "self" cost, read from the dumps), the top of
+#            the cold start and of the warm path, and by package
 #
 # Everything runs on 127.0.0.1; the machine is shared, so only ratios within one run mean much.
 set -euo pipefail
@@ -152,12 +153,13 @@ print_table() {
 			}
 		}'
 	local fails skips
-	# BENCH_FAIL_ROWS (a regular expression) narrows the rows whose FAIL fails the run.
-	fails=$(awk -F'\t' -v only="${BENCH_FAIL_ROWS:-.}" '$6 == "FAIL" && $1 ~ only' "$rows" | wc -l)
+	# ignore_rows (a regular expression, set by a step) names rows whose FAIL is reported but
+	# does not fail the run.
+	fails=$(awk -F'\t' -v ignore="${ignore_rows:-^$}" '$6 == "FAIL" && $1 !~ ignore' "$rows" | wc -l)
 	skips=$(awk -F'\t' '$6 == "SKIP"' "$rows" | wc -l)
 	echo
 	echo "budgets: $(awk -F'\t' '$6 == "PASS"' "$rows" | wc -l) pass, $(awk -F'\t' '$6 == "FAIL"' "$rows" | wc -l) fail, $skips skipped"
-	[[ -z ${BENCH_FAIL_ROWS:-} ]] || echo "failing the run: $fails (the rows matching ${BENCH_FAIL_ROWS})"
+	[[ -z ${ignore_rows:-} ]] || echo "failing the run: $fails (reported only: the rows matching ${ignore_rows})"
 	[[ $fails -eq 0 ]]
 }
 
@@ -178,11 +180,12 @@ for s in "${steps[@]}"; do
 		done
 		;;
 	warm | cold | latency | load | burst | size | instr) $s || status=$? ;;
-	instr-gate)
-		instr || status=$?
-		export BENCH_FAIL_ROWS='^gate '
+	instr-gate | instr-baseline)
+		# The cold start's budget in instructions (<= 1.5x the floor's) is out of reach with a
+		# SQLite store (docs/performance.md, "Instructions"): reported, not failing these steps.
+		ignore_rows='^instr cold [a-z]+ total'
+		if [[ $s == instr-gate ]]; then instr || status=$?; else instr -write-baseline || status=$?; fi
 		;;
-	instr-baseline) instr -write-baseline || status=$? ;;
 	analyse) analyse || status=$? ;;
 	*)
 		echo "usage: scripts/bench.sh [all|warm|cold|latency|load|burst|size|instr|instr-gate|instr-baseline|analyse]..." >&2

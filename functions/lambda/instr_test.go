@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 
@@ -20,15 +21,17 @@ func BenchmarkInstr(b *testing.B) {
 // event through the adapter.
 func BenchmarkInstrCold(b *testing.B) {
 	instr.BenchCold(b, func() (func([]byte) error, error) {
-		opts := logOptions(os.Getenv)
-		opts.OpenInBackground = true
-		inst, err := coldstart.BuildWith(context.Background(), os.Getenv, opts)
+		inst, err := coldstart.BuildWith(context.Background(), os.Getenv, startOptions(os.Getenv))
 		if err != nil {
 			return nil, err
 		}
 		a := &adapter{handler: inst.Handler, log: inst.Logger}
 		answer := func(event []byte) error {
-			return okCase("first-request", func() ([]byte, error) { return a.Invoke(lambdaCtx("instr-cold"), event) }).Do()
+			out, err := a.Invoke(lambdaCtx("instr-cold"), event)
+			if err == nil && !okAnswer(out) {
+				err = errors.New("not an OK answer: " + string(out))
+			}
+			return err
 		}
 		return answer, inst.WaitStore()
 	})

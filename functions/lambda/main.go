@@ -42,9 +42,7 @@ import (
 )
 
 func main() {
-	opts := logOptions(os.Getenv)
-	opts.OpenInBackground = true
-	inst, err := coldstart.BuildWith(context.Background(), os.Getenv, opts)
+	inst, err := coldstart.BuildWith(context.Background(), os.Getenv, startOptions(os.Getenv))
 	if err != nil {
 		// The function refuses to start: Lambda reports an init error with this message.
 		fmt.Fprintln(os.Stderr, err)
@@ -61,6 +59,14 @@ func main() {
 		}
 	}()
 	lambda.Start(&adapter{handler: inst.Handler, log: inst.Logger})
+}
+
+// startOptions are the cold start's: logging as logOptions chooses, and the store opened on its
+// own goroutine while the runtime fetches the first event.
+func startOptions(getenv func(string) string) coldstart.Options {
+	opts := logOptions(getenv)
+	opts.OpenInBackground = true
+	return opts
 }
 
 // logOptions chooses how the function logs. With Lambda's JSON log format (LoggingConfig

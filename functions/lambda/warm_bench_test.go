@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -12,7 +11,8 @@ import (
 )
 
 // warmCases are the requests of scripts/bench.sh's warm measures, in time (BenchmarkWarmProduct,
-// BenchmarkWarmFloor) and in instructions (BenchmarkInstr):
+// BenchmarkWarmFloor) and in instructions (BenchmarkInstr), each checked once to be answered
+// with a 200 carrying the OK packet:
 //
 //   - product, one per golden event: the product's whole in-process path for one signed request
 //     (raw event bytes -> adapter -> method, query and signature checks -> parse -> answer
@@ -28,62 +28,31 @@ func warmCases(tb testing.TB) (product, floor []instr.Case) {
 	ctx := lambdaCtx(lambdaReqID)
 	a := newAdapter(tb, &memStore{discard: true}, testToken)
 	h := lambda.NewHandler(lambdafloor.Handle)
+	var p, f []instr.Request
 	for _, g := range loadGoldens(tb) {
 		m := parseMutable(tb, g.payload)
 		if !m.setQuery(g.signedPairs(testToken)) {
 			continue
 		}
 		payload := m.bytes(tb)
-		product = append(product, okCase(g.name, func() ([]byte, error) { return a.Invoke(ctx, payload) }))
+		p = append(p, instr.Request{Name: g.name, Invoke: func() ([]byte, error) { return a.Invoke(ctx, payload) }})
 		if g.name == "apigateway-http" || g.variant != "create-room" && g.source == sourceFunctionURL {
-			floor = append(floor, okCase(g.variant, func() ([]byte, error) { return h.Invoke(ctx, payload) }))
+			f = append(f, instr.Request{Name: g.variant, Invoke: func() ([]byte, error) { return h.Invoke(ctx, payload) }})
 		}
 	}
-	for _, c := range append(append([]instr.Case(nil), product...), floor...) {
-		if err := c.Do(); err != nil {
-			tb.Fatalf("%s: %v", c.Name, err)
-		}
-	}
-	return product, floor
-}
-
-// okCase is a case whose request is invoke, answered with a 200 carrying the OK packet.
-func okCase(name string, invoke func() ([]byte, error)) instr.Case {
-	return instr.Case{Name: name, Do: func() error {
-		out, err := invoke()
-		if err != nil {
-			return err
-		}
-		if !okAnswer(out) {
-			return errors.New("not an OK answer: " + string(out))
-		}
-		return nil
-	}}
+	return instr.Cases(tb, okAnswer, p), instr.Cases(tb, okAnswer, f)
 }
 
 // BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure of the product (warmCases).
 func BenchmarkWarmProduct(b *testing.B) {
 	product, _ := warmCases(b)
-	benchCases(b, product)
+	instr.Benchmark(b, product)
 }
 
 // BenchmarkWarmFloor is the floor beside it (warmCases).
 func BenchmarkWarmFloor(b *testing.B) {
 	_, floor := warmCases(b)
-	benchCases(b, floor)
-}
-
-func benchCases(b *testing.B, cases []instr.Case) {
-	for _, c := range cases {
-		b.Run(c.Name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := c.Do(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	instr.Benchmark(b, floor)
 }
 
 // okAnswer reports whether out is a 200 answer carrying the OK packet (escaped in the body).

@@ -21,8 +21,7 @@ import (
 )
 
 func main() {
-	inst, err := coldstart.BuildWith(context.Background(), os.Getenv,
-		coldstart.Options{LogOut: os.Stderr, OpenInBackground: true})
+	inst, err := coldstart.BuildWith(context.Background(), os.Getenv, startOptions)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -40,3 +39,7 @@ func main() {
 	// us, into the few fields we read (event.go).
 	cloudfunction.StartHandler(&function{handler: inst.Handler})
 }
+
+// startOptions are the cold start's: JSON log lines on stderr, and the store opened on its own
+// goroutine while the runtime starts.
+var startOptions = coldstart.Options{LogOut: os.Stderr, OpenInBackground: true}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,7 +37,8 @@ func signedEvent(tb testing.TB, data []byte) []byte {
 }
 
 // warmCases are the requests of scripts/bench.sh's warm measures on SCF, in time
-// (BenchmarkWarmProduct, BenchmarkWarmFloor) and in instructions (BenchmarkInstr):
+// (BenchmarkWarmProduct, BenchmarkWarmFloor) and in instructions (BenchmarkInstr), each checked
+// once to be answered with a 200:
 //
 //   - product, one per golden event: the raw event bytes through the adapter and the core
 //     (checks including the signature, parse, answer), signed, with a store that keeps nothing:
@@ -52,64 +52,36 @@ func signedEvent(tb testing.TB, data []byte) []byte {
 func warmCases(tb testing.TB) (product, floor []instr.Case) {
 	f := newFunction(tb, nopStore{}, testToken)
 	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{RequestID: "bench"})
+	var p, fl []instr.Request
 	for _, g := range goldenEvents(tb) {
 		ev := signedEvent(tb, g.data)
-		product = append(product, okCase(g.name, func() ([]byte, error) { return f.Invoke(ctx, ev) }))
+		p = append(p, instr.Request{Name: g.name, Invoke: func() ([]byte, error) { return f.Invoke(ctx, ev) }})
 		variant := g.sample().Variant
 		if g.name == "apigateway-trigger" || variant != "create-room" && strings.HasPrefix(g.name, "functionurl-") {
-			floor = append(floor, okCase(variant, func() ([]byte, error) {
+			fl = append(fl, instr.Request{Name: variant, Invoke: func() ([]byte, error) {
 				var req events.APIGatewayRequest
 				if err := json.Unmarshal(ev, &req); err != nil {
 					return nil, err
 				}
 				resp, _ := scffloor.Handle(context.Background(), req)
 				return json.Marshal(resp)
-			}))
+			}})
 		}
 	}
-	for _, c := range append(append([]instr.Case(nil), product...), floor...) {
-		if err := c.Do(); err != nil {
-			tb.Fatalf("%s: %v", c.Name, err)
-		}
-	}
-	return product, floor
+	return instr.Cases(tb, answered200, p), instr.Cases(tb, answered200, fl)
 }
 
-// okCase is a case whose request is invoke, answered with a 200.
-func okCase(name string, invoke func() ([]byte, error)) instr.Case {
-	return instr.Case{Name: name, Do: func() error {
-		out, err := invoke()
-		if err != nil {
-			return err
-		}
-		if !strings.Contains(string(out), `"statusCode":200`) {
-			return errors.New("not a 200 answer: " + string(out))
-		}
-		return nil
-	}}
-}
+// answered200 reports whether out is a 200 answer.
+func answered200(out []byte) bool { return strings.Contains(string(out), `"statusCode":200`) }
 
 // BenchmarkWarmProduct is scripts/bench.sh's warm CPU measure of the product on SCF (warmCases).
 func BenchmarkWarmProduct(b *testing.B) {
 	product, _ := warmCases(b)
-	benchCases(b, product)
+	instr.Benchmark(b, product)
 }
 
 // BenchmarkWarmFloor is the floor beside it (warmCases).
 func BenchmarkWarmFloor(b *testing.B) {
 	_, floor := warmCases(b)
-	benchCases(b, floor)
-}
-
-func benchCases(b *testing.B, cases []instr.Case) {
-	for _, c := range cases {
-		b.Run(c.Name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := c.Do(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	instr.Benchmark(b, floor)
 }

@@ -107,10 +107,22 @@ func deref(t reflect.Type) reflect.Type {
 // lazyFields is the set of names wire type W reads (fieldsOf), derived the first time a parser
 // asks for it rather than at package init: init runs at every cold start, and an instance
 // meets few of the commands (one handling create-room callbacks never needs the Live sets).
-// The zero value is ready and costs nothing at init.
+// Each is made by newLazyFields, which lists it for the tests; the set itself costs nothing at
+// init.
 type lazyFields[W any] struct {
 	once sync.Once
 	set  *fieldSet
+}
+
+// everyLazyFields is every lazyFields of the package, so that a test can build and check them
+// all (TestFoldedEqual).
+var everyLazyFields []interface{ get() *fieldSet }
+
+// newLazyFields returns W's lazyFields, listed in everyLazyFields.
+func newLazyFields[W any]() *lazyFields[W] {
+	l := &lazyFields[W]{}
+	everyLazyFields = append(everyLazyFields, l)
+	return l
 }
 
 // get returns W's set, derived on the first call.
@@ -120,7 +132,7 @@ func (l *lazyFields[W]) get() *fieldSet {
 }
 
 // createRoomFields are the names wireCreated and wireRoomInfo read.
-var createRoomFields lazyFields[wireCreated]
+var createRoomFields = newLazyFields[wireCreated]()
 
 // envelopeFields are the names wireEnvelope and wireEnvelopeRoomInfo read (RoomInfo is kept
 // raw there, and read inside for its RoomId only). Every request reads the envelope, so it is

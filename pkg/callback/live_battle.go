@@ -62,7 +62,7 @@ type wireBattleRoom struct {
 	Score        *lenientInt     `json:"Score"`
 }
 
-var battleFields lazyFields[wireBattle]
+var battleFields = newLazyFields[wireBattle]()
 
 // ParseBattle parses the body of a battle's create, start or end: BattleId, the initiating
 // room's id (FromRoomId or FromRoomInfo.RoomId) and EventTime are required; each room of

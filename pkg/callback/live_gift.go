@@ -57,8 +57,8 @@ type wireThreshold struct {
 }
 
 var (
-	giftFields      lazyFields[wireGift]
-	thresholdFields lazyFields[wireThreshold]
+	giftFields      = newLazyFields[wireGift]()
+	thresholdFields = newLazyFields[wireThreshold]()
 )
 
 // ParseGift parses a Live.CallbackBeforeSendGift body: RoomId and GiftWater.From_Account (an

@@ -35,7 +35,7 @@ type wireLiveMember struct {
 	MemberAccount *lenientString `json:"Member_Account"`
 }
 
-var liveMemberFields lazyFields[wireLiveMembers]
+var liveMemberFields = newLazyFields[wireLiveMembers]()
 
 // The two values of a member-state EventType.
 const (
@@ -131,7 +131,7 @@ type wireOwnerChanged struct {
 	EventTime       *lenientInt     `json:"EventTime"`
 }
 
-var ownerChangedFields lazyFields[wireOwnerChanged]
+var ownerChangedFields = newLazyFields[wireOwnerChanged]()
 
 // ParseOwnerChanged parses a Live.CallbackAfterChangeOwner body: RoomId, CurrentOwner_Account
 // (an account, a string or a number, not empty, at most MaxAccountBytes) and EventTime are
@@ -196,7 +196,7 @@ type wireAdminsModified struct {
 	EventTime       *lenientInt      `json:"EventTime"`
 }
 
-var adminsModifiedFields lazyFields[wireAdminsModified]
+var adminsModifiedFields = newLazyFields[wireAdminsModified]()
 
 // The two values of a modify-admin opType.
 const (

@@ -60,8 +60,8 @@ type wireMetadataDeleted struct {
 }
 
 var (
-	metadataSetFields     lazyFields[wireMetadataSet]
-	metadataDeletedFields lazyFields[wireMetadataDeleted]
+	metadataSetFields     = newLazyFields[wireMetadataSet]()
+	metadataDeletedFields = newLazyFields[wireMetadataDeleted]()
 )
 
 // ParseMetadataSet parses a Live.CallbackAfterSetMetadata body: RoomId, Metadata (a non-empty

@@ -122,8 +122,8 @@ type wireLiveDestroyed struct {
 }
 
 var (
-	liveRoomFields    lazyFields[wireLiveRoom]
-	liveDestroyFields lazyFields[wireLiveDestroyed]
+	liveRoomFields    = newLazyFields[wireLiveRoom]()
+	liveDestroyFields = newLazyFields[wireLiveDestroyed]()
 )
 
 // ParseLiveCreateRoom parses a Live.CallbackAfterCreateRoom body. RoomInfo.RoomId is required,

@@ -32,7 +32,7 @@ type wireMembers struct {
 	EventTime       *lenientInt      `json:"EventTime"`
 }
 
-var memberFields lazyFields[wireMembers]
+var memberFields = newLazyFields[wireMembers]()
 
 // ParseMembers parses a member enter or leave body: RoomId, MemberList_Account (a list of
 // accounts, strings or numbers, none empty and none over MaxAccountBytes) and EventTime are

@@ -20,7 +20,7 @@ type wireUpdated struct {
 	EventTime       *lenientInt    `json:"EventTime"`
 }
 
-var updateRoomFields lazyFields[wireUpdated]
+var updateRoomFields = newLazyFields[wireUpdated]()
 
 // ParseUpdateRoom parses a Room.CallbackAfterUpdateRoomInfo body, with the errors of
 // ParseCreateRoom: RoomInfo.RoomId and EventTime are required.
@@ -62,7 +62,7 @@ type wireDestroyed struct {
 	EventTime       *lenientInt     `json:"EventTime"`
 }
 
-var destroyRoomFields lazyFields[wireDestroyed]
+var destroyRoomFields = newLazyFields[wireDestroyed]()
 
 // ParseDestroyRoom parses a Room.CallbackAfterDestroyRoom body: RoomId and EventTime are
 // required.

@@ -41,7 +41,7 @@ type wireSeat struct {
 	IsAudioDisabled *lenientBool   `json:"IsAudioDisabled"`
 }
 
-var seatFields lazyFields[wireSeats]
+var seatFields = newLazyFields[wireSeats]()
 
 // ParseSeats parses a Mic.CallbackAfterSeatInfoChanged body: RoomId, SeatList (an array of
 // objects, each with an integer Index) and EventTime are required.

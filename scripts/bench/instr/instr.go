@@ -12,6 +12,7 @@
 package instr
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -185,5 +186,51 @@ func BenchCold(b *testing.B, open func() (answer func(event []byte) error, err e
 	})
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// Request is one request of a measured case: Invoke answers it.
+type Request struct {
+	Name   string
+	Invoke func() ([]byte, error)
+}
+
+// errNoAnswer is a request answered with nothing.
+var errNoAnswer = errors.New("an empty answer")
+
+// Cases makes each request a Case, after checking once that ok accepts its answer. The Case
+// itself checks only that an answer came, so that checking costs the product and the floor
+// nothing in the loops (converting the answer to search it is an allocation).
+func Cases(tb testing.TB, ok func([]byte) bool, reqs []Request) []Case {
+	tb.Helper()
+	var cases []Case
+	for _, r := range reqs {
+		out, err := r.Invoke()
+		if err != nil || !ok(out) {
+			tb.Fatalf("%s: not the expected answer: %s (%v)", r.Name, out, err)
+		}
+		cases = append(cases, Case{Name: r.Name, Do: func() error {
+			out, err := r.Invoke()
+			if err == nil && len(out) == 0 {
+				err = errNoAnswer
+			}
+			return err
+		}})
+	}
+	return cases
+}
+
+// Benchmark runs each case as a sub-benchmark, allocations reported: the warm benchmarks in
+// time (BenchmarkWarmProduct, BenchmarkWarmFloor) of the function packages.
+func Benchmark(b *testing.B, cases []Case) {
+	for _, c := range cases {
+		b.Run(c.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Do(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

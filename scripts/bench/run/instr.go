@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/rpc"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/scripts/bench/instr"
@@ -141,7 +137,7 @@ func instrRow(m measure) {
 	case kind == "warm":
 		row(name, count(m.product), count(m.floor), ratio(m.product, m.floor), "<= floor", m.product <= m.floor)
 	case strings.HasSuffix(rest, " total"):
-		row(name+" (exec to first answer)", count(m.product), count(m.floor), ratio(m.product, m.floor),
+		row(name+" (exec to first answer, then SIGTERM)", count(m.product), count(m.floor), ratio(m.product, m.floor),
 			fmt.Sprintf("<= %.1fx floor", coldBudget), m.product <= coldBudget*m.floor)
 	case m.floor > 0:
 		row(name, count(m.product), count(m.floor), ratio(m.product, m.floor), "info", true)
@@ -152,8 +148,12 @@ func instrRow(m measure) {
 
 // count prints an instruction count with thousands separators.
 func count(v float64) string {
-	s := strconv.FormatInt(int64(v+0.5), 10)
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
 	var b strings.Builder
+	if s[0] == '-' {
+		b.WriteByte('-')
+		s = s[1:]
+	}
 	for i, c := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
 			b.WriteByte(',')
@@ -190,7 +190,8 @@ func buildInstr(ctx context.Context, dir string) (*instrBins, error) {
 		note("instr: go %s", strings.Join(args, " "))
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		// Counted here, so built for here, whatever GOOS and GOARCH the caller's environment names.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -220,61 +221,108 @@ func callgrind(outDir string, marks ...string) []string {
 	return append([]string{valgrind, "-q", "--tool=callgrind", "--callgrind-out-file=" + filepath.Join(outDir, "cg.%p")}, marks...)
 }
 
-// dumpTotals returns the totals of the callgrind dumps in outDir of the one process that wrote
-// there, in order (1, 2, …), waiting up to wait for the first want of them to be complete.
-func dumpTotals(outDir string, want int, wait time.Duration) ([]float64, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		var totals []float64
-		for k := 1; ; k++ {
-			matches, _ := filepath.Glob(filepath.Join(outDir, "cg.*."+strconv.Itoa(k)))
-			if len(matches) != 1 {
-				break
-			}
-			t, ok := fileTotal(matches[0])
-			if !ok {
-				break
-			}
-			totals = append(totals, t)
-		}
-		if len(totals) >= want {
-			return totals, nil
-		}
-		if time.Now().After(deadline) {
-			return totals, fmt.Errorf("%s: %d complete callgrind dumps, want %d", outDir, len(totals), want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// waitTotal waits for the callgrind dump file to be complete and returns its total.
-func waitTotal(file string, wait time.Duration) (float64, error) {
-	for deadline := time.Now().Add(wait); ; time.Sleep(50 * time.Millisecond) {
-		if t, ok := fileTotal(file); ok {
-			return t, nil
-		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("%s: no complete callgrind dump", file)
+// dumpPath is the k-th dump (1, 2, …) in outDir of the one process that wrote there, or, for
+// k = 0, the dump it wrote when it ended.
+func dumpPath(outDir string, k int) string {
+	all, _ := filepath.Glob(filepath.Join(outDir, "cg.*"))
+	var m []string
+	for _, f := range all {
+		// cg.PID.K for the k-th dump, cg.PID for the last.
+		pid, part, numbered := strings.Cut(strings.TrimPrefix(filepath.Base(f), "cg."), ".")
+		if _, err := strconv.Atoi(pid); err == nil && (k == 0 && !numbered || k > 0 && part == strconv.Itoa(k)) {
+			m = append(m, f)
 		}
 	}
+	if len(m) != 1 {
+		return filepath.Join(outDir, fmt.Sprintf("no-single-dump-%d", k))
+	}
+	return m[0]
 }
 
-// fileTotal reads a callgrind dump's "totals:" line, written last.
-func fileTotal(path string) (float64, bool) {
-	f, err := os.Open(path)
+// readDumps reads the totals of the callgrind dumps in outDir of one process that has ended:
+// its numbered dumps in order, and the one it wrote when it ended.
+func readDumps(outDir string) (numbered []float64, final float64, err error) {
+	for k := 1; ; k++ {
+		if _, err := os.Stat(dumpPath(outDir, k)); err != nil {
+			break
+		}
+		t, err := fileTotal(dumpPath(outDir, k))
+		if err != nil {
+			return nil, 0, err
+		}
+		numbered = append(numbered, t)
+	}
+	final, err = fileTotal(dumpPath(outDir, 0))
+	return numbered, final, err
+}
+
+// fileTotal reads a complete callgrind dump's "totals:" line, which callgrind writes last.
+func fileTotal(path string) (float64, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, false
+		return 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "totals: "); ok {
-			t, err := strconv.ParseFloat(strings.Fields(v)[0], 64)
-			return t, err == nil
+	s := string(b)
+	i := strings.LastIndex(s, "\ntotals: ")
+	if i < 0 || !strings.HasSuffix(s, "\n") {
+		return 0, fmt.Errorf("%s: not a complete callgrind dump", path)
+	}
+	fields := strings.Fields(s[i+len("\ntotals: "):])
+	if len(fields) == 0 {
+		return 0, fmt.Errorf("%s: an empty totals line", path)
+	}
+	t, err := strconv.ParseFloat(fields[0], 64)
+	if err != nil || math.IsInf(t, 0) || math.IsNaN(t) || t < 0 {
+		return 0, fmt.Errorf("%s: totals %q", path, fields[0])
+	}
+	return t, nil
+}
+
+// waitGone waits until process pid has ended (gone, or a zombie its parent has not reaped).
+func waitGone(pid int, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); ; time.Sleep(20 * time.Millisecond) {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return nil
+		}
+		// The state follows the command, which is in parentheses and may hold spaces.
+		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d still runs %v after SIGTERM", pid, limit)
 		}
 	}
-	return 0, false
+}
+
+// runDriver runs a function package's test binary under callgrind with --dump-before at
+// instr.Mark, one benchmark (-test.bench) once, in the package's directory (the goldens are read
+// from events/), with env added, and returns its output once it has ended.
+func runDriver(ctx context.Context, bins *instrBins, platform, bench, outDir string, env ...string) ([]byte, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, err
+	}
+	args := append(callgrind(outDir, "--dump-before="+instr.MarkSymbol), bins.tests[platform],
+		"-test.run=^$", "-test.bench=^"+bench+"$", "-test.benchtime=1x")
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = filepath.Join(bins.root, "functions", platform)
+	cmd.Env = append(append(os.Environ(), instr.Env...), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s under callgrind: %v\n%s", platform, bench, err, out)
+	}
+	return out, nil
+}
+
+// driverLines returns the names on the driver's output lines that start with prefix, in order.
+func driverLines(out []byte, prefix string) []string {
+	var names []string
+	for line := range strings.Lines(string(out)) {
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), prefix); ok {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // instrWarm runs platform's BenchmarkInstr under callgrind: per case, instructions per request
@@ -283,31 +331,21 @@ func fileTotal(path string) (float64, bool) {
 // two to cancel; (I(2n) − I(n)) / n, the other estimator, is checked against the mean and
 // repeats only to about ±2 % against the mean's ±0.6 %.
 func instrWarm(ctx context.Context, bins *instrBins, platform string, n int, outDir string) ([]measure, error) {
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	note("instr: warm %s, n=%d, under callgrind", platform, n)
+	out, err := runDriver(ctx, bins, platform, "BenchmarkInstr", outDir, "ROOMHOOK_INSTR_N="+strconv.Itoa(n))
+	if err != nil {
 		return nil, err
 	}
-	args := append(callgrind(outDir, "--dump-before="+instr.MarkSymbol), bins.tests[platform],
-		"-test.run=^$", "-test.bench=^BenchmarkInstr$", "-test.benchtime=1x")
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = filepath.Join(bins.root, "functions", platform) // the goldens are read from events/
-	cmd.Env = append(append(os.Environ(), instr.Env...), "ROOMHOOK_INSTR_N="+strconv.Itoa(n))
-	note("instr: warm %s, n=%d, under callgrind", platform, n)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("instr warm %s: %v\n%s", platform, err, out)
-	}
-	var names []string
-	for line := range strings.Lines(string(out)) {
-		if name, ok := strings.CutPrefix(strings.TrimSpace(line), instr.CaseLine); ok {
-			names = append(names, name)
-		}
-	}
+	names := driverLines(out, instr.CaseLine)
 	if len(names) == 0 {
 		return nil, fmt.Errorf("instr warm %s: the driver named no case:\n%s", platform, out)
 	}
-	totals, err := dumpTotals(outDir, len(names)*instr.DumpsPerCase, time.Second)
+	totals, _, err := readDumps(outDir)
 	if err != nil {
 		return nil, err
+	}
+	if len(totals) != len(names)*instr.DumpsPerCase {
+		return nil, fmt.Errorf("instr warm %s: %d dumps for %d cases, want %d each", platform, len(totals), len(names), instr.DumpsPerCase)
 	}
 	per := map[string]float64{}
 	for i, name := range names {
@@ -354,18 +392,14 @@ func instrCold(ctx context.Context, bins *instrBins, platform string, starts int
 			}
 			dumps := filepath.Join(outDir, fmt.Sprintf("start-%d-%v", i, floor))
 			event := ev.nextWith(callback.CommandCreateRoom, body)
-			parts, err := coldUnderCallgrind(ctx, bins, platform, bin, env, event, dumps)
+			in, after, err := coldUnderCallgrind(ctx, bins, platform, bin, env, event, dumps)
 			if err != nil {
 				return nil, fmt.Errorf("instr cold %s %s: %w", platform, filepath.Base(bin), err)
 			}
-			sum := 0.0
-			for _, p := range parts {
-				sum += p
-			}
 			if floor {
-				floorInit, floorTotal = append(floorInit, parts[0]), append(floorTotal, sum)
+				floorInit, floorTotal = append(floorInit, in), append(floorTotal, in+after)
 			} else {
-				init, total = append(init, parts[0]), append(total, sum)
+				init, total = append(init, in), append(total, in+after)
 			}
 		}
 		o, f, err := coldSplit(ctx, bins, platform, ev.nextWith(callback.CommandCreateRoom, body), template,
@@ -421,143 +455,79 @@ func fmtCounts(xs []float64) string {
 const settle = 300 * time.Millisecond
 
 // coldUnderCallgrind starts bin once under callgrind as platform's runtime would, sends event
-// and returns the counts from exec to main.main, and from main.main to the process's end: it
-// is stopped with SIGTERM once it has answered and settled, so that second part is main to the
-// answer, the runtime's turn to wait for the next event, and the exit. (Marks at the answer
-// itself fire wrongly in Go: a function entered again after its stack grew, or left by a
+// and returns the counts from exec to main.main, and from main.main to the process's end: it is
+// stopped with SIGTERM once it has answered and settled, so that second part is main to the
+// answer, the runtime's turn to wait for the next event (an HTTP request to the emulator on
+// Lambda, nothing on SCF), and the exit, which the product and the floor share. (Marks at the
+// answer itself fire wrongly in Go: a function entered again after its stack grew, or left by a
 // goroutine switch, looks to callgrind like a new call or a return.)
-func coldUnderCallgrind(ctx context.Context, bins *instrBins, platform, bin string, env []string, event []byte, outDir string) ([]float64, error) {
+func coldUnderCallgrind(ctx context.Context, bins *instrBins, platform, bin string, env []string, event []byte, outDir string) (init, afterMain float64, err error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, err
+		return 0, 0, err
 	}
 	argv := append(callgrind(outDir, "--dump-before=main.main"), bin)
-	answer := func() (func(), error) { return answerLambda(ctx, bins.rie, argv, env, event, outDir) }
 	if platform == "scf" {
-		answer = func() (func(), error) {
-			return answerSCF(argv, append(append(env, scfPlatformEnv...), instr.Env...), event)
+		p, err := startSCF(argv, slices.Concat(env, scfPlatformEnv, instr.Env), 20*time.Millisecond, time.Minute)
+		if err != nil {
+			return 0, 0, err
 		}
+		defer p.kill()
+		if err := p.invoke(event, time.Minute); err != nil {
+			return 0, 0, err
+		}
+	} else {
+		stop, err := answerLambda(ctx, bins.rie, argv, env, event, outDir)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer stop()
 	}
-	stop, err := answer()
-	if err != nil {
-		return nil, err
-	}
-	defer stop()
 	time.Sleep(settle)
-	totals, err := dumpTotals(outDir, 1, time.Minute)
+	// The process that wrote the dumps is the function (valgrind runs it in its own process,
+	// under the emulator too); callgrind writes the rest when it ends.
+	pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(dumpPath(outDir, 1)), "cg."), ".1"))
 	if err != nil {
-		return nil, err
-	}
-	// The process is the one that wrote the dumps (valgrind runs it in its own process, under
-	// the Lambda emulator too); callgrind writes the rest when it ends.
-	m, _ := filepath.Glob(filepath.Join(outDir, "cg.*.1"))
-	pid, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m[0]), "cg."), ".1"))
-	if err != nil {
-		return nil, err
+		return 0, 0, fmt.Errorf("%s: no dump at main.main", outDir)
 	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	rest, err := waitTotal(filepath.Join(outDir, "cg."+strconv.Itoa(pid)), time.Minute)
+	if err := waitGone(pid, time.Minute); err != nil {
+		return 0, 0, err
+	}
+	numbered, final, err := readDumps(outDir)
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	return []float64{totals[0], rest}, nil
-}
-
-// answerSCF runs argv as SCF's Go runtime does (_LAMBDA_SERVER_PORT) and calls Function.Invoke
-// once over net/rpc with event. Once answered, stop kills the process.
-func answerSCF(argv, env []string, event []byte) (stop func(), err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+	// main.main is entered once; any later dump (a re-entry after its stack grew) is after it.
+	afterMain = final
+	for _, t := range numbered[1:] {
+		afterMain += t
 	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(env, "_LAMBDA_SERVER_PORT="+port)
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop = func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
-	var conn net.Conn
-	for t0 := time.Now(); ; {
-		if conn, err = net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("exited before listening: %v: %s", err, out.bytes())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Since(t0) > time.Minute {
-			stop()
-			return nil, errors.New("not listening after a minute under callgrind")
-		}
-	}
-	client := rpc.NewClient(conn)
-	defer client.Close()
-	deadline := time.Now().Add(time.Minute)
-	req := &messages.InvokeRequest{
-		Payload: event, RequestId: "instr-cold",
-		Deadline:     messages.InvokeRequest_Timestamp{Seconds: deadline.Unix(), Nanos: int64(deadline.Nanosecond())},
-		FunctionName: "roomhook-bench", FunctionVersion: "$LATEST", Namespace: "default",
-		MemoryLimitInMb: 128, TimeLimitInMs: 60000,
-	}
-	var resp messages.InvokeResponse
-	call := client.Go("Function.Invoke", req, &resp, nil)
-	select {
-	case <-call.Done:
-	case <-time.After(time.Minute):
-		err = errors.New("no answer within a minute under callgrind")
-	}
-	switch {
-	case err != nil:
-	case call.Error != nil:
-		err = call.Error
-	case resp.Error != nil:
-		err = fmt.Errorf("function error: %s", resp.Error.Message)
-	case !isOK(resp.Payload):
-		err = fmt.Errorf("first answer not OK: %s\n%s", resp.Payload, out.bytes())
-	}
-	if err != nil {
-		stop()
-		return nil, err
-	}
-	return stop, nil
+	return numbered[0], afterMain, nil
 }
 
 // answerLambda runs argv as the bootstrap of the Lambda emulator (through a script that execs
 // it: the emulator runs one command) and invokes it once with event. Once answered, stop
-// closes the emulator, which kills the function.
+// closes the emulator, which kills the function if it still runs.
 func answerLambda(ctx context.Context, rie string, argv, env []string, event []byte, outDir string) (stop func(), err error) {
-	script := filepath.Join(outDir, "bootstrap")
 	envPath, err := exec.LookPath("env")
 	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\nexec " + shellQuote(envPath))
-	for _, kv := range instr.Env {
-		b.WriteString(" " + shellQuote(kv))
-	}
-	for _, a := range argv {
+	for _, a := range slices.Concat(instr.Env, argv) {
 		b.WriteString(" " + shellQuote(a))
 	}
 	b.WriteString("\n")
+	script := filepath.Join(outDir, "bootstrap")
 	if err := os.WriteFile(script, []byte(b.String()), 0o755); err != nil {
 		return nil, err
 	}
 	var log lockedBuffer
 	rt, err := localinvoke.StartLambda(ctx, rie, script, localinvoke.Options{
-		Env: append(env, "AWS_LAMBDA_FUNCTION_TIMEOUT=60"), Stderr: &log})
+		Env: append(slices.Clone(env), "AWS_LAMBDA_FUNCTION_TIMEOUT=60"), Stderr: &log})
 	if err != nil {
 		return nil, err
 	}
@@ -588,27 +558,25 @@ func coldSplit(ctx context.Context, bins *instrBins, platform string, event []by
 	if err := os.WriteFile(evFile, event, 0o644); err != nil {
 		return 0, 0, err
 	}
-	args := append(callgrind(outDir, "--dump-before="+instr.MarkSymbol), bins.tests[platform],
-		"-test.run=^$", "-test.bench=^BenchmarkInstrCold$", "-test.benchtime=1x")
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = filepath.Join(bins.root, "functions", platform)
 	platformEnv := scfPlatformEnv
 	if platform == "lambda" {
 		// What the emulator sets and the product reads (a SQLite file in a function is ephemeral).
 		platformEnv = []string{"AWS_LAMBDA_FUNCTION_NAME=roomhook-bench"}
 	}
-	cmd.Env = append(append(append(productEnv("sqlite://"+db), platformEnv...), instr.Env...),
-		"ROOMHOOK_STORE_TIMEOUT=60s", "ROOMHOOK_INSTR_EVENT="+evFile, "PATH="+os.Getenv("PATH"))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return 0, 0, fmt.Errorf("%v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), instr.StepLine+"first-request") {
-		return 0, 0, fmt.Errorf("the driver named no steps:\n%s", out)
-	}
-	totals, err := dumpTotals(outDir, 3, time.Second)
+	out, err := runDriver(ctx, bins, platform, "BenchmarkInstrCold", outDir, slices.Concat(productEnv("sqlite://"+db), platformEnv,
+		[]string{"ROOMHOOK_STORE_TIMEOUT=60s", "ROOMHOOK_INSTR_EVENT=" + evFile})...)
 	if err != nil {
 		return 0, 0, err
+	}
+	if steps := driverLines(out, instr.StepLine); !slices.Equal(steps, []string{"open", "first-request"}) {
+		return 0, 0, fmt.Errorf("the driver's steps are %q, want open, first-request:\n%s", steps, out)
+	}
+	totals, _, err := readDumps(outDir)
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(totals) != 3 {
+		return 0, 0, fmt.Errorf("%s: %d dumps, want 3 (before, open, first request)", outDir, len(totals))
 	}
 	return totals[1], totals[2], nil
 }
@@ -666,6 +634,7 @@ func gateInstr(file, versions string, ms []measure) error {
 		note("instr: the baselines were counted with %q, this run with %q: a new Go or valgrind moves counts; rewrite them if so", counted, versions)
 	}
 	budget := fmt.Sprintf("<= baseline + %.0f%%", instrTolerance*100)
+	failed := 0
 	for _, m := range ms {
 		if strings.HasSuffix(m.key, " rest") {
 			continue
@@ -674,12 +643,25 @@ func gateInstr(file, versions string, ms []measure) error {
 		delete(base, m.key)
 		if !ok {
 			row("gate "+m.key, count(m.product), "-", "-", "a baseline line", false)
+			failed++
 			continue
 		}
-		row("gate "+m.key, count(m.product), count(b), fmt.Sprintf("%+.2f%%", 100*(m.product/b-1)), budget, withinBaseline(m.product, b))
+		pass := withinBaseline(m.product, b)
+		row("gate "+m.key, count(m.product), count(b), fmt.Sprintf("%+.2f%%", 100*(m.product/b-1)), budget, pass)
+		if !pass {
+			failed++
+		}
+		if m.product < b*(1-instrTolerance) {
+			// A baseline left above a cut would let a later regression hide under it.
+			note("instr: %s is %.1f %% below its baseline: rewrite the baselines (scripts/bench.sh instr-baseline) to keep the gate tight", m.key, 100*(1-m.product/b))
+		}
 	}
 	for k, b := range base {
 		row("gate "+k, "not measured", count(b), "-", "measured", false)
+		failed++
+	}
+	if failed > 0 {
+		return fmt.Errorf("instr: %d measures fail the gate against %s", failed, instrBaselineFile)
 	}
 	return nil
 }
@@ -704,7 +686,7 @@ func parseBaseline(raw string) (base map[string]float64, counted string, err err
 			return nil, "", fmt.Errorf("a line is not \"kind platform name count\": %q", line)
 		}
 		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil || len(strings.Fields(line[:i])) != 3 {
+		if err != nil || math.IsInf(v, 0) || math.IsNaN(v) || v <= 0 || len(strings.Fields(line[:i])) != 3 {
 			return nil, "", fmt.Errorf("a line is not \"kind platform name count\": %q", line)
 		}
 		if _, dup := base[line[:i]]; dup {

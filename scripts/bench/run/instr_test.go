@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -64,8 +65,27 @@ func TestSelfCosts(t *testing.T) {
 	for _, v := range got {
 		sum += v
 	}
-	if total, ok := fileTotal(file); !ok || total != sum {
-		t.Errorf("the self costs add up to %v, the dump's total is %v (%v)", sum, total, ok)
+	if total, err := fileTotal(file); err != nil || total != sum {
+		t.Errorf("the self costs add up to %v, the dump's total is %v (%v)", sum, total, err)
+	}
+}
+
+// A dump callgrind is still writing (it flushes 8 KiB at a time) is not read as complete.
+func TestFileTotalIncomplete(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"cut":   "events: Ir\ntotals: 77",
+		"empty": "events: Ir\ntotals: \n",
+		"none":  "events: Ir\nfn=(1) f\n1 2\n",
+		"inf":   "events: Ir\ntotals: Inf\n",
+	} {
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := fileTotal(file); err == nil {
+			t.Errorf("%s: fileTotal = %v, want an error", name, v)
+		}
 	}
 }
 
@@ -80,7 +100,8 @@ func TestParseBaseline(t *testing.T) {
 	if want := map[string]float64{"warm lambda apigateway-http": 191127, "cold scf total": 8584533}; !reflect.DeepEqual(base, want) {
 		t.Errorf("base = %v, want %v", base, want)
 	}
-	for _, bad := range []string{"warm lambda 12\n", "warm lambda x y\n", "warm lambda x 1\nwarm lambda x 2\n", "nonsense\n"} {
+	for _, bad := range []string{"warm lambda 12\n", "warm lambda x y\n", "warm lambda x 1\nwarm lambda x 2\n", "nonsense\n",
+		"warm lambda x Inf\n", "warm lambda x NaN\n", "warm lambda x 0\n", "warm lambda x -5\n"} {
 		if _, _, err := parseBaseline(bad); err == nil {
 			t.Errorf("parseBaseline(%q) = nil error", bad)
 		}
@@ -103,5 +124,30 @@ func TestSymbolFlags(t *testing.T) {
 	want := []string{"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-buildid="}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("symbolFlags = %q, want %q (the release flags without -s -w)", got, want)
+	}
+}
+
+func TestCount(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 7774316: "7,774,316", -123456: "-123,456", 1234.5: "1,235"} {
+		if got := count(v); got != want {
+			t.Errorf("count(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestDumpPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"cg.123", "cg.123.1", "cg.123.2", "cg.123.10", "template.db"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, want := range map[int]string{0: "cg.123", 1: "cg.123.1", 2: "cg.123.2", 10: "cg.123.10"} {
+		if got := filepath.Base(dumpPath(dir, k)); got != want {
+			t.Errorf("dumpPath(%d) = %s, want %s", k, got, want)
+		}
+	}
+	if got := filepath.Base(dumpPath(dir, 3)); got == "cg.123.3" || !strings.HasPrefix(got, "no-single-dump") {
+		t.Errorf("dumpPath(3) = %s, want a path that does not exist", got)
 	}
 }

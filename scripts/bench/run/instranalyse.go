@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,49 +41,32 @@ func instrAnalyse(ctx context.Context, dir string, n int) error {
 		}
 		env := append(productEnv("sqlite://"+db), "ROOMHOOK_STORE_TIMEOUT=60s")
 		dumps := filepath.Join(outDir, "dumps")
-		if _, err := coldUnderCallgrind(ctx, bins, p, bins.product[p], env, ev.nextWith(callback.CommandCreateRoom, body), dumps); err != nil {
+		if _, _, err := coldUnderCallgrind(ctx, bins, p, bins.product[p], env, ev.nextWith(callback.CommandCreateRoom, body), dumps); err != nil {
 			return err
 		}
-		if err := annotate(fmt.Sprintf("cold start, %s, product: package init before main", p), dumpFile(dumps, 1)); err != nil {
+		if err := annotate(fmt.Sprintf("cold start, %s, product: package init before main", p), dumpPath(dumps, 1)); err != nil {
 			return err
 		}
-		final, _ := filepath.Glob(filepath.Join(dumps, "cg.[0-9]*[0-9]"))
-		for _, f := range final {
-			if filepath.Ext(f) != ".1" {
-				if err := annotate(fmt.Sprintf("cold start, %s, product: main to the first answer", p), f); err != nil {
-					return err
-				}
-			}
+		if err := annotate(fmt.Sprintf("cold start, %s, product: main to the first answer, and the exit", p), dumpPath(dumps, 0)); err != nil {
+			return err
 		}
 	}
 	outDir := filepath.Join(dir, "analyse-warm")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	want := []string{"product/functionurl-default", "floor/create-room"}
+	out, err := runDriver(ctx, bins, "lambda", "BenchmarkInstr", outDir, "ROOMHOOK_INSTR_N="+strconv.Itoa(n),
+		"ROOMHOOK_INSTR_RUN=^("+strings.Join(want, "|")+")$")
+	if err != nil {
 		return err
 	}
-	args := append(callgrind(outDir, "--dump-before="+instr.MarkSymbol), bins.tests["lambda"],
-		"-test.run=^$", "-test.bench=^BenchmarkInstr$", "-test.benchtime=1x")
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = filepath.Join(bins.root, "functions", "lambda")
-	cmd.Env = append(append(os.Environ(), instr.Env...), "ROOMHOOK_INSTR_N="+strconv.Itoa(n),
-		"ROOMHOOK_INSTR_RUN=^(product/functionurl-default|floor/create-room)$")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("instr warm lambda: %v\n%s", err, out)
+	if got := driverLines(out, instr.CaseLine); !slices.Equal(got, want) {
+		return fmt.Errorf("instr analyse: the driver ran %q, want %q", got, want)
 	}
-	for i, what := range []string{"product, functionurl-default", "floor, create-room"} {
-		if err := annotate(fmt.Sprintf("warm path, lambda, %s: %d requests", what, n), dumpFile(outDir, i*instr.DumpsPerCase+2)); err != nil {
+	for i, name := range want {
+		if err := annotate(fmt.Sprintf("warm path, lambda, %s: %d requests", name, n), dumpPath(outDir, i*instr.DumpsPerCase+2)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// dumpFile is callgrind's k-th dump in outDir (one process wrote there).
-func dumpFile(outDir string, k int) string {
-	m, _ := filepath.Glob(filepath.Join(outDir, "cg.*."+strconv.Itoa(k)))
-	if len(m) != 1 {
-		return filepath.Join(outDir, "missing-dump-"+strconv.Itoa(k))
-	}
-	return m[0]
 }
 
 // annotate prints the top 20 functions of a callgrind dump by their own instructions ("self"
@@ -96,7 +79,10 @@ func annotate(title, file string) error {
 	if err != nil {
 		return err
 	}
-	total, _ := fileTotal(file)
+	total, err := fileTotal(file)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("\n== %s: %s instructions (%s)\n", title, count(total), filepath.Base(file))
 	type cost struct {
 		name string
