@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -156,8 +157,13 @@ func (s *memStore) Save(_ context.Context, ev *callback.Event) (callback.Outcome
 func (s *memStore) Close() error { return nil }
 
 // newAdapter builds the adapter as main does, around st, with the test clock and, when
-// tokens are given, signature checks on.
+// tokens are given, signature checks on; it logs nothing.
 func newAdapter(t testing.TB, st callback.Store, tokens ...string) *adapter {
+	return newLoggingAdapter(t, st, nil, tokens...)
+}
+
+// newLoggingAdapter is newAdapter logging through log (nil: nothing).
+func newLoggingAdapter(t testing.TB, st callback.Store, log *slog.Logger, tokens ...string) *adapter {
 	t.Helper()
 	h, err := callback.NewHandler(callback.Options{
 		SdkAppIDs:     []int64{testAppID},
@@ -166,11 +172,12 @@ func newAdapter(t testing.TB, st callback.Store, tokens ...string) *adapter {
 		Store:         st,
 		StoreTimeout:  5 * time.Second,
 		Now:           func() time.Time { return fixedNow },
+		Logger:        log,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &adapter{handler: h}
+	return &adapter{handler: h, log: log}
 }
 
 // response is every field the adapter may write; decoding refuses any other.

@@ -39,6 +39,7 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/coldstart"
+	"github.com/roomhook/roomhook/pkg/emf"
 )
 
 func main() {
@@ -76,11 +77,20 @@ func startOptions(getenv func(string) string) coldstart.Options {
 // Lambda's application log level (AWS_LAMBDA_LOG_LEVEL) applied besides ROOMHOOK_LOG_LEVEL
 // (the stricter wins). With the default Text format that handler would write text lines, so
 // roomhook keeps its own JSON lines on stderr, where Lambda picks them up all the same.
+//
+// The per-request line also carries the function's CloudWatch metrics (package emf) unless
+// POWERTOOLS_METRICS_DISABLED is true: the namespace and service dimension come from
+// POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME as for Powertools, and a line the
+// log level drops still sends its metrics, alone, on stdout.
 func logOptions(getenv func(string) string) coldstart.Options {
 	opts := coldstart.Options{LogOut: os.Stderr}
 	// lambdacontext reads the same variable, with the same exact comparison, to choose JSON.
 	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {
 		opts.LogHandler = func(slog.Leveler) slog.Handler { return lambdacontext.NewLogHandler() }
+	}
+	if m := emf.FromEnv(getenv); m != nil {
+		m.Out = os.Stdout
+		opts.WrapHandler = func(h slog.Handler) slog.Handler { return emf.NewHandler(h, *m) }
 	}
 	return opts
 }

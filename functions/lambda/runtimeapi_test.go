@@ -189,7 +189,7 @@ func TestRuntimeAPIConcurrency(t *testing.T) {
 		t.Fatalf("the race detector found a race in the function:\n%s", logs)
 	}
 	outcomes := map[string]int{}
-	lines := 0
+	lines, colds := 0, 0
 	for _, line := range strings.Split(logs, "\n") {
 		var l struct {
 			Message   string `json:"message"`
@@ -199,6 +199,18 @@ func TestRuntimeAPIConcurrency(t *testing.T) {
 			LambdaID  string `json:"requestId"`
 			RoomID    string `json:"room_id"`
 			Outcome   string `json:"outcome"`
+			// The metrics (package emf), on by default.
+			AWS *struct {
+				CloudWatchMetrics []struct {
+					Namespace string
+					Metrics   []struct{ Name string }
+				}
+			} `json:"_aws"`
+			Callbacks    int    `json:"Callbacks"`
+			ColdStart    int    `json:"ColdStart"`
+			FunctionName string `json:"function_name"`
+			Service      string `json:"service"`
+			MetricOut    string `json:"callback_outcome"`
 		}
 		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &l) != nil || l.Message != "callback" {
 			continue
@@ -208,9 +220,22 @@ func TestRuntimeAPIConcurrency(t *testing.T) {
 			t.Errorf("callback line of another invocation, or not in Lambda's JSON format: %s", line)
 		}
 		outcomes[l.Outcome]++
+		if l.AWS == nil || len(l.AWS.CloudWatchMetrics) == 0 || l.AWS.CloudWatchMetrics[0].Namespace != "roomhook" ||
+			l.Callbacks != 1 || l.Service != "roomhook" || l.MetricOut != l.Outcome {
+			t.Errorf("callback line without its metrics (namespace roomhook, service roomhook, Callbacks 1): %s", line)
+		}
+		if l.ColdStart == 1 {
+			colds++
+			if l.FunctionName != "roomhook" {
+				t.Errorf("the ColdStart line's function_name %q, want AWS_LAMBDA_FUNCTION_NAME's", l.FunctionName)
+			}
+		}
 	}
 	if lines != n || outcomes["stored"] != n/2 || outcomes["duplicate"] != n/2 {
 		t.Errorf("%d callback lines with outcomes %v, want %d: %d stored, %d duplicate\n%s", lines, outcomes, n, n/2, n/2, logs)
+	}
+	if colds != 1 {
+		t.Errorf("%d lines with ColdStart, want the instance's one", colds)
 	}
 
 	st, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{})
@@ -236,6 +261,18 @@ func TestRuntimeAPIConcurrency(t *testing.T) {
 // JSON; with the Text format (the default) it would write text, so roomhook keeps its own JSON
 // lines on stderr.
 func TestLogOptions(t *testing.T) {
+	// The metrics are on unless POWERTOOLS_METRICS_DISABLED is true.
+	for disabled, want := range map[string]bool{"": true, "false": true, "true": false, "TRUE": false} {
+		opts := logOptions(func(k string) string {
+			if k == "POWERTOOLS_METRICS_DISABLED" {
+				return disabled
+			}
+			return ""
+		})
+		if (opts.WrapHandler != nil) != want {
+			t.Errorf("POWERTOOLS_METRICS_DISABLED=%q: metrics %v, want %v", disabled, opts.WrapHandler != nil, want)
+		}
+	}
 	for format, want := range map[string]bool{"JSON": true, "Text": false, "": false, "json": false} {
 		opts := logOptions(func(k string) string {
 			if k == "AWS_LAMBDA_LOG_FORMAT" {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/roomhook/roomhook/pkg/emf"
 	"github.com/roomhook/roomhook/scripts/bench/floor/lambdafloor"
 	"github.com/roomhook/roomhook/scripts/bench/instr"
 )
@@ -16,7 +19,8 @@ import (
 //
 //   - product, one per golden event: the product's whole in-process path for one signed request
 //     (raw event bytes -> adapter -> method, query and signature checks -> parse -> answer
-//     rendered), with a store that keeps nothing: the create in every shape, and every other
+//     rendered, and its log line with the metrics, package emf, as main writes it, into
+//     io.Discard), with a store that keeps nothing: the create in every shape, and every other
 //     projected command, Room and Live, in a function URL event. Named by the golden.
 //   - floor (scripts/bench/floor/lambdafloor): aws-lambda-go's typed decode of the same signed
 //     HTTP API 2.0 event, the body into the plain struct of its command, and the typed answer
@@ -26,7 +30,10 @@ import (
 //     event too).
 func warmCases(tb testing.TB) (product, floor []instr.Case) {
 	ctx := lambdaCtx(lambdaReqID)
-	a := newAdapter(tb, &memStore{discard: true}, testToken)
+	metrics := emf.FromEnv(func(string) string { return "" })
+	metrics.Out, metrics.FunctionName = io.Discard, "roomhook-bench"
+	log := slog.New(emf.NewHandler(slog.NewJSONHandler(io.Discard, nil), *metrics))
+	a := newLoggingAdapter(tb, &memStore{discard: true}, log, testToken)
 	h := lambda.NewHandler(lambdafloor.Handle)
 	var p, f []instr.Request
 	for _, g := range loadGoldens(tb) {

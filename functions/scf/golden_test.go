@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -181,8 +182,13 @@ func checkOK(t testing.TB, out []byte) {
 	}
 }
 
-// newFunction builds the adapter on a real handler with a fixed clock.
+// newFunction builds the adapter on a real handler with a fixed clock; it logs nothing.
 func newFunction(t testing.TB, st callback.Store, tokens ...string) *function {
+	return newLoggingFunction(t, st, nil, tokens...)
+}
+
+// newLoggingFunction is newFunction logging through log (nil: nothing).
+func newLoggingFunction(t testing.TB, st callback.Store, log *slog.Logger, tokens ...string) *function {
 	t.Helper()
 	h, err := callback.NewHandler(callback.Options{
 		SdkAppIDs:     []int64{testAppID},
@@ -191,6 +197,7 @@ func newFunction(t testing.TB, st callback.Store, tokens ...string) *function {
 		Store:         st,
 		StoreTimeout:  5 * time.Second,
 		Now:           func() time.Time { return fixedNow },
+		Logger:        log,
 	})
 	if err != nil {
 		t.Fatal(err)

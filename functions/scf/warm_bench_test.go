@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,7 +43,8 @@ func signedEvent(tb testing.TB, data []byte) []byte {
 // once to be answered with a 200:
 //
 //   - product, one per golden event: the raw event bytes through the adapter and the core
-//     (checks including the signature, parse, answer), signed, with a store that keeps nothing:
+//     (checks including the signature, parse, answer, its JSON log line into io.Discard),
+//     signed, with a store that keeps nothing:
 //     the create in every shape, every other projected command, Room and Live, in a function
 //     URL event. Named by the golden.
 //   - floor: the SCF floor's in-process work for the same signed events, as
@@ -50,7 +53,7 @@ func signedEvent(tb testing.TB, data []byte) []byte {
 //     samples' stories, named by its variant: the create from the API gateway trigger event,
 //     every other callback from its function URL event.
 func warmCases(tb testing.TB) (product, floor []instr.Case) {
-	f := newFunction(tb, nopStore{}, testToken)
+	f := newLoggingFunction(tb, nopStore{}, slog.New(slog.NewJSONHandler(io.Discard, nil)), testToken)
 	ctx := functioncontext.NewContext(context.Background(), &functioncontext.FunctionContext{RequestID: "bench"})
 	var p, fl []instr.Request
 	for _, g := range goldenEvents(tb) {

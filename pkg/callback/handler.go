@@ -128,10 +128,12 @@ func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 
 	sctx, cancel := context.WithTimeout(ctx, h.storeTimeout)
 	defer cancel()
+	saving := h.now()
 	outcome, err := h.store.Save(sctx, ev)
+	storeMS := slog.Float64(KeyStoreMS, ms(h.now().Sub(saving)))
 	if err != nil {
 		// The store's error text carries no credentials (backends strip them).
-		extra := []slog.Attr{slog.String("error", err.Error())}
+		extra := []slog.Attr{storeMS, slog.String("error", err.Error())}
 		if ev.Command == CommandLiveGift {
 			// A gift waits for this answer: it is sent only if allowed. The line says which, so
 			// that a replay adds to the ledger only the gifts that were sent (scripts/replay).
@@ -144,7 +146,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 		h.logUnstored(ctx, req, ev, start, errStore, extra...)
 		return fail(errStore)
 	}
-	h.logLine(ctx, slog.LevelInfo, req, ev, outcome.String(), start)
+	h.logLine(ctx, slog.LevelInfo, req, ev, outcome.String(), start, storeMS)
 	if ev.Command == CommandLiveThreshold && outcome != OutcomeDuplicate {
 		h.logThreshold(ctx, req, ev)
 	}
@@ -194,17 +196,17 @@ func (h *Handler) logUnstored(ctx context.Context, req Request, ev *Event, start
 	}
 	attrs := append([]slog.Attr{
 		slog.String("request_id", req.RequestID),
-		slog.String("command", ev.Command),
+		slog.String(KeyCommand, ev.Command),
 		slog.Int64("sdkappid", ev.SdkAppID),
 		slog.String("room_id", ev.RoomID),
-		slog.String("outcome", "rejected:"+e.Reason),
+		slog.String(KeyOutcome, "rejected:"+e.Reason),
 		slog.Float64("duration_ms", ms(h.now().Sub(start))),
 		slog.String("client_ip", ev.ClientIP),
 		slog.String("opt_platform", ev.OptPlatform),
 		slog.Int64("received_at_ms", ev.ReceivedAt.UnixMilli()),
 		slog.String("raw_body", string(ev.Raw)),
 	}, extra...)
-	h.log.LogAttrs(ctx, slog.LevelError, "callback", attrs...)
+	h.log.LogAttrs(ctx, slog.LevelError, LineMessage, attrs...)
 }
 
 // check runs every validation in the order docs/design.md gives and builds the Event. On
@@ -290,18 +292,34 @@ func parseError(err error) *Error {
 	return errBody
 }
 
-// logLine writes the one line every request gets.
-func (h *Handler) logLine(ctx context.Context, level slog.Level, req Request, ev *Event, outcome string, start time.Time) {
+// The line every request gets: its message, and the keys of its attributes that tools read
+// (scripts/replay, package emf's metrics, the CLS and CloudWatch queries of docs/operations.md).
+const (
+	LineMessage = "callback"
+	KeyCommand  = "command"
+	KeyOutcome  = "outcome"  // stored, duplicate, stale, ignored, or rejected:<reason>
+	KeyStoreMS  = "store_ms" // the store's save, in milliseconds, when the request reached it
+)
+
+// logLine writes the one line every request gets; store is its store_ms when it was saved.
+func (h *Handler) logLine(ctx context.Context, level slog.Level, req Request, ev *Event, outcome string, start time.Time, store ...slog.Attr) {
 	if !h.log.Enabled(ctx, level) {
 		return
 	}
-	h.log.LogAttrs(ctx, level, "callback",
+	attrs := [7]slog.Attr{
 		slog.String("request_id", req.RequestID),
-		slog.String("command", ev.Command),
+		slog.String(KeyCommand, ev.Command),
 		slog.Int64("sdkappid", ev.SdkAppID),
 		slog.String("room_id", ev.RoomID),
-		slog.String("outcome", outcome),
-		slog.Float64("duration_ms", ms(h.now().Sub(start))))
+		slog.String(KeyOutcome, outcome),
+		slog.Float64("duration_ms", ms(h.now().Sub(start))),
+	}
+	n := 6
+	if len(store) > 0 {
+		attrs[n] = store[0]
+		n++
+	}
+	h.log.LogAttrs(ctx, level, LineMessage, attrs[:n]...)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -53,6 +53,10 @@ type Options struct {
 	// line and the raw event of a store failure are read back by scripts/replay) and be safe
 	// for concurrent use.
 	LogHandler func(level slog.Leveler) slog.Handler
+	// WrapHandler, when set, wraps the handler every line goes through, level included: a
+	// wrapper that must see lines the level drops (package emf's metrics, which count every
+	// request whatever the level) can still write them elsewhere.
+	WrapHandler func(slog.Handler) slog.Handler
 	// OpenInBackground makes BuildWith return as soon as the configuration is read and the
 	// store URL names a known backend, and open the store (connect, create or check the schema)
 	// on another goroutine. An event function's cold start then connects while the platform's
@@ -78,7 +82,11 @@ func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("roomhook: configuration: %w", err)
 	}
-	logger := slog.New(logHandler(cfg.LogLevel, opts))
+	handler := logHandler(cfg.LogLevel, opts)
+	if opts.WrapHandler != nil {
+		handler = opts.WrapHandler(handler)
+	}
+	logger := slog.New(handler)
 
 	// The open starts before anything else is done, so that as much of it as possible
 	// overlaps the platform runtime's start.

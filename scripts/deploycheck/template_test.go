@@ -25,6 +25,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/roomhook/roomhook/pkg/config"
+	"github.com/roomhook/roomhook/pkg/emf"
 	store "github.com/roomhook/roomhook/pkg/store/dynamodb"
 	"github.com/roomhook/roomhook/scripts/localinvoke"
 )
@@ -193,7 +194,7 @@ func TestTemplateFunction(t *testing.T) {
 	} else {
 		checkStoreTimeout(t, "template.yaml", vars, time.Duration(*fn.Timeout)*time.Second)
 	}
-	checkVariables(t, "template.yaml", vars)
+	checkVariables(t, "template.yaml", vars, emf.Variables()...)
 	if got, want := vars[config.EnvStore], intrinsic("Fn::Sub", "dynamodb://${"+tableID+"}?region=${AWS::Region}"); got != want {
 		t.Errorf("%s = %s, want %s", config.EnvStore, got, want)
 	}
@@ -547,6 +548,44 @@ func TestTemplateLogGroup(t *testing.T) {
 	}
 }
 
+// TestTemplateAlarms: the two alarms read the metrics the function's lines carry (package emf):
+// the namespace and the service dimension the function is given, the metric names the code
+// writes, and they exist only when the metrics are on.
+func TestTemplateAlarms(t *testing.T) {
+	tpl := loadTemplate(t)
+	vars := tpl.rawResource(t, functionID)["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+	want := map[string]string{"StoreFailuresAlarm": emf.MetricStoreFailures, "SignatureRefusalsAlarm": emf.MetricSignatureRefusals}
+	alarms := 0
+	for id, res := range tpl.raw["Resources"].(map[string]any) {
+		res := res.(map[string]any)
+		if res["Type"] != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		alarms++
+		props := res["Properties"].(map[string]any)
+		if props["MetricName"] != want[id] {
+			t.Errorf("alarm %s reads %v, want %q", id, props["MetricName"], want[id])
+		}
+		if props["Namespace"] != vars[emf.EnvNamespace] {
+			t.Errorf("alarm %s: namespace %v, the function's %v", id, props["Namespace"], vars[emf.EnvNamespace])
+		}
+		dims, _ := props["Dimensions"].([]any)
+		if len(dims) != 1 || dims[0].(map[string]any)["Name"] != emf.DimService ||
+			!jsonEqual(dims[0].(map[string]any)["Value"], vars[emf.EnvService]) {
+			t.Errorf("alarm %s: dimensions %v, want service = the function's %s %v", id, dims, emf.EnvService, vars[emf.EnvService])
+		}
+		if res["Condition"] != "HasMetrics" || props["Statistic"] != "Sum" || props["TreatMissingData"] != "notBreaching" {
+			t.Errorf("alarm %s: condition %v, statistic %v, missing data %v", id, res["Condition"], props["Statistic"], props["TreatMissingData"])
+		}
+	}
+	if alarms != len(want) {
+		t.Errorf("%d alarms, want %d", alarms, len(want))
+	}
+	if !jsonEqual(vars[emf.EnvDisabled], map[string]any{"Fn::If": []any{"HasMetrics", "false", "true"}}) {
+		t.Errorf("%s = %v, want it to follow the Metrics parameter", emf.EnvDisabled, vars[emf.EnvDisabled])
+	}
+}
+
 // TestMakefile: `sam build` runs the Makefile's build-RoomhookFunction; it must build with
 // localinvoke's flags for the template's architecture, into bootstrap, and give the very binary
 // scripts/build.sh puts in dist/lambda-arm64.zip.
@@ -668,12 +707,12 @@ func shellWords(t *testing.T, line string) []string {
 	return words
 }
 
-// checkVariables: every variable a deployment file sets is one roomhook reads, and every one
-// roomhook reads is set (the required ROOMHOOK_SDKAPPID above all), so none is forgotten when a
+// checkVariables: every variable a deployment file sets is one roomhook reads (with the
+// platform's own, such as the Lambda function's metrics), and every one roomhook reads is set (the required ROOMHOOK_SDKAPPID above all), so none is forgotten when a
 // setting is added.
-func checkVariables(t *testing.T, file string, vars map[string]string) {
+func checkVariables(t *testing.T, file string, vars map[string]string, platform ...string) {
 	t.Helper()
-	known := config.Variables()
+	known := append(config.Variables(), platform...)
 	for name := range vars {
 		if !slices.Contains(known, name) {
 			t.Errorf("%s sets %s, which roomhook does not read", file, name)
