@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -88,11 +89,27 @@ func logOptions(getenv func(string) string) coldstart.Options {
 	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {
 		opts.LogHandler = func(slog.Leveler) slog.Handler { return lambdacontext.NewLogHandler() }
 	}
-	if m := emf.FromEnv(getenv); m != nil {
-		m.Out = os.Stdout
+	if m := metricsOptions(getenv); m != nil {
 		opts.WrapHandler = func(h slog.Handler) slog.Handler { return emf.NewHandler(h, *m) }
 	}
 	return opts
+}
+
+// metricsOptions are the metrics' options (nil: off). A line whose metrics go alone goes to
+// stdout, at the function's application log level when Lambda filters JSON lines by it.
+func metricsOptions(getenv func(string) string) *emf.Options {
+	m := emf.FromEnv(getenv)
+	if m == nil {
+		return nil
+	}
+	m.Out = os.Stdout
+	if getenv("AWS_LAMBDA_LOG_FORMAT") == "JSON" {
+		switch level := strings.ToUpper(strings.TrimSpace(getenv("AWS_LAMBDA_LOG_LEVEL"))); level {
+		case "WARN", "ERROR", "FATAL":
+			m.AloneLevel = level
+		}
+	}
+	return m
 }
 
 // adapter is the Lambda handler. It implements lambda.Handler, so aws-lambda-go hands it the

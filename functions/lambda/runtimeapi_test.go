@@ -260,6 +260,22 @@ func TestRuntimeAPIConcurrency(t *testing.T) {
 // TestLogOptions: lambdacontext's handler only with Lambda's JSON log format, where it writes
 // JSON; with the Text format (the default) it would write text, so roomhook keeps its own JSON
 // lines on stderr.
+// TestMetricsOptions: with Lambda's JSON log format Lambda drops lines below the application log
+// level, so a line of metrics alone is written at it when it is above INFO.
+func TestMetricsOptions(t *testing.T) {
+	for _, c := range []struct{ format, level, want string }{
+		{"JSON", "WARN", "WARN"}, {"JSON", "error", "ERROR"}, {"JSON", "FATAL", "FATAL"}, {"JSON", "DEBUG", ""},
+		{"JSON", "", ""}, {"Text", "WARN", ""},
+	} {
+		m := metricsOptions(func(k string) string {
+			return map[string]string{"AWS_LAMBDA_LOG_FORMAT": c.format, "AWS_LAMBDA_LOG_LEVEL": c.level}[k]
+		})
+		if m == nil || m.AloneLevel != c.want || m.Out != os.Stdout {
+			t.Errorf("format %s level %s: %+v, want AloneLevel %q on stdout", c.format, c.level, m, c.want)
+		}
+	}
+}
+
 func TestLogOptions(t *testing.T) {
 	// The metrics are on unless POWERTOOLS_METRICS_DISABLED is true.
 	for disabled, want := range map[string]bool{"": true, "false": true, "true": false, "TRUE": false} {

@@ -1,6 +1,9 @@
 package callback
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // Kind classifies a failure; exactly one table (statusOf) maps kinds to HTTP status.
 type Kind int
@@ -65,6 +68,23 @@ var (
 	errInternal        = &Error{KindInternal, 50001, "panic", "internal error"}
 	errStore           = &Error{KindUnavailable, 50301, "store", "the event could not be stored; retry later"}
 )
+
+// Unverified reports whether outcome ("rejected:<reason>") is a refusal made before the
+// signature was verified: its query string, CallbackCommand included, may be anyone's. Package
+// emf does not let such a request name a command in its metrics.
+func Unverified(outcome string) bool {
+	reason, refused := strings.CutPrefix(outcome, "rejected:")
+	if !refused {
+		return false
+	}
+	for _, e := range []*Error{errMethod, errTooLarge, errRepeatedParam, errParamValue, errAppMissing, errAppUnknown,
+		errSignMissing, errSignTime, errSignMismatch} {
+		if e.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
 
 // errDuplicate reports a field the parser reads that appears twice in one object (40008),
 // naming the field by its path ("RoomInfo.RoomId"), never by the sender's spelling.

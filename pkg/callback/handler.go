@@ -106,8 +106,18 @@ func NewHandler(o Options) (*Handler, error) {
 func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 	start := h.now()
 	var ev *Event
+	stored := false // the event is stored and its line written
 	defer func() {
 		if p := recover(); p != nil {
+			if stored {
+				// A bug after the save (in a line logged after the callback's): the event is
+				// kept and its one callback line written, so it is answered OK and this line is
+				// not a callback line (it would count the request twice).
+				h.log.LogAttrs(ctx, slog.LevelError, PanicAfterStoreMessage, slog.String("request_id", req.RequestID),
+					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				resp = ok()
+				return
+			}
 			// The raw event is logged as for a store failure: a bug must not lose a callback
 			// either (replay with -outcome rejected:panic once it is fixed).
 			extra := []slog.Attr{slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack()))}
@@ -147,6 +157,7 @@ func (h *Handler) Handle(ctx context.Context, req Request) (resp Response) {
 		return fail(errStore)
 	}
 	h.logLine(ctx, slog.LevelInfo, req, ev, outcome.String(), start, storeMS)
+	stored = true
 	if ev.Command == CommandLiveThreshold && outcome != OutcomeDuplicate {
 		h.logThreshold(ctx, req, ev)
 	}
@@ -291,6 +302,10 @@ func parseError(err error) *Error {
 	}
 	return errBody
 }
+
+// PanicAfterStoreMessage is the msg of the error line of a panic after the event was stored and
+// its callback line written (the request is answered OK).
+const PanicAfterStoreMessage = "panic after the callback was stored"
 
 // The line every request gets: its message, and the keys of its attributes that tools read
 // (scripts/replay, package emf's metrics, the CLS and CloudWatch queries of docs/operations.md).

@@ -231,6 +231,78 @@ func TestPanicBecomes500(t *testing.T) {
 	}
 }
 
+// panicOn is a log handler that panics on the line whose message is msg, as a bug after the save
+// would (the threshold line is written after the callback line).
+type panicOn struct {
+	slog.Handler
+	msg string
+}
+
+func (p panicOn) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == p.msg {
+		panic("boom after the save")
+	}
+	return p.Handler.Handle(ctx, r)
+}
+
+// TestPanicAfterStore: a panic after the event is stored and its callback line written is
+// answered OK (the event is kept) and logged on a line of its own, not a second callback line
+// (which would count the request twice, and offer a stored event for replay).
+func TestPanicAfterStore(t *testing.T) {
+	logs := &bytes.Buffer{}
+	h, err := callback.NewHandler(callback.Options{
+		SdkAppIDs: []int64{app}, Store: okStore{}, StoreTimeout: time.Second, Now: func() time.Time { return now },
+		Logger: slog.New(panicOn{slog.NewJSONHandler(logs, nil), callback.ThresholdMessage}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"SdkAppid": {"1400123456"}, "CallbackCommand": {callback.CommandLiveThreshold}, "contenttype": {"json"}}
+	body := `{"CallbackCommand":"Live.CallbackAfterCreateRoomReachingThreshold","CurRoomCount":900,"MaxRoomCount":1000,"EventTime":1703590100500}`
+	r := h.Handle(context.Background(), callback.Request{Method: "POST", Query: q, Body: []byte(body), RequestID: "req-p"})
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s, want the stored event answered OK", r.StatusCode, r.Body)
+	}
+	var callbacks, panics int
+	for _, l := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+		var line map[string]any
+		if err := json.Unmarshal(l, &line); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		switch line["msg"] {
+		case callback.LineMessage:
+			callbacks++
+			if line["outcome"] != "stored" {
+				t.Errorf("callback line %v", line)
+			}
+		case callback.PanicAfterStoreMessage:
+			panics++
+			if line["panic"] != "boom after the save" || line["raw_body"] != nil {
+				t.Errorf("panic line %v", line)
+			}
+		}
+	}
+	if callbacks != 1 || panics != 1 {
+		t.Errorf("%d callback lines and %d panic lines, want 1 and 1:\n%s", callbacks, panics, logs)
+	}
+}
+
+// okStore stores everything.
+type okStore struct{ callback.Store }
+
+func (okStore) Save(context.Context, *callback.Event) (callback.Outcome, error) {
+	return callback.OutcomeStored, nil
+}
+
+func TestUnverified(t *testing.T) {
+	for outcome, want := range map[string]bool{"stored": false, "rejected:sign_mismatch": true, "rejected:sdkappid_unknown": true,
+		"rejected:method": true, "rejected:store": false, "rejected:field": false, "rejected:panic": false, "rejected:contenttype": false} {
+		if got := callback.Unverified(outcome); got != want {
+			t.Errorf("Unverified(%q) = %v", outcome, got)
+		}
+	}
+}
+
 func TestNewHandlerRefusesBadOptions(t *testing.T) {
 	st := panickingStore{}
 	for name, o := range map[string]callback.Options{

@@ -14,15 +14,18 @@
 //	SignatureRefusals Count         1 when the signature was refused (rejected:sign_*), else 0
 //	ColdStart         Count         1 on an instance's first request
 //
-// callback_command is the command when roomhook projects it and "other" otherwise: the query
-// string is the sender's, so a forger must not be able to make new metrics (each costs money).
-// Every line becomes one document with every request counted once, also when the log level
-// drops the line: the metrics then go out alone, on a line of their own (Options.Out).
+// callback_command is the command when roomhook projects it and the request got past the
+// signature check, "other" otherwise: the query string is the sender's, so a forger must not be
+// able to make new metrics (each costs money). Every request is counted once: its line carries
+// the metrics, or, when the line cannot (the log level drops it, a logger group would nest the
+// members, a line with a raw body too big for CloudWatch to parse), the metrics go out alone on
+// a line of their own (Options.Out).
 // The metric names, dimensions and the queries that read them are in docs/operations.md.
 package emf
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -54,11 +57,20 @@ type Options struct {
 	Namespace    string // CloudWatch namespace (POWERTOOLS_METRICS_NAMESPACE); "roomhook" when empty
 	Service      string // the service dimension (POWERTOOLS_SERVICE_NAME); "roomhook" when empty
 	FunctionName string // the ColdStart metric's function_name dimension (AWS_LAMBDA_FUNCTION_NAME)
-	// Out receives a line of metrics alone when the wrapped handler drops the callback line
-	// (a log level above info). Nil: os.Stdout is not assumed; the metrics are dropped with it.
+	// Out receives a line of metrics alone when the callback line cannot carry them (see the
+	// package comment). Nil: os.Stdout is not assumed; the metrics are dropped with the line.
 	Out io.Writer
-	Now func() time.Time // the documents' Timestamp; time.Now when nil
+	// AloneLevel is the "level" such a line is written with, as the platform names levels;
+	// "INFO" when empty. With Lambda's JSON log format, Lambda drops lines below the
+	// function's application log level (AWS_LAMBDA_LOG_LEVEL): the line must be at it.
+	AloneLevel string
+	Now        func() time.Time // the documents' Timestamp; time.Now when nil
 }
+
+// bigBody is the raw body above which a line's metrics go alone: such a line (a store failure's
+// or a panic's, which carry the event to replay it) can pass the size of a log event CloudWatch
+// parses as JSON, and the metrics would be lost with it.
+const bigBody = 128 << 10
 
 // The variables FromEnv reads, named as Powertools for Lambda names them.
 const (
@@ -73,10 +85,11 @@ const (
 // AWS_LAMBDA_FUNCTION_NAME).
 func Variables() []string { return []string{EnvNamespace, EnvService, EnvDisabled} }
 
-// FromEnv returns the metrics' options from the environment, or nil when EnvDisabled is "true"
-// (any case), as for Powertools.
+// FromEnv returns the metrics' options from the environment, or nil when EnvDisabled is true
+// (1, true, yes or on, any case), as for Powertools.
 func FromEnv(getenv func(string) string) *Options {
-	if strings.EqualFold(strings.TrimSpace(getenv(EnvDisabled)), "true") {
+	switch strings.ToLower(strings.TrimSpace(getenv(EnvDisabled))) {
+	case "1", "true", "yes", "on":
 		return nil
 	}
 	return &Options{Namespace: getenv(EnvNamespace), Service: getenv(EnvService), FunctionName: getenv(EnvFunctionName)}
@@ -88,6 +101,9 @@ type Handler struct {
 	alone slog.Handler // writes the metrics alone when next drops the line; nil: none
 	opts  Options
 	cold  *atomic.Bool // true until the instance's first callback line
+	// grouped is set once a group is opened (WithGroup): a line's members would be nested in
+	// it, where CloudWatch does not look, so its metrics go alone.
+	grouped bool
 	// The directives, made once: every line's, a line's that reached the store, the instance's
 	// first line's.
 	always             []directive
@@ -99,8 +115,11 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	if opts.Namespace == "" {
 		opts.Namespace = "roomhook"
 	}
-	if opts.Service == "" {
+	if opts.Service = strings.TrimSpace(opts.Service); opts.Service == "" {
 		opts.Service = "roomhook"
+	}
+	if opts.AloneLevel == "" {
+		opts.AloneLevel = "INFO"
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -117,7 +136,13 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	h.latency = directive{opts.Namespace, [][]string{{DimService, DimCommand}}, []metric{{MetricStoreLatency, "Milliseconds"}}}
 	h.coldStart = directive{opts.Namespace, [][]string{coldDims}, []metric{{MetricColdStart, "Count"}}}
 	if opts.Out != nil {
-		h.alone = slog.NewJSONHandler(opts.Out, nil)
+		level := slog.StringValue(opts.AloneLevel)
+		h.alone = slog.NewJSONHandler(opts.Out, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey && len(groups) == 0 {
+				a.Value = level
+			}
+			return a
+		}})
 	}
 	return h
 }
@@ -137,18 +162,22 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		}
 		return h.next.Handle(ctx, r)
 	}
-	metrics := h.metrics(r)
-	if logged {
+	metrics, big := h.metrics(r)
+	if logged && !h.grouped && !big {
 		r = r.Clone()
 		r.AddAttrs(metrics...)
 		return h.next.Handle(ctx, r)
 	}
-	if h.alone == nil {
-		return nil
+	var err error
+	if logged {
+		err = h.next.Handle(ctx, r)
 	}
-	alone := slog.NewRecord(r.Time, slog.LevelInfo, "metrics", 0)
-	alone.AddAttrs(metrics...)
-	return h.alone.Handle(ctx, alone)
+	if h.alone != nil {
+		alone := slog.NewRecord(r.Time, slog.LevelInfo, "metrics", 0)
+		alone.AddAttrs(metrics...)
+		err = errors.Join(err, h.alone.Handle(ctx, alone))
+	}
+	return err
 }
 
 // WithAttrs and WithGroup keep the wrapping: the instance's cold start is one for all.
@@ -161,15 +190,19 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h *Handler) WithGroup(name string) slog.Handler {
 	c := *h
 	c.next = h.next.WithGroup(name)
+	c.grouped = c.grouped || name != "" // slog ignores an empty group
 	return &c
 }
 
-// metrics are the members a callback line's record gains.
-func (h *Handler) metrics(r slog.Record) []slog.Attr {
+// metrics are the members a callback line's record gains; big reports a raw body too big for
+// the line to carry them.
+func (h *Handler) metrics(r slog.Record) (attrs []slog.Attr, big bool) {
 	var command, outcome string
 	storeMS, stored := 0.0, false
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
+		case "raw_body":
+			big = a.Value.Kind() == slog.KindString && len(a.Value.String()) > bigBody
 		case callback.KeyCommand:
 			command = a.Value.String()
 		case callback.KeyOutcome:
@@ -181,13 +214,13 @@ func (h *Handler) metrics(r slog.Record) []slog.Attr {
 		}
 		return true
 	})
-	if !callback.Projected(command) {
+	if !callback.Projected(command) || callback.Unverified(outcome) {
 		command = OtherCommand
 	}
 	// Measured: encoding/json's reflection over these small structs costs less than a
 	// MarshalJSON of pre-written JSON, which encoding/json then scans whole to compact it.
 	meta := metadata{Timestamp: h.opts.Now().UnixMilli(), CloudWatchMetrics: h.always}
-	attrs := []slog.Attr{
+	attrs = []slog.Attr{
 		slog.Any("_aws", &meta),
 		slog.String(DimService, h.opts.Service),
 		slog.String(DimCommand, command),
@@ -207,7 +240,7 @@ func (h *Handler) metrics(r slog.Record) []slog.Attr {
 		}
 		attrs = append(attrs, slog.Int(MetricColdStart, 1))
 	}
-	return attrs
+	return attrs, big
 }
 
 func b2i(b bool) int {

@@ -179,8 +179,9 @@ func TestEveryRequestCountedOnce(t *testing.T) {
 		{request(callback.CommandCreateRoom, "r1", signed()), callback.CommandCreateRoom, "stored", 0, 0, true},
 		{request(callback.CommandCreateRoom, "r1", signed()), callback.CommandCreateRoom, "duplicate", 0, 0, true},
 		{request(callback.CommandCreateRoom, "fail", signed()), callback.CommandCreateRoom, "rejected:store", 1, 0, true},
-		{request(callback.CommandCreateRoom, "r2", "forged"), callback.CommandCreateRoom, "rejected:sign_mismatch", 0, 1, false},
-		{request(callback.CommandCreateRoom, "r3", ""), callback.CommandCreateRoom, "rejected:sign_missing", 0, 1, false},
+		// Refused before the signature is verified: the command is the sender's word, not a dimension.
+		{request(callback.CommandCreateRoom, "r2", "forged"), emf.OtherCommand, "rejected:sign_mismatch", 0, 1, false},
+		{request(callback.CommandCreateRoom, "r3", ""), emf.OtherCommand, "rejected:sign_missing", 0, 1, false},
 		// A command roomhook does not project, and one a forger invents: both "other".
 		{request("Room.CallbackSomethingNew", "r4", signed()), emf.OtherCommand, "ignored", 0, 0, true},
 		{request("Forged.Command-"+strings.Repeat("x", 40), "r5", "forged"), emf.OtherCommand, "rejected:sign_mismatch", 0, 1, false},
@@ -312,5 +313,57 @@ func TestOtherRecordsUntouched(t *testing.T) {
 	got := lines(&logged)
 	if len(got) != 2 || bytes.Contains(logged.Bytes(), []byte("_aws")) || !bytes.Contains(got[1], []byte(`"g":{"k":"v"}`)) {
 		t.Errorf("lines:\n%s", logged.String())
+	}
+}
+
+// A callback line that cannot carry its metrics — under a logger group, or with a raw body too
+// big for CloudWatch to parse as JSON — is logged as it is and its metrics go alone, at
+// AloneLevel: still one count per request.
+func TestMetricsGoAloneWhenTheLineCannotCarryThem(t *testing.T) {
+	var logged, alone bytes.Buffer
+	opts := emf.Options{Namespace: "test-ns", Out: &alone, AloneLevel: "WARN", Now: func() time.Time { return now }}
+	grouped := slog.New(emf.NewHandler(slog.NewJSONHandler(&logged, nil), opts)).WithGroup("g")
+	grouped.Info(callback.LineMessage, callback.KeyCommand, callback.CommandCreateRoom, callback.KeyOutcome, "stored")
+	plain := slog.New(emf.NewHandler(slog.NewJSONHandler(&logged, nil), opts))
+	plain.Error(callback.LineMessage, callback.KeyCommand, callback.CommandCreateRoom, callback.KeyOutcome, "rejected:store",
+		"raw_body", strings.Repeat("x", 200<<10))
+	log, metrics := lines(&logged), lines(&alone)
+	if len(log) != 2 || len(metrics) != 2 {
+		t.Fatalf("%d logged and %d alone, want 2 and 2", len(log), len(metrics))
+	}
+	for i, l := range log {
+		if bytes.Contains(l, []byte("_aws")) {
+			t.Errorf("logged line %d carries metrics it cannot: %.200s", i, l)
+		}
+	}
+	for i, want := range []string{"stored", "rejected:store"} {
+		d := parseEMF(t, metrics[i])
+		if d[emf.DimOutcome] != want || d[emf.MetricCallbacks] != 1.0 || d["level"] != "WARN" {
+			t.Errorf("alone line %d: outcome %v Callbacks %v level %v", i, d[emf.DimOutcome], d[emf.MetricCallbacks], d["level"])
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	for v, on := range map[string]bool{"": true, "false": true, "0": true, "true": false, "TRUE": false, "1": false, "yes": false, " on ": false} {
+		got := emf.FromEnv(func(k string) string {
+			switch k {
+			case emf.EnvDisabled:
+				return v
+			case emf.EnvNamespace:
+				return "ns"
+			case emf.EnvService:
+				return "svc"
+			case emf.EnvFunctionName:
+				return "fn"
+			}
+			return ""
+		})
+		if (got != nil) != on {
+			t.Errorf("%s=%q: on %v, want %v", emf.EnvDisabled, v, got != nil, on)
+		}
+		if got != nil && (got.Namespace != "ns" || got.Service != "svc" || got.FunctionName != "fn") {
+			t.Errorf("FromEnv = %+v", got)
+		}
 	}
 }

@@ -574,6 +574,10 @@ func TestTemplateAlarms(t *testing.T) {
 			!jsonEqual(dims[0].(map[string]any)["Value"], vars[emf.EnvService]) {
 			t.Errorf("alarm %s: dimensions %v, want service = the function's %s %v", id, dims, emf.EnvService, vars[emf.EnvService])
 		}
+		if !jsonEqual(props["AlarmActions"], []any{map[string]any{"Fn::If": []any{"HasAlarmTopic",
+			map[string]any{"Ref": "AlarmTopicArn"}, map[string]any{"Ref": "AWS::NoValue"}}}}) {
+			t.Errorf("alarm %s: AlarmActions %v, want the topic when AlarmTopicArn names one", id, props["AlarmActions"])
+		}
 		if res["Condition"] != "HasMetrics" || props["Statistic"] != "Sum" || props["TreatMissingData"] != "notBreaching" {
 			t.Errorf("alarm %s: condition %v, statistic %v, missing data %v", id, res["Condition"], props["Statistic"], props["TreatMissingData"])
 		}
