@@ -257,7 +257,7 @@ func TestMetricsAtAHigherLogLevel(t *testing.T) {
 
 // Concurrent requests on one instance: one ColdStart, one Callbacks each.
 func TestOneColdStartUnderConcurrency(t *testing.T) {
-	var logged lockedBuffer
+	var logged bytes.Buffer // slog's JSON handler writes one line at a time
 	h, err := callback.NewHandler(callback.Options{
 		SdkAppIDs: []int64{app}, Store: &store{seen: map[string]bool{}}, StoreTimeout: time.Second, Now: func() time.Time { return now },
 		Logger: slog.New(emf.NewHandler(slog.NewJSONHandler(&logged, nil), emf.Options{Namespace: "test-ns", Now: func() time.Time { return now }})),
@@ -271,7 +271,7 @@ func TestOneColdStartUnderConcurrency(t *testing.T) {
 	}
 	wg.Wait()
 	colds, callbacks := 0, 0.0
-	for _, l := range bytes.Split(bytes.TrimSpace(logged.bytes()), []byte("\n")) {
+	for _, l := range lines(&logged) {
 		d := parseEMF(t, l)
 		callbacks += d[emf.MetricCallbacks].(float64)
 		if _, ok := metricNames(d)[emf.MetricColdStart]; ok {
@@ -284,23 +284,6 @@ func TestOneColdStartUnderConcurrency(t *testing.T) {
 	if colds != 1 || callbacks != 64 {
 		t.Errorf("%d ColdStart and %v Callbacks for 64 requests", colds, callbacks)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
 }
 
 // Records other than the callback line pass through untouched, and only at next's level.

@@ -96,30 +96,33 @@ type (
 	}
 )
 
+// liveRoomInfo is the RoomInfo of a Live create, which a Live destroy carries too.
+type liveRoomInfo struct {
+	RoomId            string  `json:"RoomId"`
+	RoomName          string  `json:"RoomName"`
+	RoomType          string  `json:"RoomType"`
+	Owner_Account     string  `json:"Owner_Account"`
+	MaxMemberCount    int64   `json:"MaxMemberCount"`
+	IsMessageDisabled bool    `json:"IsMessageDisabled"`
+	CustomInfo        string  `json:"CustomInfo"`
+	IsSeatEnabled     bool    `json:"IsSeatEnabled"`
+	TakeSeatMode      string  `json:"TakeSeatMode"`
+	MaxSeatCount      int64   `json:"MaxSeatCount"`
+	CreateTime        int64   `json:"CreateTime"`
+	IsPublicVisible   bool    `json:"IsPublicVisible"`
+	CoverURL          string  `json:"CoverURL"`
+	Category          []int64 `json:"Category"`
+}
+
 // The Live callbacks (TUILiveKit), as plain structs of the fields Tencent documents for each,
 // no lenient types. Live's seat change is Seats (it only lacks Operator_Account).
 type (
 	// LiveCreated is Live.CallbackAfterCreateRoom.
 	LiveCreated struct {
-		CallbackCommand  string `json:"CallbackCommand"`
-		Operator_Account string `json:"Operator_Account"`
-		RoomInfo         struct {
-			RoomId            string  `json:"RoomId"`
-			RoomName          string  `json:"RoomName"`
-			RoomType          string  `json:"RoomType"`
-			Owner_Account     string  `json:"Owner_Account"`
-			MaxMemberCount    int64   `json:"MaxMemberCount"`
-			IsMessageDisabled bool    `json:"IsMessageDisabled"`
-			CustomInfo        string  `json:"CustomInfo"`
-			IsSeatEnabled     bool    `json:"IsSeatEnabled"`
-			TakeSeatMode      string  `json:"TakeSeatMode"`
-			MaxSeatCount      int64   `json:"MaxSeatCount"`
-			CreateTime        int64   `json:"CreateTime"`
-			IsPublicVisible   bool    `json:"IsPublicVisible"`
-			CoverURL          string  `json:"CoverURL"`
-			Category          []int64 `json:"Category"`
-		} `json:"RoomInfo"`
-		EventTime int64 `json:"EventTime"`
+		CallbackCommand  string       `json:"CallbackCommand"`
+		Operator_Account string       `json:"Operator_Account"`
+		RoomInfo         liveRoomInfo `json:"RoomInfo"`
+		EventTime        int64        `json:"EventTime"`
 	}
 	// LiveUpdated is Live.CallbackAfterUpdateRoomInfo.
 	LiveUpdated struct {
@@ -148,24 +151,11 @@ type (
 		EventType        string `json:"EventType"`
 		EventTime        int64  `json:"EventTime"`
 		RoomInfo         struct {
-			RoomId                 string  `json:"RoomId"`
-			RoomName               string  `json:"RoomName"`
-			RoomType               string  `json:"RoomType"`
-			Owner_Account          string  `json:"Owner_Account"`
-			MaxMemberCount         int64   `json:"MaxMemberCount"`
-			IsMessageDisabled      bool    `json:"IsMessageDisabled"`
-			CustomInfo             string  `json:"CustomInfo"`
-			IsSeatEnabled          bool    `json:"IsSeatEnabled"`
-			TakeSeatMode           string  `json:"TakeSeatMode"`
-			MaxSeatCount           int64   `json:"MaxSeatCount"`
-			CreateTime             int64   `json:"CreateTime"`
-			IsPublicVisible        bool    `json:"IsPublicVisible"`
-			CoverURL               string  `json:"CoverURL"`
-			Category               []int64 `json:"Category"`
-			ActivityStatus         int64   `json:"ActivityStatus"`
-			ViewCount              int64   `json:"ViewCount"`
-			BackgroundURL          string  `json:"BackgroundURL"`
-			IsUnlimitedRoomEnabled bool    `json:"IsUnlimitedRoomEnabled"`
+			liveRoomInfo
+			ActivityStatus         int64  `json:"ActivityStatus"`
+			ViewCount              int64  `json:"ViewCount"`
+			BackgroundURL          string `json:"BackgroundURL"`
+			IsUnlimitedRoomEnabled bool   `json:"IsUnlimitedRoomEnabled"`
 		} `json:"RoomInfo"`
 		Statistic struct {
 			TotalViewers           int64 `json:"TotalViewers"`
