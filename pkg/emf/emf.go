@@ -64,7 +64,9 @@ type Options struct {
 	// "INFO" when empty. With Lambda's JSON log format, Lambda drops lines below the
 	// function's application log level (AWS_LAMBDA_LOG_LEVEL): the line must be at it.
 	AloneLevel string
-	Now        func() time.Time // the documents' Timestamp; time.Now when nil
+	// Now gives the documents' Timestamp; nil: the line's own time (the record's), so a
+	// request reads the clock once for its line.
+	Now func() time.Time
 }
 
 // bigBody is the raw body above which a line's metrics go alone: such a line (a store failure's
@@ -120,9 +122,6 @@ func NewHandler(next slog.Handler, opts Options) *Handler {
 	}
 	if opts.AloneLevel == "" {
 		opts.AloneLevel = "INFO"
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	h := &Handler{next: next, opts: opts, cold: new(atomic.Bool)}
 	h.cold.Store(true)
@@ -219,7 +218,13 @@ func (h *Handler) metrics(r slog.Record) (attrs []slog.Attr, big bool) {
 	}
 	// Measured: encoding/json's reflection over these small structs costs less than a
 	// MarshalJSON of pre-written JSON, which encoding/json then scans whole to compact it.
-	meta := metadata{Timestamp: h.opts.Now().UnixMilli(), CloudWatchMetrics: h.always}
+	ts := r.Time
+	if h.opts.Now != nil {
+		ts = h.opts.Now()
+	} else if ts.IsZero() {
+		ts = time.Now()
+	}
+	meta := metadata{Timestamp: ts.UnixMilli(), CloudWatchMetrics: h.always}
 	attrs = []slog.Attr{
 		slog.Any("_aws", &meta),
 		slog.String(DimService, h.opts.Service),

@@ -350,3 +350,20 @@ func TestFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// Without Options.Now the Timestamp is the line's own time: one clock read per request.
+func TestTimestampIsTheLinesTime(t *testing.T) {
+	var logged bytes.Buffer
+	l := slog.New(emf.NewHandler(slog.NewJSONHandler(&logged, nil), emf.Options{}))
+	l.Info(callback.LineMessage, callback.KeyCommand, callback.CommandCreateRoom, callback.KeyOutcome, "stored")
+	var line struct {
+		Time time.Time                 `json:"time"`
+		AWS  struct{ Timestamp int64 } `json:"_aws"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(logged.Bytes()), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Time.IsZero() || line.AWS.Timestamp != line.Time.UnixMilli() {
+		t.Errorf("Timestamp %d, the line's time %v", line.AWS.Timestamp, line.Time)
+	}
+}

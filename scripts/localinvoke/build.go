@@ -33,6 +33,19 @@ func BuildFlags() []string {
 	return slices.Clone(buildFlags)
 }
 
+// SymbolFlags returns BuildFlags without -s and -w, which drop only the symbol table and DWARF:
+// the same code, with the names of its functions kept, for tools that must find them in the
+// binary (scripts/bench's instruction counts under callgrind).
+func SymbolFlags() []string {
+	flags := BuildFlags()
+	for i := 1; i < len(flags); i++ {
+		if flags[i-1] == "-ldflags" {
+			flags[i] = strings.Join(slices.DeleteFunc(strings.Fields(flags[i]), func(f string) bool { return f == "-s" || f == "-w" }), " ")
+		}
+	}
+	return flags
+}
+
 // BuildFunction builds the function main package pkg (a package path
 // relative to the module root, like "./functions/lambda", or a full import
 // path) into outPath for this machine:
@@ -62,7 +75,7 @@ func BuildFunctionFor(ctx context.Context, pkg, outPath, goos, goarch string) er
 	}
 	args := append([]string{"build"}, buildFlags...)
 	args = append(args, "-o", out, pkg)
-	return goCommand(ctx, env, args...)
+	return Go(ctx, env, args...)
 }
 
 // BuildRIE builds the pinned AWS Lambda Runtime Interface Emulator into
@@ -78,7 +91,7 @@ func BuildRIE(ctx context.Context, outDir string) (string, error) {
 	}
 	out := filepath.Join(dir, "aws-lambda-rie")
 	env := []string{"CGO_ENABLED=0", "GOOS=" + runtime.GOOS, "GOARCH=" + runtime.GOARCH} // it runs here
-	if err := goCommand(ctx, env, "build", "-trimpath", "-o", out, RIEPackage); err != nil {
+	if err := Go(ctx, env, "build", "-trimpath", "-o", out, RIEPackage); err != nil {
 		return "", err
 	}
 	return out, nil
@@ -101,8 +114,9 @@ func ModuleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// goCommand runs the go command in the module root with extra environment.
-func goCommand(ctx context.Context, env []string, args ...string) error {
+// Go runs the go command in the module root with extra environment (CGO_ENABLED=0, GOOS, …);
+// the error carries the command line and its output.
+func Go(ctx context.Context, env []string, args ...string) error {
 	root, err := ModuleRoot(ctx)
 	if err != nil {
 		return err

@@ -345,3 +345,9 @@ func lookupEnv(env []string, key string) (string, bool) {
 }
 
 var errClosed = errors.New("localinvoke: runtime is closed")
+
+// Running reports whether process pid still runs: it exists and has not exited (a zombie its
+// parent has not reaped yet has).
+func Running(pid int) bool {
+	return syscall.Kill(pid, 0) == nil && !zombie(pid)
+}

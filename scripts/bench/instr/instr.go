@@ -32,8 +32,8 @@ const MarkSymbol = "github.com/roomhook/roomhook/scripts/bench/instr.Mark"
 // valgrind does not emulate (SIGILL, with a partial count).
 var Env = []string{"GOMAXPROCS=1", "GOGC=off", "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off"}
 
-// Case is one measured request: Do handles it once and fails if the answer is not the
-// expected one.
+// Case is one measured request: Do handles it once and fails if it got no answer (Cases checks
+// once, before the loops, that the answer is the expected one).
 type Case struct {
 	Name string
 	Do   func() error

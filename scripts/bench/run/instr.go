@@ -95,7 +95,9 @@ func instrRun(ctx context.Context, dir string, starts, n int, writeBaseline bool
 			errs = append(errs, err)
 		}
 	}
-	// Counts do not depend on the machine's load, so the runs share its cores.
+	// The runs share the machine's cores, as they did when the baselines were written: a run's
+	// own parallelism is part of its conditions (an outside load is not: .ci/run runs the gate
+	// alone, docs/performance.md).
 	sem := make(chan struct{}, max(1, runtime.NumCPU()))
 	for _, p := range instrPlatforms {
 		wg.Go(func() {
@@ -164,14 +166,14 @@ func count(v float64) string {
 }
 
 // buildInstr builds the function binaries and the function packages' test binaries with the
-// release flags, keeping the symbol table (symbolFlags), and the Lambda emulator.
+// release flags, keeping the symbol table (localinvoke.SymbolFlags), and the Lambda emulator.
 func buildInstr(ctx context.Context, dir string) (*instrBins, error) {
 	root, err := localinvoke.ModuleRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	b := &instrBins{root: root, product: map[string]string{}, floor: map[string]string{}, tests: map[string]string{}}
-	flags := symbolFlags()
+	flags := localinvoke.SymbolFlags()
 	type job struct{ out, pkg, kind string }
 	var jobs []job
 	for _, p := range instrPlatforms {
@@ -188,12 +190,9 @@ func buildInstr(ctx context.Context, dir string) (*instrBins, error) {
 		}
 		args = append(append(args, flags...), "-o", j.out, j.pkg)
 		note("instr: go %s", strings.Join(args, " "))
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = root
 		// Counted here, so built for here, whatever GOOS and GOARCH the caller's environment names.
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		if err := localinvoke.Go(ctx, []string{"CGO_ENABLED=0", "GOOS=" + runtime.GOOS, "GOARCH=" + runtime.GOARCH}, args...); err != nil {
+			return nil, err
 		}
 	}
 	if b.rie, err = localinvoke.BuildRIE(ctx, filepath.Join(dir, "rie")); err != nil {
@@ -202,57 +201,59 @@ func buildInstr(ctx context.Context, dir string) (*instrBins, error) {
 	return b, nil
 }
 
-// symbolFlags are the release build flags (localinvoke.BuildFlags) without -s and -w, which
-// drop the symbol table and DWARF: callgrind needs the symbols to name functions and to find
-// its marks, and the code, hence the count, is the same with them.
-func symbolFlags() []string {
-	flags := localinvoke.BuildFlags()
-	for i := 1; i < len(flags); i++ {
-		if flags[i-1] == "-ldflags" {
-			flags[i] = strings.Join(slices.DeleteFunc(strings.Fields(flags[i]), func(f string) bool { return f == "-s" || f == "-w" }), " ")
-		}
-	}
-	return flags
-}
-
 // callgrind is the valgrind command line counting a process's instructions into outDir, with
 // the marks given (--dump-before=…, --dump-after=…).
 func callgrind(outDir string, marks ...string) []string {
 	return append([]string{valgrind, "-q", "--tool=callgrind", "--callgrind-out-file=" + filepath.Join(outDir, "cg.%p")}, marks...)
 }
 
-// dumpPath is the k-th dump (1, 2, …) in outDir of the one process that wrote there, or, for
-// k = 0, the dump it wrote when it ended.
-func dumpPath(outDir string, k int) string {
+// dumpFiles lists the callgrind dumps in outDir of the one process that wrote there: its
+// numbered dumps, cg.PID.K by K, and the one it writes when it ends, cg.PID ("" while it runs).
+func dumpFiles(outDir string) (parts map[int]string, final string) {
 	all, _ := filepath.Glob(filepath.Join(outDir, "cg.*"))
-	var m []string
+	parts = map[int]string{}
 	for _, f := range all {
-		// cg.PID.K for the k-th dump, cg.PID for the last.
-		pid, part, numbered := strings.Cut(strings.TrimPrefix(filepath.Base(f), "cg."), ".")
-		if _, err := strconv.Atoi(pid); err == nil && (k == 0 && !numbered || k > 0 && part == strconv.Itoa(k)) {
-			m = append(m, f)
+		pid, part, isPart := strings.Cut(strings.TrimPrefix(filepath.Base(f), "cg."), ".")
+		if _, err := strconv.Atoi(pid); err != nil {
+			continue
+		}
+		if !isPart {
+			final = f
+		} else if k, err := strconv.Atoi(part); err == nil {
+			parts[k] = f
 		}
 	}
-	if len(m) != 1 {
-		return filepath.Join(outDir, fmt.Sprintf("no-single-dump-%d", k))
+	return parts, final
+}
+
+// dumpPath is the k-th dump (1, 2, …) in outDir, or, for k = 0, the one written at the end; a
+// path that does not exist when there is none.
+func dumpPath(outDir string, k int) string {
+	parts, final := dumpFiles(outDir)
+	if k == 0 {
+		parts[0] = final
 	}
-	return m[0]
+	if parts[k] == "" {
+		return filepath.Join(outDir, fmt.Sprintf("no-dump-%d", k))
+	}
+	return parts[k]
 }
 
 // readDumps reads the totals of the callgrind dumps in outDir of one process that has ended:
-// its numbered dumps in order, and the one it wrote when it ended.
+// its numbered dumps in order (up to the first missing one), and the one it wrote when it ended.
 func readDumps(outDir string) (numbered []float64, final float64, err error) {
-	for k := 1; ; k++ {
-		if _, err := os.Stat(dumpPath(outDir, k)); err != nil {
-			break
-		}
-		t, err := fileTotal(dumpPath(outDir, k))
+	parts, last := dumpFiles(outDir)
+	for k := 1; parts[k] != ""; k++ {
+		t, err := fileTotal(parts[k])
 		if err != nil {
 			return nil, 0, err
 		}
 		numbered = append(numbered, t)
 	}
-	final, err = fileTotal(dumpPath(outDir, 0))
+	if last == "" {
+		return nil, 0, fmt.Errorf("%s: no callgrind dump written at the process's end", outDir)
+	}
+	final, err = fileTotal(last)
 	return numbered, final, err
 }
 
@@ -278,21 +279,14 @@ func fileTotal(path string) (float64, error) {
 	return t, nil
 }
 
-// waitGone waits until process pid has ended (gone, or a zombie its parent has not reaped).
+// waitGone waits until process pid has ended.
 func waitGone(pid int, limit time.Duration) error {
-	for deadline := time.Now().Add(limit); ; time.Sleep(20 * time.Millisecond) {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			return nil
-		}
-		// The state follows the command, which is in parentheses and may hold spaces.
-		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
-			return nil
-		}
+	for deadline := time.Now().Add(limit); localinvoke.Running(pid); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("process %d still runs %v after SIGTERM", pid, limit)
 		}
 	}
+	return nil
 }
 
 // runDriver runs a function package's test binary under callgrind with --dump-before at
@@ -383,12 +377,10 @@ func instrCold(ctx context.Context, bins *instrBins, platform string, starts int
 		for _, floor := range []bool{false, true} {
 			bin, env := bins.floor[platform], []string{"HOME=" + os.TempDir()}
 			if !floor {
-				db := filepath.Join(outDir, fmt.Sprintf("start-%d.db", i))
-				if err := copyFile(template, db); err != nil {
+				if env, err = storeCopyEnv(template, filepath.Join(outDir, fmt.Sprintf("start-%d.db", i))); err != nil {
 					return nil, err
 				}
-				// Callgrind runs the process some fifty times slower than the machine does.
-				bin, env = bins.product[platform], append(productEnv("sqlite://"+db), "ROOMHOOK_STORE_TIMEOUT=60s")
+				bin = bins.product[platform]
 			}
 			dumps := filepath.Join(outDir, fmt.Sprintf("start-%d-%v", i, floor))
 			event := ev.nextWith(callback.CommandCreateRoom, body)
@@ -438,6 +430,15 @@ func coldTemplate(ctx context.Context, bins *instrBins, platform, outDir string)
 		return "", nil, "", fmt.Errorf("instr cold %s: the SQLite file: %w", platform, err)
 	}
 	return template, ev, strings.Replace(ev.body, seedRoom, `"RoomId":"bench-instr-cold"`, 1), nil
+}
+
+// storeCopyEnv copies the SQLite file template to db and returns the product's environment on
+// it, with a store budget for a process callgrind runs some fifty times slower than the machine.
+func storeCopyEnv(template, db string) ([]string, error) {
+	if err := copyFile(template, db); err != nil {
+		return nil, err
+	}
+	return append(productEnv("sqlite://"+db), "ROOMHOOK_STORE_TIMEOUT=60s"), nil
 }
 
 func fmtCounts(xs []float64) string {
@@ -551,8 +552,9 @@ func coldSplit(ctx context.Context, bins *instrBins, platform string, event []by
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return 0, 0, err
 	}
-	db, evFile := filepath.Join(outDir, "store.db"), filepath.Join(outDir, "event.json")
-	if err := copyFile(template, db); err != nil {
+	evFile := filepath.Join(outDir, "event.json")
+	env, err := storeCopyEnv(template, filepath.Join(outDir, "store.db"))
+	if err != nil {
 		return 0, 0, err
 	}
 	if err := os.WriteFile(evFile, event, 0o644); err != nil {
@@ -563,8 +565,8 @@ func coldSplit(ctx context.Context, bins *instrBins, platform string, event []by
 		// What the emulator sets and the product reads (a SQLite file in a function is ephemeral).
 		platformEnv = []string{"AWS_LAMBDA_FUNCTION_NAME=roomhook-bench"}
 	}
-	out, err := runDriver(ctx, bins, platform, "BenchmarkInstrCold", outDir, slices.Concat(productEnv("sqlite://"+db), platformEnv,
-		[]string{"ROOMHOOK_STORE_TIMEOUT=60s", "ROOMHOOK_INSTR_EVENT=" + evFile})...)
+	out, err := runDriver(ctx, bins, platform, "BenchmarkInstrCold", outDir, slices.Concat(env, platformEnv,
+		[]string{"ROOMHOOK_INSTR_EVENT=" + evFile})...)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -591,7 +593,7 @@ func copyFile(from, to string) error {
 
 // toolVersions names what the counts depend on besides the code: Go, valgrind, the platform.
 func toolVersions(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "valgrind", "--version").Output()
+	out, err := exec.CommandContext(ctx, valgrind, "--version").Output()
 	if err != nil {
 		return "", err
 	}

@@ -35,11 +35,10 @@ func instrAnalyse(ctx context.Context, dir string, n int) error {
 		if err != nil {
 			return err
 		}
-		db := filepath.Join(outDir, "start.db")
-		if err := copyFile(template, db); err != nil {
+		env, err := storeCopyEnv(template, filepath.Join(outDir, "start.db"))
+		if err != nil {
 			return err
 		}
-		env := append(productEnv("sqlite://"+db), "ROOMHOOK_STORE_TIMEOUT=60s")
 		dumps := filepath.Join(outDir, "dumps")
 		if _, _, err := coldUnderCallgrind(ctx, bins, p, bins.product[p], env, ev.nextWith(callback.CommandCreateRoom, body), dumps); err != nil {
 			return err
