@@ -149,6 +149,17 @@ func (ev *Event) Check() error {
 // ErrNotFound is returned by Reader methods when nothing matches.
 var ErrNotFound = errors.New("not found")
 
+// Errors of a store opened read-only (store.Options.ReadOnly): a tool that reads a store must not
+// create or migrate it, so it refuses one it cannot read as it is.
+var (
+	// ErrNoSchema: the store holds no roomhook schema (a missing SQLite file, an empty
+	// database, a table without roomhook's version item).
+	ErrNoSchema = errors.New("the store holds no roomhook schema")
+	// ErrSchemaOlder: the store's schema is older than this code's; a function of this version
+	// (or scripts/migrate) upgrades it.
+	ErrSchemaOlder = errors.New("the store's schema is older than this roomhook's")
+)
+
 // Reader reads back what a Store saved. Every backend implements it: the conformance suite,
 // the replay tooling and operators use it to see exactly what was kept (ReadRoom, ReadMembers
 // and ReadSeats decode the rows).
@@ -158,4 +169,46 @@ type Reader interface {
 	// Events returns the archive rows of one app in the order they were archived; Payload is
 	// nil in each (the archive keeps the raw body, not the projection).
 	Events(ctx context.Context, sdkAppID int64) ([]Event, error)
+}
+
+// Lister reads what an app's store holds across its rooms: its rooms, its gift ledger and its
+// archive, newest first. The operators' query command (scripts/query) reads every backend
+// through Lister and Reader alone. Every backend implements it.
+type Lister interface {
+	// AppRooms returns every row of RoomsTable of one app, in any order.
+	AppRooms(ctx context.Context, sdkAppID int64) ([]Row, error)
+	// Gifts returns the ledger rows (GiftsTable) q selects, newest first: received_at
+	// descending, then delivery_id descending. q.Commands is not used.
+	Gifts(ctx context.Context, q ListQuery) ([]Row, error)
+	// Archive returns the archived events q selects, newest first: the reverse of the order
+	// Reader.Events returns them in. Payload is nil in each.
+	Archive(ctx context.Context, q ListQuery) ([]Event, error)
+}
+
+// ListQuery selects an app's archived events or gift ledger rows.
+type ListQuery struct {
+	SdkAppID int64
+	// Room, when set, selects that room's only: its room_id (a battle's events are archived
+	// under its FromRoomId; an event whose body has no RoomId under ""). nil: every room.
+	Room *string
+	// Since, when set, selects those received (received_at) at or after it, to the
+	// millisecond.
+	Since time.Time
+	// Commands, when set, selects the archived events whose callback_command is one of them.
+	Commands []string
+	// Limit, when above 0, keeps the newest Limit of those selected.
+	Limit int
+}
+
+// Match reports whether an archived event (or, with command "", a ledger row) of q's app
+// received at receivedAt in room is one q selects, Limit aside: the rule every backend's
+// Archive and Gifts apply, written out for stores that filter in memory.
+func (q *ListQuery) Match(room, command string, receivedAt time.Time) bool {
+	if q.Room != nil && *q.Room != room {
+		return false
+	}
+	if !q.Since.IsZero() && receivedAt.UnixMilli() < q.Since.UnixMilli() {
+		return false
+	}
+	return command == "" || len(q.Commands) == 0 || slices.Contains(q.Commands, command)
 }

@@ -23,6 +23,11 @@ type Options struct {
 	// Ephemeral says a SQLite file dies with the function instance (its /tmp): see
 	// sqlite.Options.Ephemeral. The server backends ignore it.
 	Ephemeral bool
+	// ReadOnly opens an existing store to read it, creating and migrating nothing: see
+	// sqlite.Options.ReadOnly. A store without roomhook's schema, or of another version than
+	// this code's, is refused (callback.ErrNoSchema, callback.ErrSchemaOlder, the backend's
+	// ErrSchemaTooNew).
+	ReadOnly bool
 }
 
 // backend is one row of the scheme table. open receives the URL without its "scheme://".
@@ -52,7 +57,8 @@ var backends = []backend{
 //	mysql://user:pass@host:3306/db?tls=…
 //	                    MySQL 8 or MariaDB (see package mysql)
 //
-// The value returned also implements callback.Reader, so tools can read back what was saved:
+// The value returned also implements callback.Reader and callback.Lister, so tools can read
+// back what was saved:
 //
 //	r := s.(callback.Reader)
 //
@@ -154,7 +160,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (callback.Store,
 		return nil, errors.New("store: a sqlite:// URL takes a file path, not user@host; " +
 			"write sqlite://./NAME for a relative file whose name holds '@'")
 	}
-	s, err := sqlite.Open(ctx, path, sqlite.Options{Timeout: opts.Timeout, Ephemeral: opts.Ephemeral})
+	s, err := sqlite.Open(ctx, path, sqlite.Options{Timeout: opts.Timeout, Ephemeral: opts.Ephemeral, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +168,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (callback.Store,
 }
 
 func openPostgres(ctx context.Context, rest string, opts Options) (callback.Store, error) {
-	s, err := postgres.Open(ctx, "postgres://"+rest, postgres.Options{Timeout: opts.Timeout})
+	s, err := postgres.Open(ctx, "postgres://"+rest, postgres.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +176,7 @@ func openPostgres(ctx context.Context, rest string, opts Options) (callback.Stor
 }
 
 func openDynamoDB(ctx context.Context, rest string, opts Options) (callback.Store, error) {
-	s, err := dynamodb.Open(ctx, "dynamodb://"+rest, dynamodb.Options{Timeout: opts.Timeout})
+	s, err := dynamodb.Open(ctx, "dynamodb://"+rest, dynamodb.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +184,7 @@ func openDynamoDB(ctx context.Context, rest string, opts Options) (callback.Stor
 }
 
 func openMySQL(ctx context.Context, rest string, opts Options) (callback.Store, error) {
-	s, err := mysql.Open(ctx, "mysql://"+rest, mysql.Options{Timeout: opts.Timeout})
+	s, err := mysql.Open(ctx, "mysql://"+rest, mysql.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		return nil, err
 	}

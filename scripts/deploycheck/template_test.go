@@ -377,10 +377,10 @@ func keys(ks []dynamodb.Table_KeySchema) []string {
 }
 
 // storeOnlyForTools are DynamoDB calls of the store package the function never makes: the table
-// comes from the template (CreateTable runs only when it is missing). (Query serves both: the
-// function queries the table for a room's archive and members, tools query gsi1, which the
-// policy's resource leaves out.)
-var storeOnlyForTools = []string{"CreateTable"}
+// comes from the template (CreateTable runs only when it is missing), and BatchGetItem reads an
+// app's rooms for scripts/query. (Query serves both: the function queries the table for a room's
+// archive and members, tools query gsi1, which the policy's resource leaves out.)
+var storeOnlyForTools = []string{"BatchGetItem", "CreateTable"}
 
 // TestTemplatePolicy: the function's role allows exactly the DynamoDB actions the store makes at
 // run time, on the table alone.

@@ -1,5 +1,5 @@
-// Package dynamodb is roomhook's Amazon DynamoDB store: it implements callback.Store and
-// callback.Reader on one table, using the AWS SDK for Go v2. It needs no transactions
+// Package dynamodb is roomhook's Amazon DynamoDB store: it implements callback.Store,
+// callback.Reader and callback.Lister on one table, using the AWS SDK for Go v2. It needs no transactions
 // (TransactWriteItems), so it also runs against DynamoDB-compatible servers that lack them.
 //
 // # Store URL
@@ -31,7 +31,7 @@
 // # Table
 //
 // One table holds everything, keyed on two strings, with one global secondary index listing each
-// app's archive in order. Open creates it when it is missing (on-demand billing) and waits until
+// app's archive in order and, apart, its gift ledger by time. Open creates it when it is missing (on-demand billing) and waits until
 // it is ACTIVE within Options.Timeout; on AWS that takes seconds, so create it beforehand
 // (template.yaml) and let Open only check it. In CloudFormation / SAM terms:
 //
@@ -75,8 +75,11 @@
 //
 // Schema version, one item:
 //
-//	pk = "SCHEMA", sk = "VERSION", version (N) = 3,
+//	pk = "SCHEMA", sk = "VERSION", version (N) = 4,
 //	legacy_until (N; only in a table migrated from version 1, see Migration)
+//
+// The version is the DynamoDB item layout version: the SQL backends number their schemas on
+// their own.
 //
 // Open writes it when it is missing (a new table) and refuses a table with a newer version
 // (ErrSchemaTooNew), so a later roomhook can migrate.
@@ -94,6 +97,19 @@
 //	is_public_visible BOOL, cover_url S, background_url S, category L (of N), activity_status N,
 //	is_unlimited_room_enabled BOOL, view_count N, destroy_event_type S, total_viewers N,
 //	total_gifts_sent N, total_gift_coins N, total_unique_gift_senders N, total_likes_received N
+//
+// Room directory (version 4), one item per room item, in one partition per app, so that an
+// app's rooms are one Query (Lister.AppRooms) rather than a Scan of the table:
+//
+//	pk = "ROOMS#<sdkappid>", sk = "<room_id>"
+//	sdk_app_id N, room_id S
+//
+// A save inserting a room item writes its directory item first, a plain PutItem (the item is
+// the same whoever writes it), so that a save failing between the two, whose next delivery
+// inserts the room item, leaves at worst a directory item without its room item (which
+// Lister.AppRooms skips), never a room item missing from the directory. Every room item is
+// inserted that way, the migration's refold included: one write per room, once. Neither item is
+// ever deleted.
 //
 // Members, one item per SdkAppid + RoomId + member account (the room_members table), spread
 // over 4 partitions per room so that a busy room's member writes are not one partition key:
@@ -132,13 +148,17 @@
 //	callback_command S, event_time N, updated_at N
 //
 //	pk = "GIFTS#<sdkappid>#<room_id>", sk = "<delivery_id>"                 (gifts, the ledger)
+//	gsi1pk = "GIFTS#<sdkappid>", gsi1sk = "<received_at, 13 digits>#<delivery_id>" (version 4)
 //	sdk_app_id N, room_id S, delivery_id S, operator_account S, from_account S, to_accounts L,
 //	gift_id S, gift_count N, coins N, gift_time N, received_at N
 //
 // A battle's items are under the room that started it (from_room_id), as are its events in the
 // archive. A room's rows of one of these tables are one Query (Reader.Rows). The gifts of a busy
 // room are one partition: DynamoDB takes about 1,000 writes a second on one partition key,
-// far above the gift rate of a room.
+// far above the gift rate of a room. A ledger item's index keys (version 4, written with the
+// item: no request of their own) list an app's gifts in gsi1, in a partition apart from its
+// archive's: read backwards, newest first (received_at, zero-padded so that strings sort as
+// the numbers do until the year 2286, then delivery_id), the order Lister.Gifts returns.
 //
 // Event archive, one item per archived callback, in the partition of its room:
 //
@@ -206,13 +226,18 @@
 // only the creates. Version 2 added the member and seat items and the archive groups L, M, S,
 // and archived the Live family's commands in group X, with the RoomId of the body (a battle,
 // whose body names FromRoomId, under room ""); it projected the Live life, owner and member
-// states but not admins, metadata, battles or gifts, and had no Live room columns. Open
-// migrates a table of version 1 or 2 in place to version 3, in one pass:
+// states but not admins, metadata, battles or gifts, and had no Live room columns. Version 3
+// had no room directory items and no index keys on ledger items. Open migrates a table of
+// version 1, 2 or 3 in place to version 4, in one pass:
 //
-//  1. one Scan of the table (paged, filtered on the server to the archive items concerned:
-//     from version 1, its items of folded commands with an EventTime; to version 3, the items
-//     of the Live family's folded commands and of gifts, under any key), each page's items
-//     dealt with 16 at a time. From version 1, each room whose version 1 archive holds folded
+//  1. one Scan of the table (paged, filtered on the server to the items concerned: from
+//     version 1, its archive items of folded commands with an EventTime; from version 1 or 2,
+//     the archive items of the Live family's folded commands and of gifts, under any key; from
+//     any, the room items and the ledger items without gsi1pk), each page's items dealt with 16
+//     at a time. Each room item gets its directory item (a PutItem, as a save writes it); each
+//     ledger item without gsi1pk its index keys (an UpdateItem of gsi1pk and gsi1sk alone, if
+//     attribute_exists(pk), so that no item is made of two keys; the values follow from the
+//     item, so racing instances write the same). From version 1, each room whose version 1 archive holds folded
 //     events is noted. An item of a Live folded command that is not at its version 3 key
 //     (version 2's group X, version 1's keys) is moved there (see below), and its room noted
 //     when the command is one whose rows version 3 added (callback.V3Commands: the Live
@@ -221,15 +246,16 @@
 //     body out anyway, and the core refuses it today). Each archived gift that names no ledger
 //     row (every gift archived before version 3) gets its ledger item:
 //     callback.GiftRowOfArchive with delivery_id "archive:<gsi1sk>" (the archive item's unique
-//     position in the app's archive) and the archive's received_at, written if
-//     attribute_not_exists(pk);
+//     position in the app's archive) and the archive's received_at, written with its index keys
+//     if attribute_not_exists(pk);
 //  2. the refold: each room noted, once, up to 8 at a time, under its room lock, as a save
 //     projects (callback.Refold: the room's archive, version 1 items included, folded into all
-//     its rows, each item that ends changed written as in step 2 of a save). The rows then are
-//     what a version 3 store holds that saved the same callbacks. A room whose fold would make
+//     its rows, each item that ends changed written as in step 2 of a save, a room item it
+//     inserts after its directory item). The rows then are what a version 4 store holds that
+//     saved the same callbacks. A room whose fold would make
 //     an item too large (ErrItemTooLarge, only from bodies a version 3 Save refuses) keeps its
 //     rows;
-//  3. the schema version item becomes version 3, conditional on the version read, so cold
+//  3. the schema version item becomes version 4, conditional on the version read, so cold
 //     starts racing on one table agree on one item; from version 1 with legacy_until = the
 //     migration's time in Unix ms plus 10 minutes (for other instances' clocks and the version 1
 //     instances still finishing their requests), from version 2 with its legacy_until as it was.
@@ -250,12 +276,13 @@
 // of the event, as it was, and the fold reads the one at the new key. Between the two writes of
 // a move Reader.Events may list the event twice.
 //
-// The version item says 3 only once every item is moved and every room refolded: a cold start
-// that fails or runs out of time half-way leaves the version it found, and the next one does it
-// all again (a moved item is at its key, a ledger item exists, a room already refolded writes
-// nothing). Racing cold starts each do it, taking turns on each room through its lock. The
-// migration costs a Scan of the whole table plus two writes per Live item to move, one per gift
-// and a few requests per room, within Open's budget (Options.Timeout; a function's cold start
+// The version item says 4 only once every item is dealt with and every room refolded: a cold
+// start that fails or runs out of time half-way leaves the version it found, and the next one
+// does it all again (a moved item is at its key, a ledger or directory item exists, index keys
+// are set to the same values again, a room already refolded writes nothing). Racing cold starts
+// each do it, taking turns on each room through its lock. The migration costs a Scan of the
+// whole table plus two writes per Live item to move, one per gift, one per room item and per
+// ledger item without index keys, and a few requests per room refolded, within Open's budget (Options.Timeout; a function's cold start
 // allows four times ROOMHOOK_STORE_TIMEOUT): migrate a large table ahead of the deployment,
 // with `ROOMHOOK_STORE='dynamodb://…' go run ./scripts/migrate -timeout 30m` (safe beside
 // starting functions, and to run again). An event an instance of the older version still
@@ -263,7 +290,14 @@
 // put in the ledger by the migration (the next delivery of the event archives it anew).
 //
 // A gift saved by version 3 names its ledger row in its archive item (delivery_id), so that an
-// instance still migrating beside saves of version 3 makes no second ledger row for it.
+// instance still migrating beside saves of version 3 or 4 makes no second ledger row for it.
+//
+// From version 3 the migration moves and refolds nothing: it costs the Scan and one write per
+// room item and per ledger item. Instances of version 3 must be stopped before the first start
+// of version 4: a room a version 3 save inserts once the migration read its part of the table
+// has no directory item (Lister.AppRooms never lists it), a gift it saves no index keys
+// (Lister.Gifts of the app misses it). Should that have happened, putting version 3 back in the
+// schema version item and running scripts/migrate again repairs it (the steps are idempotent).
 //
 // The version 1 archive items of the Room family stay where they are and Reader.Events lists
 // them as before. While legacy_until is set:
@@ -360,7 +394,7 @@
 // an item), then writes, one after the other:
 //
 //  1. the archive item, naming delivery_id;
-//  2. the ledger item, if attribute_not_exists(pk).
+//  2. the ledger item, with its index keys, if attribute_not_exists(pk).
 //
 // Each write's condition fails only on what this delivery (the SDK's retry of a write whose
 // answer was lost) or a replay of it wrote before: that is success, so one delivery makes at
@@ -377,13 +411,46 @@
 // the save gave up, applied after the read back (the ledger then holds a gift that was
 // refused). DynamoDB offers no transaction here that would make the two items one write.
 //
+// # Listing
+//
+// Lister reads an app's rooms, ledger and archive without a Scan:
+//
+//   - AppRooms: a Query of the app's directory partition (ROOMS#<app>), then the room items, 100
+//     keys a BatchGetItem, 4 calls at once, both strongly consistent. Keys DynamoDB leaves
+//     unprocessed (throttling, or more than 16 MB in one answer) are asked for again after a
+//     wait (20 ms, doubling up to 1 s while calls make no progress; an error after 10 such
+//     calls in a row, or when the context ends). A directory item whose room item is missing
+//     is skipped.
+//   - Gifts of the app: a backward Query of gsi1 on gsi1pk = GIFTS#<app>, Since as the key
+//     condition gsi1sk >= its 13 digits, paged until Limit rows. Of one room: a Query of its
+//     ledger partition, filtered and sorted by the store.
+//   - Archive of the app: a backward Query of gsi1 on gsi1pk = EVENTS#<app>. The time in gsi1sk
+//     is the archive time (the store's clock when it saved the event), not received_at (the
+//     handler's when it received it), so Since, like Commands, is a filter (received_at >= its
+//     Unix ms, callback_command IN …), never a key condition: the Query reads the archive back
+//     until Limit events are selected (a filtered Query's page limit counts the items read, so
+//     none is set), or to its start. Of one room: Queries of its archive partition (sort keys
+//     EV#… and EVENT#…), strongly consistent, filtered, sorted newest first by gsi1sk (Events'
+//     order) and cut at Limit by the store.
+//
+// # Read-only
+//
+// Options.ReadOnly opens a table for the operators' tools: a DescribeTable and a GetItem of the
+// schema version item, nothing else (no CreateTable, no migration). A missing table, or one
+// without the version item (created beforehand, never opened by a function), is
+// callback.ErrNoSchema; an older version callback.ErrSchemaOlder (its items lack the directory
+// and the ledger's index keys the Lister reads: a function of this version, or scripts/migrate,
+// upgrades it); a newer one ErrSchemaTooNew. Save on such a store fails without writing.
+//
 // # Consistency
 //
-// Reader.Rows and Save's reads are strongly consistent. Reader.Events queries a global secondary
-// index, which DynamoDB updates asynchronously: an event saved a moment ago (usually well under
-// a second) may be missing from the list. DynamoDB-compatible local servers are immediate.
-// Each app's archive is one index partition, good for roughly a thousand small writes a second
-// per app, far above Tencent's callback rates.
+// Reader.Rows, Lister.AppRooms, Lister.Gifts and Lister.Archive of one room, and Save's reads are
+// strongly consistent. Reader.Events, and Lister.Gifts and Lister.Archive of a whole app, query
+// a global secondary index, which DynamoDB updates asynchronously: an event or gift saved a
+// moment ago (usually well under a second) may be missing from the list. DynamoDB-compatible
+// local servers are immediate. Each app's archive is one index partition, its ledger another,
+// each good for roughly a thousand small writes a second per app, far above Tencent's callback
+// rates.
 //
 // # Permissions
 //
@@ -391,11 +458,14 @@
 //
 //	dynamodb:DescribeTable, dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:Query
 //
-// plus dynamodb:CreateTable only if Open is to create a missing table, and dynamodb:Scan only
-// while Open migrates a table of version 1 or 2 (see Migration; it moves archive items with
-// dynamodb:PutItem and dynamodb:DeleteItem). Tools reading the
-// archive (Reader.Events) need dynamodb:Query on the index, arn:…:table/TABLE/index/gsi1, and
-// Reader.Rows needs dynamodb:GetItem and dynamodb:Query on the table.
+// plus dynamodb:CreateTable only if Open is to create a missing table, and dynamodb:Scan and
+// dynamodb:UpdateItem only while Open migrates a table of an older version (see Migration; it
+// moves archive items with dynamodb:PutItem and dynamodb:DeleteItem, and gives ledger items
+// their index keys with dynamodb:UpdateItem). Tools reading the store (Options.ReadOnly) need
+// dynamodb:DescribeTable and dynamodb:GetItem (Open, Reader.Rows), dynamodb:Query on the table
+// (Reader.Rows, Lister of one room, the room directory) and on the index,
+// arn:…:table/TABLE/index/gsi1 (Reader.Events, Lister of an app), and dynamodb:BatchGetItem
+// on the table (Lister.AppRooms).
 //
 // # Requests
 //

@@ -25,6 +25,7 @@ import (
 var (
 	_ callback.Store  = (*Store)(nil)
 	_ callback.Reader = (*Store)(nil)
+	_ callback.Lister = (*Store)(nil)
 )
 
 // DefaultTimeout bounds Open when Options.Timeout is zero. Checking an existing table takes two
@@ -59,6 +60,8 @@ var (
 	ErrItemTooLarge = errors.New("dynamodb: event too large for one DynamoDB item")
 	// errClosed is returned by every method after Close.
 	errClosed = errors.New("dynamodb: the store is closed")
+	// errReadOnly is returned by Save on a store opened with Options.ReadOnly.
+	errReadOnly = errors.New("dynamodb: save: the store was opened read-only")
 )
 
 // Options tunes Open. The zero value is ready to use.
@@ -67,14 +70,25 @@ type Options struct {
 	// for) the table and its schema version item. Zero means DefaultTimeout. A deadline on
 	// Open's context applies too, whichever is first.
 	Timeout time.Duration
+	// ReadOnly opens an existing store to read it (callback.Reader, callback.Lister), as the
+	// operators' tools do: it creates nothing and migrates nothing. A store without roomhook's
+	// schema is refused with callback.ErrNoSchema, one of an older version with
+	// callback.ErrSchemaOlder, one of a newer version with ErrSchemaTooNew. Do not Save to it.
+	ReadOnly bool
 }
 
-// Store is a callback.Store and callback.Reader on one DynamoDB table. It is safe for concurrent
-// use; build it once per process and share it.
+// Store is a callback.Store, callback.Reader and callback.Lister on one DynamoDB table. It is
+// safe for concurrent use; build it once per process and share it.
 type Store struct {
 	client api
 	table  string
 	conns  connTracker
+	// layout is the item layout version the store writes: schemaVersion, but in tests that make
+	// a table of an older version with the code's own steps (openVersion), which must write what
+	// that version wrote (version 3: no room directory items, no index keys on ledger items).
+	layout int64
+	// readOnly: opened with Options.ReadOnly; Save refuses to write.
+	readOnly bool
 	// legacyUntil is the schema version item's legacy_until: 0 when the table holds no
 	// version 1 archive items; set by Open, read-only after.
 	legacyUntil int64
@@ -92,6 +106,8 @@ type Store struct {
 // Open opens the table a dynamodb:// URL names, creating it (on-demand billing) when it does
 // not exist and waiting until it is ACTIVE, then checks or writes its schema version item,
 // migrating a table of an older version in place ("Migration" in the package documentation).
+// With Options.ReadOnly it only reads the table's description and the version item (see
+// "Read-only" in the package documentation).
 //
 // The URL is dynamodb://TABLE?region=REGION&endpoint=URL; see the package documentation.
 // Credentials and, without region=, the region come from the environment (see loadSettings:
@@ -125,7 +141,7 @@ func openVersion(ctx context.Context, rawURL string, opts Options, target int64)
 		return nil, fmt.Errorf("dynamodb: table %q: no AWS region: add ?region=… to the store URL or set AWS_REGION", loc.table)
 	}
 
-	s := &Store{table: loc.table}
+	s := &Store{table: loc.table, layout: target, readOnly: opts.ReadOnly}
 	// The SDK's own buildable client with tighter timeouts and every connection tracked, so
 	// that Close can release them.
 	httpClient := awshttp.NewBuildableClient().
@@ -171,11 +187,20 @@ func openVersion(ctx context.Context, rawURL string, opts Options, target int64)
 	if env.endpoint != "" { // endpoint= or AWS_ENDPOINT_URL…
 		where += " at " + redactEndpoint(env.endpoint)
 	}
-	if err := s.ensureTable(ctx, where); err != nil {
-		s.Close()
-		return nil, err
+	if opts.ReadOnly {
+		// A tool reading the store: it must not create the table nor migrate it, so it reads
+		// the table as it is or refuses it.
+		err = s.ensureTable(ctx, where, false)
+		if err == nil {
+			err = s.checkVersion(ctx, where, target)
+		}
+	} else {
+		err = s.ensureTable(ctx, where, true)
+		if err == nil {
+			err = s.ensureVersion(ctx, where, target)
+		}
 	}
-	if err := s.ensureVersion(ctx, where, target); err != nil {
+	if err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -234,7 +234,7 @@ func TestTableCreatedAndReused(t *testing.T) {
 	if _, err := callback.ReadRoom(t.Context(), s, storetest.SeedSdkAppID, "tandy-test-rest"); err != nil {
 		t.Errorf("ReadRoom after reopen: %v", err)
 	}
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 }
 
 // TestTableCreatedBeforehand opens a table created the way template.yaml creates it: the keys and
@@ -247,7 +247,7 @@ func TestTableCreatedBeforehand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := openURL(t, storeURL(t, table))
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 	if o, err := s.Save(t.Context(), storetest.SeedEvent()); err != nil || o != callback.OutcomeStored {
 		t.Errorf("Save = %v, %v", o, err)
 	}
@@ -273,7 +273,7 @@ func TestConcurrentOpen(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 }
 
 func checkVersionItem(t *testing.T, table, want string) {
@@ -294,7 +294,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		wantErr error
 		wantMsg string
 	}{
-		{"newer", &types.AttributeValueMemberN{Value: "4"}, ErrSchemaTooNew, "version 4"},
+		{"newer", &types.AttributeValueMemberN{Value: "5"}, ErrSchemaTooNew, "version 5"},
 		{"zero", &types.AttributeValueMemberN{Value: "0"}, nil, "unknown schema version 0"},
 		{"not a number", &types.AttributeValueMemberS{Value: "1"}, nil, "no numeric version"},
 	} {
@@ -874,10 +874,13 @@ func TestItemLayout(t *testing.T) {
 
 	schema := getItem(t, s.table, "SCHEMA", "VERSION")
 	checkLayout(t, "schema version item of a new table", schema, "pk:S sk:S version:N")
-	if v := num(schema, "version"); v != "3" {
-		t.Errorf("version = %s, want 3", v)
+	if v := num(schema, "version"); v != "4" {
+		t.Errorf("version = %s, want 4", v)
 	}
 
+	// The room's directory item (version 4), written when the room item was inserted.
+	checkLayout(t, "room directory item", getItem(t, s.table, "ROOMS#1400123456", "tandy-test-rest"),
+		"pk:S sk:S sdk_app_id:N room_id:S")
 	roomItem := getItem(t, s.table, "ROOM#1400123456#tandy-test-rest", "ROOM")
 	checkLayout(t, "room item", roomItem, "pk:S sk:S sdk_app_id:N room_id:S room_name:S room_type:S owner_account:S max_member_count:N "+
 		"max_seat_count:N is_video_disabled:BOOL is_audio_disabled:BOOL is_message_disabled:BOOL "+
@@ -994,6 +997,8 @@ func TestItemLayout(t *testing.T) {
 			kinds["member"]++
 		case strings.HasPrefix(pk, "SEATS#"):
 			kinds["seat"]++
+		case strings.HasPrefix(pk, "ROOMS#"):
+			kinds["directory"]++
 		case sk == "ROOM":
 			kinds["room"]++
 		case strings.HasPrefix(sk, "EV#"), strings.HasPrefix(sk, "EVENT#NOTIME#"):
@@ -1002,7 +1007,7 @@ func TestItemLayout(t *testing.T) {
 			t.Errorf("unexpected item %s", itemKey(item))
 		}
 	}
-	if want := map[string]int{"schema": 1, "room": 1, "member": 2, "seat": 2, "archive": 6}; !maps.Equal(kinds, want) {
+	if want := map[string]int{"schema": 1, "directory": 1, "room": 1, "member": 2, "seat": 2, "archive": 6}; !maps.Equal(kinds, want) {
 		t.Errorf("items by kind = %v, want %v", kinds, want)
 	}
 }
@@ -1119,7 +1124,8 @@ func TestDuplicateProjectsFirst(t *testing.T) {
 	mustSave(t, s, stale, callback.OutcomeStale)
 	mustSave(t, s, stale, callback.OutcomeDuplicate)
 	for _, item := range scanAll(t, s.table) {
-		if sk := str(item, attrSK); !strings.HasPrefix(sk, eventPrefix) && sk != roomSK && sk != "VERSION" {
+		if sk := str(item, attrSK); !strings.HasPrefix(sk, eventPrefix) && sk != roomSK && sk != "VERSION" &&
+			!strings.HasPrefix(str(item, attrPK), directoryPrefix) {
 			t.Errorf("item left after the saves: %s", itemKey(item))
 		}
 	}
@@ -1549,7 +1555,7 @@ func TestMigrationFromV1(t *testing.T) {
 	if !ok {
 		t.FailNow()
 	}
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 	schema := getItem(t, table, schemaPK, schemaSK)
 	legacyUntil, _ := strconv.ParseInt(num(schema, attrLegacyUntil), 10, 64)
 	if lo, hi := start.Add(legacyMargin).UnixMilli(), time.Now().Add(legacyMargin).UnixMilli(); legacyUntil < lo || legacyUntil > hi {
@@ -1724,7 +1730,7 @@ func TestMigrationInterruptedMidRefold(t *testing.T) {
 	}
 	refoldHook = nil
 	s := openURL(t, u)
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 	if s.legacyUntil == 0 {
 		t.Error("legacy_until not set by the migration completed")
 	}
@@ -1773,7 +1779,7 @@ func checkFold(t *testing.T, s *Store, app int64, fold map[string][]string, when
 
 // checkV1ArchiveKept checks that every item of the version 1 table before is still there
 // unchanged, but for its room items and the schema version item, and that every other item
-// is a member or seat item.
+// is a member or seat item, or the directory item of a room item.
 func checkV1ArchiveKept(t *testing.T, table string, before map[string]string) {
 	t.Helper()
 	after := map[string]string{}
@@ -1781,11 +1787,13 @@ func checkV1ArchiveKept(t *testing.T, table string, before map[string]string) {
 		k := itemKey(item)
 		after[k] = canon(item)
 		if _, ok := before[k]; !ok {
-			if pk := str(item, attrPK); !strings.HasPrefix(pk, membersPrefix) && !strings.HasPrefix(pk, seatsPrefix) {
+			if pk := str(item, attrPK); !strings.HasPrefix(pk, membersPrefix) && !strings.HasPrefix(pk, seatsPrefix) &&
+				!strings.HasPrefix(pk, directoryPrefix) {
 				t.Errorf("the migration wrote item %s", k)
 			}
 		}
 	}
+	checkDirectory(t, table)
 	for k, v := range before {
 		if k == schemaPK+" | "+schemaSK || strings.HasSuffix(k, " | "+roomSK) {
 			if _, ok := after[k]; !ok {

@@ -66,6 +66,7 @@ const (
 	legacyPrefix      = "EVENT#"        // version 1 archive items (the Room family's kept where they are)
 	noTimePrefix      = "EVENT#NOTIME#" // archive items without EventTime, both versions
 	appIndexPrefix    = "EVENTS#"
+	directoryPrefix   = "ROOMS#" // an app's room directory (version 4)
 
 	// memberShards is the number of partitions a room's member items are spread over.
 	memberShards = 4
@@ -115,6 +116,39 @@ func seatSK(index int64) string { return fmt.Sprintf("%019d", index) }
 
 // appPK is the index partition key listing an app's archive.
 func appPK(app int64) string { return appIndexPrefix + strconv.FormatInt(app, 10) }
+
+// directoryPK is the partition key of an app's room directory (version 4): one item per room
+// whose rooms item exists, sk the room id, so that an app's rooms are a Query of one partition
+// (Lister.AppRooms) instead of a Scan of the whole table. "ROOMS#" is not "ROOM#" followed by
+// anything, so no room's partition key is a directory's.
+func directoryPK(app int64) string { return directoryPrefix + strconv.FormatInt(app, 10) }
+
+// directoryItem is the directory item of a room: its key and the room's key columns.
+func directoryItem(app int64, room string) map[string]types.AttributeValue {
+	item := key(directoryPK(app), room)
+	item[attrSdkAppID] = attrN(app)
+	item[attrRoomID] = attrS(room)
+	return item
+}
+
+// giftsIndexPK is the index partition key (gsi1pk) of an app's ledger items (version 4), beside
+// its archive's (appPK) in the same index.
+func giftsIndexPK(app int64) string { return giftsPrefix + strconv.FormatInt(app, 10) }
+
+// giftsIndexSK is a ledger item's index sort key (gsi1sk): received_at in Unix ms, 13 digits
+// zero-padded (every time up to the year 2286), then its delivery_id, so that an app's gifts
+// read backwards come in the order Lister.Gifts returns them (received_at descending, then
+// delivery_id by bytes descending) and "received at or after" is a key condition.
+func giftsIndexSK(receivedAt int64, deliveryID string) string {
+	return fmt.Sprintf("%013d#%s", receivedAt, deliveryID)
+}
+
+// indexLedger gives the item of a ledger row (a GiftsTable row, checked) its index keys.
+func indexLedger(item map[string]types.AttributeValue, row callback.Row) {
+	t := callback.GiftsTable
+	item[attrGSI1PK] = attrS(giftsIndexPK(row[0].(int64)))
+	item[attrGSI1SK] = attrS(giftsIndexSK(row[t.Index("received_at")].(int64), row[t.Index("delivery_id")].(string)))
+}
 
 // timeKey is an EventTime as keys hold it: 19 digits, zero-padded, so strings sort as numbers.
 func timeKey(t int64) string { return fmt.Sprintf("%019d", t) }

@@ -117,9 +117,16 @@ func TestItemLayoutV3(t *testing.T) {
 	if len(id) != 32 {
 		t.Errorf("delivery_id = %q, want 32 hex digits", id)
 	}
-	checkLayout(t, "gift ledger item", getItem(t, s.table, "GIFTS#1400123456#live-room-5c2e", id),
-		"pk:S sk:S sdk_app_id:N room_id:S delivery_id:S operator_account:S from_account:S to_accounts:L gift_id:S "+
-			"gift_count:N coins:N gift_time:N received_at:N")
+	ledger := getItem(t, s.table, "GIFTS#1400123456#live-room-5c2e", id)
+	checkLayout(t, "gift ledger item", ledger,
+		"pk:S sk:S gsi1pk:S gsi1sk:S sdk_app_id:N room_id:S delivery_id:S operator_account:S from_account:S to_accounts:L "+
+			"gift_id:S gift_count:N coins:N gift_time:N received_at:N")
+	// Version 4: the ledger item lists in the index under its app, by received_at (13 digits)
+	// and delivery_id.
+	if pk, sk := str(ledger, attrGSI1PK), str(ledger, attrGSI1SK); pk != "GIFTS#1400123456" ||
+		sk != fmt.Sprintf("%013d#%s", at.UnixMilli(), id) {
+		t.Errorf("ledger item index keys %q, %q; want GIFTS#1400123456 and %013d#%s", pk, sk, at.UnixMilli(), id)
+	}
 	for tb, n := range map[*callback.Table]int{callback.AdminsTable: 3, callback.MetadataTable: 3, callback.BattlesTable: 1,
 		callback.GiftsTable: 1} {
 		if rows, err := s.Rows(t.Context(), tb, app, "live-room-5c2e"); err != nil || len(rows) != n {

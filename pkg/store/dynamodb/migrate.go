@@ -42,7 +42,7 @@ type roomRef struct {
 
 // migrate does what brings a table of version from up to version to, before the version item
 // says so (see "Migration" in the package documentation). It reads the table once (one Scan,
-// paged, filtered on the server to the archive items it concerns) and, page by page:
+// paged, filtered on the server to the items it concerns) and, page by page:
 //   - from version 1: notes the rooms whose version 1 archive holds folded events with an
 //     EventTime (version 1 projected only the creates);
 //   - to version 3: moves each archive item of a Live folded command not at its version 3 key
@@ -50,9 +50,13 @@ type roomRef struct {
 //     noting its room when the command is one whose rows version 3 added
 //     (callback.V3Commands) or the item is version 1's; and writes the ledger item of each
 //     archived gift that has none (ledgerItem);
+//   - to version 4: writes the directory item of each room item (directoryItem) and gives each
+//     ledger item without them its index keys (indexLedgerItem);
 //
-// then refolds every room noted, once (refoldRooms). A cold start that fails half-way leaves
-// the version item as it was, and the next one does it all again: each step is idempotent.
+// then refolds every room noted, once (refoldRooms); a room item the refold inserts gets its
+// directory item from the refold's own writes (tx.Put), a ledger item ledgerItem writes its
+// index keys with it. A cold start that fails half-way leaves the version item as it was, and
+// the next one does it all again: each step is idempotent.
 func (s *Store) migrate(ctx context.Context, where string, from, to int64) error {
 	rooms, err := s.migrateArchive(ctx, from, to)
 	if err != nil {
@@ -62,14 +66,12 @@ func (s *Store) migrate(ctx context.Context, where string, from, to int64) error
 }
 
 // migrateScan is the Scan of migrate: the archive items (partition ROOM#, sort key EV# or
-// EVENT#) of the commands it concerns, whole.
+// EVENT#) of the commands it concerns, whole; to version 4, also the room items (partition
+// ROOM#, sort key ROOM) and the ledger items without index keys. One Scan for every step, so
+// that a migration over several versions reads the table once.
 func migrateScan(table string, from, to int64) *ddb.ScanInput {
-	values := map[string]types.AttributeValue{
-		":room": attrS(roomPrefix),
-		":ev":   attrS(eventPrefix),
-		":v1":   attrS(legacyPrefix),
-	}
-	names := map[string]string{"#pk": attrPK, "#sk": attrSK, "#cmd": attrCommand}
+	values := map[string]types.AttributeValue{}
+	names := map[string]string{"#pk": attrPK, "#sk": attrSK}
 	in := func(prefix string, commands []string) string {
 		names := make([]string, len(commands))
 		for i, c := range commands {
@@ -78,19 +80,31 @@ func migrateScan(table string, from, to int64) *ddb.ScanInput {
 		}
 		return "#cmd IN (" + strings.Join(names, ", ") + ")"
 	}
-	var which []string
+	var which []string // the archive items concerned
 	if from == 1 {
 		values[":notime"], names["#t"] = attrS(noTimePrefix), attrEventTime
 		which = append(which, "(begins_with(#sk, :v1) AND NOT begins_with(#sk, :notime) AND attribute_exists(#t) AND "+
 			in("f", callback.FoldedCommands())+")")
 	}
-	if to >= 3 {
+	if from < 3 && to >= 3 {
 		which = append(which, in("m", append(slices.Clone(movedCommands()), callback.CommandLiveGift)))
 	}
+	var clauses []string
+	if len(which) > 0 {
+		values[":room"], values[":ev"], values[":v1"] = attrS(roomPrefix), attrS(eventPrefix), attrS(legacyPrefix)
+		names["#cmd"] = attrCommand
+		clauses = append(clauses, "(begins_with(#pk, :room) AND (begins_with(#sk, :ev) OR begins_with(#sk, :v1)) AND ("+
+			strings.Join(which, " OR ")+"))")
+	}
+	if from < 4 && to >= 4 {
+		values[":room"], values[":roomsk"], values[":gifts"] = attrS(roomPrefix), attrS(roomSK), attrS(giftsPrefix)
+		names["#gpk"] = attrGSI1PK
+		clauses = append(clauses, "(begins_with(#pk, :room) AND #sk = :roomsk)",
+			"(begins_with(#pk, :gifts) AND attribute_not_exists(#gpk))")
+	}
 	return &ddb.ScanInput{
-		TableName: aws.String(table),
-		FilterExpression: aws.String("begins_with(#pk, :room) AND (begins_with(#sk, :ev) OR begins_with(#sk, :v1)) AND (" +
-			strings.Join(which, " OR ") + ")"),
+		TableName:                 aws.String(table),
+		FilterExpression:          aws.String(strings.Join(clauses, " OR ")),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 		ConsistentRead:            aws.Bool(true),
@@ -133,9 +147,35 @@ func (s *Store) migrateArchive(ctx context.Context, from, to int64) ([]roomRef, 
 	return rooms, nil
 }
 
-// migrateItem does what the migration does with one archive item migrateScan found, noting the
-// room to refold, if any.
+// migrateItem does what the migration does with one item migrateScan found, noting the room to
+// refold, if any.
 func (s *Store) migrateItem(ctx context.Context, item map[string]types.AttributeValue, from, to int64, note func(roomRef)) error {
+	d := decoder{item: item}
+	pk, sk := d.str(attrPK), d.str(attrSK)
+	if d.err != nil {
+		return fmt.Errorf("an item without its key: %w", d.err)
+	}
+	v4 := from < 4 && to >= 4
+	switch {
+	case v4 && strings.HasPrefix(pk, roomPrefix) && sk == roomSK:
+		if err := s.directoryOf(ctx, item); err != nil {
+			return fmt.Errorf("room item pk=%q: its directory item: %w", pk, err)
+		}
+	case v4 && strings.HasPrefix(pk, giftsPrefix):
+		if err := s.indexLedgerItem(ctx, item); err != nil {
+			return fmt.Errorf("ledger item pk=%q sk=%q: its index keys: %w", pk, sk, err)
+		}
+	default:
+		return s.migrateArchiveItem(ctx, item, from, to, note)
+	}
+	if migrateItemHook != nil {
+		migrateItemHook(sk)
+	}
+	return nil
+}
+
+// migrateArchiveItem does what the migration does with one archive item migrateScan found.
+func (s *Store) migrateArchiveItem(ctx context.Context, item map[string]types.AttributeValue, from, to int64, note func(roomRef)) error {
 	d := decoder{item: item}
 	pk, sk, command, app := d.str(attrPK), d.str(attrSK), d.str(attrCommand), d.int(attrSdkAppID)
 	room := d.str(attrRoomID)
@@ -143,12 +183,13 @@ func (s *Store) migrateItem(ctx context.Context, item map[string]types.Attribute
 		return fmt.Errorf("archive item pk=%q sk=%q: %w", pk, sk, d.err)
 	}
 	v1 := strings.HasPrefix(sk, legacyPrefix)
+	v3 := from < 3 && to >= 3
 	switch {
-	case to >= 3 && command == callback.CommandLiveGift:
+	case v3 && command == callback.CommandLiveGift:
 		if err := s.ledgerItem(ctx, item); err != nil {
 			return fmt.Errorf("archive item pk=%q sk=%q: the gift's ledger item: %w", pk, sk, err)
 		}
-	case to >= 3 && slices.Contains(movedCommands(), command):
+	case v3 && slices.Contains(movedCommands(), command):
 		room, ok, err := s.moveItem(ctx, item)
 		if err != nil {
 			return fmt.Errorf("archive item pk=%q sk=%q: move it: %w", pk, sk, err)
@@ -168,6 +209,47 @@ func (s *Store) migrateItem(ctx context.Context, item map[string]types.Attribute
 	}
 	if migrateItemHook != nil {
 		migrateItemHook(sk)
+	}
+	return nil
+}
+
+// directoryOf writes the directory item of a room item (version 4), as a save inserting the
+// room does (tx.Put): a plain PutItem of the key, the same whoever writes it.
+func (s *Store) directoryOf(ctx context.Context, item map[string]types.AttributeValue) error {
+	d := decoder{item: item}
+	app, room := d.int(attrSdkAppID), d.str(attrRoomID)
+	if d.err != nil {
+		return d.err
+	}
+	_, err := s.client.putItem(ctx, &ddb.PutItemInput{TableName: aws.String(s.table), Item: directoryItem(app, room)})
+	return err
+}
+
+// indexLedgerItem gives a ledger item written before version 4 its index keys (giftsIndexPK,
+// giftsIndexSK of its received_at and delivery_id): an UpdateItem of those two attributes
+// alone, if the item still exists (an update would otherwise create an item of two keys and
+// an index entry). The values follow from the item, so instances migrating at once write the
+// same.
+func (s *Store) indexLedgerItem(ctx context.Context, item map[string]types.AttributeValue) error {
+	d := decoder{item: item}
+	pk, sk := d.str(attrPK), d.str(attrSK)
+	app, receivedAt, deliveryID := d.int(attrSdkAppID), d.int(attrReceivedAt), d.str(attrDeliveryID)
+	if d.err != nil {
+		return d.err
+	}
+	_, err := s.client.updateItem(ctx, &ddb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      key(pk, sk),
+		UpdateExpression:         aws.String("SET #gpk = :gpk, #gsk = :gsk"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#gpk": attrGSI1PK, "#gsk": attrGSI1SK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":gpk": attrS(giftsIndexPK(app)),
+			":gsk": attrS(giftsIndexSK(receivedAt, deliveryID)),
+		},
+	})
+	if err != nil && !isConditionFailed(err) { // failed: the item is gone
+		return err
 	}
 	return nil
 }
@@ -242,7 +324,8 @@ func (s *Store) moveItem(ctx context.Context, item map[string]types.AttributeVal
 const archiveDeliveryPrefix = "archive:"
 
 // ledgerItem writes the ledger item of an archived gift (callback.GiftRowOfArchive) under the
-// delivery_id "archive:<gsi1sk>", if no item has that key. A gift version 3 archived names its
+// delivery_id "archive:<gsi1sk>", with its index keys when the store writes version 4's layout,
+// if no item has that key. A gift version 3 archived names its
 // own ledger row (delivery_id) and is skipped, as is a body that does not parse as a gift of
 // the item's room, and a row too large for an item.
 func (s *Store) ledgerItem(ctx context.Context, item map[string]types.AttributeValue) error {
@@ -262,6 +345,9 @@ func (s *Store) ledgerItem(ctx context.Context, item map[string]types.AttributeV
 	ledger, err := itemOf(callback.GiftsTable, row)
 	if err != nil {
 		return err
+	}
+	if s.layout >= 4 {
+		indexLedger(ledger, row)
 	}
 	if itemSize(ledger) > itemBudget {
 		return nil

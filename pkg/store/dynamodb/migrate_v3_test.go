@@ -282,7 +282,7 @@ func TestMigrationFromV2(t *testing.T) {
 		t.FailNow()
 	}
 	s := stores[0]
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 	if item := getItem(t, table, schemaPK, schemaSK); item[attrLegacyUntil] != nil {
 		t.Errorf("a table migrated from version 2 has legacy_until: %s", canon(item))
 	}
@@ -463,7 +463,7 @@ func TestMigrationFromV2Interrupted(t *testing.T) {
 	checkVersionItem(t, table, "2")
 	migrateItemHook = nil
 	s := openURL(t, u)
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 	checkSameRows(t, s, fresh, app, "after the migration completed")
 	if rows, err := s.Rows(t.Context(), callback.GiftsTable, app, v3Live); err != nil || len(rows) != 2 {
 		t.Errorf("ledger of %s: %d rows, %v; want 2", v3Live, len(rows), err)
@@ -516,7 +516,7 @@ func TestMigrationFromV1Live(t *testing.T) {
 	}
 	t.Cleanup(func() { refoldHook = nil })
 	s := openURL(t, u)
-	checkVersionItem(t, table, "3")
+	checkVersionItem(t, table, "4")
 	if s.legacyUntil == 0 {
 		t.Error("legacy_until not set by the migration from version 1")
 	}
@@ -531,6 +531,13 @@ func TestMigrationFromV1Live(t *testing.T) {
 		}
 	}
 	checkSameRows(t, s, fresh, app, "after the migration from version 1")
+	// Version 1 made no room item of a Live room: the refold inserts them, each after its
+	// directory item (version 4), and the ledger items it makes carry their index keys.
+	checkDirectory(t, table)
+	if n := checkLedgerIndex(t, table); n != 3 {
+		t.Errorf("%d ledger items, want 3", n)
+	}
+	checkSameLists(t, s, fresh, app, true, false, "after the migration from version 1")
 	for _, item := range scanAll(t, table) {
 		sk, command := str(item, attrSK), str(item, attrCommand)
 		if strings.HasPrefix(sk, legacyPrefix) && slices.Contains(movedCommands(), command) && !strings.Contains(sk, refusedAt) {

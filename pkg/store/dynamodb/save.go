@@ -39,6 +39,9 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	if err := ev.Check(); err != nil {
 		return 0, fmt.Errorf("dynamodb: save: %w", err)
 	}
+	if s.readOnly {
+		return 0, errReadOnly
+	}
 	if err := s.begin(); err != nil {
 		return 0, err
 	}
@@ -53,7 +56,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 	deliveryID := ""
 	if ev.Payload != nil && !ev.Folded() {
 		var err error
-		if rows, err = unfoldedRows(ctx, ev); err != nil {
+		if rows, err = unfoldedRows(ctx, ev, s.layout); err != nil {
 			return 0, fmt.Errorf("dynamodb: save: %w", err)
 		}
 		if len(rows) == 1 && rows[0].t == callback.GiftsTable {
@@ -120,8 +123,10 @@ func (r *recordTx) Put(_ context.Context, t *callback.Table, old, row callback.R
 }
 
 // unfoldedRows returns the rows callback.Project inserts for ev, an event that is projected but
-// not folded, each with its item; ErrItemTooLarge when one would be too large.
-func unfoldedRows(ctx context.Context, ev *callback.Event) ([]rowWrite, error) {
+// not folded, each with its item as item layout version layout writes it (from version 4, a
+// ledger item carries its index keys: no request of its own); ErrItemTooLarge when one would be
+// too large.
+func unfoldedRows(ctx context.Context, ev *callback.Event, layout int64) ([]rowWrite, error) {
 	rec := &recordTx{}
 	if _, err := callback.Project(ctx, rec, ev); err != nil {
 		return nil, err
@@ -133,6 +138,9 @@ func unfoldedRows(ctx context.Context, ev *callback.Event) ([]rowWrite, error) {
 		item, err := itemOf(w.t, w.row)
 		if err != nil {
 			return nil, fmt.Errorf("write %s: %w", w.t.Name, err)
+		}
+		if w.t == callback.GiftsTable && layout >= 4 {
+			indexLedger(item, w.row)
 		}
 		if size := itemSize(item); size > itemBudget {
 			return nil, fmt.Errorf("%w: the %s item would be %d bytes; the limit is %d", ErrItemTooLarge, w.t.Name, size, itemBudget)

@@ -10,12 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/roomhook/roomhook/pkg/callback"
 )
 
-// schemaVersion is the version of the item layout described in the package documentation. A
-// change to it adds a migration step from the previous version and bumps this number; never
-// change a released layout in place.
-const schemaVersion = 3
+// schemaVersion is the version of the item layout described in the package documentation (the
+// DynamoDB item layout version: the SQL backends number their schemas on their own). A change
+// to it adds a migration step from the previous version and bumps this number; never change a
+// released layout in place. Version 4 added the room directory items and the ledger items'
+// index keys (Lister).
+const schemaVersion = 4
 
 // legacyMargin is added to the migration's time to make legacy_until: it covers the clocks of
 // other instances and the version 1 instances still finishing their requests while version 2
@@ -82,11 +86,14 @@ func createTableInput(table string) *ddb.CreateTableInput {
 }
 
 // ensureTable checks that the table exists with roomhook's keys, creating it when it is missing
-// and waiting until it can be used. A concurrent cold start creating the same table is fine:
-// both wait for the one table.
-func (s *Store) ensureTable(ctx context.Context, where string) error {
+// (if create; else a missing table is callback.ErrNoSchema) and waiting until it can be used. A
+// concurrent cold start creating the same table is fine: both wait for the one table.
+func (s *Store) ensureTable(ctx context.Context, where string, create bool) error {
 	out, err := s.client.describeTable(ctx, &ddb.DescribeTableInput{TableName: aws.String(s.table)})
 	var notFound *types.ResourceNotFoundException
+	if errors.As(err, &notFound) && !create {
+		return fmt.Errorf("dynamodb: %s does not exist: %w", where, callback.ErrNoSchema)
+	}
 	if errors.As(err, &notFound) {
 		_, err = s.client.createTable(ctx, createTableInput(s.table))
 		var inUse *types.ResourceInUseException
@@ -185,7 +192,8 @@ func keyString(keys []types.KeySchemaElement) string {
 }
 
 // schemaKey is the key of the schema version item. Every other item's partition key starts with
-// "ROOM#", "MEMBERS#" or "SEATS#", so it cannot collide with them.
+// one of the prefixes of items.go ("ROOM#", "ROOMS#", "MEMBERS#", …), so it cannot collide with
+// them.
 func schemaKey() map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		attrPK: &types.AttributeValueMemberS{Value: schemaPK},
@@ -197,7 +205,8 @@ func schemaKey() map[string]types.AttributeValue {
 //   - no item (a table just created, by Open or by template.yaml): write version target;
 //   - an older version: migrate (see migrate: version 1's rooms refolded, version 2's Live
 //     archive items moved to their groups, the gift ledger built from the archive, one refold
-//     of every room concerned), then write version target (migrateInput);
+//     of every room concerned; to version 4, each room's directory item and each ledger item's
+//     index keys), then write version target (migrateInput);
 //   - version target: read legacy_until, if the table was migrated from version 1;
 //   - a newer version: ErrSchemaTooNew.
 //
@@ -253,6 +262,38 @@ func (s *Store) ensureVersion(ctx context.Context, where string, target int64) e
 		// Another instance wrote it first: read what it wrote.
 	}
 	return fmt.Errorf("dynamodb: the schema version item of %s kept changing while it was written", where)
+}
+
+// checkVersion is ensureVersion of a store opened read-only: it reads the schema version item
+// and writes nothing. A table without the item (a table created beforehand that no function has
+// opened yet) holds no roomhook schema (callback.ErrNoSchema); an older version is
+// callback.ErrSchemaOlder, since reading it as version target would misread it (no room
+// directory, no ledger index keys before version 4) and migrating it is not a reader's job; a
+// newer one ErrSchemaTooNew.
+func (s *Store) checkVersion(ctx context.Context, where string, target int64) error {
+	out, err := s.client.getItem(ctx, &ddb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            schemaKey(),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Errorf("dynamodb: read the schema version of %s: %w", where, err)
+	}
+	if out.Item == nil {
+		return fmt.Errorf("dynamodb: %s has no schema version item (pk=%s, sk=%s): %w", where, schemaPK, schemaSK,
+			callback.ErrNoSchema)
+	}
+	v, legacyUntil, err := readVersion(out.Item, where, target)
+	if err != nil {
+		return err
+	}
+	if v < target {
+		return fmt.Errorf("dynamodb: %s has DynamoDB item layout version %d, this roomhook reads version %d: %w; "+
+			"upgrade it by starting a function of this version or running scripts/migrate", where, v, target,
+			callback.ErrSchemaOlder)
+	}
+	s.legacyUntil = legacyUntil
+	return nil
 }
 
 // migrateInput is the write that moves a table from version from to version to, once migrate

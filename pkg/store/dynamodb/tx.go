@@ -61,6 +61,13 @@ func (x *tx) Get(ctx context.Context, t *callback.Table, k callback.Row) (callba
 // when old is nil, else holding old's values in every number and boolean column (event_time,
 // updated_at, …). The room lock already keeps other saves out; the condition keeps a save whose
 // lease ran out from overwriting what a later one wrote.
+//
+// A room item inserted (rooms, old nil) is preceded by the room's directory item (version 4):
+// written first and unconditionally (it holds only the key), so that a save failing between
+// the two, which the next delivery repeats with the room item still absent, leaves at worst a
+// directory item without its room (which Lister.AppRooms skips), never a room missing from
+// the directory. Every path inserting a room item (a save's projection, a migration's refold)
+// comes through here; it costs one write per room, once.
 func (x *tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) error {
 	if len(x.locks) == 0 {
 		return fmt.Errorf("write %s: not within a save", t.Name)
@@ -76,6 +83,15 @@ func (x *tx) Put(ctx context.Context, t *callback.Table, old, row callback.Row) 
 	}
 	if size := itemSize(item); size > itemBudget {
 		return fmt.Errorf("%w: the %s item would be %d bytes; the limit is %d", ErrItemTooLarge, t.Name, size, itemBudget)
+	}
+	if t == callback.RoomsTable && old == nil && x.s.layout >= 4 {
+		_, err := x.s.client.putItem(ctx, &ddb.PutItemInput{
+			TableName: aws.String(x.s.table),
+			Item:      directoryItem(row[0].(int64), row[1].(string)),
+		})
+		if err != nil {
+			return fmt.Errorf("write the room directory: %w", err)
+		}
 	}
 	in := &ddb.PutItemInput{TableName: aws.String(x.s.table), Item: item}
 	if old == nil {

@@ -46,6 +46,11 @@ type Options struct {
 	// the driver's dial, read and write timeout unless the URL's timeout, readTimeout or
 	// writeTimeout parameters set them.
 	Timeout time.Duration
+	// ReadOnly opens an existing store to read it (callback.Reader, callback.Lister), as the
+	// operators' tools do: it creates nothing and migrates nothing. A store without roomhook's
+	// schema is refused with callback.ErrNoSchema, one of an older version with
+	// callback.ErrSchemaOlder, one of a newer version with ErrSchemaTooNew. Do not Save to it.
+	ReadOnly bool
 }
 
 // Store is a callback.Store and callback.Reader on a MySQL or MariaDB database. It is safe for
@@ -67,7 +72,9 @@ type Store struct {
 //
 // The URL is mysql://USER:PASSWORD@HOST[:PORT]/DATABASE[?PARAMS]; see the package
 // documentation for the parameters. Open fails with ErrSchemaTooNew when the database carries a
-// newer schema version than this code. Errors never contain the password.
+// newer schema version than this code. With Options.ReadOnly it only reads the schema version,
+// which must be this code's (checkReadable), and every connection's session is READ ONLY.
+// Errors never contain the password.
 func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -85,7 +92,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		// NewConnector only checks the TLS name, which parseURL already did.
 		return nil, fmt.Errorf("mysql: %s: %w", cfg.where(), err)
 	}
-	db := sql.OpenDB(readCommitted{connector})
+	db := sql.OpenDB(readCommitted{Connector: connector, readOnly: opts.ReadOnly})
 	db.SetMaxOpenConns(cfg.maxOpenConns)
 	db.SetMaxIdleConns(min(cfg.maxOpenConns, DefaultMaxOpenConns))
 	db.SetConnMaxIdleTime(connMaxIdleTime)
@@ -96,7 +103,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, connectError(ctx, s.where, timeout, err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	check := s.migrate
+	if opts.ReadOnly {
+		check = s.checkReadable
+	}
+	if err := check(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -109,9 +120,22 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 // rather than with each BEGIN (the driver would send it as a statement of its own, one more
 // round trip per save); the SET SESSION TRANSACTION form is MySQL's and MariaDB's alike, where
 // the variable's name is not (transaction_isolation, tx_isolation).
-type readCommitted struct{ sqldriver.Connector }
+//
+// A read-only store's connections (Options.ReadOnly) are also READ ONLY in the same statement:
+// the server then refuses every write on them, a Save's included (error 1792), so that an
+// operator's tool cannot change the store by mistake. It is a setting of this connection's
+// session, like the isolation level beside it: a pooling proxy keeps a client's session
+// settings to that client (RDS Proxy pins the session; ProxySQL tracks or pins it), so no
+// function's connection becomes read-only.
+type readCommitted struct {
+	sqldriver.Connector
+	readOnly bool
+}
 
-const setReadCommittedSQL = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+const (
+	setReadCommittedSQL = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+	setReadOnlySQL      = setReadCommittedSQL + ", READ ONLY"
+)
 
 func (c readCommitted) Connect(ctx context.Context) (sqldriver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
@@ -123,7 +147,11 @@ func (c readCommitted) Connect(ctx context.Context) (sqldriver.Conn, error) {
 		conn.Close()
 		return nil, errors.New("the driver's connection cannot run a statement")
 	}
-	if _, err := ex.ExecContext(ctx, setReadCommittedSQL, nil); err != nil {
+	set := setReadCommittedSQL
+	if c.readOnly {
+		set = setReadOnlySQL
+	}
+	if _, err := ex.ExecContext(ctx, set, nil); err != nil {
 		conn.Close()
 		return nil, err
 	}

@@ -407,6 +407,30 @@ func (s *Store) knownVersion(v int64) error {
 	return nil
 }
 
+// checkReadable is Open's check of a store opened read-only (Options.ReadOnly): the database
+// must be at this code's version, since a read-only open neither creates nor migrates it, and
+// this code's reads name the current version's tables and columns. It is migrate's first
+// read alone: one consistent (non-locking) read of roomhook_schema, which no save waits for.
+func (s *Store) checkReadable(ctx context.Context) error {
+	version, err := s.currentVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if !version.Valid {
+		return fmt.Errorf("mysql: %s has no roomhook_schema table, or an empty one (a first start that did not finish): %w",
+			s.where, callback.ErrNoSchema)
+	}
+	if err := s.knownVersion(version.Int64); err != nil {
+		return err
+	}
+	if version.Int64 < schemaVersion {
+		return fmt.Errorf("mysql: %s: %w: it has version %d, this roomhook reads version %d; "+
+			"upgrade it by starting a function of this version or running scripts/migrate",
+			s.where, callback.ErrSchemaOlder, version.Int64, schemaVersion)
+	}
+	return nil
+}
+
 func (s *Store) schemaVersion(ctx context.Context) (sql.NullInt64, error) {
 	var v sql.NullInt64
 	err := s.db.QueryRowContext(ctx, `SELECT MAX(version) FROM roomhook_schema`).Scan(&v)

@@ -51,6 +51,11 @@ type Options struct {
 	// Timeout bounds Open: connecting and creating or checking the schema. Zero means
 	// DefaultTimeout. A deadline on Open's context applies too, whichever is first.
 	Timeout time.Duration
+	// ReadOnly opens an existing store to read it (callback.Reader, callback.Lister), as the
+	// operators' tools do: it creates nothing and migrates nothing. A store without roomhook's
+	// schema is refused with callback.ErrNoSchema, one of an older version with
+	// callback.ErrSchemaOlder, one of a newer version with ErrSchemaTooNew. Do not Save to it.
+	ReadOnly bool
 }
 
 // Store is a callback.Store and callback.Reader on a PostgreSQL database. It holds one small
@@ -65,6 +70,9 @@ type Store struct {
 	// saveAttempts bounds Save's retries on broken connections: one per pooled connection,
 	// plus one. Fixed at Open, since the pool's size is.
 	saveAttempts int
+	// readOnly: opened with Options.ReadOnly, so Save refuses before it sends anything (the
+	// server cannot be told to refuse writes for the session without breaking poolers).
+	readOnly bool
 }
 
 // Open connects to the PostgreSQL server rawURL names, checks that it answers and creates the
@@ -81,7 +89,8 @@ type Store struct {
 //
 // The tables are created in the first existing schema of the connection's search_path, and
 // found wherever the search_path finds them. Open fails with ErrSchemaTooNew when they carry a
-// newer roomhook schema version than this code.
+// newer roomhook schema version than this code. With Options.ReadOnly it only reads the schema
+// version, which must be this code's (checkReadable).
 //
 // Error texts, from Open and from every method, never contain a password: they may name the
 // user, host, database, schema and certificate files, and every password the configuration
@@ -129,8 +138,13 @@ func open(ctx context.Context, rawURL string, opts Options, target int64) (*Stor
 		config:       cfg,
 		secrets:      secrets,
 		saveAttempts: poolCfg.maxConns + 1,
+		readOnly:     opts.ReadOnly,
 	}
-	if err := s.migrate(ctx, target); err != nil {
+	check := func(ctx context.Context) error { return s.migrate(ctx, target) }
+	if opts.ReadOnly {
+		check = s.checkReadable
+	}
+	if err := check(ctx); err != nil {
 		s.pool.close()
 		return nil, err
 	}

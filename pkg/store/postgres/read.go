@@ -3,23 +3,23 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqltext"
 )
 
-const selectEventsSQL = `SELECT sdk_app_id, callback_command, room_id, event_time, client_ip,
-	opt_platform, request_id, received_at, raw_body
-	FROM callback_events WHERE sdk_app_id = $1 ORDER BY id`
-
-// eventsResultFormats reads every column of selectEventsSQL as text but raw_body, in binary:
-// the bytes themselves rather than bytea's hex text.
+// eventsResultFormats reads every column of sqltext.EventColumns as text but raw_body, in
+// binary: the bytes themselves rather than bytea's hex text.
 var eventsResultFormats = []int16{
 	formatText, formatText, formatText, formatText, formatText,
 	formatText, formatText, formatText, formatBinary,
 }
+
+var _ callback.Lister = (*Store)(nil)
 
 // Rows returns the rows of t of one room, in any order (callback.Reader).
 func (s *Store) Rows(ctx context.Context, t *callback.Table, sdkAppID int64, roomID string) ([]callback.Row, error) {
@@ -44,9 +44,76 @@ func (s *Store) Rows(ctx context.Context, t *callback.Table, sdkAppID int64, roo
 func (s *Store) Events(ctx context.Context, sdkAppID int64) ([]callback.Event, error) {
 	p := &params{}
 	p.int8(sdkAppID)
+	events, err := s.readEvents(ctx, sqltext.Dollar.Events(), p)
+	if err != nil {
+		return nil, wrapError(s.secrets, err, "postgres: read events")
+	}
+	return events, nil
+}
+
+// AppRooms returns every rooms row of one app, in any order (callback.Lister): a range of the
+// rooms table's primary key. An app without rooms yields an empty result, not an error.
+func (s *Store) AppRooms(ctx context.Context, sdkAppID int64) ([]callback.Row, error) {
+	p := &params{}
+	p.int8(sdkAppID)
+	rows, err := s.readTable(ctx, callback.RoomsTable, statementsOf(callback.RoomsTable).App, p)
+	if err != nil {
+		return nil, wrapError(s.secrets, err, "postgres: list rooms")
+	}
+	return rows, nil
+}
+
+// Gifts returns the gift ledger rows q selects, newest first (callback.Lister), delivery_id in
+// the "C" collation, byte by byte (sqltext.Dollar). It reads the app's (or the room's) range of
+// the ledger's primary key, filters it by q.Since and sorts what is left.
+func (s *Store) Gifts(ctx context.Context, q callback.ListQuery) ([]callback.Row, error) {
+	text, args := sqltext.Dollar.ListGifts(q)
+	p, err := listParams(args)
+	var rows []callback.Row
+	if err == nil {
+		rows, err = s.readTable(ctx, callback.GiftsTable, text, p)
+	}
+	if err != nil {
+		return nil, wrapError(s.secrets, err, "postgres: list gifts")
+	}
+	return rows, nil
+}
+
+// Archive returns the archived events q selects, newest first (callback.Lister): one SELECT
+// (sqltext's ListArchive says what it costs), which reads a snapshot and so holds up no save.
+func (s *Store) Archive(ctx context.Context, q callback.ListQuery) ([]callback.Event, error) {
+	text, args := sqltext.Dollar.ListArchive(q)
+	p, err := listParams(args)
+	var events []callback.Event
+	if err == nil {
+		events, err = s.readEvents(ctx, text, p)
+	}
+	if err != nil {
+		return nil, wrapError(s.secrets, err, "postgres: list events")
+	}
+	return events, nil
+}
+
+// readTable runs sql, a SELECT of every column of t in order (sqltext.Dollar), on a connection
+// of the pool and decodes its rows.
+func (s *Store) readTable(ctx context.Context, t *callback.Table, sql string, p *params) ([]callback.Row, error) {
+	var rows []callback.Row
+	err := s.withConn(ctx, func(conn *pgconn.PgConn) error {
+		return query(ctx, conn, sql, p, nil, func(r *row) error {
+			rows = append(rows, scanRow(t, r))
+			return nil
+		})
+	})
+	return rows, err
+}
+
+// readEvents runs sql, a SELECT of sqltext.EventColumns, on a connection of the pool and
+// decodes its rows in order: a NULL event_time is 0, received_at a UTC time, raw_body never
+// nil, as callback.Event says.
+func (s *Store) readEvents(ctx context.Context, sql string, p *params) ([]callback.Event, error) {
 	var events []callback.Event
 	err := s.withConn(ctx, func(conn *pgconn.PgConn) error {
-		return query(ctx, conn, selectEventsSQL, p, eventsResultFormats, func(r *row) error {
+		return query(ctx, conn, sql, p, eventsResultFormats, func(r *row) error {
 			ev := callback.Event{
 				SdkAppID: r.int8(),
 				Command:  r.text(),
@@ -64,10 +131,25 @@ func (s *Store) Events(ctx context.Context, sdkAppID int64) ([]callback.Event, e
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, wrapError(s.secrets, err, "postgres: read events")
+	return events, err
+}
+
+// listParams are the parameters of a Lister's SELECT (sqltext's ListArchive, ListGifts): the
+// int64 and string values it binds, as int8 and text.
+func listParams(args []any) (*params, error) {
+	p := &params{}
+	for i, v := range args {
+		switch v := v.(type) {
+		case int64:
+			p.int8(v)
+		case string:
+			p.text(v)
+		default:
+			// sqltext binds only these two; another type is a bug there, not a value to guess at.
+			return nil, fmt.Errorf("parameter %d is a %T", i+1, v)
+		}
 	}
-	return events, nil
+	return p, nil
 }
 
 // withConn runs f on a connection of the pool.

@@ -50,6 +50,9 @@ const (
 // neither NUL characters nor invalid UTF-8, so a string holding either is refused the same
 // way, naming the field or the column; the raw body is bytea and is kept whatever it holds.
 func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome, error) {
+	if s.readOnly {
+		return 0, errors.New("postgres: save: the store was opened read-only")
+	}
 	if err := ev.Check(); err != nil {
 		return 0, fmt.Errorf("postgres: save: %w", err)
 	}

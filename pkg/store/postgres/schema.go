@@ -240,7 +240,8 @@ func (s *Store) readVersion(ctx context.Context, conn *pgconn.PgConn) (int64, er
 	}
 	switch {
 	case version == nil:
-		return 0, errors.New("postgres: roomhook_schema is empty; the schema was not created by roomhook")
+		return 0, &storeError{msg: "postgres: roomhook_schema is empty; the schema was not created by roomhook",
+			cause: callback.ErrNoSchema}
 	case *version > schemaVersion:
 		return 0, &storeError{
 			msg: fmt.Sprintf("%v: the database has version %d, this roomhook knows up to %d; upgrade roomhook",
@@ -251,6 +252,49 @@ func (s *Store) readVersion(ctx context.Context, conn *pgconn.PgConn) (int64, er
 		return 0, fmt.Errorf("postgres: unknown schema version %d in roomhook_schema", *version)
 	}
 	return *version, nil
+}
+
+// checkReadable is Open's check of a store opened read-only (Options.ReadOnly): the schema must
+// be this code's version, since a read-only open neither creates nor migrates it, and this
+// code's reads name the current version's tables and columns. It reads the version as migrate
+// does (readVersion) and changes nothing: no DDL, no transaction, and not migrate's schema
+// lock, which would make a read-only open wait for a migration in progress, and a cold start
+// wait for it. Each of its statements runs on its own and takes only ACCESS SHARE locks on the
+// catalog and roomhook_schema for its duration, which no save conflicts with.
+func (s *Store) checkReadable(ctx context.Context) error {
+	pc, err := s.pool.acquire(ctx)
+	if err != nil {
+		return wrapError(s.secrets, err, "postgres: cannot connect to the database")
+	}
+	defer s.pool.release(pc)
+	version, err := s.readVersion(ctx, pc.conn)
+	if err != nil {
+		return err
+	}
+	switch {
+	case version == 0:
+		// Say where it looked: a search_path naming the wrong schema is the likely mistake.
+		var schemas string
+		if err := query(ctx, pc.conn, `SELECT array_to_string(current_schemas(false), ', ')`, nil, nil,
+			func(r *row) error {
+				schemas = r.text()
+				return nil
+			}); err != nil {
+			return wrapError(s.secrets, err, "postgres: read the search_path")
+		}
+		where := "no schema of the connection's search_path exists"
+		if schemas != "" {
+			where = "no roomhook_schema table in the search_path's schemas (" + schemas + ")"
+		}
+		// Masked like every message built from what the server says.
+		return &storeError{msg: redact("postgres: "+where+": "+callback.ErrNoSchema.Error(), s.secrets),
+			cause: callback.ErrNoSchema}
+	case version < schemaVersion:
+		return fmt.Errorf("postgres: %w: the database has version %d, this roomhook reads version %d; "+
+			"upgrade it by starting a function of this version or running scripts/migrate",
+			callback.ErrSchemaOlder, version, schemaVersion)
+	}
+	return nil
 }
 
 // step runs one statement of the schema's creation or migration.

@@ -632,3 +632,24 @@ func (s *Store) checkVersion(version sql.NullInt64) error {
 	}
 	return nil
 }
+
+// checkReadable accepts, for a store opened read-only (openReadOnly), only a file at this code's
+// version: a read-only open cannot create the schema or migrate it, and this code's reads name
+// the current version's tables and columns. version and found are readVersion's.
+func (s *Store) checkReadable(version sql.NullInt64, found bool) error {
+	switch {
+	case !found:
+		return fmt.Errorf("sqlite: %q has no roomhook_schema table: %w", s.path, callback.ErrNoSchema)
+	case !version.Valid:
+		return fmt.Errorf("sqlite: %q has an empty roomhook_schema table: %w", s.path, callback.ErrNoSchema)
+	}
+	if err := s.checkVersion(version); err != nil {
+		return err
+	}
+	if version.Int64 < schemaVersion {
+		return fmt.Errorf("sqlite: %q: %w: it has schema version %d, this roomhook reads version %d; "+
+			"upgrade it by starting a function of this version or running scripts/migrate",
+			s.path, callback.ErrSchemaOlder, version.Int64, schemaVersion)
+	}
+	return nil
+}

@@ -66,6 +66,11 @@ type Options struct {
 	// directory (newfile.go). Leave it false for any file that outlives its instance (a
 	// mounted CFS or EFS, a container volume, a local disk).
 	Ephemeral bool
+	// ReadOnly opens an existing store to read it (callback.Reader, callback.Lister), as the
+	// operators' tools do: it creates nothing and migrates nothing. A store without roomhook's
+	// schema is refused with callback.ErrNoSchema, one of an older version with
+	// callback.ErrSchemaOlder, one of a newer version with ErrSchemaTooNew. Do not Save to it.
+	ReadOnly bool
 }
 
 // Store is a callback.Store and callback.Reader on one SQLite file. It is safe for concurrent
@@ -92,7 +97,8 @@ type Store struct {
 // a typo in the configuration than a wish to create directories.
 //
 // Open fails with ErrSchemaTooNew when the file carries a newer schema version than this code.
-// Errors name the path and never anything else from the configuration.
+// With Options.ReadOnly it opens only an existing file at this code's version, and writes
+// nothing (openReadOnly). Errors name the path and never anything else from the configuration.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty database path")
@@ -100,6 +106,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
+			// Read-only, this is a store that does not exist, which a tool tells apart.
+			if opts.ReadOnly {
+				return nil, fmt.Errorf("sqlite: directory %q of database %q does not exist: %w", dir, path, callback.ErrNoSchema)
+			}
 			return nil, fmt.Errorf("sqlite: directory %q of database %q does not exist", dir, path)
 		}
 		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
@@ -110,10 +120,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
 	}
-	if useNewFileImage {
-		createFromImage(abs, opts.Ephemeral)
-	}
-	dsn := dataSourceName(abs, opts.Ephemeral)
 
 	timeout := opts.Timeout
 	if timeout <= 0 {
@@ -121,6 +127,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if opts.ReadOnly {
+		return openReadOnly(ctx, path, abs)
+	}
+
+	if useNewFileImage {
+		createFromImage(abs, opts.Ephemeral)
+	}
+	dsn := dataSourceName(abs, opts.Ephemeral)
 
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -150,6 +164,57 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: database %q: prepare: %w", path, err)
+	}
+	return s, nil
+}
+
+// openReadOnly opens the existing store at abs for Options.ReadOnly: it must not create the
+// file (so neither the new-file image nor SQLite's own creation), change its schema, or
+// checkpoint or trim its WAL, since the functions may be writing the file meanwhile.
+//
+// The connection is opened with mode=ro, so SQLite opens the database file read-only and
+// refuses every write, a Save's included. It still reads the WAL like any reader: the rows a
+// writer committed there, a killed function instance's too, and a writer at work in another
+// process does not block it, nor it the writer. For that SQLite needs the WAL's shared-memory
+// index: when the -wal and -shm files are missing (a store its last writer closed) it creates
+// them empty beside the file, as every reader of a WAL database does (the sqlite3 shell
+// included); they hold no data and the next writer uses them. The database file itself is
+// never written.
+//
+// An empty file (0 bytes) is refused before SQLite sees it: SQLite would delete a -wal left
+// beside it, which is no read.
+func openReadOnly(ctx context.Context, path, abs string) (*Store, error) {
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("sqlite: database %q does not exist: %w", path, callback.ErrNoSchema)
+	case err != nil:
+		return nil, fmt.Errorf("sqlite: database %q: %w", path, err)
+	case fi.IsDir():
+		return nil, fmt.Errorf("sqlite: database %q is a directory", path)
+	case fi.Size() == 0:
+		return nil, fmt.Errorf("sqlite: database %q is an empty file: %w", path, callback.ErrNoSchema)
+	}
+	db, err := sql.Open("sqlite", readOnlyDataSourceName(abs))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	// One connection, as for a writer: a tool reads one query at a time, and each further
+	// connection would only map the WAL index again.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+
+	// file is kept for checkFile, which only a Save (refused here) consults.
+	s := &Store{db: db, path: path, abs: abs, file: fi, turn: sqlrows.NewTurns(1)}
+	version, found, err := readVersion(ctx, db, path)
+	if err == nil {
+		err = s.checkReadable(version, found)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -207,9 +272,7 @@ func (s *Store) checkFile() error {
 		"what is written now would be lost, so nothing is acknowledged until the file is back", s.path, why)
 }
 
-// dataSourceName builds the driver's DSN for the absolute path abs. The path goes into a file:
-// URI, percent-escaped, so
-// that a '?' or '#' in a file name stays part of the name instead of starting the options.
+// dataSourceName builds the driver's DSN for the absolute path abs (fileURI).
 //
 // The options:
 //   - _txlock=immediate: every transaction takes the write lock at BEGIN, so two writers never
@@ -225,10 +288,6 @@ func (s *Store) checkFile() error {
 // Otherwise synchronous stays at SQLite's default (FULL): an event is on disk before it is
 // acknowledged.
 func dataSourceName(abs string, ephemeral bool) string {
-	p := filepath.ToSlash(abs)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // a Windows drive letter: file:///C:/...
-	}
 	q := url.Values{}
 	q.Set("_txlock", "immediate")
 	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMillis))
@@ -237,7 +296,29 @@ func dataSourceName(abs string, ephemeral bool) string {
 	if ephemeral {
 		q.Add("_pragma", "synchronous(OFF)")
 	}
-	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + q.Encode()
+	return fileURI(abs) + "?" + q.Encode()
+}
+
+// readOnlyDataSourceName builds the DSN of a read-only store (openReadOnly): mode=ro, so that
+// SQLite neither creates the file nor writes it, and the busy timeout, for the moments a reader
+// waits on a writer (while the WAL index is rebuilt, or a checkpoint truncates the WAL). None of
+// dataSourceName's other options: setting the journal mode writes the file, a reader runs no
+// checkpoint and fsyncs nothing, and BEGIN IMMEDIATE would ask for the write lock.
+func readOnlyDataSourceName(abs string) string {
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", fmt.Sprint(busyTimeoutMillis))
+	return fileURI(abs) + "?" + q.Encode()
+}
+
+// fileURI is the file: URI of the absolute path abs, percent-escaped so that a '?' or '#' in
+// a file name stays part of the name instead of starting the options.
+func fileURI(abs string) string {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter: file:///C:/...
+	}
+	return "file://" + (&url.URL{Path: p}).EscapedPath()
 }
 
 // Synchronous returns the connection's synchronous setting as SQLite reports it: 2 (FULL, an

@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,6 +107,58 @@ func (m *Memory) Events(_ context.Context, app int64) ([]callback.Event, error) 
 	var out []callback.Event
 	for _, ev := range m.events {
 		if ev.SdkAppID == app {
+			ev.Raw = slices.Clone(ev.Raw)
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+// AppRooms returns the rooms rows of one app.
+func (m *Memory) AppRooms(_ context.Context, app int64) ([]callback.Row, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []callback.Row
+	for _, r := range m.rows[callback.RoomsTable] {
+		if r[0] == app {
+			out = append(out, slices.Clone(r))
+		}
+	}
+	return out, nil
+}
+
+// Gifts returns the ledger rows q selects, newest first.
+func (m *Memory) Gifts(_ context.Context, q callback.ListQuery) ([]callback.Row, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := callback.GiftsTable
+	received, delivery := t.Index("received_at"), t.Index("delivery_id")
+	var out []callback.Row
+	for _, r := range m.rows[t] {
+		if r[0] == q.SdkAppID && q.Match(r[1].(string), "", time.UnixMilli(r[received].(int64))) {
+			out = append(out, slices.Clone(r))
+		}
+	}
+	slices.SortFunc(out, func(a, b callback.Row) int {
+		if c := cmp.Compare(b[received].(int64), a[received].(int64)); c != 0 {
+			return c
+		}
+		return strings.Compare(b[delivery].(string), a[delivery].(string))
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// Archive returns the archived events q selects, newest first.
+func (m *Memory) Archive(_ context.Context, q callback.ListQuery) ([]callback.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []callback.Event
+	for i := len(m.events) - 1; i >= 0 && (q.Limit <= 0 || len(out) < q.Limit); i-- {
+		ev := m.events[i]
+		if ev.SdkAppID == q.SdkAppID && q.Match(ev.RoomID, ev.Command, ev.ReceivedAt) {
 			ev.Raw = slices.Clone(ev.Raw)
 			out = append(out, ev)
 		}

@@ -13,10 +13,12 @@ import (
 	"github.com/roomhook/roomhook/pkg/callback"
 )
 
-// Backend is what every store under pkg/store provides: saving and reading back.
+// Backend is what every store under pkg/store provides: saving, reading back, and listing an
+// app's rooms, gifts and archive.
 type Backend interface {
 	callback.Store
 	callback.Reader
+	callback.Lister
 }
 
 // SeedSdkAppID is the SDKAppID of the seed event, the one Tencent's documentation shows.
@@ -113,6 +115,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"two events of one room in one millisecond are both kept", testSameMillisecond},
 	}
 	tests = append(tests, lifecycleTests...)
+	tests = append(tests, listTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))

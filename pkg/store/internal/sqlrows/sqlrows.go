@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/roomhook/roomhook/pkg/store/internal/sqltext"
 )
 
 // Queryer is the part of *sql.DB the readers need.
@@ -25,16 +26,23 @@ type Queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const selectEventsSQL = `SELECT sdk_app_id, callback_command, room_id, event_time, client_ip,
-	opt_platform, request_id, received_at, raw_body
-	FROM callback_events WHERE sdk_app_id = ? ORDER BY id`
-
 // Events reads the archive rows of one app through db in the order they were archived. An app with no
 // rows yields an empty result, not an error.
 func Events(ctx context.Context, db Queryer, backend string, sdkAppID int64) ([]callback.Event, error) {
-	rows, err := db.QueryContext(ctx, selectEventsSQL, sdkAppID)
+	events, err := queryEvents(ctx, db, sqltext.Question.Events(), sdkAppID)
 	if err != nil {
 		return nil, fmt.Errorf(backend+": read events: %w", err)
+	}
+	return events, nil
+}
+
+// queryEvents runs q, a SELECT of sqltext.EventColumns, and decodes its rows in order: a NULL
+// event_time is 0, received_at a UTC time, raw_body never nil, as callback.Event says. Its
+// errors say nothing of the backend: the caller says what it was reading.
+func queryEvents(ctx context.Context, db Queryer, q string, args ...any) ([]callback.Event, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 
@@ -47,7 +55,7 @@ func Events(ctx context.Context, db Queryer, backend string, sdkAppID int64) ([]
 		)
 		if err := rows.Scan(&ev.SdkAppID, &ev.Command, &ev.RoomID, &eventTime, &ev.ClientIP,
 			&ev.OptPlatform, &ev.RequestID, &receivedAt, &ev.Raw); err != nil {
-			return nil, fmt.Errorf(backend+": read events: %w", err)
+			return nil, err
 		}
 		ev.EventTime = eventTime.Int64 // 0 when NULL, as in Event
 		ev.ReceivedAt = time.UnixMilli(receivedAt).UTC()
@@ -57,7 +65,7 @@ func Events(ctx context.Context, db Queryer, backend string, sdkAppID int64) ([]
 		events = append(events, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf(backend+": read events: %w", err)
+		return nil, err
 	}
 	return events, nil
 }

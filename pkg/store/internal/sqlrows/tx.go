@@ -161,21 +161,36 @@ func (x *Tx) errorf(format string, args ...any) error {
 }
 
 func (x *Tx) query(ctx context.Context, t *callback.Table, q string, args ...any) ([]callback.Row, error) {
-	rows, err := x.Conn.QueryContext(ctx, q, args...)
+	out, err := queryRows(ctx, x.Conn, t, q, args...)
 	if err != nil {
 		return nil, x.errorf("read %s: %w", t.Name, err)
+	}
+	return out, nil
+}
+
+// querier is the part of a Conn or a Queryer queryRows needs.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryRows runs q, a SELECT of every column of t in order, and decodes its rows (scanRow). Its
+// errors say nothing of t or of the backend: the caller says what it was reading.
+func queryRows(ctx context.Context, db querier, t *callback.Table, q string, args ...any) ([]callback.Row, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []callback.Row
 	for rows.Next() {
 		row, err := scanRow(t, rows)
 		if err != nil {
-			return nil, x.errorf("read %s: %w", t.Name, err)
+			return nil, err
 		}
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, x.errorf("read %s: %w", t.Name, err)
+		return nil, err
 	}
 	return out, nil
 }

@@ -20,12 +20,34 @@ type Dialect struct {
 	Numbered bool
 	// Read is the expression a SELECT reads column c with (a JSONB list as text, say); nil: its name.
 	Read func(c callback.Column) string
+	// Bytewise is the expression that orders a text column byte by byte, as Go's strings
+	// compare (Lister's order of the gifts of one millisecond), whatever the column's collation.
+	Bytewise func(column string) string
 }
 
 // Question is the dialect of SQLite and MySQL: "?" placeholders, columns read as they are.
-var Question = Dialect{Placeholder: func(int) string { return "?" }}
+// Its Bytewise is SQLite's: the BINARY collation, which roomhook's SQLite columns have already;
+// naming it states the order in the statement rather than leaning on how a column was declared
+// (an ORDER BY uses the column's collation), and costs nothing where it is used: an ORDER BY no
+// index serves anyway. MySQL has no BINARY collation for utf8mb4 text, hence the MySQL dialect.
+var Question = Dialect{
+	Placeholder: question,
+	Bytewise:    func(column string) string { return column + " COLLATE BINARY" },
+}
 
-// Dollar is PostgreSQL's: "$n" placeholders, lists (JSONB) read as text.
+// MySQL is Question for MySQL and MariaDB where an order must be byte order: Bytewise compares
+// the column's bytes (CAST … AS BINARY). roomhook's tables use a byte-exact utf8mb4 collation,
+// which orders valid UTF-8 as its bytes do; the cast, as Question's COLLATE BINARY, states the
+// order in the statement.
+var MySQL = Dialect{
+	Placeholder: question,
+	Bytewise:    func(column string) string { return "CAST(" + column + " AS BINARY)" },
+}
+
+func question(int) string { return "?" }
+
+// Dollar is PostgreSQL's: "$n" placeholders, lists (JSONB) read as text, text ordered byte by
+// byte in the "C" collation (the database's default is usually a language's).
 var Dollar = Dialect{
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	Numbered:    true,
@@ -35,25 +57,20 @@ var Dollar = Dialect{
 		}
 		return c.Name
 	},
+	Bytewise: func(column string) string { return column + ` COLLATE "C"` },
 }
 
 // Statements are the texts of one table's rows. Get and Room take the key's values (Room:
-// sdk_app_id and room_id); Insert every column's in table order; Update the non-key columns'
+// sdk_app_id and room_id); App takes sdk_app_id alone (every row of one app, a range of the
+// primary key's prefix); Insert every column's in table order; Update the non-key columns'
 // in table order, then the key's.
 type Statements struct {
-	Get, Room, Insert, Update string
+	Get, Room, App, Insert, Update string
 }
 
 // Statements returns t's texts in d.
 func (d Dialect) Statements(t *callback.Table) Statements {
 	names := t.Names()
-	read := make([]string, len(names))
-	for i, c := range t.Columns {
-		read[i] = c.Name
-		if d.Read != nil {
-			read[i] = d.Read(c)
-		}
-	}
 	where := func(first, n int) string {
 		conds := make([]string, n)
 		for i := range n {
@@ -69,13 +86,26 @@ func (d Dialect) Statements(t *callback.Table) Statements {
 	for i, n := range names[t.Key:] {
 		set = append(set, n+" = "+d.Placeholder(i+1))
 	}
-	selectFrom := `SELECT ` + strings.Join(read, ", ") + ` FROM ` + t.Name + ` WHERE `
+	selectFrom := d.selectFrom(t)
 	return Statements{
 		Get:    selectFrom + where(1, t.Key),
 		Room:   selectFrom + where(1, 2),
+		App:    selectFrom + where(1, 1),
 		Insert: `INSERT INTO ` + t.Name + ` (` + strings.Join(names, ", ") + `) VALUES (` + strings.Join(values, ", ") + `)`,
 		Update: `UPDATE ` + t.Name + ` SET ` + strings.Join(set, ", ") + ` WHERE ` + where(len(set)+1, t.Key),
 	}
+}
+
+// selectFrom is "SELECT every column of t, in order, as d reads it, FROM t WHERE ".
+func (d Dialect) selectFrom(t *callback.Table) string {
+	read := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		read[i] = c.Name
+		if d.Read != nil {
+			read[i] = d.Read(c)
+		}
+	}
+	return `SELECT ` + strings.Join(read, ", ") + ` FROM ` + t.Name + ` WHERE `
 }
 
 // Archive returns the SELECT of the room's archived events q selects, and its parameters
