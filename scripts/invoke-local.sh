@@ -10,8 +10,17 @@
 # gateway event, functions/scf/events/apigateway-trigger.json, is what a TSE
 # cloud-native gateway or an old API Gateway trigger sends) and prints the
 # platform's response JSON on stdout. Exits 0 only for
-# status 200; 1 for another status or a function failure; 2 for usage and
-# tooling errors. Logs go to stderr.
+# status 200, or for the answer of a scheduled event (below); 1 for another
+# status or a function failure; 2 for usage and tooling errors. Logs go to
+# stderr.
+#
+# The scheduled events run the archive purge, as the cloud's schedules do
+# (docs/deploy.md): functions/lambda/events/scheduled-purge.json (an
+# EventBridge scheduled event) and functions/scf/events/timer-purge.json (an
+# SCF timer event). Set ROOMHOOK_ARCHIVE_RETENTION (e.g. 30d) to have one
+# delete something; the answer is {"archive_purge": {…}}, exit 0 whether the
+# pass completed or was cut short by the deadline (the next run goes on), and
+# a store failure is a function failure, exit 1.
 #
 # The bundled samples tell two rooms' stories with every command roomhook
 # projects: a Room-family room (create, update in both spellings, members

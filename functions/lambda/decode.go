@@ -10,7 +10,7 @@ import (
 // The JSON names of event's fields, level by level, for keys that match none of them exactly;
 // TestEventNames keeps them equal to the struct tags.
 var (
-	eventNames          = jsonobject.Names{"version", "httpMethod", "rawQueryString", "queryStringParameters", "multiValueQueryStringParameters", "multiValueHeaders", "body", "isBase64Encoded", "requestContext"}
+	eventNames          = jsonobject.Names{"version", "httpMethod", "rawQueryString", "queryStringParameters", "multiValueQueryStringParameters", "multiValueHeaders", "body", "isBase64Encoded", "requestContext", "source", "detail-type"}
 	requestContextNames = jsonobject.Names{"requestId", "domainName", "http", "elb"}
 	httpNames           = jsonobject.Names{"method"}
 	elbNames            = jsonobject.Names{"targetGroupArn"}
@@ -68,6 +68,10 @@ func (ev *event) read(payload []byte) bool {
 			ok = jsonobject.IntoBool(r.Value(), &ev.IsBase64Encoded)
 		case "requestContext":
 			ok = ev.readRequestContext(&r)
+		case "source":
+			ok = jsonobject.IntoString(r.Value(), &ev.Source)
+		case "detail-type":
+			ok = jsonobject.IntoString(r.Value(), &ev.DetailType)
 		default:
 			ok = !eventNames.MayMatch(r.Key())
 		}

@@ -43,6 +43,8 @@ var decodeCases = []struct {
 	{"unknown members of every kind", `{"headers":{"Body":"x","body":[1,{"a":null}]},"x":-0.5e-3,"y":[true,false],"Body2":1,"httpMethod":"POST"}`, true},
 	{"space everywhere", " \t\r\n{ \"httpMethod\" :\n\"POST\" , \"body\" : \"{}\" }\n", true},
 	{"an object of no known shape", `{}`, true},
+	{"a scheduled event", `{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","resources":["arn"],"detail":{}}`, true},
+	{"scheduled event names of the wrong type", `{"source":1,"detail-type":"Scheduled Event"}`, false},
 
 	// Left to encoding/json.
 	{"key in another case", `{"httpMethod":"POST","Body":"x"}`, false},
@@ -51,6 +53,7 @@ var decodeCases = []struct {
 	{"key in another case in elb", `{"httpMethod":"POST","requestContext":{"elb":{"TargetGroupARN":"a"}}}`, false},
 	{"key in another case in http", `{"requestContext":{"http":{"METHOD":"POST"}}}`, false},
 	{"escaped key", `{"httpMethod":"POST","b\u006fdy":"x"}`, false},
+	{"scheduled event names in another case", `{"Source":"aws.events","Detail-Type":"Scheduled Event"}`, false},
 	{"long s for s", `{"verſion":"2.0","requestContext":{"http":{"method":"POST"}}}`, false},
 	{"long s in requestContext", `{"httpMethod":"POST","requeſtContext":{"requeſtId":"x"}}`, false},
 	{"non-ASCII key that matches nothing", `{"httpMethod":"POST","ünknown":1}`, false},

@@ -19,6 +19,7 @@ const (
 	sourceHTTP                      // API Gateway HTTP API, payload format 2.0 (APIGatewayV2HTTPRequest)
 	sourceFunctionURL               // Lambda function URL (LambdaFunctionURLRequest, the 2.0 shape)
 	sourceALB                       // Application Load Balancer target group (ALBTargetGroupRequest)
+	sourceSchedule                  // EventBridge scheduled event: the archive purge, not a callback
 )
 
 // String names the source in log lines; the names match the golden files' prefixes in events/.
@@ -34,6 +35,8 @@ func (s source) String() string {
 		return "functionurl"
 	case sourceALB:
 		return "alb"
+	case sourceSchedule:
+		return "schedule"
 	}
 	return "unknown"
 }
@@ -64,6 +67,11 @@ type event struct {
 			TargetGroupArn string `json:"targetGroupArn"`
 		} `json:"elb"`
 	} `json:"requestContext"`
+
+	// An EventBridge event: "aws.events" and "Scheduled Event" for the one a schedule rule
+	// (SAM's Schedule event) sends.
+	Source     string `json:"source"`
+	DetailType string `json:"detail-type"`
 }
 
 // presence records whether a JSON object was given for a field, without building it.
@@ -110,7 +118,7 @@ func (ev *event) translation() translation {
 		t.req = fromV2(ev)
 	case sourceALB:
 		t.req, t.multi = fromALB(ev)
-	default:
+	default: // unknown, or a schedule: no request for the core
 		return t
 	}
 	t.req.RequestID = ev.RequestContext.RequestID
@@ -123,7 +131,17 @@ func (ev *event) translation() translation {
 //   - version "2.0" (or requestContext.http.method) marks the 2.0 shape, shared by HTTP APIs
 //     and function URLs; a function URL's domain name holds ".lambda-url.";
 //   - httpMethod at the top level (or version "1.0") is the REST shape, also used by HTTP APIs
-//     with payload format 1.0.
+//     with payload format 1.0;
+//   - source "aws.events" with detail-type "Scheduled Event", and none of the above, is the
+//     event of an EventBridge schedule: the archive purge.
+//
+// A callback can never be taken for a scheduled event: whatever a caller sends through a
+// function URL, an API gateway or a load balancer (body, query, headers, path) lands inside
+// the event AWS builds, under body, headers and the like, never as one of its top-level keys;
+// and an event of an HTTP shape is that shape whatever else it holds, the HTTP cases coming
+// first. Only a principal allowed to invoke the function itself (the schedule's rule, an
+// operator) can send a scheduled event. It is checked last: a callback pays only for decoding
+// two more top-level names, which its events never hold.
 func detect(ev *event) source {
 	switch {
 	case ev.RequestContext.ELB.TargetGroupArn != "":
@@ -137,6 +155,8 @@ func detect(ev *event) source {
 		return sourceHTTPv1
 	case ev.HTTPMethod != "":
 		return sourceREST
+	case ev.Source == "aws.events" && ev.DetailType == "Scheduled Event":
+		return sourceSchedule
 	}
 	return sourceUnknown
 }

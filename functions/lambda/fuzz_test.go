@@ -22,6 +22,7 @@ type fuzzHarness struct {
 	st              *sqlite.Store
 	signed, plain   *adapter
 	signedJ, plainJ callbacktest.Judge
+	purges          int // scheduled events seen by the adapters' purge
 }
 
 const maxFuzzRows = 64
@@ -38,6 +39,7 @@ func (fh *fuzzHarness) open(tb testing.TB) {
 	}
 	fh.st, fh.rows = st, 0
 	fh.signed, fh.plain = newAdapter(tb, st, testToken), newAdapter(tb, st)
+	fh.signed.purge, fh.plain.purge = purgeStub(&fh.purges, nil), purgeStub(&fh.purges, nil)
 	apps := []int64{testAppID}
 	fh.signedJ = callbacktest.Judge{Apps: apps, Tokens: []string{testToken}, Tolerance: time.Minute, Now: fixedNow}
 	fh.plainJ = callbacktest.Judge{Apps: apps, Tolerance: time.Minute, Now: fixedNow}
@@ -58,8 +60,12 @@ func (fh *fuzzHarness) open(tb testing.TB) {
 //     our SdkAppid, Sign = callback.Sign(token, RequestTime) within a minute of the clock), a
 //     refusal archives nothing, a 200 archives at most the body verbatim;
 //   - an event of no known shape is answered 405, a body flagged base64 that does not decode
-//     is never answered 200.
+//     is never answered 200;
+//   - a scheduled event (only the adapter's own reading of the event says so) is answered by
+//     the purge alone, and archives nothing.
 func FuzzInvoke(f *testing.F) {
+	scheduled := loadPurgeSample(f)
+	f.Add(scheduled, false)
 	for _, g := range loadGoldens(f) {
 		f.Add(g.payload, false)
 		m := parseMutable(f, g.payload)
@@ -69,6 +75,8 @@ func FuzzInvoke(f *testing.F) {
 		f.Add(m.bytes(f), true)
 		m["isBase64Encoded"], m["body"] = true, "e30*"
 		f.Add(m.bytes(f), true)
+		m.setBody(scheduled)
+		f.Add(m.bytes(f), false)
 	}
 	for _, e := range unknownEvents {
 		f.Add([]byte(e), false)
@@ -97,13 +105,22 @@ func FuzzInvoke(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := a.Invoke(lambdaCtx(lambdaReqID), payload)
-		if err != nil {
-			t.Fatalf("Invoke returned an error: %v", err)
-		}
+		purges := fh.purges
+		out, invokeErr := a.Invoke(lambdaCtx(lambdaReqID), payload)
 		after, err := callbacktest.Archive(ctx, fh.st, judge.Apps)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tr.source == sourceSchedule {
+			added, changed := callbacktest.Added(before, after)
+			if invokeErr != nil || string(out) != purgeAnswer || fh.purges != purges+1 || len(added) != 0 || changed != nil {
+				t.Fatalf("scheduled event: Invoke = %s, %v, %d purges, archive +%d (%v); want the purge's answer alone",
+					out, invokeErr, fh.purges-purges, len(added), changed)
+			}
+			return
+		}
+		if invokeErr != nil || fh.purges != purges {
+			t.Fatalf("Invoke returned an error: %v (purges run: %d)", invokeErr, fh.purges-purges)
 		}
 
 		if !utf8.Valid(out) {

@@ -2,6 +2,12 @@
 // through API Gateway (REST APIs, HTTP APIs with payload format 1.0 or 2.0), a function URL or
 // an Application Load Balancer, and answers with Tencent's acknowledgement packet.
 //
+// Invoked by an EventBridge schedule instead (template.yaml's PurgeFunction, the same binary), it
+// runs one pass of the archive purge (ROOMHOOK_ARCHIVE_RETENTION; coldstart.Instance.Purge) and
+// answers with its result, {"archive_purge": {…}}; a store failure is a function error, which
+// Lambda retries and counts in the function's Errors metric. detect.go says why no callback can
+// pass for a scheduled event.
+//
 // It is a thin adapter. The configuration, store and callback.Handler are built once, at cold
 // start, by coldstart.BuildWith, which opens the store in the background while the runtime
 // fetches the first event (the first save waits for it); each invocation decodes the raw
@@ -30,6 +36,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -60,7 +67,7 @@ func main() {
 			os.Exit(1)
 		}
 	}()
-	lambda.Start(&adapter{handler: inst.Handler, log: inst.Logger})
+	lambda.Start(&adapter{handler: inst.Handler, log: inst.Logger, purge: inst.Purge})
 }
 
 // startOptions are the cold start's: logging as logOptions chooses, and the store opened on its
@@ -117,13 +124,17 @@ func metricsOptions(getenv func(string) string) *emf.Options {
 type adapter struct {
 	handler *callback.Handler
 	log     *slog.Logger // nil discards
+	// purge runs the archive purge of a scheduled event and returns its answer (Instance.Purge);
+	// nil makes a scheduled event a function error.
+	purge func(context.Context) ([]byte, error)
 }
 
 var _ lambda.Handler = (*adapter)(nil)
 
-// Invoke answers one event. It never returns an error: whatever arrives, the caller gets an
-// HTTP response in its own shape (a Lambda function error would reach Tencent as a 502 from
-// the gateway, without the FAIL packet that says why).
+// Invoke answers one event. It never returns an error for a callback: whatever arrives, the
+// caller gets an HTTP response in its own shape (a Lambda function error would reach Tencent as
+// a 502 from the gateway, without the FAIL packet that says why). A scheduled event runs the
+// archive purge instead, and a purge that fails is a function error.
 func (a *adapter) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	t := translate(payload)
 	// The Lambda invocation id ties the core's log line to Lambda's own REPORT line; the
@@ -132,8 +143,19 @@ func (a *adapter) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		t.req.RequestID = lc.AwsRequestID
 	}
 	a.logEvent(ctx, &t)
+	if t.source == sourceSchedule {
+		return a.schedule(ctx)
+	}
 	resp := a.handler.Handle(ctx, t.req)
 	return render(&t, resp), nil
+}
+
+// schedule runs the archive purge a scheduled event asks for.
+func (a *adapter) schedule(ctx context.Context) ([]byte, error) {
+	if a.purge == nil {
+		return nil, errors.New("roomhook: a scheduled event, but this function has no archive purge wired")
+	}
+	return a.purge(ctx)
 }
 
 // logEvent writes what only the adapter knows: the event's source (debug), and why an event

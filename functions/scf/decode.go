@@ -9,7 +9,7 @@ import (
 // The JSON names of event's fields, level by level, for keys that match none of them exactly;
 // TestEventNames keeps them equal to the struct tags.
 var (
-	eventNames          = jsonobject.Names{"httpMethod", "queryString", "body", "isBase64Encoded", "requestContext"}
+	eventNames          = jsonobject.Names{"httpMethod", "queryString", "body", "isBase64Encoded", "requestContext", "Type"}
 	requestContextNames = jsonobject.Names{"requestId"}
 )
 
@@ -55,6 +55,8 @@ func (ev *event) read(payload []byte) bool {
 			ok = jsonobject.IntoBool(r.Value(), &ev.IsBase64Encoded)
 		case "requestContext":
 			ok = ev.readRequestContext(&r)
+		case "Type":
+			ok = jsonobject.IntoString(r.Value(), &ev.Type)
 		default:
 			ok = !eventNames.MayMatch(r.Key())
 		}

@@ -28,12 +28,15 @@ var decodeCases = []struct {
 	{"escapes and invalid UTF-8 in strings", "{\"httpMethod\":\"P\\u004fST\",\"body\":\"\\uD83D\\uDE00\\uD800 \xff\",\"requestContext\":{\"requestId\":\"\\\"\"}}", true},
 	{"unknown members of every kind", `{"headers":{"Body":"x"},"queryStringParameters":[1,{"a":null}],"x":-0.5e-3,"path":"/","httpMethod":"POST"}`, true},
 	{"space everywhere", " \t\r\n{ \"httpMethod\" :\n\"POST\" , \"queryString\" : { \"a\" : \"1\" } }\n", true},
+	{"a timer event", `{"Type":"Timer","TriggerName":"daily","Time":"2019-02-21T11:49:00Z","Message":""}`, true},
 
 	// Left to encoding/json.
 	{"key in another case", `{"httpMethod":"POST","Body":"x"}`, false},
 	{"key in another case in requestContext", `{"httpMethod":"POST","requestContext":{"RequestId":"a"}}`, false},
 	{"escaped key", `{"httpMethod":"POST","b\u006fdy":"x"}`, false},
 	{"key in another case, null", `{"httpMethod":"POST","queryStrinG":null}`, false},
+	{"Type in another case", `{"type":"Timer"}`, false},
+	{"Type of the wrong type", `{"Type":["Timer"]}`, false},
 	{"long s for s", `{"httpMethod":"POST","iſBase64Encoded":true,"body":"e30="}`, false},
 	{"number for a string", `{"httpMethod":1,"queryString":{"SdkAppid":"1400123456"},"body":"{}"}`, false},
 	{"string for a bool", `{"httpMethod":"POST","isBase64Encoded":"yes","body":"e30="}`, false},

@@ -22,6 +22,7 @@ type fuzzHarness struct {
 	st              *sqlite.Store
 	signed, plain   *function
 	signedJ, plainJ callbacktest.Judge
+	purges          int // timer events seen by the functions' purge
 }
 
 const maxFuzzRows = 64
@@ -38,6 +39,7 @@ func (fh *fuzzHarness) open(tb testing.TB) {
 	}
 	fh.st, fh.rows = st, 0
 	fh.signed, fh.plain = newFunction(tb, st, testToken), newFunction(tb, st)
+	fh.signed.purge, fh.plain.purge = purgeStub(&fh.purges, nil), purgeStub(&fh.purges, nil)
 	apps := []int64{testAppID}
 	fh.signedJ = callbacktest.Judge{Apps: apps, Tokens: []string{testToken}, Tolerance: time.Minute, Now: fixedNow}
 	fh.plainJ = callbacktest.Judge{Apps: apps, Tolerance: time.Minute, Now: fixedNow}
@@ -55,9 +57,14 @@ func (fh *fuzzHarness) open(tb testing.TB) {
 //   - callbacktest.CheckOutcome holds for the request the core was given: no 500, no 503, 405
 //     exactly when the method is not POST, a 200 only for a request the judge admits (POST,
 //     our SdkAppid, Sign = callback.Sign(token, RequestTime) within a minute of the clock), a
-//     refusal archives nothing, a 200 archives at most the body verbatim.
+//     refusal archives nothing, a 200 archives at most the body verbatim;
+//   - a timer event (only the function's own reading of the event says so) is answered by the
+//     purge alone, and archives nothing.
 func FuzzInvoke(f *testing.F) {
+	timer := loadGolden(f, timerSample)
+	f.Add(timer, false)
 	for _, g := range goldenEvents(f) {
+		f.Add(edit(f, g.data, func(ev map[string]any) { setBody(ev, string(timer)) }), false)
 		f.Add(g.data, false)
 		f.Add(edit(f, g.data, func(ev map[string]any) { sign(ev, testToken, fixedNow) }), true)
 		f.Add(edit(f, g.data, func(ev map[string]any) {
@@ -92,18 +99,29 @@ func FuzzInvoke(f *testing.F) {
 			fn, judge = fh.signed, fh.signedJ
 		}
 		req := request(ctx, payload) // what the core is given: the decoding is deterministic
+		var ev event
+		ev.decode(payload)
 
 		before, err := callbacktest.Archive(ctx, fh.st, judge.Apps)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := fn.Invoke(ctx, payload)
-		if err != nil {
-			t.Fatalf("Invoke returned an error: %v", err)
-		}
+		purges := fh.purges
+		out, invokeErr := fn.Invoke(ctx, payload)
 		after, err := callbacktest.Archive(ctx, fh.st, judge.Apps)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if ev.timer() {
+			added, changed := callbacktest.Added(before, after)
+			if invokeErr != nil || string(out) != purgeAnswer || fh.purges != purges+1 || len(added) != 0 || changed != nil {
+				t.Fatalf("timer event: Invoke = %s, %v, %d purges, archive +%d (%v); want the purge's answer alone",
+					out, invokeErr, fh.purges-purges, len(added), changed)
+			}
+			return
+		}
+		if invokeErr != nil || fh.purges != purges {
+			t.Fatalf("Invoke returned an error: %v (purges run: %d)", invokeErr, fh.purges-purges)
 		}
 
 		if !utf8.Valid(out) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/tencentyun/scf-go-lib/functioncontext"
@@ -12,18 +13,30 @@ import (
 // function is the scf-go-lib Handler: it translates the event into a callback.Request, lets
 // the core answer, and renders the answer as the integration response. It holds no
 // validation and no status logic: every refusal, whatever the event looked like, is the
-// core's.
+// core's. A timer trigger's event runs the archive purge instead.
 type function struct {
 	handler *callback.Handler
+	// purge runs the archive purge of a timer event and returns its answer (Instance.Purge); nil
+	// makes a timer event a function error.
+	purge func(context.Context) ([]byte, error)
 }
 
-// Invoke answers one invocation. It returns an error only if the answer cannot be encoded,
-// which cannot happen: an event that is not JSON or not of a known shape is still passed to
-// the core (with whatever was found, at worst an empty Method, which it answers 405), because
-// a Go error would make SCF report a function error and the gateway answer with its own error
-// page instead of a FAIL packet.
+// Invoke answers one invocation. For a callback it returns an error only if the answer cannot
+// be encoded, which cannot happen: an event that is not JSON or not of a known shape is still
+// passed to the core (with whatever was found, at worst an empty Method, which it answers 405),
+// because a Go error would make SCF report a function error and the gateway answer with its own
+// error page instead of a FAIL packet. A timer event runs the archive purge and answers with its
+// result; a purge that fails is a function error, which SCF retries and counts.
 func (f *function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	return render(f.handler.Handle(ctx, request(ctx, payload)))
+	var ev event
+	ev.decode(payload) // once, as request does
+	if ev.timer() {
+		if f.purge == nil {
+			return nil, errors.New("roomhook: a timer event, but this function has no archive purge wired")
+		}
+		return f.purge(ctx)
+	}
+	return render(f.handler.Handle(ctx, ev.request(ctx)))
 }
 
 // request decodes the event, once, into the neutral request.

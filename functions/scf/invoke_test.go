@@ -161,8 +161,8 @@ func TestQueryStringUnionAnswers(t *testing.T) {
 	})
 }
 
-// TestUnknownShapes feeds what is not an SCF HTTP event: the core answers (405, since no
-// method was found, or what the fields found warrant), Invoke never fails or panics.
+// TestUnknownShapes feeds what is not an SCF HTTP event, nor a timer's: the core answers (405,
+// since no method was found, or what the fields found warrant), Invoke never fails or panics.
 func TestUnknownShapes(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -176,7 +176,9 @@ func TestUnknownShapes(t *testing.T) {
 		{"array", `[1,2]`, 405},
 		{"string", `"POST"`, 405},
 		{"empty object", `{}`, 405},
-		{"timer trigger", `{"Type":"Timer","TriggerName":"t","Time":"2023-12-26T11:25:22Z","Message":""}`, 405},
+		// A timer event runs the purge (timer_test.go); with an httpMethod it is an HTTP event.
+		{"timer trigger with a method", `{"Type":"Timer","TriggerName":"t","Time":"2023-12-26T11:25:22Z","Message":"","httpMethod":"GET"}`, 405},
+		{"other type", `{"Type":"Cos","TriggerName":"t"}`, 405},
 		{"method of the wrong type", `{"httpMethod":1,"queryString":{"SdkAppid":"1400123456"},"body":"{}"}`, 405},
 		{"queryString not an object", `{"httpMethod":"POST","queryString":"SdkAppid=1400123456","body":"{}"}`, 403},
 		{"queryString null", `{"httpMethod":"POST","queryString":null,"body":"{}"}`, 403},

@@ -9,6 +9,11 @@
 // cannot work, or a store that cannot be opened, stops the process with a message on stderr,
 // so the platform reports a failed start instead of answering callbacks wrongly. Every
 // invocation then goes through the thin adapter in invoke.go.
+//
+// Invoked by a timer trigger instead (serverless.purge.yml's roomhook-purge, the same binary), it
+// runs one pass of the archive purge (ROOMHOOK_ARCHIVE_RETENTION; coldstart.Instance.Purge) and
+// answers with its result, {"archive_purge": {…}}; a store failure is a function error. event.go
+// says why no callback can pass for a timer event.
 package main
 
 import (
@@ -37,7 +42,7 @@ func main() {
 	}()
 	// StartHandler (not Start) hands us the raw event bytes, so the event is decoded once, by
 	// us, into the few fields we read (event.go).
-	cloudfunction.StartHandler(&function{handler: inst.Handler})
+	cloudfunction.StartHandler(&function{handler: inst.Handler, purge: inst.Purge})
 }
 
 // startOptions are the cold start's: JSON log lines on stderr, and the store opened on its own

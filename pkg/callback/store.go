@@ -78,6 +78,10 @@ type Event struct {
 	// Payload is the parsed body of a command roomhook projects, or nil for any other command
 	// (archived raw).
 	Payload Payload
+
+	// ArchiveID names the event's archive row in its store (a SQL row's id, a DynamoDB item's
+	// keys), for Purger.Delete. Only Purger.Expired sets it; saving ignores it.
+	ArchiveID string
 }
 
 // Digest returns the SHA-256 of Raw in lowercase hex: with SdkAppID, RoomID, Command and
@@ -211,4 +215,22 @@ func (q *ListQuery) Match(room, command string, receivedAt time.Time) bool {
 		return false
 	}
 	return command == "" || len(q.Commands) == 0 || slices.Contains(q.Commands, command)
+}
+
+// Purger deletes what an archive retention lets go (ROOMHOOK_ARCHIVE_RETENTION, scripts/purge):
+// archive rows older than the retention that no room's fold still reads (PurgeArchive decides
+// which). It never touches the projection. Every backend implements it.
+type Purger interface {
+	// Expired returns up to n archived events of app received before cutoff (received_at <
+	// cutoff, to the millisecond), in the order they were archived, starting after the position
+	// after ("" for the first); each carries its ArchiveID. next is the position the following
+	// call starts after, "" when there are no more (a store that cannot tell without reading on,
+	// as DynamoDB, may give a position that then yields an empty last page).
+	Expired(ctx context.Context, app int64, cutoff time.Time, after string, n int) (evs []Event, next string, err error)
+	// RoomArchived returns the archived events of one room that q selects, in any order, as
+	// Tx.Archived does within a save, but outside one: it takes no lock.
+	RoomArchived(ctx context.Context, app int64, room string, q ArchiveQuery) ([]Archived, error)
+	// Delete removes the archive rows of app that ids name (ArchiveIDs Expired returned), in
+	// one bounded step; rows already gone are skipped. It returns how many it removed.
+	Delete(ctx context.Context, app int64, ids []string) (int, error)
 }

@@ -130,7 +130,8 @@ func BuildWith(ctx context.Context, getenv func(string) string, opts Options) (*
 func openStore(ctx context.Context, cfg config.Config) (callback.Store, error) {
 	octx, cancel := context.WithTimeout(ctx, openBudget(cfg))
 	defer cancel()
-	st, err := store.Open(octx, cfg.StoreURL, store.Options{Timeout: openBudget(cfg), Ephemeral: ephemeral(cfg)})
+	st, err := store.Open(octx, cfg.StoreURL, store.Options{Timeout: openBudget(cfg), Ephemeral: ephemeral(cfg),
+		ArchiveRetention: cfg.ArchiveRetention})
 	if err != nil {
 		return nil, fmt.Errorf("roomhook: %s: %w", config.EnvStore, err)
 	}

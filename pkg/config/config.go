@@ -24,6 +24,10 @@ const (
 	// EnvGiftOnStoreFailure says how a gift (Live.CallbackBeforeSendGift, which Tencent holds
 	// until the answer) is answered when the store fails: refuse (the default) or allow.
 	EnvGiftOnStoreFailure = "ROOMHOOK_GIFT_ON_STORE_FAILURE"
+	// EnvArchiveRetention is how long archived callbacks are kept (a duration, e.g. 720h or
+	// 30d; empty: forever). DynamoDB expires the items no fold reads back by TTL;
+	// scripts/purge.sh deletes the rest, and everything on the SQL stores.
+	EnvArchiveRetention = "ROOMHOOK_ARCHIVE_RETENTION"
 )
 
 // Variables returns the names of every ROOMHOOK_* variable Load reads, in the order of the
@@ -31,13 +35,17 @@ const (
 // against it, so a setting added here must be added there too.
 func Variables() []string {
 	return []string{EnvSdkAppID, EnvCallbackToken, EnvSignTolerance, EnvStore, EnvStoreTimeout, EnvLogLevel,
-		EnvGiftOnStoreFailure}
+		EnvGiftOnStoreFailure, EnvArchiveRetention}
 }
 
 // Defaults for the optional variables.
 const (
 	DefaultSignTolerance = 60 * time.Second
 	DefaultStoreTimeout  = 1500 * time.Millisecond
+	// MinArchiveRetention is the shortest retention allowed: far longer than Tencent takes to
+	// deliver a callback, so that every event a fold still needs is delivered before its
+	// neighbours may go (docs/operations.md, "Keeping the archive bounded").
+	MinArchiveRetention = 24 * time.Hour
 )
 
 // Config is roomhook's configuration.
@@ -51,6 +59,8 @@ type Config struct {
 	// AllowGiftOnStoreFailure: a gift the store failed to keep is allowed (answered OK and
 	// logged for replay) instead of refused. docs/operations.md weighs the two.
 	AllowGiftOnStoreFailure bool
+	// ArchiveRetention is how long archived callbacks are kept; 0: forever.
+	ArchiveRetention time.Duration
 	// Cloud names the platform when the process runs on a cloud function ("scf", "lambda"),
 	// told by the variables the platform sets; "" locally.
 	Cloud string
@@ -123,6 +133,14 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("%s: %q is not refuse or allow", EnvGiftOnStoreFailure, v))
 	}
+	if v := strings.TrimSpace(getenv(EnvArchiveRetention)); v != "" {
+		d, err := ParseRetention(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvArchiveRetention, err))
+		} else {
+			c.ArchiveRetention = d
+		}
+	}
 	switch {
 	case getenv("SCF_FUNCTIONNAME") != "":
 		c.Cloud = "scf"
@@ -130,6 +148,25 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Cloud = "lambda"
 	}
 	return c, errors.Join(errs...)
+}
+
+// ParseRetention reads an archive retention: a Go duration (720h) or a number of days (30d), at
+// least MinArchiveRetention.
+func ParseRetention(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if days, ok := strings.CutSuffix(v, "d"); ok && err != nil {
+		n, perr := strconv.Atoi(days)
+		if perr == nil && n >= 0 && n <= 100*365 {
+			d, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration (720h) or a number of days (30d)", v)
+	case d < MinArchiveRetention:
+		return 0, fmt.Errorf("%q is shorter than %s: a shorter retention could delete what a callback still on its way needs", v, "24h")
+	}
+	return d, nil
 }
 
 // splitList splits a comma-separated list, trimming blanks and dropping empty items.

@@ -40,6 +40,7 @@ func TestLoadEverything(t *testing.T) {
 		EnvStoreTimeout:       "800ms",
 		EnvLogLevel:           "debug",
 		EnvGiftOnStoreFailure: " allow ",
+		EnvArchiveRetention:   "30d",
 		"SCF_FUNCTIONNAME":    "roomhook",
 	}))
 	if err != nil {
@@ -47,7 +48,7 @@ func TestLoadEverything(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c.SdkAppIDs, []int64{1400123456, 1400000001}) || !reflect.DeepEqual(c.Tokens, []string{"new", "old"}) ||
 		c.SignTolerance != 2*time.Minute || c.StoreURL != "sqlite:///tmp/x.db" || c.StoreTimeout != 800*time.Millisecond ||
-		c.LogLevel != slog.LevelDebug || c.Cloud != "scf" || !c.AllowGiftOnStoreFailure {
+		c.LogLevel != slog.LevelDebug || c.Cloud != "scf" || !c.AllowGiftOnStoreFailure || c.ArchiveRetention != 30*24*time.Hour {
 		t.Fatalf("%+v", c)
 	}
 	c, _ = Load(env(map[string]string{EnvSdkAppID: "1", "AWS_LAMBDA_FUNCTION_NAME": "f", EnvGiftOnStoreFailure: "refuse"}))
@@ -72,6 +73,8 @@ func TestLoadErrors(t *testing.T) {
 		{"store timeout negative", map[string]string{EnvSdkAppID: "1", EnvStoreTimeout: "-1s"}, []string{EnvStoreTimeout}},
 		{"log level", map[string]string{EnvSdkAppID: "1", EnvLogLevel: "loud"}, []string{EnvLogLevel}},
 		{"gift answer", map[string]string{EnvSdkAppID: "1", EnvGiftOnStoreFailure: "Allow"}, []string{EnvGiftOnStoreFailure}},
+		{"retention", map[string]string{EnvSdkAppID: "1", EnvArchiveRetention: "a month"}, []string{EnvArchiveRetention, "30d"}},
+		{"retention too short", map[string]string{EnvSdkAppID: "1", EnvArchiveRetention: "23h"}, []string{EnvArchiveRetention, "shorter than 24h"}},
 		{"all at once", map[string]string{EnvSignTolerance: "x", EnvLogLevel: "y"}, []string{EnvSdkAppID, EnvSignTolerance, EnvLogLevel}},
 	}
 	for _, tt := range tests {
@@ -111,6 +114,20 @@ func TestVariablesAreWhatLoadReads(t *testing.T) {
 	for k := range read {
 		if strings.HasPrefix(k, "ROOMHOOK_") && !slices.Contains(vars, k) {
 			t.Errorf("Load reads %s, which Variables does not list", k)
+		}
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	for in, want := range map[string]time.Duration{"24h": 24 * time.Hour, "720h": 720 * time.Hour, "1d": 24 * time.Hour,
+		"90d": 90 * 24 * time.Hour, "36h30m": 36*time.Hour + 30*time.Minute} {
+		if got, err := ParseRetention(in); err != nil || got != want {
+			t.Errorf("ParseRetention(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "0d", "12h", "-30d", "30 d", "1.5d", "d", "99999999d", "forever"} {
+		if got, err := ParseRetention(in); err == nil {
+			t.Errorf("ParseRetention(%q) = %v, want an error", in, got)
 		}
 	}
 }

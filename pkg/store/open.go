@@ -28,6 +28,10 @@ type Options struct {
 	// this code's, is refused (callback.ErrNoSchema, callback.ErrSchemaOlder, the backend's
 	// ErrSchemaTooNew).
 	ReadOnly bool
+	// ArchiveRetention, when above 0, is how long archived callbacks are kept
+	// (ROOMHOOK_ARCHIVE_RETENTION): DynamoDB gives the archive items no fold reads back an
+	// expiry time (TTL); the SQL backends ignore it (scripts/purge.sh deletes their rows).
+	ArchiveRetention time.Duration
 }
 
 // backend is one row of the scheme table. open receives the URL without its "scheme://".
@@ -176,7 +180,7 @@ func openPostgres(ctx context.Context, rest string, opts Options) (callback.Stor
 }
 
 func openDynamoDB(ctx context.Context, rest string, opts Options) (callback.Store, error) {
-	s, err := dynamodb.Open(ctx, "dynamodb://"+rest, dynamodb.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	s, err := dynamodb.Open(ctx, "dynamodb://"+rest, dynamodb.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, ArchiveRetention: opts.ArchiveRetention})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 // Names template.yaml gives its resources.
 const (
 	functionID = "RoomhookFunction"
+	purgeID    = "PurgeFunction" // the archive purge, with ArchiveRetention set (purge_test.go)
 	tableID    = "RoomhookTable"
 	urlID      = "RoomhookFunctionUrl"
 )
@@ -154,13 +156,21 @@ func (s samTemplate) rawResource(t *testing.T, id string) map[string]any {
 	return res
 }
 
+// function is the callback function, RoomhookFunction.
 func (s samTemplate) function(t *testing.T) *serverless.Function {
 	t.Helper()
+	return s.serverlessFunction(t, functionID)
+}
+
+// serverlessFunction returns one of the template's two functions, checking there are no others:
+// the callback function and the archive purge's.
+func (s samTemplate) serverlessFunction(t *testing.T, id string) *serverless.Function {
+	t.Helper()
 	fns := s.typed.GetAllServerlessFunctionResources()
-	if len(fns) != 1 {
-		t.Fatalf("template.yaml has %d AWS::Serverless::Function resources, want 1", len(fns))
+	if _, purge := fns[purgeID]; len(fns) != 2 || !purge {
+		t.Fatalf("template.yaml has %d AWS::Serverless::Function resources, want %s and %s", len(fns), functionID, purgeID)
 	}
-	fn, err := s.typed.GetServerlessFunctionWithName(functionID)
+	fn, err := s.typed.GetServerlessFunctionWithName(id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,17 +533,27 @@ func TestTemplateAWSModels(t *testing.T) {
 	}
 }
 
-// TestTemplateLogGroup: the function's log group is the one Lambda writes to, ages out, and
-// outlives the stack like the table (a failed save's log line carries the raw callback).
+// TestTemplateLogGroup: each function's log group is the one Lambda writes to, ages out, exists
+// exactly when its function does, and outlives the stack like the table (a failed save's log
+// line carries the raw callback; the purge's lines record what the retention deleted).
 func TestTemplateLogGroup(t *testing.T) {
 	tpl := loadTemplate(t)
 	groups := tpl.typed.GetAllLogsLogGroupResources()
-	if len(groups) != 1 {
-		t.Fatalf("%d log groups, want the function's one", len(groups))
+	if len(groups) != 2 {
+		t.Fatalf("%d log groups, want one for each function", len(groups))
 	}
+	fns := map[string]string{} // function -> its log group
 	for id, g := range groups {
-		if got, want := deref(g.LogGroupName), intrinsic("Fn::Sub", "/aws/lambda/${"+functionID+"}"); got != want {
-			t.Errorf("log group %s: LogGroupName %s, want %s (where Lambda writes)", id, got, want)
+		for _, fn := range []string{functionID, purgeID} {
+			if deref(g.LogGroupName) == intrinsic("Fn::Sub", "/aws/lambda/${"+fn+"}") {
+				fns[fn] = id
+				if cond := tpl.rawResource(t, fn)["Condition"]; g.AWSCloudFormationCondition != deref(asString(cond)) {
+					t.Errorf("log group %s under condition %q, its function %s under %v", id, g.AWSCloudFormationCondition, fn, cond)
+				}
+			}
+		}
+		if !slices.Contains(slices.Collect(maps.Values(fns)), id) {
+			t.Errorf("log group %s: LogGroupName %s, want /aws/lambda/${<a function>} (where Lambda writes)", id, deref(g.LogGroupName))
 		}
 		if g.RetentionInDays == nil {
 			t.Errorf("log group %s keeps its lines forever: set RetentionInDays", id)
@@ -542,10 +562,22 @@ func TestTemplateLogGroup(t *testing.T) {
 			t.Errorf("log group %s: DeletionPolicy %q, UpdateReplacePolicy %q; want Retain", id,
 				g.AWSCloudFormationDeletionPolicy, g.AWSCloudFormationUpdateReplacePolicy)
 		}
-		if out, ok := tpl.typed.Outputs["LogGroup"]; !ok || out.Value != intrinsic("Ref", id) {
-			t.Errorf("output LogGroup %+v, want Ref %s", out, id)
-		}
 	}
+	if len(fns) != 2 {
+		t.Errorf("log groups of %v, want one of %s and one of %s", fns, functionID, purgeID)
+	}
+	if out, ok := tpl.typed.Outputs["LogGroup"]; !ok || fns[functionID] == "" || out.Value != intrinsic("Ref", fns[functionID]) {
+		t.Errorf("output LogGroup %+v, want Ref %s, the callback function's", out, fns[functionID])
+	}
+}
+
+// asString is v as a *string when it is one.
+func asString(v any) *string {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	return &s
 }
 
 // TestTemplateAlarms: the two alarms read the metrics the function's lines carry (package emf):

@@ -16,10 +16,13 @@
 // PATH, HOME and TMPDIR and every ROOMHOOK_* and AWS_* variable of this
 // command's environment, plus the -env entries; nothing else.
 //
-// Exit status: 0 when every response has statusCode 200; 1 when one does
-// not, when an invocation fails (a function error, a crash) or when the
-// function refuses to start; 2 for usage and tooling errors (a missing file,
-// a failed build, an event that is not JSON). Messages go to stderr.
+// Exit status: 0 when every response has statusCode 200 or is the answer of
+// a scheduled invocation (a Lambda scheduled event or an SCF timer event,
+// which run the archive purge and answer {"archive_purge": {…}}: a purge
+// that fails is a function error); 1 when a response has another status,
+// when an invocation fails (a function error, a crash) or when the function
+// refuses to start; 2 for usage and tooling errors (a missing file, a failed
+// build, an event that is not JSON). Messages go to stderr.
 package main
 
 import (
@@ -200,15 +203,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stderr, "invoke: write response: %v\n", err)
 			code = exitTooling
 		}
-		status, err := localinvoke.StatusCode(resp)
-		switch {
-		case err != nil:
-			fmt.Fprintf(stderr, "invoke: %s: %v\n", files[i], err)
-		case status != 200:
-			fmt.Fprintf(stderr, "invoke: %s: status %d\n", files[i], status)
-		}
-		if (err != nil || status != 200) && code == exitOK {
-			code = exitFailed
+		if problem := judge(resp); problem != "" {
+			fmt.Fprintf(stderr, "invoke: %s: %s\n", files[i], problem)
+			if code == exitOK {
+				code = exitFailed
+			}
 		}
 	}
 	if err := rt.Close(); err != nil {
@@ -216,6 +215,29 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		code = exitTooling
 	}
 	return code
+}
+
+// judge says what is wrong with a response ("" when nothing is): an HTTP response (a callback's
+// answer) must have status 200. The answer of a scheduled invocation, the archive purge's
+// {"archive_purge": {…}} (coldstart.PurgeAnswer), has no status: it is a success as it is,
+// complete or cut short by the deadline, since a purge that fails is a function error instead,
+// which run counts as a failure before it gets here.
+func judge(resp []byte) string {
+	var r struct {
+		StatusCode   json.RawMessage `json:"statusCode"`
+		ArchivePurge json.RawMessage `json:"archive_purge"`
+	}
+	if json.Unmarshal(resp, &r) == nil && r.StatusCode == nil && bytes.HasPrefix(r.ArchivePurge, []byte("{")) {
+		return ""
+	}
+	status, err := localinvoke.StatusCode(resp)
+	switch {
+	case err != nil:
+		return err.Error()
+	case status != 200:
+		return fmt.Sprintf("status %d", status)
+	}
+	return ""
 }
 
 // functionEnv is the function's environment: PATH, HOME, TMPDIR and every

@@ -161,3 +161,23 @@ func TestFunctionEnv(t *testing.T) {
 		t.Errorf("functionEnv = %q, want %q", got, want)
 	}
 }
+
+// TestJudge: a callback's answer passes with status 200 only; the archive purge's answer to a
+// scheduled event passes as it is, complete or not.
+func TestJudge(t *testing.T) {
+	for resp, want := range map[string]string{
+		`{"statusCode":200,"headers":{},"body":"{}"}`:                                                                                                      "",
+		`{"statusCode":503,"headers":{},"body":"{}"}`:                                                                                                      "status 503",
+		`{"archive_purge":{"retention":"720h0m0s","cutoff":"2025-05-02T03:00:00.000Z","complete":true,"apps":[]}}`:                                         "",
+		`{"archive_purge":{"retention":"24h0m0s","complete":false,"apps":[{"app":1,"examined":9,"deleted":9,"kept":0,"duration_ms":1,"complete":false}]}}`: "",
+		`{"archive_purge":{"retention":"","complete":true,"apps":[]}}`:                                                                                     "",
+		`{"archive_purge":{},"statusCode":500}`:                                                                                                            "status 500",
+		`{"archive_purge":"done"}`:                                                                                                                         `response has no "statusCode"`,
+		`{}`:                                                                                                                                               `response has no "statusCode"`,
+		`[1]`:                                                                                                                                              "not a JSON object",
+	} {
+		if got := judge([]byte(resp)); want == "" && got != "" || want != "" && !strings.Contains(got, want) {
+			t.Errorf("judge(%s) = %q, want %q", resp, got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 // Package dynamodb is roomhook's Amazon DynamoDB store: it implements callback.Store,
-// callback.Reader and callback.Lister on one table, using the AWS SDK for Go v2. It needs no transactions
-// (TransactWriteItems), so it also runs against DynamoDB-compatible servers that lack them.
+// callback.Reader, callback.Lister and callback.Purger on one table, using the AWS SDK for Go
+// v2. It needs no transactions (TransactWriteItems), so it also runs against DynamoDB-compatible
+// servers that lack them.
 //
 // # Store URL
 //
@@ -55,11 +56,21 @@
 //	          - {AttributeName: gsi1pk, KeyType: HASH}
 //	          - {AttributeName: gsi1sk, KeyType: RANGE}
 //	        Projection: {ProjectionType: ALL}
+//	    TimeToLiveSpecification: {AttributeName: expires_at, Enabled: true}
 //	    PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
 //
 // Open refuses a table whose keys or index differ (ErrNotRoomhookTable). Provisioned billing,
 // point-in-time recovery, encryption keys, deletion protection and tags are the operator's
-// choice and do not matter to roomhook.
+// choice and do not matter to roomhook. Time to Live on expires_at deletes the archive items
+// Options.ArchiveRetention gives an expiry time (see Retention); a table Open creates has it
+// off (CreateTable cannot switch it on, and a call of its own, UpdateTimeToLive, would add an
+// operation to every function binary and a permission for a table only local runs create):
+// switch it on once with
+//
+//	aws dynamodb update-time-to-live --table-name TABLE \
+//	  --time-to-live-specification Enabled=true,AttributeName=expires_at
+//
+// Without it the purge (scripts/purge) deletes those items too.
 //
 // # Items
 //
@@ -181,7 +192,9 @@
 //	sdk_app_id N, callback_command S, room_id S (a battle's: its from_room_id), event_time N
 //	(absent without EventTime), client_ip S, opt_platform S, request_id S, received_at N,
 //	body_sha256 S, raw_body B, raw_body_encoding S (absent, or "gzip"),
-//	delivery_id S (a gift's, version 3: the delivery_id of its ledger row)
+//	delivery_id S (a gift's, version 3: the delivery_id of its ledger row),
+//	expires_at N (Unix seconds; only with Options.ArchiveRetention, on the items of the
+//	commands callback.AlwaysExpires names: see Retention)
 //
 // pk + sk is the archive's key SdkAppid + RoomId + CallbackCommand + EventTime + body_sha256
 // (the SHA-256 of the raw body, 64 lowercase hex digits): two different events of one room in
@@ -203,6 +216,10 @@
 // Room lock, one item per room while a save holds it (see Saving without transactions):
 //
 //	pk = "ROOM#<sdkappid>#<room_id>", sk = "LOCK", owner S (a random token), expires_at N (Unix ms)
+//
+// (Time to Live reads that expires_at as Unix seconds, tens of thousands of years ahead: it
+// never deletes a lock item. A save deletes its own, and the next one takes over an abandoned
+// one.)
 //
 // A duplicate delivery that wrote an event's rows first, for the delivery that archived it (see
 // Outcomes), one item with no other attribute, deleted by that delivery:
@@ -433,6 +450,47 @@
 //     EV#… and EVENT#…), strongly consistent, filtered, sorted newest first by gsi1sk (Events'
 //     order) and cut at Limit by the store.
 //
+// # Retention
+//
+// Options.ArchiveRetention (ROOMHOOK_ARCHIVE_RETENTION) bounds the archive, in two ways:
+//
+//   - Time to Live: the archive item of an event whose command callback.AlwaysExpires names
+//     (seats, admins, metadata, Live member states, gifts, every command roomhook does not
+//     project: events the fold reads back only beside an event of the same millisecond, or
+//     never) carries expires_at = its received_at plus the retention, in Unix seconds rounded
+//     up, written with the item by the archive's PutItem: no request of its own. DynamoDB
+//     deletes such items some time after that (usually within days), without consuming write
+//     capacity, once Time to Live is switched on for expires_at (template.yaml does). Other
+//     archive items carry no expires_at, nor does any item of an older version or saved without
+//     a retention: the purge deals with them. The projection's items never expire.
+//   - The purge (callback.PurgeArchive, scripts/purge) deletes the archive items older than the
+//     retention that no room's fold still reads, through Purger: Expired lists an app's archive
+//     in the index, a forward Query on gsi1pk = EVENTS#<app> filtered on received_at < the
+//     cutoff (Unix ms); RoomArchived is the projection's own read of a room's archive (Tx's
+//     Archived, strongly consistent), taking no lock; Delete deletes items by ArchiveID.
+//
+// Expired cannot narrow its Query by gsi1sk: that is the time the store saved the item, which
+// may be any time after received_at (a replay of logged events saves them with the time they
+// were first received), so a range of it would miss those. A purge therefore reads the app's
+// whole archive in the index, eventually consistent, in pages of 1 MB: a run a day with a
+// 30-day retention reads about 31 days of archive (the events Time to Live has not yet deleted
+// included) to delete one. Each call stops after n events; its position (the next call's
+// ExclusiveStartKey: pk, sk, gsi1pk and gsi1sk of the last item read) is base64 (URL
+// alphabet) of their JSON. An ArchiveID is base64 (URL alphabet) of the JSON array [pk, sk]:
+// unambiguous whatever a room id holds.
+//
+// Delete checks every id before it deletes anything: one that does not decode, or names an item
+// that is not an archive item (a sort key other than EV#… and EVENT#…, a partition key other
+// than ROOM#…), fails the call; one of another app's archive (ROOM#<other app>#…) is skipped.
+// Each item is then one DeleteItem, conditional on gsi1pk = EVENTS#<app>, 8 at a time, and the
+// count is of the deletes whose condition held: an item already gone (a purge before, or beside)
+// is not counted. BatchWriteItem would take 25 deletes a call, but says nothing of what each
+// deleted, and would add an operation to the function binary, which links DeleteItem already. A
+// delete DynamoDB throttles beyond the SDK's retries is made again after a wait (20 ms doubling
+// up to 1 s, 10 times in a row at most); Delete stops at another error or when its context
+// ends, returning the count so far. An event deleted and delivered again is archived again (its
+// key went with it); a PROJECTED# item left beside it is not deleted, and never read again.
+//
 // # Read-only
 //
 // Options.ReadOnly opens a table for the operators' tools: a DescribeTable and a GetItem of the
@@ -465,7 +523,10 @@
 // dynamodb:DescribeTable and dynamodb:GetItem (Open, Reader.Rows), dynamodb:Query on the table
 // (Reader.Rows, Lister of one room, the room directory) and on the index,
 // arn:…:table/TABLE/index/gsi1 (Reader.Events, Lister of an app), and dynamodb:BatchGetItem
-// on the table (Lister.AppRooms).
+// on the table (Lister.AppRooms). The purge (scripts/purge, on a table at this version) needs
+// dynamodb:DescribeTable and dynamodb:GetItem (Open), dynamodb:Query on the index
+// (Purger.Expired) and on the table (Purger.RoomArchived), and dynamodb:DeleteItem on the table
+// (Purger.Delete).
 //
 // # Requests
 //

@@ -26,6 +26,7 @@ var (
 	_ callback.Store  = (*Store)(nil)
 	_ callback.Reader = (*Store)(nil)
 	_ callback.Lister = (*Store)(nil)
+	_ callback.Purger = (*Store)(nil)
 )
 
 // DefaultTimeout bounds Open when Options.Timeout is zero. Checking an existing table takes two
@@ -75,10 +76,21 @@ type Options struct {
 	// schema is refused with callback.ErrNoSchema, one of an older version with
 	// callback.ErrSchemaOlder, one of a newer version with ErrSchemaTooNew. Do not Save to it.
 	ReadOnly bool
+	// ArchiveRetention, when above zero, is how long the archive keeps an event that its room's
+	// fold reads back only beside an event of the same millisecond, or never
+	// (callback.AlwaysExpires of its command: seats, admins, metadata, Live member states,
+	// gifts, commands roomhook does not project). Save gives the archive item of such an event
+	// TimeToLiveAttribute, its received_at plus ArchiveRetention in Unix seconds (rounded up),
+	// in the archive write itself: DynamoDB's Time to Live deletes it then for nothing, on a
+	// table where it is switched on (template.yaml does; see "Retention" in the package
+	// documentation). Every other archive item is left to callback.PurgeArchive (scripts/purge),
+	// which decides what its room's fold still reads. Zero (store.Options wires
+	// ROOMHOOK_ARCHIVE_RETENTION here): no archive item expires.
+	ArchiveRetention time.Duration
 }
 
-// Store is a callback.Store, callback.Reader and callback.Lister on one DynamoDB table. It is
-// safe for concurrent use; build it once per process and share it.
+// Store is a callback.Store, callback.Reader, callback.Lister and callback.Purger on one
+// DynamoDB table. It is safe for concurrent use; build it once per process and share it.
 type Store struct {
 	client api
 	table  string
@@ -89,6 +101,9 @@ type Store struct {
 	layout int64
 	// readOnly: opened with Options.ReadOnly; Save refuses to write.
 	readOnly bool
+	// retention is Options.ArchiveRetention: above zero, the archive items of the commands
+	// callback.AlwaysExpires names carry their expiry time (expiresAt).
+	retention time.Duration
 	// legacyUntil is the schema version item's legacy_until: 0 when the table holds no
 	// version 1 archive items; set by Open, read-only after.
 	legacyUntil int64
@@ -141,7 +156,7 @@ func openVersion(ctx context.Context, rawURL string, opts Options, target int64)
 		return nil, fmt.Errorf("dynamodb: table %q: no AWS region: add ?region=… to the store URL or set AWS_REGION", loc.table)
 	}
 
-	s := &Store{table: loc.table, layout: target, readOnly: opts.ReadOnly}
+	s := &Store{table: loc.table, layout: target, readOnly: opts.ReadOnly, retention: opts.ArchiveRetention}
 	// The SDK's own buildable client with tighter timeouts and every connection tracked, so
 	// that Close can release them.
 	httpClient := awshttp.NewBuildableClient().

@@ -265,11 +265,13 @@ func checkKeyParts(ev *callback.Event) error {
 // large with the raw body verbatim, the body is stored gzip-compressed and raw_body_encoding
 // says so; when it is too large even then, archiveItem returns ErrItemTooLarge.
 func archiveItem(ev *callback.Event, st string) (map[string]types.AttributeValue, error) {
-	return archiveItemOf(ev, st, "")
+	return archiveItemOf(ev, st, "", 0)
 }
 
-// archiveItemOf is archiveItem with, for a gift, the delivery_id of its ledger row ("": none).
-func archiveItemOf(ev *callback.Event, st, deliveryID string) (map[string]types.AttributeValue, error) {
+// archiveItemOf is archiveItem with, for a gift, the delivery_id of its ledger row ("": none),
+// and the item's expiry time for Time to Live (expiresAt; 0: none). Both are set before the
+// item's size is reckoned, so that the size check counts them.
+func archiveItemOf(ev *callback.Event, st, deliveryID string, expires int64) (map[string]types.AttributeValue, error) {
 	raw := ev.Raw
 	if raw == nil {
 		raw = []byte{} // an empty body is still a body
@@ -292,6 +294,9 @@ func archiveItemOf(ev *callback.Event, st, deliveryID string) (map[string]types.
 	if deliveryID != "" {
 		item[attrDeliveryID] = attrS(deliveryID)
 	}
+	if expires != 0 {
+		item[TimeToLiveAttribute] = attrN(expires)
+	}
 	if itemSize(item) <= itemBudget {
 		return item, nil
 	}
@@ -311,6 +316,22 @@ func archiveItemOf(ev *callback.Event, st, deliveryID string) (map[string]types.
 			"to %d bytes; the limit is %d", ErrItemTooLarge, size, len(raw), buf.Len(), itemBudget)
 	}
 	return item, nil
+}
+
+// expiresAt returns the expiry time Time to Live reads on the archive item of ev (Unix
+// seconds), or 0 when the item gets none: with Options.ArchiveRetention above zero, for the
+// commands callback.AlwaysExpires names, received_at (as stored: Unix ms) plus the retention,
+// rounded up to the second so that no item goes before its retention has passed.
+func (s *Store) expiresAt(ev *callback.Event) int64 {
+	if s.retention <= 0 || !callback.AlwaysExpires(ev.Command) {
+		return 0
+	}
+	ms := ev.ReceivedAt.UnixMilli() + s.retention.Milliseconds()
+	sec := ms / 1000
+	if ms%1000 > 0 {
+		sec++
+	}
+	return sec
 }
 
 // tablePrefix returns the partition key prefix of t when it is one of the tables version 3

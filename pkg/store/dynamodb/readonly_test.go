@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -60,6 +61,14 @@ func TestReadOnly(t *testing.T) {
 		// A delivery again, which a writable store answers as a duplicate, is refused.
 		if o, err := r.Save(t.Context(), storetest.SeedEvent()); !errors.Is(err, errReadOnly) {
 			t.Errorf("Save on a read-only store = %v, %v; want it refused", o, err)
+		}
+		// The purge's reads work (a dry run), its deletes are refused.
+		expired, _, err := r.Expired(t.Context(), app, seed.ReceivedAt.Add(time.Hour), "", 10)
+		if err != nil || len(expired) != 2 {
+			t.Fatalf("Expired on a read-only store = %d, %v; want the 2 events", len(expired), err)
+		}
+		if n, err := r.Delete(t.Context(), app, []string{expired[0].ArchiveID}); n != 0 || !errors.Is(err, errReadOnlyDelete) {
+			t.Errorf("Delete on a read-only store = %d, %v; want it refused", n, err)
 		}
 		if after := snapshot(t, s.table); !mapsEqual(after, before) {
 			t.Error("the read-only store changed the table")

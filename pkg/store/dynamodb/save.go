@@ -63,7 +63,7 @@ func (s *Store) Save(ctx context.Context, ev *callback.Event) (callback.Outcome,
 			deliveryID = rows[0].row[rows[0].t.Index("delivery_id")].(string)
 		}
 	}
-	archive, err := archiveItemOf(ev, stamp(s.nextStamp()), deliveryID)
+	archive, err := archiveItemOf(ev, stamp(s.nextStamp()), deliveryID, s.expiresAt(ev))
 	if err != nil {
 		return 0, err
 	}

@@ -35,6 +35,14 @@ const (
 	IndexName         = "gsi1"   // the global secondary index listing each app's archive
 	IndexPartitionKey = "gsi1pk" // the index's partition (HASH) key
 	IndexSortKey      = "gsi1sk" // the index's sort (RANGE) key
+
+	// TimeToLiveAttribute is the attribute the table's Time to Live reads (template.yaml's
+	// TimeToLiveSpecification): on an archive item, when it may go, in Unix seconds
+	// (Options.ArchiveRetention). A lock item's attribute of that name (attrExpiresAt, the end
+	// of its lease) is in Unix ms, a date tens of thousands of years ahead when read as
+	// seconds, so Time to Live never deletes a lock: its holder does, or the next save takes it
+	// over.
+	TimeToLiveAttribute = "expires_at"
 )
 
 // Key attribute and index names as the code below uses them, and the schema version item.

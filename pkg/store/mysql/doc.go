@@ -41,7 +41,8 @@
 // function. The first start creates the tables and needs CREATE, ALTER, SELECT, INSERT and
 // UPDATE on the database; later starts need only SELECT, INSERT and UPDATE, so CREATE and
 // ALTER may be revoked once the tables exist, and must be granted again for the first start of
-// a roomhook release that changes the schema. Cold starts racing on a new database are safe:
+// a roomhook release that changes the schema. The archive purge (scripts/purge) also needs
+// DELETE on callback_events. Cold starts racing on a new database are safe:
 // every step is idempotent, and no lock is taken.
 //
 // # Schema

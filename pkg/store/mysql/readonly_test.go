@@ -48,50 +48,6 @@ func refuseReadOnly(t *testing.T, storeURL string, want error) error {
 	return err
 }
 
-// contents is everything s reads of app: each room's rows of every table, the archive in
-// order, and what Lister lists (the app's rooms sorted, the archive and the gift ledger newest
-// first). Two stores on one database must read the same.
-func contents(t *testing.T, s storetest.Backend, app int64, rooms []string) string {
-	t.Helper()
-	ctx := t.Context()
-	var b strings.Builder
-	for _, room := range rooms {
-		for _, table := range callback.Tables {
-			rows, err := s.Rows(ctx, table, app, room)
-			if err != nil {
-				t.Fatalf("Rows(%s, %q): %v", table.Name, room, err)
-			}
-			fmt.Fprintf(&b, "%s %q: %#v\n", table.Name, room, rows)
-		}
-	}
-	evs, err := s.Events(ctx, app)
-	if err != nil {
-		t.Fatalf("Events: %v", err)
-	}
-	fmt.Fprintf(&b, "events: %#v\n", evs)
-	appRooms, err := s.AppRooms(ctx, app)
-	if err != nil {
-		t.Fatalf("AppRooms: %v", err)
-	}
-	listed := make([]string, len(appRooms))
-	for i, r := range appRooms {
-		listed[i] = fmt.Sprintf("%#v", r)
-	}
-	slices.Sort(listed)
-	fmt.Fprintf(&b, "app rooms: %s\n", strings.Join(listed, "\n"))
-	archive, err := s.Archive(ctx, callback.ListQuery{SdkAppID: app})
-	if err != nil {
-		t.Fatalf("Archive: %v", err)
-	}
-	fmt.Fprintf(&b, "archive: %#v\n", archive)
-	gifts, err := s.Gifts(ctx, callback.ListQuery{SdkAppID: app})
-	if err != nil {
-		t.Fatalf("Gifts: %v", err)
-	}
-	fmt.Fprintf(&b, "gifts: %#v\n", gifts)
-	return b.String()
-}
-
 // everything is the database name as it is: its shape (tables, columns, keys, checks) and
 // every row of every table it has, whichever version made it.
 func everything(t *testing.T, name string) string {
@@ -115,16 +71,11 @@ func TestReadOnlyReadsWhatWasSaved(t *testing.T) {
 	u, name := newDatabase(t)
 	w := openURL(t, u)
 	const app = storetest.SeedSdkAppID
-	rooms, deliveries := storetest.Lifecycle(7, app)
-	for i, ev := range deliveries {
-		if _, err := w.Save(t.Context(), ev); err != nil {
-			t.Fatalf("delivery %d (%s): %v", i, ev.Command, err)
-		}
-	}
-	want := contents(t, w, app, rooms)
+	rooms, deliveries := storetest.SaveLifecycle(t, w, app)
+	want := storetest.Contents(t, w, app, rooms)
 	before := everything(t, name)
 	r := openReadOnly(t, u)
-	if got := contents(t, r, app, rooms); got != want {
+	if got := storetest.Contents(t, r, app, rooms); got != want {
 		t.Errorf("the read-only store reads:\n%s\nwant:\n%s", got, want)
 	}
 

@@ -86,7 +86,8 @@
 // At the first start the role needs CREATE on that schema (or create the tables once with a
 // role that has it, then start roomhook with a lesser one). Afterwards it needs only USAGE on
 // the schema and SELECT, INSERT and UPDATE on the nine tables; the archive's id is an identity
-// column, so no sequence privilege is needed. The upgrades from schema versions 1 and 2 need
+// column, so no sequence privilege is needed; the archive purge (scripts/purge) also needs
+// DELETE on callback_events. The upgrades from schema versions 1 and 2 need
 // the tables' owner and CREATE on the schema, as their creation did; a lesser role then needs
 // the privileges on the tables they created.
 //

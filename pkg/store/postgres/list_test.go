@@ -1,28 +1,19 @@
 package postgres_test
 
 import (
-	"cmp"
-	"context"
-	"errors"
-	"slices"
-	"strings"
 	"testing"
 
-	"github.com/roomhook/roomhook/pkg/callback"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/roomhook/roomhook/pkg/store/storetest"
 )
-
-// giftOrderIDs are delivery ids whose byte order (Go's, the order Lister promises) is not a
-// language's: capitals before small letters, digits compared one by one, accented letters after
-// every ASCII one. Real ids are hex digits; a collation must still never decide the order.
-var giftOrderIDs = []string{"apple", "Banana", "Zulu", "éclair", "mañana", "9", "10", "zebra"}
 
 // languageCollation orders text as English readers do; the test database's own is C.
 const languageCollation = "en-US-x-icu"
 
 // TestGiftsByteOrder: gifts of one millisecond are listed by delivery_id byte by byte even when
-// the column's collation is a language's (a database created with one as its default), also
-// where a LIMIT cuts between them.
+// the column's collation is a language's (as in a database created with one as its default),
+// as storetest's GiftsByteOrder checks.
 func TestGiftsByteOrder(t *testing.T) {
 	schema, u := freshSchema(t)
 	s := open(t, u)
@@ -41,73 +32,17 @@ func TestGiftsByteOrder(t *testing.T) {
 	if err := db.QueryRow(t.Context(), `SELECT $1::text < ($2::text COLLATE "`+languageCollation+`")`, "apple", "Banana").Scan(&differs); err != nil || !differs {
 		t.Fatalf("%s orders apple before Banana: %v, %v; want true, or the test proves nothing", languageCollation, differs, err)
 	}
-	const app, room = storetest.SeedSdkAppID, "gift-room"
-	for i, id := range giftOrderIDs {
-		if _, err := db.Exec(t.Context(), `INSERT INTO `+schema+`.gifts (sdk_app_id, room_id, delivery_id, from_account, received_at)
-			VALUES ($1, $2, $3, 'sender', $4)`, app, room, id, 1764892800000+int64(i%2)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := s.Rows(t.Context(), callback.GiftsTable, app, room)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGiftOrder(t, s, app, want)
-
-	// A value is bound, never written into the statement.
-	evil := "x' OR '1'='1"
-	if rows, err := s.Gifts(t.Context(), callback.ListQuery{SdkAppID: app, Room: &evil}); err != nil || len(rows) != 0 {
-		t.Errorf("Gifts(room %q) = %d rows, %v; want none", evil, len(rows), err)
-	}
-	checkListErrors(t, s, "postgres")
-}
-
-// checkGiftOrder compares Gifts, whole and cut by a LIMIT, with the app's ledger rows all (the
-// rows of one room) sorted as Lister says: received_at descending, then delivery_id descending
-// as Go compares strings.
-func checkGiftOrder(t *testing.T, s storetest.Backend, app int64, all []callback.Row) {
-	t.Helper()
-	received, delivery := callback.GiftsTable.Index("received_at"), callback.GiftsTable.Index("delivery_id")
-	slices.SortFunc(all, func(a, b callback.Row) int {
-		return cmp.Or(cmp.Compare(b[received].(int64), a[received].(int64)), strings.Compare(b[delivery].(string), a[delivery].(string)))
-	})
-	ids := func(rows []callback.Row) []string {
-		out := make([]string, len(rows))
-		for i, r := range rows {
-			out[i] = r[delivery].(string)
-		}
-		return out
-	}
-	for _, limit := range []int{0, 3} {
-		got, err := s.Gifts(t.Context(), callback.ListQuery{SdkAppID: app, Limit: limit})
-		if err != nil {
-			t.Fatalf("Gifts(limit %d): %v", limit, err)
-		}
-		want := all
-		if limit > 0 {
-			want = all[:limit]
-		}
-		if !slices.Equal(ids(got), ids(want)) {
-			t.Errorf("Gifts(limit %d) delivery ids = %q, want %q", limit, ids(got), ids(want))
-		}
-	}
-}
-
-// checkListErrors: a Lister whose context has ended says so, naming the backend and the list.
-func checkListErrors(t *testing.T, s storetest.Backend, backend string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	q := callback.ListQuery{SdkAppID: storetest.SeedSdkAppID}
-	_, rooms := s.AppRooms(ctx, q.SdkAppID)
-	_, gifts := s.Gifts(ctx, q)
-	_, events := s.Archive(ctx, q)
-	for _, c := range []struct {
-		err  error
-		want string
-	}{{rooms, backend + ": list rooms: "}, {gifts, backend + ": list gifts: "}, {events, backend + ": list events: "}} {
-		if !errors.Is(c.err, context.Canceled) || !strings.HasPrefix(c.err.Error(), c.want) {
-			t.Errorf("a list with an ended context: %v; want %q…, context.Canceled", c.err, c.want)
-		}
-	}
+	storetest.GiftsByteOrder(t, s, "postgres",
+		func(app int64, room, id string, receivedAt int64) error {
+			_, err := db.Exec(t.Context(), `INSERT INTO `+schema+`.gifts (sdk_app_id, room_id, delivery_id, from_account, received_at)
+				VALUES ($1, $2, $3, 'sender', $4)`, app, room, id, receivedAt)
+			return err
+		},
+		func() ([]string, error) {
+			rows, err := db.Query(t.Context(), `SELECT delivery_id FROM `+schema+`.gifts ORDER BY delivery_id`)
+			if err != nil {
+				return nil, err
+			}
+			return pgx.CollectRows(rows, pgx.RowTo[string])
+		})
 }

@@ -47,50 +47,6 @@ func refuseReadOnly(t *testing.T, path string, want error) error {
 	return err
 }
 
-// contents is everything s reads of app: each room's rows of every table, the archive in
-// order, and what Lister lists (the app's rooms sorted, the archive and the gift ledger newest
-// first). Two stores on one file must read the same.
-func contents(t *testing.T, s storetest.Backend, app int64, rooms []string) string {
-	t.Helper()
-	ctx := t.Context()
-	var b strings.Builder
-	for _, room := range rooms {
-		for _, table := range callback.Tables {
-			rows, err := s.Rows(ctx, table, app, room)
-			if err != nil {
-				t.Fatalf("Rows(%s, %q): %v", table.Name, room, err)
-			}
-			fmt.Fprintf(&b, "%s %q: %#v\n", table.Name, room, rows)
-		}
-	}
-	evs, err := s.Events(ctx, app)
-	if err != nil {
-		t.Fatalf("Events: %v", err)
-	}
-	fmt.Fprintf(&b, "events: %#v\n", evs)
-	appRooms, err := s.AppRooms(ctx, app)
-	if err != nil {
-		t.Fatalf("AppRooms: %v", err)
-	}
-	listed := make([]string, len(appRooms))
-	for i, r := range appRooms {
-		listed[i] = fmt.Sprintf("%#v", r)
-	}
-	slices.Sort(listed)
-	fmt.Fprintf(&b, "app rooms: %s\n", strings.Join(listed, "\n"))
-	archive, err := s.Archive(ctx, callback.ListQuery{SdkAppID: app})
-	if err != nil {
-		t.Fatalf("Archive: %v", err)
-	}
-	fmt.Fprintf(&b, "archive: %#v\n", archive)
-	gifts, err := s.Gifts(ctx, callback.ListQuery{SdkAppID: app})
-	if err != nil {
-		t.Fatalf("Gifts: %v", err)
-	}
-	fmt.Fprintf(&b, "gifts: %#v\n", gifts)
-	return b.String()
-}
-
 // fileDigest is the SHA-256 of the file at path, or "absent".
 func fileDigest(t *testing.T, path string) string {
 	t.Helper()
@@ -118,18 +74,6 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
-// saveLifecycle saves a generated story of every kind of row to s and returns its rooms.
-func saveLifecycle(t *testing.T, s *sqlite.Store, app int64) []string {
-	t.Helper()
-	rooms, deliveries := storetest.Lifecycle(7, app)
-	for i, ev := range deliveries {
-		if _, err := s.Save(t.Context(), ev); err != nil {
-			t.Fatalf("delivery %d (%s): %v", i, ev.Command, err)
-		}
-	}
-	return rooms
-}
-
 // TestReadOnlyReadsWhatWasSaved: a read-only store reads exactly what the function's store
 // saved (rows, archive, listings), while that store is open and after it closed, and the
 // database file is not written.
@@ -140,8 +84,8 @@ func TestReadOnlyReadsWhatWasSaved(t *testing.T) {
 		t.Fatal(err)
 	}
 	const app = storetest.SeedSdkAppID
-	rooms := saveLifecycle(t, w, app)
-	want := contents(t, w, app, rooms)
+	rooms, _ := storetest.SaveLifecycle(t, w, app)
+	want := storetest.Contents(t, w, app, rooms)
 	if !strings.Contains(want, "gifts") || len(rooms) < 2 {
 		t.Fatalf("setup: the story has %d rooms", len(rooms))
 	}
@@ -151,7 +95,7 @@ func TestReadOnlyReadsWhatWasSaved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := contents(t, r, app, rooms); got != want {
+	if got := storetest.Contents(t, r, app, rooms); got != want {
 		t.Errorf("read-only while the writer is open reads:\n%s\nwant:\n%s", got, want)
 	}
 	if err := r.Close(); err != nil {
@@ -171,7 +115,7 @@ func TestReadOnlyReadsWhatWasSaved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := contents(t, r, app, rooms); got != want {
+	if got := storetest.Contents(t, r, app, rooms); got != want {
 		t.Errorf("read-only after the writer closed reads:\n%s\nwant:\n%s", got, want)
 	}
 	if err := r.Close(); err != nil {
@@ -308,7 +252,7 @@ func TestReadOnlySaveFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := openReadOnly(t, path)
-	before := contents(t, w, storetest.SeedSdkAppID, []string{"tandy-test-rest", "other"})
+	before := storetest.Contents(t, w, storetest.SeedSdkAppID, []string{"tandy-test-rest", "other"})
 	db, wal := fileDigest(t, path), fileDigest(t, path+"-wal")
 
 	another := seedIn(t, "other", storetest.SeedEvent().EventTime)
@@ -317,7 +261,7 @@ func TestReadOnlySaveFails(t *testing.T) {
 			t.Errorf("Save of %s through a read-only store = %v, nil; want an error", ev.RoomID, o)
 		}
 	}
-	if after := contents(t, w, storetest.SeedSdkAppID, []string{"tandy-test-rest", "other"}); after != before {
+	if after := storetest.Contents(t, w, storetest.SeedSdkAppID, []string{"tandy-test-rest", "other"}); after != before {
 		t.Errorf("a read-only Save changed the store:\n%s\nwant:\n%s", after, before)
 	}
 	if fileDigest(t, path) != db || fileDigest(t, path+"-wal") != wal {
@@ -487,7 +431,7 @@ func TestReadOnlyWhileWriting(t *testing.T) {
 		t.Errorf("after the writers: %d events, want %d", seen, 1+instances)
 	}
 	// A store opened now, beside the writer still open, reads the same.
-	if got, want := contents(t, openReadOnly(t, path), storetest.SeedSdkAppID, nil), contents(t, w, storetest.SeedSdkAppID, nil); got != want {
+	if got, want := storetest.Contents(t, openReadOnly(t, path), storetest.SeedSdkAppID, nil), storetest.Contents(t, w, storetest.SeedSdkAppID, nil); got != want {
 		t.Errorf("a new read-only store reads:\n%s\nwant:\n%s", got, want)
 	}
 	t.Logf("%d reads while %d instances saved", reads, instances)

@@ -20,6 +20,8 @@ import (
 type Memory struct {
 	mu     sync.Mutex
 	events []callback.Event
+	seqs   []int           // each event's position in the archive, its ArchiveID: never reused
+	seq    int             // the last position given
 	keys   map[string]bool // the archive key of each event with an EventTime
 	rows   map[*callback.Table]map[string]callback.Row
 }
@@ -41,12 +43,12 @@ func (m *Memory) Save(ctx context.Context, ev *callback.Event) (callback.Outcome
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := fmt.Sprint(ev.SdkAppID, "\x00", ev.RoomID, "\x00", ev.Command, "\x00", ev.EventTime, "\x00", ev.Digest())
+	key := archiveKey(ev)
 	if ev.EventTime != 0 && m.keys[key] {
 		return callback.OutcomeDuplicate, nil
 	}
 	stored := *ev
-	stored.Payload = nil
+	stored.Payload, stored.ArchiveID = nil, ""
 	stored.Raw = slices.Clone(ev.Raw)
 	if stored.Raw == nil {
 		stored.Raw = []byte{}
@@ -69,11 +71,18 @@ func (m *Memory) Save(ctx context.Context, ev *callback.Event) (callback.Outcome
 	return callback.OutcomeStale, nil
 }
 
+// archiveKey is the archive's unique key of ev (meaningful when it has an EventTime).
+func archiveKey(ev *callback.Event) string {
+	return fmt.Sprint(ev.SdkAppID, "\x00", ev.RoomID, "\x00", ev.Command, "\x00", ev.EventTime, "\x00", ev.Digest())
+}
+
 func (m *Memory) commit(key string, ev callback.Event, writes map[*callback.Table]map[string]callback.Row) {
 	if ev.EventTime != 0 {
 		m.keys[key] = true
 	}
 	m.events = append(m.events, ev)
+	m.seq++
+	m.seqs = append(m.seqs, m.seq)
 	for t, rows := range writes {
 		if m.rows[t] == nil {
 			m.rows[t] = map[string]callback.Row{}
@@ -231,13 +240,18 @@ func (x *memoryTx) RoomRows(_ context.Context, t *callback.Table) ([]callback.Ro
 }
 
 func (x *memoryTx) Archived(_ context.Context, q callback.ArchiveQuery) ([]callback.Archived, error) {
-	var out []callback.Archived
 	events := x.m.events
 	if x.pending != nil {
 		events = append(slices.Clone(events), *x.pending)
 	}
+	return archivedOf(events, x.app, x.room, q), nil
+}
+
+// archivedOf selects the archived events of one room q selects, as a Tx's Archived does.
+func archivedOf(events []callback.Event, app int64, room string, q callback.ArchiveQuery) []callback.Archived {
+	var out []callback.Archived
 	for _, ev := range events {
-		if ev.SdkAppID != x.app || ev.RoomID != x.room || ev.EventTime == 0 || !slices.Contains(q.Commands, ev.Command) ||
+		if ev.SdkAppID != app || ev.RoomID != room || ev.EventTime == 0 || !slices.Contains(q.Commands, ev.Command) ||
 			(q.From != 0 && ev.EventTime < q.From) || (q.To != 0 && ev.EventTime > q.To) {
 			continue
 		}
@@ -247,7 +261,73 @@ func (x *memoryTx) Archived(_ context.Context, q callback.ArchiveQuery) ([]callb
 		newest := slices.MaxFunc(out, func(a, b callback.Archived) int { return int(a.EventTime - b.EventTime) }).EventTime
 		out = slices.DeleteFunc(out, func(a callback.Archived) bool { return a.EventTime != newest })
 	}
-	return out, nil
+	return out
+}
+
+// Expired returns up to n archived events of app received before cutoff, in archive order,
+// after position after, each with its ArchiveID (its position).
+func (m *Memory) Expired(_ context.Context, app int64, cutoff time.Time, after string, n int) ([]callback.Event, string, error) {
+	if n < 1 {
+		return nil, "", fmt.Errorf("memory: purge: %d events a page", n)
+	}
+	from := 0
+	if after != "" {
+		var err error
+		if from, err = strconv.Atoi(after); err != nil {
+			return nil, "", fmt.Errorf("memory: purge: bad position %q", after)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []callback.Event
+	for i, ev := range m.events {
+		if m.seqs[i] <= from || ev.SdkAppID != app || ev.ReceivedAt.UnixMilli() >= cutoff.UnixMilli() {
+			continue
+		}
+		if len(out) == n {
+			return out, out[n-1].ArchiveID, nil
+		}
+		ev.Raw = slices.Clone(ev.Raw)
+		ev.ArchiveID = strconv.Itoa(m.seqs[i])
+		out = append(out, ev)
+	}
+	return out, "", nil
+}
+
+// RoomArchived returns the room's archived events q selects.
+func (m *Memory) RoomArchived(_ context.Context, app int64, room string, q callback.ArchiveQuery) ([]callback.Archived, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return archivedOf(m.events, app, room, q), nil
+}
+
+// Delete removes the archived events of app that ids name; a re-delivery of one is then
+// archived again, as on every backend (its key is gone with it).
+func (m *Memory) Delete(_ context.Context, app int64, ids []string) (int, error) {
+	gone := map[int]bool{}
+	for _, id := range ids {
+		n, err := strconv.Atoi(id)
+		if err != nil {
+			return 0, fmt.Errorf("memory: purge: bad archive id %q", id)
+		}
+		gone[n] = true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	deleted := 0
+	for i := 0; i < len(m.events); {
+		if ev := &m.events[i]; ev.SdkAppID == app && gone[m.seqs[i]] {
+			if ev.EventTime != 0 {
+				delete(m.keys, archiveKey(ev))
+			}
+			m.events = slices.Delete(m.events, i, i+1)
+			m.seqs = slices.Delete(m.seqs, i, i+1)
+			deleted++
+			continue
+		}
+		i++
+	}
+	return deleted, nil
 }
 
 // Refold runs callback.Refold on one room, as a store migrated from an earlier version does
@@ -266,7 +346,7 @@ func (m *Memory) Refold(ctx context.Context, app int64, room string, now time.Ti
 		if ev.SdkAppID != app || ev.RoomID != room || ev.Command != callback.CommandLiveGift {
 			continue
 		}
-		row, ok := callback.GiftRowOfArchive(app, room, "archive:"+strconv.Itoa(i+1), ev.ReceivedAt.UnixMilli(), ev.Raw)
+		row, ok := callback.GiftRowOfArchive(app, room, "archive:"+strconv.Itoa(m.seqs[i]), ev.ReceivedAt.UnixMilli(), ev.Raw)
 		if !ok {
 			continue
 		}

@@ -19,6 +19,7 @@ type Backend interface {
 	callback.Store
 	callback.Reader
 	callback.Lister
+	callback.Purger
 }
 
 // SeedSdkAppID is the SDKAppID of the seed event, the one Tencent's documentation shows.
@@ -116,6 +117,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	}
 	tests = append(tests, lifecycleTests...)
 	tests = append(tests, listTests...)
+	tests = append(tests, purgeTests...)
+	tests = append(tests, purgeMoreTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, open(t))

@@ -47,6 +47,25 @@ STORE_DIR = REPO / "pkg" / "store" / "dynamodb"
 # scripts/deploycheck/template_test.go (storeOnlyForTools) says the same.
 STORE_CALLS_NOT_AT_RUN_TIME = {"BatchGetItem", "CreateTable"}
 
+# What the archive purge's function (template.yaml's PurgeFunction, the same bootstrap run by an
+# EventBridge schedule) may do, and nothing more: (action, resource, condition), the resource
+# "table" or "index" (gsi1). A pass opens the store (DescribeTable; GetItem of the schema version
+# item, and PutItem of that item alone, partition key SCHEMA, on a table no function has opened
+# yet), lists each app's old archive (Query on gsi1), reads a room's archive (Query on the table)
+# and deletes (DeleteItem). scripts/deploycheck/purge_test.go (purgeGrants) says the same, and
+# watches a pass make exactly these calls on a DynamoDB-compatible server.
+SCHEMA_ONLY = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["SCHEMA"]}}
+PURGE_GRANTS = {
+    ("dynamodb:DescribeTable", "table", None),
+    ("dynamodb:GetItem", "table", None),
+    ("dynamodb:Query", "table", None),
+    ("dynamodb:DeleteItem", "table", None),
+    ("dynamodb:Query", "index", None),
+    ("dynamodb:PutItem", "table", json.dumps(SCHEMA_ONLY, sort_keys=True)),
+}
+PURGE_TIMEOUT_S = 900  # Lambda's longest: a pass stops a margin before it
+DAILY_SCHEDULE = re.compile(r"^(cron\(([0-5]?[0-9]) (1?[0-9]|2[0-3]) \* \* \? \*\)|rate\(1 day\))$")
+
 # Tencent waits 2 s for the answer; the function's timeout only bounds a stuck call, just above
 # it, and the store's write budget (ROOMHOOK_STORE_TIMEOUT) lies below both
 # (scripts/deploycheck/template_test.go, TestTemplateFunction).
@@ -186,12 +205,18 @@ def check(sam: dict, actions: list[str]) -> tuple[Failures, list[str]]:
     def of_type(t: str) -> dict[str, dict]:
         return {k: r for k, r in res.items() if r.get("Type") == t}
 
-    # The function, as scripts/build.sh lambda and the Makefile build it.
+    # The function, as scripts/build.sh lambda and the Makefile build it: the callback function,
+    # and the archive purge's, told apart by the schedule rule that invokes the latter.
     fns = of_type("AWS::Lambda::Function")
-    if len(fns) != 1:
-        f.add("function", f"the output holds {len(fns)} AWS::Lambda::Function resources ({sorted(fns)}), want roomhook's one")
+    scheduled = {getatt(tg.get("Arn"))[0] for r in of_type("AWS::Events::Rule").values()
+                 for tg in as_list((r.get("Properties") or {}).get("Targets")) if getatt(tg.get("Arn"))}
+    callback_fns = {k: r for k, r in fns.items() if k not in scheduled}
+    purge_fns = {k: r for k, r in fns.items() if k in scheduled}
+    if len(callback_fns) != 1 or len(purge_fns) > 1:
+        f.add("function", f"the output holds the AWS::Lambda::Function resources {sorted(fns)}, of which {sorted(purge_fns)} "
+              "a schedule invokes: want roomhook's callback function, and at most one archive purge function")
         return f, held
-    fn_id, fn = next(iter(fns.items()))
+    fn_id, fn = next(iter(callback_fns.items()))
     p = fn.get("Properties", {})
     n = len(f.items)
     want = {"Runtime": "provided.al2023", "Architectures": ["arm64"], "Handler": "bootstrap"}
@@ -229,12 +254,19 @@ def check(sam: dict, actions: list[str]) -> tuple[Failures, list[str]]:
     else:
         table_id = m.group(1)
 
-    check_role(f, held, res, fn_id, p, table_id, actions)
+    purge_roles = {getatt((r.get("Properties") or {}).get("Role"))[0] for r in purge_fns.values()
+                   if getatt((r.get("Properties") or {}).get("Role"))}
+    check_role(f, held, res, fn_id, p, table_id, actions, purge_roles)
     check_url(f, held, res, fn_id)
+    for purge_id, purge in purge_fns.items():
+        check_purge(f, held, res, fn_id, fn, purge_id, purge, table_id, actions)
+    if not purge_fns:
+        held.append("no archive purge function: the template holds none, or no schedule invokes it")
     return f, held
 
 
-def check_role(f: Failures, held: list[str], res: dict, fn_id: str, p: dict, table_id: str | None, actions: list[str]) -> None:
+def check_role(f: Failures, held: list[str], res: dict, fn_id: str, p: dict, table_id: str | None, actions: list[str],
+               purge_roles: set[str]) -> None:
     """The least the DynamoDB store needs: its run-time actions on its table, plus the logs."""
     n = len(f.items)
     role = getatt(p.get("Role"))
@@ -242,9 +274,9 @@ def check_role(f: Failures, held: list[str], res: dict, fn_id: str, p: dict, tab
         f.add("role", f"{fn_id}: Role {show(p.get('Role'))} is not a role of this template: its permissions cannot be checked")
         return
     role_id = role[0]
-    extra = sorted(k for k, r in res.items() if str(r.get("Type", "")).startswith("AWS::IAM::") and k != role_id)
+    extra = sorted(k for k, r in res.items() if str(r.get("Type", "")).startswith("AWS::IAM::") and k != role_id and k not in purge_roles)
     if extra:
-        f.add("role", f"IAM resources besides {role_id}: {extra}: the stack needs the function's role only")
+        f.add("role", f"IAM resources besides {role_id} and the purge's {sorted(purge_roles)}: {extra}: the stack needs the functions' roles only")
     rp = res[role_id].get("Properties", {})
 
     trust = as_list((rp.get("AssumeRolePolicyDocument") or {}).get("Statement"))
@@ -297,6 +329,82 @@ def check_role(f: Failures, held: list[str], res: dict, fn_id: str, p: dict, tab
     if len(f.items) == n:
         held.append(f"{role_id}: assumed by Lambda alone; AWSLambdaBasicExecutionRole plus exactly {', '.join(want.values())} "
                     f"on {table_id}'s ARN, what pkg/store/dynamodb calls at run time")
+
+
+def check_purge(f: Failures, held: list[str], res: dict, fn_id: str, fn: dict, purge_id: str, purge: dict,
+                table_id: str | None, actions: list[str]) -> None:
+    """The archive purge's function: the callback function's code and variables, the longest timeout,
+    one execution at a time, invoked by a daily schedule alone, with a role of exactly PURGE_GRANTS."""
+    n = len(f.items)
+    p, cp = purge.get("Properties", {}), fn.get("Properties", {})
+    keys = ["Code", "Runtime", "Architectures", "Handler", "Environment", "MemorySize"]
+    diff = [k for k in keys if p.get(k) != cp.get(k)]
+    if diff or p.get("PackageType", "Zip") != cp.get("PackageType", "Zip"):
+        f.add("purge", f"{purge_id}: {diff or ['PackageType']} differ from {fn_id}'s: the purge is the same bootstrap, "
+              "with the same configuration")
+    if p.get("Timeout") != PURGE_TIMEOUT_S:
+        f.add("purge", f"{purge_id}: Timeout {p.get('Timeout')!r}, want {PURGE_TIMEOUT_S}: a pass stops a margin before it, "
+              "and a short one leaves a long archive to many runs")
+    if p.get("ReservedConcurrentExecutions") != 1:
+        f.add("purge", f"{purge_id}: ReservedConcurrentExecutions {p.get('ReservedConcurrentExecutions')!r}, want 1: one pass at a time")
+
+    # Invoked by a daily schedule, and by nothing else.
+    rules = {k: r for k, r in res.items() if r.get("Type") == "AWS::Events::Rule"
+             and any(getatt(tg.get("Arn")) == (purge_id, "Arn") for tg in as_list((r.get("Properties") or {}).get("Targets")))}
+    for rid, r in rules.items():
+        rp = r.get("Properties", {})
+        if not DAILY_SCHEDULE.match(str(rp.get("ScheduleExpression"))) or rp.get("State", "ENABLED") != "ENABLED" or rp.get("EventPattern"):
+            f.add("purge-schedule", f"{rid}: schedule {show(rp.get('ScheduleExpression'))}, state {rp.get('State')}: want once a day, enabled")
+        for tg in as_list(rp.get("Targets")):
+            if "Input" in tg or "InputPath" in tg or "InputTransformer" in tg:
+                f.add("purge-schedule", f"{rid}: target input {show(tg)}: the function must receive the scheduled event itself")
+        if r.get("Condition") != purge.get("Condition"):
+            f.add("purge-schedule", f"{rid} under condition {r.get('Condition')}, {purge_id} under {purge.get('Condition')}")
+    if len(rules) != 1:
+        f.add("purge-schedule", f"{purge_id} is the target of the rules {sorted(rules)}, want one daily schedule")
+    perms = {k: r for k, r in res.items() if r.get("Type") == "AWS::Lambda::Permission"
+             and refers_to_function((r.get("Properties") or {}).get("FunctionName"), purge_id)}
+    for pid, r in perms.items():
+        pp = r.get("Properties", {})
+        if pp.get("Principal") != "events.amazonaws.com" or getatt(pp.get("SourceArn")) not in {(rid, "Arn") for rid in rules} \
+                or pp.get("Action") != "lambda:InvokeFunction":
+            f.add("purge-permission", f"{pid}: {pp.get('Principal')} may call {pp.get('Action')} on {purge_id} "
+                  f"(SourceArn {show(pp.get('SourceArn'))}): only its schedule's rule may invoke it")
+    if len(perms) != 1:
+        f.add("purge-permission", f"{purge_id} has the permissions {sorted(perms)}, want its schedule's alone")
+
+    # Its role: exactly PURGE_GRANTS, each an action the store calls.
+    role = getatt(p.get("Role"))
+    if not role or res.get(role[0], {}).get("Type") != "AWS::IAM::Role":
+        f.add("purge-role", f"{purge_id}: Role {show(p.get('Role'))} is not a role of this template")
+        return
+    rp = res[role[0]].get("Properties", {})
+    managed = [m.get("Fn::Sub") if isinstance(m, dict) and len(m) == 1 and "Fn::Sub" in m else m for m in as_list(rp.get("ManagedPolicyArns"))]
+    if len(managed) != 1 or not isinstance(managed[0], str) or not BASIC_EXECUTION_ARN.match(managed[0]):
+        f.add("purge-role", f"{role[0]}: managed policies {show(managed)}, want AWSLambdaBasicExecutionRole alone (the logs)")
+    table_arn = {"Fn::GetAtt": [table_id, "Arn"]} if table_id else None
+    index_arn = {"Fn::Sub": "${%s.Arn}/index/gsi1" % table_id} if table_id else None
+    granted = set()
+    for pol in as_list(rp.get("Policies")):
+        for st in as_list((pol.get("PolicyDocument") or {}).get("Statement")):
+            if st.get("Effect") != "Allow" or any(k in st for k in ("NotAction", "NotResource", "NotPrincipal")):
+                f.add("purge-role", f"{role[0]}: statement {show(st)}: want Allow statements of Action and Resource only")
+                continue
+            cond = json.dumps(st["Condition"], sort_keys=True) if "Condition" in st else None
+            for a in as_list(st.get("Action")):
+                for r in as_list(st.get("Resource")):
+                    where = "table" if r == table_arn or getatt(r) == (table_id, "Arn") else "index" if r == index_arn else show(r)
+                    granted.add((a, where, cond))
+    for a, where, cond in sorted(granted - PURGE_GRANTS, key=str):
+        f.add("purge-role", f"{role[0]}: allows {a} on {where}{' if ' + cond if cond else ''}, which a purge pass never needs")
+    for a, where, cond in sorted(PURGE_GRANTS - granted, key=str):
+        f.add("purge-role", f"{role[0]}: does not allow {a} on {where}{' if ' + cond if cond else ''}: a purge pass would fail with AccessDenied")
+    for a, _, _ in PURGE_GRANTS:
+        if a.split(":")[1] not in actions:
+            f.add("purge-role", f"PURGE_GRANTS grants {a}, which pkg/store/dynamodb does not call at run time ({', '.join(actions)})")
+    if len(f.items) == n:
+        held.append(f"{purge_id}: {fn_id}'s code and variables, Timeout {PURGE_TIMEOUT_S} s, one at a time, invoked by a daily "
+                    f"schedule alone; its role allows exactly {', '.join(sorted(a + ' on ' + w + (' (SCHEMA only)' if c else '') for a, w, c in PURGE_GRANTS))}")
 
 
 def check_url(f: Failures, held: list[str], res: dict, fn_id: str) -> None:
@@ -364,7 +472,19 @@ def resources(t: dict, typ: str) -> list[dict]:
 
 
 def function_props(t: dict) -> dict:
-    return resources(t, "AWS::Serverless::Function")[0]["Properties"]
+    """The callback function's properties: the function an HTTP API route invokes."""
+    return next(r["Properties"] for r in resources(t, "AWS::Serverless::Function")
+                if any(e.get("Type") == "HttpApi" for e in (r["Properties"].get("Events") or {}).values()))
+
+
+def purge_props(t: dict) -> dict:
+    """The archive purge function's properties: the function a schedule invokes."""
+    return next(r["Properties"] for r in resources(t, "AWS::Serverless::Function")
+                if any(e.get("Type") == "Schedule" for e in (r["Properties"].get("Events") or {}).values()))
+
+
+def purge_statement(t: dict, sid: str) -> dict:
+    return next(st for st in purge_props(t)["Policies"][0]["Statement"] if st.get("Sid") == sid)
 
 
 def permission(t: dict, action: str) -> dict:
@@ -431,6 +551,21 @@ NEGATIVE_CASES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("Handler main", set_in(["Handler"], "main"), "function", "bootstrap"),
     ("Timeout 30", set_in(["Timeout"], 30), "timeout", "stuck call"),
     ("ROOMHOOK_STORE_TIMEOUT 2s", set_in(["Environment", "Variables", "ROOMHOOK_STORE_TIMEOUT"], "2s"), "timeout", "below"),
+    ("dynamodb:Scan added to the purge's policy",
+     lambda t: purge_statement(t, "RoomhookPurgeTable")["Action"].append("dynamodb:Scan"), "purge-role", "never needs"),
+    ("the purge's Query on the index removed",
+     lambda t: purge_props(t)["Policies"][0]["Statement"].remove(purge_statement(t, "RoomhookPurgeIndex")), "purge-role", "AccessDenied"),
+    ("the purge's PutItem without its SCHEMA condition",
+     lambda t: purge_statement(t, "RoomhookSchemaVersion").pop("Condition"), "purge-role", "never needs"),
+    ("the purge's timeout 3", lambda t: purge_props(t).update(Timeout=3), "purge", "Timeout"),
+    ("the purge's ReservedConcurrentExecutions removed",
+     lambda t: purge_props(t).pop("ReservedConcurrentExecutions"), "purge", "one pass at a time"),
+    ("a variable of the purge that differs",
+     lambda t: purge_props(t)["Environment"]["Variables"].update(ROOMHOOK_LOG_LEVEL="debug"), "purge", "Environment"),
+    ("the purge every minute",
+     lambda t: next(iter(purge_props(t)["Events"].values()))["Properties"].update(Schedule="rate(1 minute)"), "purge-schedule", "once a day"),
+    ("an input in place of the purge's scheduled event",
+     lambda t: next(iter(purge_props(t)["Events"].values()))["Properties"].update(Input='{"source":"x"}'), "purge-schedule", "scheduled event itself"),
     ("an event type SAM does not know",
      lambda t: next(iter(function_props(t)["Events"].values())).update(Type="HttpApiV3"), "translate", "refuses"),
 ]

@@ -5,7 +5,9 @@
 #   2. aws-sam-translator: the CloudFormation the AWS::Serverless transform makes of the template
 #      (function provided.al2023/arm64/bootstrap, timeouts within Tencent's 2 s, a public function
 #      URL with both permissions AWS requires, the role allowing exactly what
-#      pkg/store/dynamodb calls on its table);
+#      pkg/store/dynamodb calls on its table; the archive purge's function: the same code and
+#      variables, 900 s, one at a time, invoked by a daily schedule alone, its role allowing
+#      exactly what a purge pass calls);
 #   3. a self-test: broken copies of the template must fail those checks.
 #
 #   scripts/deploycheck/aws/check.sh [--require] [--no-self-test] [TEMPLATE]

@@ -1,6 +1,7 @@
 'use strict';
-// Feeds roomhook's Tencent deploy files to Tencent's own deployment logic and checks the Tencent
-// Cloud API requests it would send, with the network replaced so that nothing leaves the machine.
+// Feeds roomhook's Tencent deploy files (serverless.yml, serverless.web.yml, serverless.purge.yml)
+// to Tencent's own deployment logic and checks the Tencent Cloud API requests it would send, with
+// the network replaced so that nothing leaves the machine.
 //
 //   node check.js CONFIG_JSON...   (each: {"file", "config": serverless.yml as JSON, "repo"})
 //
@@ -94,9 +95,15 @@ function check(file, ok, what) {
   if (!ok) failures.push(`${file}: ${what}`);
 }
 
-// resolve replaces ${env:NAME} as the framework does, from the environment.
+// resolve replaces ${env:NAME} as the framework does, from the environment (its CLI's
+// resolveVariables). A value that is ${env:NAME} alone, NAME unset, becomes undefined, and the
+// CLI's JSON request to the component engine then leaves the key out: a variable the deployer
+// does not export (ROOMHOOK_ARCHIVE_RETENTION, ROOMHOOK_CALLBACK_TOKEN) is not set on the
+// function. Within a longer value an unset NAME would read "undefined": refused here.
 function resolve(value) {
   if (typeof value === 'string') {
+    const alone = /^\$\{env:([A-Za-z0-9_]+)\}$/.exec(value);
+    if (alone) return process.env[alone[1]];
     return value.replace(/\$\{env:([A-Za-z0-9_]+)\}/g, (_, name) => {
       if (!(name in process.env)) throw new Error(`\${env:${name}} is not set`);
       return process.env[name];
@@ -104,7 +111,7 @@ function resolve(value) {
   }
   if (Array.isArray(value)) return value.map(resolve);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]).filter(([, v]) => v !== undefined));
   }
   return value;
 }
@@ -124,6 +131,8 @@ async function deploy(job) {
   check(file, config.component === 'scf', `component ${config.component}, want scf`);
   const inputs = resolve(config.inputs);
   const web = inputs.type === 'web';
+  // The archive purge: serverless.yml's function again, run by a timer instead of a function URL.
+  const purge = file === 'serverless.purge.yml';
 
   // The component's part: the code is the zip of src, uploaded to COS.
   const src = path.resolve(job.srcRoot || repo, inputs.src);
@@ -161,19 +170,38 @@ async function deploy(job) {
     } else {
       check(file, p.Handler === 'main', `Handler ${p.Handler}, want main (the binary of dist/scf-amd64.zip)`);
     }
-    check(file, p.MemorySize === 128 && p.Timeout === 3, `MemorySize ${p.MemorySize}, Timeout ${p.Timeout}; want 128 and 3 (Tencent waits 2 s)`);
+    if (purge) {
+      check(file, p.MemorySize === 128 && p.Timeout === 900, `MemorySize ${p.MemorySize}, Timeout ${p.Timeout}; want 128 and 900 (a pass stops a margin before it)`);
+    } else {
+      check(file, p.MemorySize === 128 && p.Timeout === 3, `MemorySize ${p.MemorySize}, Timeout ${p.Timeout}; want 128 and 3 (Tencent waits 2 s)`);
+    }
     check(file, p.Code && p.Code.CosBucketName === inputs.code.bucket && p.Code.CosObjectName === inputs.code.object, `Code ${JSON.stringify(p.Code)}: not the uploaded zip of src`);
     const vars = Object.fromEntries(((p.Environment || {}).Variables || []).map((v) => [v.Key, v.Value]));
     const known = configNames(repo);
     for (const name of Object.keys(vars)) {
       check(file, known.includes(name), `environment variable ${name} is not one roomhook reads (pkg/config)`);
     }
-    for (const name of ['ROOMHOOK_SDKAPPID', 'ROOMHOOK_STORE', 'ROOMHOOK_CALLBACK_TOKEN']) {
+    for (const name of ['ROOMHOOK_SDKAPPID', 'ROOMHOOK_STORE', 'ROOMHOOK_CALLBACK_TOKEN', 'ROOMHOOK_ARCHIVE_RETENTION']) {
       check(file, vars[name] === process.env[name], `${name} = ${JSON.stringify(vars[name])}, want the deployer's environment's value`);
+    }
+    for (const [name, value] of Object.entries(vars)) {
+      check(file, value !== 'undefined', `${name} = "undefined": a variable the deployer did not export reached the function`);
     }
   }
 
   const trig = requests.filter((r) => r.action === 'CreateTrigger');
+  if (purge) {
+    check(file, trig.length === 1, `${trig.length} CreateTrigger requests, want 1 (the timer)`);
+    if (trig.length === 1) {
+      const p = trig[0].params;
+      check(file, p.Type === 'timer', `trigger Type ${p.Type}, want timer: the purge has no function URL`);
+      check(file, p.FunctionName === inputs.name && p.Qualifier === '$DEFAULT', `trigger on ${p.FunctionName}/${p.Qualifier}`);
+      check(file, p.Enable === 'OPEN', `timer Enable ${p.Enable}, want OPEN: a timer created switched off never runs the purge`);
+      // Seven fields, second minute hour day month week year: once a day at a fixed time.
+      check(file, /^[0-9]{1,2} [0-9]{1,2} [0-9]{1,2} \* \* \* \*$/.test(p.TriggerDesc || ''), `timer TriggerDesc ${JSON.stringify(p.TriggerDesc)}, want a daily cron expression`);
+    }
+    return requests.map((r) => r.action);
+  }
   check(file, trig.length === 1, `${trig.length} CreateTrigger requests, want 1 (the function URL)`);
   if (trig.length === 1) {
     const p = trig[0].params;
@@ -200,5 +228,5 @@ async function deploy(job) {
     console.error(failures.map((f) => 'FAIL ' + f).join('\n'));
     process.exit(1);
   }
-  console.log('tencent-component-toolkit: both deploy files pass');
+  console.log('tencent-component-toolkit: every deploy file passes');
 })();

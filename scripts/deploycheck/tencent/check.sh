@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # scripts/deploycheck/tencent/check.sh
 #
-# Checks serverless.yml and serverless.web.yml with Tencent's own deployment logic: installs
-# tencent-component-toolkit (the version package.json pins) from npm into a cache directory,
-# builds the code both files deploy (scripts/build.sh scf|web amd64, into a temporary dist/),
-# and runs check.js, which drives the toolkit's Scf.deploy with each file's inputs, the network
-# replaced, and asserts the CreateFunction and CreateTrigger requests. Then it proves the check
-# can fail: copies of the files with an API Gateway trigger, AuthType CAM, the URL not public,
-# another handler, a variable roomhook does not read, must each be refused.
+# Checks serverless.yml, serverless.web.yml and serverless.purge.yml with Tencent's own deployment
+# logic: installs tencent-component-toolkit (the version package.json pins) from npm into a cache
+# directory, builds the code the files deploy (scripts/build.sh scf|web amd64, into a temporary
+# dist/), and runs check.js, which drives the toolkit's Scf.deploy with each file's inputs, the
+# network replaced, and asserts the CreateFunction and CreateTrigger requests; serverless.yml
+# once more without ROOMHOOK_ARCHIVE_RETENTION exported (the variable is then left out). Then it
+# proves the check can fail: copies of the files with an API Gateway trigger, AuthType CAM, the
+# URL not public, another handler, a variable roomhook does not read, the purge's timer switched
+# off or beside a function URL, must each be refused.
 # Needs node, npm and python3 (PyYAML, which cfn-lint brings). Exit 0 when all holds.
 set -euo pipefail
 here="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -27,6 +29,7 @@ DIST_DIR="$tmp/dist" "$repo/scripts/build.sh" web amd64 >/dev/null
 # What the deployer exports (serverless.yml takes them with ${env:…}).
 export ROOMHOOK_SDKAPPID=1400123456 ROOMHOOK_CALLBACK_TOKEN=deploycheck-token
 export ROOMHOOK_STORE='postgres://roomhook@10.0.0.5:5432/roomhook'
+export ROOMHOOK_ARCHIVE_RETENTION=30d
 
 # job FILE OUT [PYTHON-EXPRESSION-ON-c]: writes check.js's input for FILE, mutated by the expression.
 job() {
@@ -42,7 +45,10 @@ PY
 
 job serverless.yml "$tmp/event.json"
 job serverless.web.yml "$tmp/web.json"
-NODE_PATH="$cache/node_modules" node "$here/check.js" "$tmp/event.json" "$tmp/web.json"
+job serverless.purge.yml "$tmp/purge.json"
+NODE_PATH="$cache/node_modules" node "$here/check.js" "$tmp/event.json" "$tmp/web.json" "$tmp/purge.json"
+# No retention exported: archived callbacks kept forever, the variable left out.
+env -u ROOMHOOK_ARCHIVE_RETENTION NODE_PATH="$cache/node_modules" node "$here/check.js" "$tmp/event.json"
 
 # The check must fail on each of these.
 i=0
@@ -63,4 +69,8 @@ serverless.yml|handler bootstrap|c["inputs"]["handler"] = "bootstrap"
 serverless.yml|a variable roomhook does not read|c["inputs"]["environment"]["variables"]["ROOMHOOK_STORAGE"] = "x"
 serverless.web.yml|the event function's code|c["inputs"]["src"] = "./dist/scf-amd64"
 serverless.yml|timeout 10|c["inputs"]["timeout"] = 10
+serverless.purge.yml|the timer switched off|c["inputs"]["events"][0]["timer"]["parameters"]["enable"] = False
+serverless.purge.yml|a function URL beside the timer|c["inputs"]["events"].append(yaml.safe_load(open(f"{repo}/serverless.yml"))["inputs"]["events"][0])
+serverless.purge.yml|the retention written out|c["inputs"]["environment"]["variables"]["ROOMHOOK_ARCHIVE_RETENTION"] = "7d"
+serverless.purge.yml|timeout 3|c["inputs"]["timeout"] = 3
 CASES
