@@ -26,6 +26,14 @@ import (
 //     roomhook does not project, events without EventTime) is read back only beside an event
 //     of its own millisecond, or never: it may go (AlwaysExpires).
 //
+// Every other read of the archive looks at events no older than the event being saved (its own
+// millisecond, or the destroys after a member's newest event), with one exception: the destroys
+// stateOf uses to tell a member a destroy ended from one whose leave said "Destroyed". A
+// destroy before the room's newest create may go, and then such a member's row reads as a
+// leave at the destroy's time instead of an enter at entered_at; for any event newer than that
+// destroy (every event delivered within the retention) both readings give the same row, since
+// the event is newer than either.
+//
 // An event delivered later than the retention after its EventTime (Tencent delivers within
 // seconds; only a replay of old logs could) folds against what is left and is archived again
 // even if it was purged: the guarantee holds for events delivered within the retention.
@@ -132,6 +140,11 @@ func PurgeArchive(ctx context.Context, p Purger, app int64, cutoff time.Time, op
 	}
 }
 
+// maxRoomsRemembered bounds the rooms one run remembers what their folds read of (a few
+// hundred bytes each), so that a run over an app of millions of rooms stays in a small
+// function's memory.
+const maxRoomsRemembered = 50_000
+
 // roomNeeds is what a room's fold reads back, as far as it decides what may go: read once per
 // room and purge run. Both only move forward as events arrive, so a value read earlier in the
 // run keeps at least as much as the current one would.
@@ -151,6 +164,9 @@ func needed(ctx context.Context, p Purger, app int64, ev *Event, rooms map[strin
 	}
 	r := rooms[ev.RoomID]
 	if r == nil {
+		if len(rooms) >= maxRoomsRemembered {
+			clear(rooms) // read again when met again: a cost, never a wrong answer
+		}
 		r = &roomNeeds{}
 		rooms[ev.RoomID] = r
 	}

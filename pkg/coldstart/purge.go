@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/roomhook/roomhook/pkg/callback"
@@ -45,8 +46,8 @@ type PurgeResult struct {
 	// archive rows received before it. Empty when the retention is not set.
 	Cutoff string `json:"cutoff,omitempty"`
 	// Complete is true when every app's pass reached the end of its archive. A pass cut short by
-	// the invocation's deadline is not an error: the purge is idempotent and the next run goes on
-	// where this one stopped.
+	// the invocation's deadline is not an error: what it deleted stays deleted, and the next run
+	// starts over (reading again what this one kept).
 	Complete bool `json:"complete"`
 	// Apps holds one entry per app of ROOMHOOK_SDKAPPID, in its order.
 	Apps []AppPurge `json:"apps"`
@@ -112,9 +113,18 @@ func purgePass(ctx context.Context, st callback.Store, cfg config.Config, logger
 	pctx, cancel := purgeContext(ctx)
 	defer cancel()
 	var errs []error
-	for _, app := range cfg.SdkAppIDs {
+	// The apps take turns going first, one day after another, so that an app whose pass takes
+	// the whole invocation does not keep the others from ever being purged.
+	apps := slices.Clone(cfg.SdkAppIDs)
+	if n := len(apps); n > 1 {
+		first := int(now.Unix()/86400) % n
+		apps = append(apps[first:], apps[:first]...)
+	}
+	for _, app := range apps {
 		start := time.Now()
-		stats, err := callback.PurgeArchive(pctx, p, app, cutoff, callback.PurgeOptions{})
+		// The pause between steps leaves the store's capacity to the saves beside the purge
+		// (DynamoDB's write units, SQLite's one writer), as scripts/purge does.
+		stats, err := callback.PurgeArchive(pctx, p, app, cutoff, callback.PurgeOptions{Pause: purgePause})
 		// A store call that failed because the pass's time ran out is a pass cut short, not a
 		// store failure; PurgeArchive returns the stats up to it.
 		cutShort := err != nil && pctx.Err() != nil
@@ -134,6 +144,9 @@ func purgePass(ctx context.Context, st callback.Store, cfg config.Config, logger
 	}
 	return res, errors.Join(errs...)
 }
+
+// purgePause is waited between the purge's steps (callback.PurgeOptions.Pause).
+const purgePause = 50 * time.Millisecond
 
 // purgeContext is ctx ending a margin before ctx's deadline (see maxPurgeMargin); ctx itself when
 // it has none, as in a local run.

@@ -10,7 +10,7 @@
 // unset. Output: aligned tables for people, or with -json one JSON object per line, its keys
 // the column names of docs/tables.md plus "table" (the table the row is from). docs/operations.md
 // shows each command with its output. Exit status: 0, 1 when the store cannot be opened or
-// read or the room asked for holds nothing, 2 for usage errors.
+// read or the room asked for by "room" holds nothing, 2 for usage errors.
 package main
 
 import (
@@ -303,11 +303,13 @@ func describeStore(rawURL string) string {
 	if strings.EqualFold(scheme, "sqlite") {
 		return rawURL // a file path, nothing secret
 	}
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		rest = rest[:i]
-	}
+	// The user information first: a password may hold a raw '?', '#' or '/' (the MySQL URL
+	// reader splits at the last '@'), so cutting the query first could leave part of it.
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 		rest = rest[at+1:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
 	}
 	return scheme + "://" + rest
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -533,5 +534,26 @@ func TestTables(t *testing.T) {
 	}
 	if code, _, stderr := query(t, env, "room", "nowhere"); code != exitFailed || !strings.Contains(stderr, `room "nowhere" of app 1400123456: the store holds nothing of it`) {
 		t.Errorf("room nowhere: exit %d, %q", code, stderr)
+	}
+}
+
+// TestJSONBodyAsStored: -json writes a body byte for byte (no HTML escaping, no reordering),
+// and one that spans lines on one line.
+func TestJSONBodyAsStored(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"CustomInfo":"<b>&amp;</b>","a":1}`: `"raw_body":{"CustomInfo":"<b>&amp;</b>","a":1}}`,
+		"{\"a\": 1,\n \"b\": [2, 3]}":         `"raw_body":{"a":1,"b":[2,3]}}`,
+		`not json`:                            `"raw_body":"not json"}`,
+	} {
+		var b bytes.Buffer
+		w := bufio.NewWriter(&b)
+		ev := callback.Event{SdkAppID: 1, Command: "X", Raw: []byte(raw), ReceivedAt: now}
+		if err := (&jsonWriter{w: w}).events([]callback.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+		w.Flush()
+		if got := b.String(); !strings.HasSuffix(got, want+"\n") || strings.Count(got, "\n") != 1 {
+			t.Errorf("body %q: -json line %q, want it to end %s", raw, got, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -52,9 +53,22 @@ func (j *jsonWriter) line(table string, names []string, values []any) error {
 	b := []byte(`{"table":`)
 	b = strconv.AppendQuote(b, table)
 	for i, name := range names {
-		v, err := json.Marshal(values[i])
-		if err != nil {
-			return fmt.Errorf("%s.%s: %w", table, name, err)
+		// A body that is JSON is written byte for byte (json.Marshal would compact it and
+		// escape <, > and &): it is what was stored, and hashes to body_sha256.
+		// One that spans lines is compacted, to keep one object per line.
+		v, ok := values[i].(json.RawMessage)
+		if ok && bytes.ContainsAny(v, "\r\n") {
+			var c bytes.Buffer
+			if err := json.Compact(&c, v); err != nil {
+				return fmt.Errorf("%s.%s: %w", table, name, err)
+			}
+			v = c.Bytes()
+		}
+		if !ok {
+			var err error
+			if v, err = json.Marshal(values[i]); err != nil {
+				return fmt.Errorf("%s.%s: %w", table, name, err)
+			}
 		}
 		b = append(b, ',')
 		b = strconv.AppendQuote(b, name)

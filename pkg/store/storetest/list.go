@@ -220,6 +220,11 @@ func sortNewestFirst(rows []callback.Row) {
 // repeats and checks that the lists hold what the store holds: every room's rows, every gift,
 // the whole archive.
 func testListLifecycle(t *testing.T, s Backend) {
+	if testing.Short() {
+		// The race detector's run: the list tests above exercise every read; this one, a whole
+		// lifecycle, runs in the full suite.
+		t.Skip("a whole lifecycle: skipped with -short")
+	}
 	tl := genTimeline(2)
 	deliveries := shuffledWithRepeats(rand.New(rand.NewPCG(2, 2)), tl.events)
 	deliver(t, s, deliveries, 1)
