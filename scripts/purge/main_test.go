@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,33 +78,6 @@ func TestRefusesWhatItWouldHaveToCreate(t *testing.T) {
 	}
 }
 
-// backends are the stores the end-to-end test runs on: a SQLite file, and the servers whose
-// variables are set.
-func backends(t *testing.T) map[string]string {
-	t.Helper()
-	out := map[string]string{"sqlite": "sqlite://" + filepath.Join(t.TempDir(), "purge.db")}
-	for name, env := range map[string]string{"postgres": "ROOMHOOK_TEST_POSTGRES", "mysql": "ROOMHOOK_TEST_MYSQL", "dynamodb": "ROOMHOOK_TEST_DYNAMODB"} {
-		if u := os.Getenv(env); u != "" {
-			out[name] = u
-		} else {
-			t.Logf("%s not set: the %s backend is left out", env, name)
-		}
-	}
-	if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		t.Setenv("AWS_ACCESS_KEY_ID", "purge")
-		t.Setenv("AWS_SECRET_ACCESS_KEY", "purge")
-	}
-	return out
-}
-
-func freshApp(t *testing.T) int64 {
-	n, err := rand.Int(rand.Reader, big.NewInt(1<<40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 1<<41 + n.Int64()
-}
-
 var summary = regexp.MustCompile(`app (\d+): examined (\d+), (?:deleted|would delete) (\d+), kept (\d+)`)
 
 // counts reads the one summary line of an app.
@@ -125,9 +96,9 @@ func counts(t *testing.T, stdout string) (examined, deleted, kept int) {
 // dry run counted and only archive rows received before the retention, the rows stay as they
 // were, every callback saved beside it is kept, and a second run deletes nothing.
 func TestPurgeEveryBackend(t *testing.T) {
-	for name, url := range backends(t) {
+	for name, url := range storetest.StoreURLs(t) {
 		t.Run(name, func(t *testing.T) {
-			app := freshApp(t)
+			app := storetest.FreshApp(t)
 			rooms, deliveries := storetest.Lifecycle(4, app) // received in December 2023
 			s, err := store.Open(t.Context(), url, store.Options{Timeout: time.Minute})
 			if err != nil {

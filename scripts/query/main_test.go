@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -188,42 +186,14 @@ func version(t *testing.T, path string) int {
 	return v
 }
 
-// backends are the stores the end-to-end tests run on: a SQLite file, and the servers whose
-// variables are set.
-func backends(t *testing.T) map[string]string {
-	t.Helper()
-	out := map[string]string{"sqlite": "sqlite://" + filepath.Join(t.TempDir(), "query.db")}
-	for name, env := range map[string]string{"postgres": "ROOMHOOK_TEST_POSTGRES", "mysql": "ROOMHOOK_TEST_MYSQL", "dynamodb": "ROOMHOOK_TEST_DYNAMODB"} {
-		if u := os.Getenv(env); u != "" {
-			out[name] = u
-		} else {
-			t.Logf("%s not set: the %s backend is left out", env, name)
-		}
-	}
-	if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		t.Setenv("AWS_ACCESS_KEY_ID", "query")
-		t.Setenv("AWS_SECRET_ACCESS_KEY", "query")
-	}
-	return out
-}
-
-// freshApp is an app id no other test run uses, so the server stores need no cleaning.
-func freshApp(t *testing.T) int64 {
-	n, err := rand.Int(rand.Reader, big.NewInt(1<<40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return 1<<41 + n.Int64()
-}
-
 // TestShowsWhatTheStoreHolds saves a generated lifecycle of Room and Live rooms to each backend
 // and requires every command's -json output to be exactly the rows the store holds, read with
 // the store's reader: every rooms row, each room's rows as the room and members commands
 // select them, the archive and the gift ledger newest first with each filter.
 func TestShowsWhatTheStoreHolds(t *testing.T) {
-	for name, url := range backends(t) {
+	for name, url := range storetest.StoreURLs(t) {
 		t.Run(name, func(t *testing.T) {
-			app := freshApp(t)
+			app := storetest.FreshApp(t)
 			rooms, deliveries := storetest.Lifecycle(3, app)
 			s, err := store.Open(t.Context(), url, store.Options{Timeout: time.Minute})
 			if err != nil {
