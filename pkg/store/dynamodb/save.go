@@ -359,7 +359,7 @@ func (s *Store) project(ctx context.Context, x *tx, ev *callback.Event, memberSt
 		if err != nil {
 			return changed, err
 		}
-		if sameEvents(before, after) {
+		if !hasNew(before, after) {
 			return changed, nil
 		}
 		if fold == maxFolds {
@@ -369,23 +369,22 @@ func (s *Store) project(ctx context.Context, x *tx, ev *callback.Event, memberSt
 	}
 }
 
-// sameEvents reports whether a and b hold the same archived events (in any order).
-func sameEvents(a, b []callback.Archived) bool {
-	if len(a) != len(b) {
-		return false
-	}
+// hasNew reports whether after holds an archived event before does not: a destroy archived
+// while the save ran. One missing from after (the archive purge deleted a destroy older than
+// the room's newest create) is no reason to fold again: it ended no member the fold reads.
+func hasNew(before, after []callback.Archived) bool {
 	keys := map[string]int{}
-	for _, e := range a {
+	for _, e := range before {
 		keys[e.Command+"\x00"+strconv.FormatInt(e.EventTime, 10)+"\x00"+e.Digest]++
 	}
-	for _, e := range b {
+	for _, e := range after {
 		k := e.Command + "\x00" + strconv.FormatInt(e.EventTime, 10) + "\x00" + e.Digest
 		if keys[k] == 0 {
-			return false
+			return true
 		}
 		keys[k]--
 	}
-	return true
+	return false
 }
 
 // leaveProjected writes the item saying that a duplicate delivery wrote ev's rows first. It
