@@ -27,6 +27,7 @@ var purgeTests = []struct {
 	{"purge: delete removes the rows named and nothing else", testDelete},
 	{"purge: a room's archive read outside a save", testRoomArchived},
 	{"purge: a room's count and life outlive their purged events", testPurgeStory},
+	{"purge: a room destroyed and created again, its destroy purged", testPurgeRecreated},
 	{"purge: a purge keeps every row the fold reads", testPurgeKeepsTheFold},
 	{"purge: a purge beside a load of callbacks", testPurgeBesideLoad},
 }
@@ -275,6 +276,59 @@ func testPurgeStory(t *testing.T, s Backend) {
 		got.Info.CustomInfo == nil || *got.Info.CustomInfo != "later" {
 		t.Errorf("room after the purge and an update = name %v, owner %v, custom %v; want renamed, user3 (the create's), later",
 			got.Info.RoomName, got.Info.OwnerAccount, got.Info.CustomInfo)
+	}
+}
+
+// testPurgeRecreated: a destroy that ended a member, then a new life; the purge deletes the
+// destroy (it is older than the newest create), and later events of that member and the room
+// leave the rows the whole archive gives (the reference: a Memory store that saved everything
+// and purged nothing).
+func testPurgeRecreated(t *testing.T, s Backend) {
+	const room = "again"
+	ref := NewMemory()
+	old := time.UnixMilli(t0 - 100000)
+	save := func(ev *callback.Event, at time.Time) {
+		t.Helper()
+		ev.ReceivedAt = at
+		for _, st := range []Backend{s, ref} {
+			if _, err := st.Save(t.Context(), ev); err != nil {
+				t.Fatalf("Save(%s): %v", ev.Command, err)
+			}
+		}
+	}
+	create := func(t int64) *callback.Event {
+		return eventOf(SeedSdkAppID, callback.CommandCreateRoom, createBody(&callback.RoomCreated{
+			CallbackCommand: callback.CommandCreateRoom, EventTime: t,
+			RoomInfo: callback.RoomInfo{RoomID: room, RoomName: ptr(fmt.Sprint("life ", t))},
+		}))
+	}
+	member := func(command string, who string, count int64, typ *string, t int64) *callback.Event {
+		return eventOf(SeedSdkAppID, command, membersBody(command, room, ptr(count), typ, nil, []string{who}, t))
+	}
+	save(create(t0), old)
+	save(member(callback.CommandMemberEnter, "alice", 1, nil, t0+1), old.Add(time.Millisecond))
+	save(member(callback.CommandMemberEnter, "bob", 2, nil, t0+2), old.Add(2*time.Millisecond))
+	save(eventOf(SeedSdkAppID, callback.CommandDestroyRoom, destroyBody(room, ptr("op"), t0+3)), old.Add(3*time.Millisecond))
+	save(create(t0+4), old.Add(4*time.Millisecond))
+
+	st, err := callback.PurgeArchive(t.Context(), s, SeedSdkAppID, time.UnixMilli(t0), callback.PurgeOptions{})
+	if err != nil || st.Examined != 5 || st.Deleted != 3 {
+		t.Fatalf("PurgeArchive = %+v, %v; want the first create, alice's enter and the destroy deleted", st, err)
+	}
+	// New events: alice enters the new life, bob (ended by the purged destroy) leaves late
+	// but within the retention, the room is updated and destroyed again.
+	at := time.UnixMilli(t0 + 100)
+	save(member(callback.CommandMemberEnter, "alice", 1, nil, t0+50), at)
+	save(member(callback.CommandMemberLeave, "bob", 1, ptr("Kicked"), t0+60), at.Add(time.Millisecond))
+	save(updateEvent(SeedSdkAppID, room, t0+70, callback.RoomInfo{RoomID: room, CustomInfo: ptr("later")}), at.Add(2*time.Millisecond))
+	save(eventOf(SeedSdkAppID, callback.CommandDestroyRoom, destroyBody(room, nil, t0+80)), at.Add(3*time.Millisecond))
+
+	read := func(b Backend) roomRows {
+		return readAll(t, b, timeline{app: SeedSdkAppID, rooms: []string{room}})[room]
+	}
+	got, want := read(s), read(ref)
+	for _, d := range diff(got, want) {
+		t.Errorf("after the purge and the new events, the room differs from the whole archive's fold: %s", d)
 	}
 }
 
