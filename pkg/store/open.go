@@ -76,6 +76,22 @@ func Open(ctx context.Context, rawURL string, opts Options) (callback.Store, err
 	return b.open(ctx, rest, opts)
 }
 
+// Advice says, for an error of Open with ReadOnly, what an operator does about a store that cannot
+// be read as it is, as a parenthesised clause to append to the message; "" for any other error.
+// The tools that read or purge a store without migrating it (scripts/query, scripts/purge) say it.
+func Advice(err error) string {
+	switch {
+	case errors.Is(err, callback.ErrNoSchema):
+		return " (nothing was stored there yet, or it is not roomhook's store)"
+	case errors.Is(err, callback.ErrSchemaOlder):
+		return " (start a function of this version on it, or run scripts/migrate, to upgrade it first)"
+	case errors.Is(err, sqlite.ErrSchemaTooNew), errors.Is(err, postgres.ErrSchemaTooNew),
+		errors.Is(err, mysql.ErrSchemaTooNew), errors.Is(err, dynamodb.ErrSchemaTooNew):
+		return " (use the roomhook version that wrote it)"
+	}
+	return ""
+}
+
 // CheckURL returns the error Open would return for rawURL before any I/O: an empty URL, no
 // scheme, or a scheme no backend has. A nil error does not mean the rest of the URL is valid:
 // each backend reads that when it opens.

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,10 @@ import (
 
 	"github.com/roomhook/roomhook/pkg/callback"
 	"github.com/roomhook/roomhook/pkg/store"
+	"github.com/roomhook/roomhook/pkg/store/dynamodb"
+	"github.com/roomhook/roomhook/pkg/store/mysql"
+	"github.com/roomhook/roomhook/pkg/store/postgres"
+	"github.com/roomhook/roomhook/pkg/store/sqlite"
 	"github.com/roomhook/roomhook/pkg/store/storetest"
 )
 
@@ -116,6 +122,27 @@ func TestOpenNeverEchoesPasswords(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("Open error echoes the password: %q", err)
+		}
+	}
+}
+
+// TestAdvice: every refusal of a read-only open says what to do; other errors add nothing.
+func TestAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("sqlite: %q: %w", "x.db", callback.ErrNoSchema), "nothing was stored there yet"},
+		{fmt.Errorf("postgres: version 2: %w", callback.ErrSchemaOlder), "run scripts/migrate"},
+		{fmt.Errorf("%w: version 9", sqlite.ErrSchemaTooNew), "the roomhook version that wrote it"},
+		{fmt.Errorf("%w: version 9", postgres.ErrSchemaTooNew), "the roomhook version that wrote it"},
+		{fmt.Errorf("%w: version 9", mysql.ErrSchemaTooNew), "the roomhook version that wrote it"},
+		{fmt.Errorf("%w: version 9", dynamodb.ErrSchemaTooNew), "the roomhook version that wrote it"},
+		{errors.New("dial tcp 127.0.0.1:1: connection refused"), ""},
+	} {
+		got := store.Advice(tc.err)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("Advice(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }

@@ -173,7 +173,7 @@ func open(ctx context.Context, rawURL string) (purger, error) {
 	defer cancel()
 	check, err := store.Open(octx, rawURL, store.Options{Timeout: openTimeout, ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("%w%s", err, hint(err))
+		return nil, fmt.Errorf("%w%s", err, store.Advice(err))
 	}
 	check.Close()
 	s, err := store.Open(octx, rawURL, store.Options{Timeout: openTimeout})
@@ -186,15 +186,4 @@ func open(ctx context.Context, rawURL string) (purger, error) {
 		return nil, errors.New("this store cannot purge its archive")
 	}
 	return p, nil
-}
-
-// hint adds what to do about a store the purge will not touch as it is.
-func hint(err error) string {
-	switch {
-	case errors.Is(err, callback.ErrNoSchema):
-		return " (nothing was stored there yet, or it is not roomhook's store)"
-	case errors.Is(err, callback.ErrSchemaOlder):
-		return " (start a function of this version on it, or run scripts/migrate, before purging)"
-	}
-	return ""
 }

@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, now tim
 	s, err := store.Open(octx, rawURL, store.Options{Timeout: openTimeout, ReadOnly: true})
 	cancel()
 	if err != nil {
-		fmt.Fprintf(stderr, "query: %s: %v%s\n", config.EnvStore, err, hint(err))
+		fmt.Fprintf(stderr, "query: %s: %v%s\n", config.EnvStore, err, store.Advice(err))
 		return exitFailed
 	}
 	defer s.Close()
@@ -126,19 +126,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, now tim
 		return exitFailed
 	}
 	return exitOK
-}
-
-// hint adds what to do about a store that cannot be read as it is.
-func hint(err error) string {
-	switch {
-	case errors.Is(err, callback.ErrNoSchema):
-		return " (nothing was stored there yet, or it is not roomhook's store)"
-	case errors.Is(err, callback.ErrSchemaOlder):
-		return " (start a function of this version on it, or run scripts/migrate, to upgrade it first)"
-	case strings.Contains(err.Error(), "newer than this roomhook"):
-		return " (use the roomhook version that wrote it)"
-	}
-	return ""
 }
 
 // source is what query reads a store through.
