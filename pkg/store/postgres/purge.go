@@ -34,20 +34,7 @@ func (s *Store) Expired(ctx context.Context, app int64, cutoff time.Time, after 
 	var events []callback.Event
 	err = s.withConn(ctx, func(conn *pgconn.PgConn) error {
 		return query(ctx, conn, text, p, expiredResultFormats, func(r *row) error {
-			// Decoded as readEvents decodes an event, then the id.
-			ev := callback.Event{
-				SdkAppID: r.int8(),
-				Command:  r.text(),
-				RoomID:   r.text(),
-			}
-			if t := r.int8Ptr(); t != nil {
-				ev.EventTime = *t // 0 when NULL, as in Event
-			}
-			ev.ClientIP = r.text()
-			ev.OptPlatform = r.text()
-			ev.RequestID = r.text()
-			ev.ReceivedAt = time.UnixMilli(r.int8()).UTC()
-			ev.Raw = r.bytes()
+			ev := scanEvent(r) // the event's columns, then the id
 			ev.ArchiveID = sqltext.ArchiveID(r.int8())
 			events = append(events, ev)
 			return nil

@@ -114,24 +114,29 @@ func (s *Store) readEvents(ctx context.Context, sql string, p *params) ([]callba
 	var events []callback.Event
 	err := s.withConn(ctx, func(conn *pgconn.PgConn) error {
 		return query(ctx, conn, sql, p, eventsResultFormats, func(r *row) error {
-			ev := callback.Event{
-				SdkAppID: r.int8(),
-				Command:  r.text(),
-				RoomID:   r.text(),
-			}
-			if t := r.int8Ptr(); t != nil {
-				ev.EventTime = *t // 0 when NULL, as in Event
-			}
-			ev.ClientIP = r.text()
-			ev.OptPlatform = r.text()
-			ev.RequestID = r.text()
-			ev.ReceivedAt = time.UnixMilli(r.int8()).UTC()
-			ev.Raw = r.bytes()
-			events = append(events, ev)
+			events = append(events, scanEvent(r))
 			return nil
 		})
 	})
 	return events, err
+}
+
+// scanEvent decodes the sqltext.EventColumns of r, in their order, as callback.Event says.
+func scanEvent(r *row) callback.Event {
+	ev := callback.Event{
+		SdkAppID: r.int8(),
+		Command:  r.text(),
+		RoomID:   r.text(),
+	}
+	if t := r.int8Ptr(); t != nil {
+		ev.EventTime = *t // 0 when NULL, as in Event
+	}
+	ev.ClientIP = r.text()
+	ev.OptPlatform = r.text()
+	ev.RequestID = r.text()
+	ev.ReceivedAt = time.UnixMilli(r.int8()).UTC()
+	ev.Raw = r.bytes()
+	return ev
 }
 
 // listParams are the parameters of a Lister's SELECT (sqltext's ListArchive, ListGifts): the

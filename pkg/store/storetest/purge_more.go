@@ -27,7 +27,7 @@ var purgeMoreTests = []struct {
 }{
 	{"purge: a Delete beside 8 saving goroutines loses nothing", func(t *testing.T, s Backend) { DeleteBesideSaves(t, s, s) }},
 	{"purge: ids of another app delete nothing", testDeleteOtherApp},
-	{"purge: Expired pages over 1,000 rows", func(t *testing.T, s Backend) { expiredPaging(t, s, nil) }},
+	{"purge: Expired pages in ten over 1,000 rows (200 with -short)", func(t *testing.T, s Backend) { expiredPaging(t, s, nil) }},
 	{"purge: a replay, saved last and received long ago, is listed", testExpiredReplayed},
 	{"purge: bad positions, page sizes and ids are refused", func(t *testing.T, s Backend) { purgeErrors(t, s, nil) }},
 }
@@ -61,13 +61,13 @@ type sqlPurge struct {
 
 // PurgeByRowID runs, on stores open returns (as Run's), the purge checks of the suite that
 // hold more where an ArchiveID is the archive row's id, the SQL backends' (sqltext's purge
-// statements): Expired's pages over 1,000 rows, their ids growing, the position the last id,
+// statements): Expired's ten pages over 1,000 rows (200 with -short), their ids growing, the position the last id,
 // no empty last page; and the refusals, each error naming backend ("sqlite", …) and the purge,
 // an ended context's too, and more than maxDeleteIDs ids in one Delete.
 func PurgeByRowID(t *testing.T, open func(t *testing.T) Backend, backend string, maxDeleteIDs int) {
 	t.Helper()
 	r := &sqlPurge{backend: backend, maxDeleteIDs: maxDeleteIDs}
-	t.Run("Expired pages over 1,000 rows", func(t *testing.T) { expiredPaging(t, open(t), r) })
+	t.Run("Expired pages in ten over 1,000 rows (200 with -short)", func(t *testing.T) { expiredPaging(t, open(t), r) })
 	t.Run("bad positions, page sizes and ids are refused", func(t *testing.T) { purgeErrors(t, open(t), r) })
 }
 

@@ -2,7 +2,6 @@ package sqlrows
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -24,48 +23,12 @@ func Expired(ctx context.Context, db Queryer, backend string, p sqltext.Purge, a
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: purge: %w", backend, err)
 	}
-	events, err := queryExpired(ctx, db, text, args...)
+	events, err := scanEvents(ctx, db, true, text, args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: purge: read expired events: %w", backend, err)
 	}
 	events, next := sqltext.ExpiredPage(events, n)
 	return events, next, nil
-}
-
-// queryExpired runs q, a SELECT of sqltext.EventColumns and id, and decodes its rows in order
-// as queryEvents does (a NULL event_time is 0, received_at a UTC time, raw_body never nil), the
-// id as the event's ArchiveID.
-func queryExpired(ctx context.Context, db Queryer, q string, args ...any) ([]callback.Event, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-
-	var events []callback.Event
-	for rows.Next() {
-		var (
-			ev         callback.Event
-			eventTime  sql.NullInt64
-			receivedAt int64
-			id         int64
-		)
-		if err := rows.Scan(&ev.SdkAppID, &ev.Command, &ev.RoomID, &eventTime, &ev.ClientIP,
-			&ev.OptPlatform, &ev.RequestID, &receivedAt, &ev.Raw, &id); err != nil {
-			return nil, err
-		}
-		ev.EventTime = eventTime.Int64 // 0 when NULL, as in Event
-		ev.ReceivedAt = time.UnixMilli(receivedAt).UTC()
-		if ev.Raw == nil {
-			ev.Raw = []byte{}
-		}
-		ev.ArchiveID = sqltext.ArchiveID(id)
-		events = append(events, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return events, nil
 }
 
 // RoomArchived reads the archived events of one room that q selects through db: the SELECT a

@@ -40,6 +40,12 @@ func Events(ctx context.Context, db Queryer, backend string, sdkAppID int64) ([]
 // event_time is 0, received_at a UTC time, raw_body never nil, as callback.Event says. Its
 // errors say nothing of the backend: the caller says what it was reading.
 func queryEvents(ctx context.Context, db Queryer, q string, args ...any) ([]callback.Event, error) {
+	return scanEvents(ctx, db, false, q, args...)
+}
+
+// scanEvents is queryEvents; withID, the SELECT has the row's id after the event's columns
+// and it becomes the event's ArchiveID (the purge's Expired).
+func scanEvents(ctx context.Context, db Queryer, withID bool, q string, args ...any) ([]callback.Event, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -52,15 +58,23 @@ func queryEvents(ctx context.Context, db Queryer, q string, args ...any) ([]call
 			ev         callback.Event
 			eventTime  sql.NullInt64
 			receivedAt int64
+			id         int64
 		)
-		if err := rows.Scan(&ev.SdkAppID, &ev.Command, &ev.RoomID, &eventTime, &ev.ClientIP,
-			&ev.OptPlatform, &ev.RequestID, &receivedAt, &ev.Raw); err != nil {
+		dest := []any{&ev.SdkAppID, &ev.Command, &ev.RoomID, &eventTime, &ev.ClientIP,
+			&ev.OptPlatform, &ev.RequestID, &receivedAt, &ev.Raw}
+		if withID {
+			dest = append(dest, &id)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		ev.EventTime = eventTime.Int64 // 0 when NULL, as in Event
 		ev.ReceivedAt = time.UnixMilli(receivedAt).UTC()
 		if ev.Raw == nil {
 			ev.Raw = []byte{}
+		}
+		if withID {
+			ev.ArchiveID = sqltext.ArchiveID(id)
 		}
 		events = append(events, ev)
 	}
